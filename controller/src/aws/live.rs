@@ -1,0 +1,287 @@
+//! The live state as plain model values (no SDK types), so [`crate::plan`] stays pure and
+//! tests can build it by hand.
+
+use std::collections::BTreeMap;
+
+use crate::manifest::spec::{ClusterSetting, DnsConfig, HealthCheckCustomConfig, ServiceSettings};
+use crate::manifest::{Kind, ResourceKey};
+use crate::taskdef::TaskDefinition;
+
+/// The outcome of looking one thing up.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Lookup<T> {
+    /// It does not exist (or was not looked up because what it depends on does not exist).
+    #[default]
+    Missing,
+    /// It exists.
+    Found(T),
+    /// The lookup failed; the resource is reported as `Error` and retried next pass.
+    Failed(LookupError),
+}
+
+impl<T> Lookup<T> {
+    /// The found value.
+    #[must_use]
+    pub fn found(&self) -> Option<&T> {
+        match self {
+            Self::Found(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// Why a lookup failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookupError {
+    /// Operation that failed.
+    pub operation: String,
+    /// AWS error code (or SDK failure class).
+    pub code: String,
+    /// Message.
+    pub message: String,
+}
+
+impl LookupError {
+    pub(crate) fn from_error(e: &crate::Error) -> Self {
+        match e {
+            crate::Error::Aws {
+                operation,
+                code,
+                message,
+                ..
+            } => Self {
+                operation: (*operation).to_owned(),
+                code: code.clone(),
+                message: message.clone(),
+            },
+            other => Self {
+                operation: String::new(),
+                code: other.metric_label().to_owned(),
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for LookupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.operation.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}: {}", self.operation, self.code, self.message)
+        }
+    }
+}
+
+/// A Cloud Map private DNS namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveNamespace {
+    /// Namespace id (`ns-...`).
+    pub id: String,
+    /// ARN.
+    pub arn: String,
+    /// DNS name.
+    pub name: String,
+    /// `DNS_PRIVATE`, `DNS_PUBLIC` or `HTTP`.
+    pub namespace_type: String,
+    /// Description.
+    pub description: Option<String>,
+    /// SOA TTL when reported.
+    pub soa_ttl: Option<i64>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// An ECS cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveCluster {
+    /// ARN.
+    pub arn: String,
+    /// Name.
+    pub name: String,
+    /// `ACTIVE`, `PROVISIONING`, ...
+    pub status: String,
+    /// Settings.
+    pub settings: Vec<ClusterSetting>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// One deployment of an ECS service (for rollout tracking).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    /// `PRIMARY`, `ACTIVE`, `INACTIVE`.
+    pub status: String,
+    /// `COMPLETED`, `IN_PROGRESS`, `FAILED`.
+    pub rollout_state: Option<String>,
+    /// Why the rollout is in that state.
+    pub rollout_state_reason: Option<String>,
+    /// Task definition ARN of the deployment.
+    pub task_definition: Option<String>,
+    /// Desired tasks.
+    pub desired_count: i32,
+    /// Running tasks.
+    pub running_count: i32,
+    /// Failed tasks.
+    pub failed_tasks: i32,
+}
+
+/// An ECS service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveService {
+    /// ARN.
+    pub arn: String,
+    /// Cluster ARN.
+    pub cluster_arn: String,
+    /// Name.
+    pub name: String,
+    /// `ACTIVE`, `DRAINING`, `INACTIVE`.
+    pub status: String,
+    /// Settings in the manifest shape (`serviceRegistries` filled).
+    pub settings: ServiceSettings,
+    /// Current task definition ARN.
+    pub task_definition_arn: Option<String>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// Running tasks.
+    pub running_count: i32,
+    /// Pending tasks.
+    pub pending_count: i32,
+    /// Deployments, primary first as AWS lists them.
+    pub deployments: Vec<Deployment>,
+}
+
+/// A registered task definition revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveTaskDefinition {
+    /// ARN (`...:task-definition/family:revision`).
+    pub arn: String,
+    /// Revision number.
+    pub revision: i32,
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    /// The definition in the manifest shape.
+    pub definition: TaskDefinition,
+}
+
+/// A Cloud Map service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveDiscovery {
+    /// Service id (`srv-...`).
+    pub id: String,
+    /// ARN.
+    pub arn: String,
+    /// Name.
+    pub name: String,
+    /// Namespace id.
+    pub namespace_id: String,
+    /// Description.
+    pub description: Option<String>,
+    /// DNS settings.
+    pub dns_config: Option<DnsConfig>,
+    /// Custom health check settings.
+    pub health_check_custom_config: Option<HealthCheckCustomConfig>,
+    /// Registered instances, when reported.
+    pub instance_count: Option<i32>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Everything observed for one `EcsService` manifest.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LiveEcsService {
+    /// The ECS service.
+    pub service: Lookup<LiveService>,
+    /// The task definition the service runs.
+    pub task_definition: Lookup<LiveTaskDefinition>,
+    /// The Cloud Map service (when `serviceDiscovery` is set).
+    pub discovery: Lookup<LiveDiscovery>,
+    /// The namespace id, when the namespace exists.
+    pub namespace_id: Option<String>,
+}
+
+/// What an orphan is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrphanTarget {
+    /// An ECS service.
+    EcsService {
+        /// Cluster name.
+        cluster: String,
+        /// Service name.
+        name: String,
+        /// ARN.
+        arn: String,
+        /// Current desired count.
+        desired_count: i32,
+    },
+    /// A Cloud Map service.
+    DiscoveryService {
+        /// Service id.
+        id: String,
+        /// ARN.
+        arn: String,
+        /// Name.
+        name: String,
+    },
+    /// A Cloud Map namespace.
+    Namespace {
+        /// Namespace id.
+        id: String,
+        /// ARN.
+        arn: String,
+        /// DNS name.
+        name: String,
+    },
+    /// An ECS cluster.
+    Cluster {
+        /// Name.
+        name: String,
+        /// ARN.
+        arn: String,
+    },
+}
+
+/// A resource owned by this controller instance whose manifest is gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Orphan {
+    /// The manifest object it belonged to (from the `ecs.finfocus.io/object` tag).
+    pub key: ResourceKey,
+    /// Region.
+    pub region: String,
+    /// What it is.
+    pub target: OrphanTarget,
+}
+
+impl Orphan {
+    /// Delete order: ECS services, then Cloud Map services, then namespaces, then clusters.
+    #[must_use]
+    pub fn delete_rank(&self) -> u8 {
+        match self.target {
+            OrphanTarget::EcsService { .. } => 0,
+            OrphanTarget::DiscoveryService { .. } => 1,
+            OrphanTarget::Namespace { .. } => 2,
+            OrphanTarget::Cluster { .. } => 3,
+        }
+    }
+
+    /// The kind of the orphaned object.
+    #[must_use]
+    pub fn kind(&self) -> Kind {
+        self.key.kind
+    }
+}
+
+/// The live state relevant to one [`crate::manifest::ManifestSet`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LiveState {
+    /// Per `CloudMapNamespace` manifest, by `metadata.name`.
+    pub namespaces: BTreeMap<String, Lookup<LiveNamespace>>,
+    /// Per `EcsCluster` manifest, by `metadata.name`.
+    pub clusters: BTreeMap<String, Lookup<LiveCluster>>,
+    /// Per `EcsService` manifest, by `metadata.name`.
+    pub services: BTreeMap<String, LiveEcsService>,
+    /// Owned resources without a manifest (only observed when pruning).
+    pub orphans: Vec<Orphan>,
+    /// Failures of the prune scan (pruning is skipped for what could not be listed).
+    pub orphan_scan_errors: Vec<LookupError>,
+}

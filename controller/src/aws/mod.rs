@@ -1,0 +1,382 @@
+//! AWS adapters: the [`Context`] (ECS and Cloud Map clients per region from one `SdkConfig`),
+//! the call counter, the live-state model and its observation, and the write operations
+//! [`crate::apply`] uses.
+//!
+//! # Contract
+//! - Credentials, region and endpoint come from the standard chain (`AWS_REGION`, profiles,
+//!   task role, `AWS_ENDPOINT_URL`); `--region` overrides the region.
+//! - The SDK's standard retry mode retries throttling and 5xx answers with backoff; what is
+//!   left after that surfaces as [`crate::Error::Aws`] naming the operation and resource.
+//! - Every API call the controller makes is counted once per operation (retries inside the
+//!   SDK are not counted separately) under `(service, operation, code)`, where `code` is `OK`
+//!   or the AWS error code.
+//! - Task definition revisions are immutable, so `DescribeTaskDefinition` answers are cached
+//!   by ARN for the life of the context; Cloud Map tags are cached by ARN too (call
+//!   [`Context::forget_tags`] to re-read them).
+
+mod convert;
+mod live;
+mod observe;
+pub(crate) mod ops;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_sdk_ecs::error::ProvideErrorMetadata;
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+pub use self::live::{
+    Deployment, LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState,
+    LiveTaskDefinition, Lookup, LookupError, Orphan, OrphanTarget,
+};
+pub use self::observe::observe;
+use crate::{Error, Result};
+
+/// How the [`Context`] is built.
+#[derive(Debug, Clone)]
+pub struct ContextOptions {
+    /// Region override (else the standard chain).
+    pub region: Option<String>,
+    /// Attempts per call, including the first (SDK standard retry mode).
+    pub max_attempts: u32,
+    /// How long to wait for asynchronous work (Cloud Map operations, service draining).
+    pub wait_timeout: Duration,
+    /// First delay between polls of asynchronous work (doubles up to 10 s).
+    pub poll_interval: Duration,
+}
+
+impl Default for ContextOptions {
+    fn default() -> Self {
+        Self {
+            region: None,
+            max_attempts: 5,
+            wait_timeout: Duration::from_secs(300),
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+/// `(service, operation, code)`, e.g. `("ecs", "DescribeServices", "OK")`.
+pub type CallKey = (String, String, String);
+
+/// Counts AWS calls per `(service, operation, code)`.
+#[derive(Debug, Default, Clone)]
+pub struct CallCounter {
+    counts: Arc<Mutex<BTreeMap<CallKey, u64>>>,
+}
+
+/// Operation name prefixes that change AWS state.
+const WRITE_PREFIXES: &[&str] = &[
+    "Create",
+    "Update",
+    "Delete",
+    "Register",
+    "Deregister",
+    "Tag",
+    "Untag",
+    "Put",
+];
+
+impl CallCounter {
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<CallKey, u64>> {
+        // A poisoned counter only means a panic elsewhere; the counts are still usable.
+        self.counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records one call.
+    pub fn record(&self, service: &str, operation: &str, code: &str) {
+        *self
+            .lock()
+            .entry((service.to_owned(), operation.to_owned(), code.to_owned()))
+            .or_default() += 1;
+    }
+
+    /// All counts, sorted by `(service, operation, code)`.
+    #[must_use]
+    pub fn snapshot(&self) -> Vec<(CallKey, u64)> {
+        self.lock().iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+
+    /// Total calls.
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        self.lock().values().sum()
+    }
+
+    /// Calls of operations that change state (`Create*`, `Update*`, `Register*`, `Tag*`, ...).
+    #[must_use]
+    pub fn writes(&self) -> u64 {
+        self.lock()
+            .iter()
+            .filter(|((_, op, _), _)| WRITE_PREFIXES.iter().any(|p| op.starts_with(p)))
+            .map(|(_, v)| v)
+            .sum()
+    }
+
+    /// Calls of one operation (any service, any code).
+    #[must_use]
+    pub fn count(&self, operation: &str) -> u64 {
+        self.lock()
+            .iter()
+            .filter(|((_, op, _), _)| op == operation)
+            .map(|(_, v)| v)
+            .sum()
+    }
+
+    /// Calls per `service.Operation`, summed over codes.
+    #[must_use]
+    pub fn by_operation(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for ((service, op, _), n) in self.lock().iter() {
+            *out.entry(format!("{service}.{op}")).or_default() += n;
+        }
+        out
+    }
+
+    /// Forgets all counts.
+    pub fn reset(&self) {
+        self.lock().clear();
+    }
+
+    /// A JSON summary: `{"total": n, "writes": n, "byOperation": {"ecs.DescribeServices": n}}`.
+    #[must_use]
+    pub fn summary_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "total": self.total(),
+            "writes": self.writes(),
+            "byOperation": self.by_operation(),
+        })
+    }
+}
+
+#[derive(Clone)]
+struct Clients {
+    ecs: aws_sdk_ecs::Client,
+    cloudmap: aws_sdk_servicediscovery::Client,
+}
+
+/// Clients, counters and caches shared by every reconcile. Cheap to share behind an `Arc`.
+pub struct Context {
+    config: aws_config::SdkConfig,
+    region: String,
+    options: ContextOptions,
+    clients: Mutex<HashMap<String, Clients>>,
+    calls: CallCounter,
+    task_definitions: Mutex<HashMap<String, LiveTaskDefinition>>,
+    tags: Mutex<HashMap<String, BTreeMap<String, String>>>,
+    namespace_ids: Mutex<HashMap<(String, String), String>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("region", &self.region)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Context {
+    /// Builds a context from the standard AWS configuration chain.
+    ///
+    /// # Errors
+    /// [`Error::NoRegion`] when neither `--region` nor the chain names a region.
+    pub async fn from_env(options: ContextOptions) -> Result<Self> {
+        let retry = RetryConfig::standard().with_max_attempts(options.max_attempts.max(1));
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(Duration::from_secs(30))
+            .operation_timeout(Duration::from_secs(120))
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry)
+            .timeout_config(timeouts);
+        if let Some(region) = &options.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        let config = loader.load().await;
+        Self::from_config(config, options)
+    }
+
+    /// Builds a context from an existing `SdkConfig`.
+    ///
+    /// # Errors
+    /// [`Error::NoRegion`] when the configuration has no region and none is given.
+    pub fn from_config(config: aws_config::SdkConfig, options: ContextOptions) -> Result<Self> {
+        let region = options
+            .region
+            .clone()
+            .or_else(|| config.region().map(ToString::to_string))
+            .ok_or(Error::NoRegion)?;
+        Ok(Self {
+            config,
+            region,
+            options,
+            clients: Mutex::new(HashMap::new()),
+            calls: CallCounter::default(),
+            task_definitions: Mutex::new(HashMap::new()),
+            tags: Mutex::new(HashMap::new()),
+            namespace_ids: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The default region (resources without `spec.region` live here).
+    #[must_use]
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The options the context was built with.
+    #[must_use]
+    pub fn options(&self) -> &ContextOptions {
+        &self.options
+    }
+
+    /// The call counter.
+    #[must_use]
+    pub fn calls(&self) -> &CallCounter {
+        &self.calls
+    }
+
+    /// Drops cached Cloud Map tags so the next observation reads them again.
+    pub fn forget_tags(&self) {
+        lock(&self.tags).clear();
+    }
+
+    fn clients(&self, region: &str) -> Clients {
+        let mut clients = lock(&self.clients);
+        clients
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let ecs = aws_sdk_ecs::config::Builder::from(&self.config)
+                    .region(Region::new(region.to_owned()))
+                    .build();
+                let cloudmap = aws_sdk_servicediscovery::config::Builder::from(&self.config)
+                    .region(Region::new(region.to_owned()))
+                    .build();
+                Clients {
+                    ecs: aws_sdk_ecs::Client::from_conf(ecs),
+                    cloudmap: aws_sdk_servicediscovery::Client::from_conf(cloudmap),
+                }
+            })
+            .clone()
+    }
+
+    /// The ECS client for a region.
+    #[must_use]
+    pub fn ecs(&self, region: &str) -> aws_sdk_ecs::Client {
+        self.clients(region).ecs
+    }
+
+    /// The Cloud Map client for a region.
+    #[must_use]
+    pub fn cloudmap(&self, region: &str) -> aws_sdk_servicediscovery::Client {
+        self.clients(region).cloudmap
+    }
+
+    pub(crate) fn cached_task_definition(&self, arn: &str) -> Option<LiveTaskDefinition> {
+        lock(&self.task_definitions).get(arn).cloned()
+    }
+
+    pub(crate) fn cache_task_definition(&self, td: &LiveTaskDefinition) {
+        lock(&self.task_definitions).insert(td.arn.clone(), td.clone());
+    }
+
+    pub(crate) fn cached_tags(&self, arn: &str) -> Option<BTreeMap<String, String>> {
+        lock(&self.tags).get(arn).cloned()
+    }
+
+    pub(crate) fn cache_tags(&self, arn: &str, tags: BTreeMap<String, String>) {
+        lock(&self.tags).insert(arn.to_owned(), tags);
+    }
+
+    /// Remembers the id of a namespace created by this context (saves a listing when a
+    /// Cloud Map service is created in it during the same pass).
+    pub(crate) fn remember_namespace(&self, region: &str, dns_name: &str, id: &str) {
+        lock(&self.namespace_ids).insert(
+            (region.to_owned(), crate::canon::dns_name(dns_name)),
+            id.to_owned(),
+        );
+    }
+
+    pub(crate) fn known_namespace(&self, region: &str, dns_name: &str) -> Option<String> {
+        lock(&self.namespace_ids)
+            .get(&(region.to_owned(), crate::canon::dns_name(dns_name)))
+            .cloned()
+    }
+
+    pub(crate) fn merge_cached_tags(&self, arn: &str, tags: &BTreeMap<String, String>) {
+        if let Some(cached) = lock(&self.tags).get_mut(arn) {
+            cached.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+
+    /// Awaits one SDK call, counts it and maps its error to [`Error::Aws`].
+    pub(crate) async fn call<T, E, R>(
+        &self,
+        service: &'static str,
+        operation: &'static str,
+        resource: &str,
+        fut: impl Future<Output = std::result::Result<T, aws_sdk_ecs::error::SdkError<E, R>>>,
+    ) -> Result<T>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        match fut.await {
+            Ok(v) => {
+                self.calls.record(service, operation, "OK");
+                Ok(v)
+            }
+            Err(e) => {
+                let code = e
+                    .code()
+                    .map_or_else(|| sdk_failure_class(&e).to_owned(), str::to_owned);
+                self.calls.record(service, operation, &code);
+                let message = e
+                    .message()
+                    .map_or_else(|| DisplayErrorContext(&e).to_string(), str::to_owned);
+                Err(Error::Aws {
+                    operation,
+                    resource: resource.to_owned(),
+                    code,
+                    message,
+                    source: Box::new(e),
+                })
+            }
+        }
+    }
+}
+
+fn sdk_failure_class<E, R>(e: &aws_sdk_ecs::error::SdkError<E, R>) -> &'static str {
+    use aws_sdk_ecs::error::SdkError;
+    match e {
+        SdkError::ConstructionFailure(_) => "ConstructionFailure",
+        SdkError::TimeoutError(_) => "TimeoutError",
+        SdkError::DispatchFailure(_) => "DispatchFailure",
+        SdkError::ResponseError(_) => "ResponseError",
+        SdkError::ServiceError(_) => "ServiceError",
+        _ => "Unknown",
+    }
+}
+
+/// The ownership tags every managed resource carries.
+#[must_use]
+pub fn ownership_tags(object: &str, instance: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            crate::TAG_MANAGED_BY.to_owned(),
+            crate::MANAGED_BY_VALUE.to_owned(),
+        ),
+        (crate::TAG_OBJECT.to_owned(), object.to_owned()),
+        (crate::TAG_INSTANCE.to_owned(), instance.to_owned()),
+    ])
+}

@@ -1,0 +1,94 @@
+//! `apply -f PATH... [--prune] [--allow-replace]`: converge once.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::plan::{load, observe_and_plan};
+use super::{Exit, GlobalArgs};
+use crate::Result;
+use crate::aws::Context;
+use crate::manifest::ManifestSet;
+use crate::plan::{PlanOptions, Status};
+use crate::report::{DriftReport, render_text};
+
+/// Options of `apply`.
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    /// Manifest files or directories (*.yaml, *.yml, recursively).
+    #[arg(short = 'f', long = "filename", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// Delete owned resources whose manifest is gone (ECS services, then Cloud Map services,
+    /// namespaces, clusters).
+    #[arg(long)]
+    pub prune: bool,
+    /// Replace resources whose change cannot be made in place.
+    #[arg(long)]
+    pub allow_replace: bool,
+}
+
+/// Applies the manifests; exit 0 when everything converged, 1 otherwise. Nothing is changed
+/// when any manifest is invalid.
+///
+/// # Errors
+/// When AWS cannot be configured.
+pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
+    let Some(set) = load(&args.files) else {
+        return Ok(Exit::Failed);
+    };
+    let ctx = global.context().await?;
+    let result = run(&ctx, global, args, &set).await;
+    global.report_calls(&ctx);
+    result
+}
+
+async fn run(
+    ctx: &Context,
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    set: &ManifestSet,
+) -> Result<Exit> {
+    let opts = PlanOptions {
+        instance: global.instance.clone(),
+        region: ctx.region().to_owned(),
+        prune: args.prune,
+        allow_replace: args.allow_replace,
+    };
+    let plan = observe_and_plan(ctx, set, &opts).await?;
+    print!("{}", render_text(&DriftReport::from_plan(&plan, None)));
+    for e in &plan.errors {
+        eprintln!("error: {e}");
+    }
+    let outcome = crate::apply::apply(ctx, &plan).await?;
+    for (key, result) in &outcome.resources {
+        match result {
+            Ok(o) => {
+                for step in &o.done {
+                    println!("applied {key}: {step}");
+                }
+            }
+            Err(e) => eprintln!("error: {key}: {e}"),
+        }
+    }
+    let detect_only = plan
+        .resources
+        .iter()
+        .filter(|r| r.status == Status::Drifted && r.actions.is_empty() && r.blocked.is_none())
+        .count();
+    if detect_only > 0 {
+        println!(
+            "{detect_only} resource(s) drifted under drift-policy detect (reported, not corrected)"
+        );
+    }
+    if outcome.converged() && plan.errors.is_empty() {
+        println!("converged");
+        Ok(Exit::Ok)
+    } else {
+        eprintln!(
+            "not converged: {} of {} resource(s) failed",
+            outcome.failures().len(),
+            outcome.resources.len()
+        );
+        Ok(Exit::Failed)
+    }
+}

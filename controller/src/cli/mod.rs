@@ -1,0 +1,138 @@
+//! Command line: global flags and dispatch. Each verb lives in its own file with an options
+//! struct and one function; this module only parses and routes.
+//!
+//! Exit codes (DESIGN.md): `validate` 0 valid / 1 invalid; `plan` 0 in sync / 2 changes or
+//! drift / 1 error; `apply` 0 converged / 1 error.
+
+pub mod apply;
+pub mod plan;
+pub mod run;
+pub mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::Result;
+use crate::aws::{Context, ContextOptions};
+
+/// GitOps controller for Amazon ECS and AWS Cloud Map.
+#[derive(Debug, Parser)]
+#[command(name = "finfocus-ecs-controller", version, about)]
+pub struct Cli {
+    /// Flags shared by every verb.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The verb.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Flags shared by every verb.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Ownership instance id: resources are tagged with it and only resources with the same
+    /// id are changed or pruned.
+    #[arg(long, global = true, env = "FINFOCUS_INSTANCE", default_value = crate::DEFAULT_INSTANCE)]
+    pub instance: String,
+    /// AWS region (else the standard chain: AWS_REGION, profile, ...).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Print a JSON summary of the AWS calls made (per operation) to stderr on exit.
+    #[arg(long, global = true)]
+    pub calls: bool,
+    /// Attempts per AWS call, including the first (throttling and 5xx are retried).
+    #[arg(long, global = true, default_value_t = 5)]
+    pub max_attempts: u32,
+    /// Log format (logs go to stderr; level from FINFOCUS_LOG or RUST_LOG, default warn).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl GlobalArgs {
+    /// Builds the AWS context these flags describe.
+    ///
+    /// # Errors
+    /// When no region can be determined.
+    pub async fn context(&self) -> Result<Context> {
+        Context::from_env(ContextOptions {
+            region: self.region.clone(),
+            max_attempts: self.max_attempts,
+            ..ContextOptions::default()
+        })
+        .await
+    }
+
+    /// Prints the call summary when `--calls` was given.
+    pub fn report_calls(&self, ctx: &Context) {
+        if self.calls {
+            eprintln!("aws-calls: {}", ctx.calls().summary_json());
+        }
+    }
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and check manifests (no AWS calls).
+    Validate(validate::ValidateArgs),
+    /// Show what apply would change; exit 0 in sync, 2 changes, 1 error.
+    Plan(plan::PlanArgs),
+    /// Converge AWS toward the manifests once; exit 0 converged, 1 error.
+    Apply(apply::ApplyArgs),
+    /// Run the controller: follow a directory or git repository and keep AWS converged.
+    Run(run::RunArgs),
+}
+
+/// How a verb ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Success / in sync / converged.
+    Ok,
+    /// `plan` found changes or drift.
+    Changes,
+    /// Invalid input or not converged.
+    Failed,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        match e {
+            Exit::Ok => Self::SUCCESS,
+            Exit::Changes => Self::from(2),
+            Exit::Failed => Self::from(1),
+        }
+    }
+}
+
+/// Runs the parsed command line.
+///
+/// # Errors
+/// Errors that prevented the verb from running at all (configuration, AWS unreachable for
+/// the whole observation, output failures).
+pub async fn run(cli: Cli) -> Result<Exit> {
+    match &cli.command {
+        Command::Validate(args) => validate::validate(&cli.global, args),
+        Command::Plan(args) => plan::plan(&cli.global, args).await,
+        Command::Apply(args) => apply::apply(&cli.global, args).await,
+        Command::Run(args) => Ok(run::run(&cli.global, args).await),
+    }
+}
+
+/// Prints manifest errors, one per line, to stderr.
+pub(crate) fn print_manifest_errors(errors: &[crate::manifest::ManifestError]) {
+    for e in errors {
+        eprintln!("error: {e}");
+    }
+    eprintln!("{} manifest error(s); nothing was applied", errors.len());
+}

@@ -1,0 +1,316 @@
+//! `run`: the long-running controller.
+//!
+//! Reads its configuration and fails fast (exit 1) before binding anything; then builds the AWS context,
+//! starts the source, the HTTP endpoints and the loop, waits for SIGTERM or Ctrl-C, stops starting new
+//! work, lets applies in flight finish under `--drain-timeout`, and exits 0.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::cli::{Exit, GlobalArgs};
+use crate::http::{self, HttpState};
+use crate::metrics::Metrics;
+use crate::plan::PlanOptions;
+use crate::runtime::{self, AwsEngine, Backoff, RuntimeOptions, Shutdown};
+use crate::source::{
+    DirSource, DirSourceOptions, GitSource, GitSourceOptions, SecretUrl, SourceError,
+};
+
+/// Options of `run`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("from").required(true).args(["source", "git"])))]
+pub struct RunArgs {
+    /// A local directory of manifests, watched for changes.
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
+    /// A git repository URL to follow (https, ssh, git or file). Credentials in the URL and the
+    /// FINFOCUS_GIT_TOKEN environment variable are never logged.
+    #[arg(long, value_name = "URL", value_parser = parse_url)]
+    pub git: Option<SecretUrl>,
+    /// The branch or tag to follow (default: the remote's default branch).
+    #[arg(
+        long = "ref",
+        value_name = "R",
+        default_value = "HEAD",
+        requires = "git"
+    )]
+    pub reference: String,
+    /// The manifests directory inside the repository.
+    #[arg(long, value_name = "P", default_value = ".", requires = "git")]
+    pub path: PathBuf,
+    /// How often to fetch the git repository (e.g. 30s, 5m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// How often to reconcile everything even when nothing changed.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub resync: Duration,
+    /// Where to serve /healthz, /readyz, /metrics and /report (HOST:PORT).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The most resources applied at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_concurrent: u16,
+    /// How long applies in flight may take to finish after SIGTERM.
+    #[arg(long, value_name = "DURATION", default_value = "25s", value_parser = parse_duration)]
+    pub drain_timeout: Duration,
+    /// The time limit of each git command.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    pub git_timeout: Duration,
+    /// A private work directory for the git checkout (default: a per-process temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// First delay after a failed apply (doubles per failure up to 5m).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub retry_delay: Duration,
+}
+
+/// Why `run` stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Neither `--source` nor `--git` was given.
+    #[error("no source: pass --source DIR or --git URL")]
+    NoSource,
+    /// `--listen` could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The source could not be started.
+    #[error("source: {0}")]
+    Source(#[from] SourceError),
+    /// The AWS context could not be built.
+    #[error("aws: {0}")]
+    Aws(#[from] crate::Error),
+    /// The signal handlers could not be installed.
+    #[error("cannot install signal handlers: {0}")]
+    Signal(#[source] std::io::Error),
+}
+
+/// Runs the controller until SIGTERM or Ctrl-C: [`Exit::Ok`] after a clean stop, [`Exit::Failed`] (with
+/// the reason on stderr) when it could not start.
+pub async fn run(global: &GlobalArgs, args: &RunArgs) -> Exit {
+    match serve(global, args).await {
+        Ok(()) => Exit::Ok,
+        Err(err) => {
+            tracing::error!(error = %err, "run failed");
+            eprintln!("error: {err}");
+            Exit::Failed
+        }
+    }
+}
+
+/// Starts everything and waits for the stop signal.
+///
+/// # Errors
+/// A bad `--listen`, a source that cannot start, or no AWS region.
+pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> {
+    let ctx = Arc::new(global.context().await?);
+    let plan_opts = PlanOptions::new(global.instance.clone(), ctx.region());
+
+    let source = match (&args.source, &args.git) {
+        (None, None) => return Err(RunError::NoSource),
+        (_, Some(url)) => {
+            let workdir = args.workdir.clone().unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("finfocus-ecs-controller-{}", std::process::id()))
+            });
+            let mut opts = GitSourceOptions::new(url.clone(), workdir);
+            opts.reference.clone_from(&args.reference);
+            opts.path.clone_from(&args.path);
+            opts.interval = args.interval;
+            opts.timeout = args.git_timeout;
+            tracing::info!(url = %url, reference = %args.reference, path = %args.path.display(), "following git");
+            GitSource::open(opts).await?.spawn()
+        }
+        (Some(dir), None) => {
+            tracing::info!(dir = %dir.display(), "watching directory");
+            DirSource::new(DirSourceOptions::new(dir.clone())).spawn()?
+        }
+    };
+
+    let listener = TcpListener::bind(args.listen.as_str())
+        .await
+        .map_err(|source| RunError::Listen {
+            addr: args.listen.clone(),
+            source,
+        })?;
+    let bound = listener
+        .local_addr()
+        .map_or_else(|_| args.listen.clone(), |a| a.to_string());
+    tracing::info!(listen = %bound, "serving /healthz /readyz /metrics /report");
+
+    let calls = ctx.calls().clone();
+    let metrics = Arc::new(Metrics::new().with_api_calls(Arc::new(move || calls.snapshot())));
+    let (reports_tx, reports_rx) = tokio::sync::watch::channel(None);
+    let (trigger, shutdown) = Shutdown::channel();
+
+    let signals = tokio::spawn({
+        let trigger = trigger.clone();
+        async move {
+            let result = runtime::os_signal().await;
+            tracing::info!("shutdown requested");
+            trigger.trigger();
+            result
+        }
+    });
+    let server = tokio::spawn(http::serve(
+        listener,
+        HttpState {
+            reports: reports_rx,
+            metrics: Arc::clone(&metrics),
+        },
+        shutdown.clone(),
+    ));
+
+    let engine = Arc::new(AwsEngine::new(Arc::clone(&ctx), plan_opts));
+    let opts = RuntimeOptions {
+        resync: args.resync,
+        max_concurrent: usize::from(args.max_concurrent),
+        backoff: Backoff {
+            initial: args.retry_delay,
+            max: Duration::from_secs(300).max(args.retry_delay),
+        },
+        drain_timeout: args.drain_timeout,
+        ..RuntimeOptions::default()
+    };
+    let summary = runtime::run(engine, source, opts, metrics, reports_tx, shutdown).await;
+    tracing::info!(
+        passes = summary.passes,
+        drained = summary.drained,
+        aborted = summary.aborted,
+        "stopped"
+    );
+    // The loop only ends on shutdown, so the server is already draining; do not wait on a stuck client.
+    trigger.trigger();
+    match tokio::time::timeout(Duration::from_secs(5), server).await {
+        Ok(Ok(Err(err))) => tracing::warn!(error = %err, "http server failed"),
+        Ok(Err(err)) => tracing::warn!(error = %err, "http server task failed"),
+        Ok(Ok(Ok(()))) | Err(_) => {}
+    }
+    if signals.is_finished() {
+        if let Ok(Err(err)) = signals.await {
+            return Err(RunError::Signal(err));
+        }
+    } else {
+        signals.abort();
+    }
+    Ok(())
+}
+
+fn parse_url(s: &str) -> Result<SecretUrl, String> {
+    if s.trim().is_empty() {
+        return Err("the URL is empty".to_owned());
+    }
+    Ok(SecretUrl::new(s))
+}
+
+/// Parses a duration written as one or more `<number><unit>` parts, units `ms`, `s`, `m`, `h`, `d`
+/// (`30s`, `5m`, `1h30m`). Zero is refused: every duration here paces a loop.
+///
+/// # Errors
+/// A message naming what is wrong.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let s = text.trim();
+    if s.is_empty() {
+        return Err("empty duration: write e.g. 30s, 5m or 1h".to_owned());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!(
+                "invalid duration {text:?}: expected a number at {rest:?}"
+            ));
+        }
+        let value: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("invalid duration {text:?}: number too large"))?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let part = match unit {
+            "ms" => Duration::from_millis(value),
+            "s" => Duration::from_secs(value),
+            "m" => value
+                .checked_mul(60)
+                .map(Duration::from_secs)
+                .ok_or("too large")?,
+            "h" => value
+                .checked_mul(3600)
+                .map(Duration::from_secs)
+                .ok_or("too large")?,
+            "d" => value
+                .checked_mul(86_400)
+                .map(Duration::from_secs)
+                .ok_or("too large")?,
+            "" => {
+                return Err(format!(
+                    "invalid duration {text:?}: missing unit (ms, s, m, h or d)"
+                ));
+            }
+            other => return Err(format!("invalid duration {text:?}: unknown unit {other:?}")),
+        };
+        total = total
+            .checked_add(part)
+            .ok_or_else(|| format!("invalid duration {text:?}: too large"))?;
+    }
+    if total.is_zero() {
+        return Err(format!(
+            "invalid duration {text:?}: must be greater than zero"
+        ));
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        for (text, secs) in [
+            ("30s", 30),
+            ("5m", 300),
+            ("1h", 3600),
+            ("1h30m", 5400),
+            ("2d", 172_800),
+            (" 10s ", 10),
+        ] {
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_secs(secs)),
+                "{text}"
+            );
+        }
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn bad_durations_are_refused_with_a_reason() {
+        for (text, needle) in [
+            ("", "empty"),
+            ("5", "missing unit"),
+            ("5x", "unknown unit"),
+            ("m5", "expected a number"),
+            ("0s", "greater than zero"),
+            ("-1s", "expected a number"),
+            ("99999999999999999999s", "too large"),
+            ("999999999999999999h", "too large"),
+        ] {
+            let err = parse_duration(text).expect_err(text);
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! `validate -f PATH...`: parse and check manifests without calling AWS.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{Exit, GlobalArgs, print_manifest_errors};
+use crate::Result;
+use crate::manifest;
+
+/// Options of `validate`.
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// Manifest files or directories (*.yaml, *.yml, recursively).
+    #[arg(short = 'f', long = "filename", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Validates the manifests; exit 0 when valid, 1 otherwise.
+///
+/// # Errors
+/// None: invalid manifests are reported and mapped to [`Exit::Failed`].
+pub fn validate(_global: &GlobalArgs, args: &ValidateArgs) -> Result<Exit> {
+    let loaded = manifest::load(&args.files);
+    if !loaded.errors.is_empty() {
+        print_manifest_errors(&loaded.errors);
+        return Ok(Exit::Failed);
+    }
+    if loaded.set.is_empty() {
+        eprintln!("error: no manifests found in {}", display(&args.files));
+        return Ok(Exit::Failed);
+    }
+    for r in loaded.set.resources() {
+        println!("ok {} ({})", r.key, r.source);
+    }
+    println!(
+        "{} resource(s) in {} file(s) are valid",
+        loaded.set.len(),
+        loaded.files.len()
+    );
+    Ok(Exit::Ok)
+}
+
+pub(crate) fn display(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

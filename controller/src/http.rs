@@ -1,0 +1,257 @@
+//! The controller's HTTP endpoints on `--listen`: health, readiness, metrics and the latest drift report.
+//!
+//! | path | answers |
+//! |---|---|
+//! | `/healthz` | 200 while the process runs |
+//! | `/readyz` | 200 once the first pass completed, 503 before |
+//! | `/metrics` | Prometheus text (OpenMetrics) |
+//! | `/report` | the latest drift report: JSON, or `?format=markdown` / `?format=text`; 503 before the first pass |
+//!
+//! [`router`] builds the app (tests drive it with `tower::ServiceExt::oneshot`); [`serve`] runs it until
+//! the shared shutdown signal.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use tokio::net::TcpListener;
+
+use crate::metrics::Metrics;
+use crate::runtime::{ReportReceiver, Shutdown};
+
+/// What the handlers read.
+#[derive(Clone)]
+pub struct HttpState {
+    /// The newest published report.
+    pub reports: ReportReceiver,
+    /// The metrics registry.
+    pub metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for HttpState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpState")
+            .field("ready", &self.reports.borrow().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The router with every endpoint.
+pub fn router(state: HttpState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/report", get(report))
+        .with_state(state)
+}
+
+/// Serves [`router`] on `listener` until `shutdown`, then lets open requests finish.
+///
+/// # Errors
+/// Accepting connections failed.
+pub async fn serve(
+    listener: TcpListener,
+    state: HttpState,
+    mut shutdown: Shutdown,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move { shutdown.wait().await })
+        .await
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(state): State<HttpState>) -> (StatusCode, &'static str) {
+    if state.reports.borrow().is_some() {
+        (StatusCode::OK, "ready\n")
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "waiting for the first reconcile pass\n",
+        )
+    }
+}
+
+async fn metrics(State(state): State<HttpState>) -> Response {
+    match state.metrics.encode() {
+        Ok(body) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            body,
+        )
+            .into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "cannot encode metrics\n").into_response(),
+    }
+}
+
+/// `/report` query parameters.
+#[derive(Debug, Deserialize)]
+struct ReportQuery {
+    format: Option<String>,
+}
+
+async fn report(State(state): State<HttpState>, Query(query): Query<ReportQuery>) -> Response {
+    let Some(report) = state.reports.borrow().clone() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no report yet: the first pass has not completed\n",
+        )
+            .into_response();
+    };
+    match query.format.as_deref().unwrap_or("json") {
+        "json" => ([(header::CONTENT_TYPE, "application/json")], report.json()).into_response(),
+        "markdown" | "md" => (
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            report.markdown(),
+        )
+            .into_response(),
+        "text" => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            report.text(),
+        )
+            .into_response(),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            "unknown format: use json, markdown or text\n",
+        )
+            .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tokio::sync::watch;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::runtime::ReportView;
+
+    struct Fixed;
+
+    impl ReportView for Fixed {
+        fn json(&self) -> String {
+            "{\"revision\":\"abc\"}".to_owned()
+        }
+        fn text(&self) -> String {
+            "text report".to_owned()
+        }
+        fn markdown(&self) -> String {
+            "## markdown report".to_owned()
+        }
+    }
+
+    fn state(ready: bool) -> (HttpState, watch::Sender<Option<Arc<dyn ReportView>>>) {
+        let initial: Option<Arc<dyn ReportView>> =
+            ready.then(|| Arc::new(Fixed) as Arc<dyn ReportView>);
+        let (tx, rx) = watch::channel(initial);
+        let metrics = Arc::new(Metrics::new());
+        metrics
+            .reconcile
+            .count("EcsService", crate::metrics::ReconcileResult::InSync);
+        (
+            HttpState {
+                reports: rx,
+                metrics,
+            },
+            tx,
+        )
+    }
+
+    async fn get(state: &HttpState, uri: &str) -> (StatusCode, String, String) {
+        let response = router(state.clone())
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            content_type,
+            String::from_utf8(body.to_vec()).unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn health_is_always_ok_and_readiness_follows_the_first_report() {
+        let (state, tx) = state(false);
+        assert_eq!(get(&state, "/healthz").await.0, StatusCode::OK);
+        assert_eq!(
+            get(&state, "/readyz").await.0,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            get(&state, "/report").await.0,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        tx.send_replace(Some(Arc::new(Fixed)));
+        assert_eq!(get(&state, "/readyz").await.0, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn report_is_served_in_each_format() {
+        let (state, _tx) = state(true);
+        let (status, ct, body) = get(&state, "/report").await;
+        assert_eq!(
+            (status, ct.as_str(), body.as_str()),
+            (StatusCode::OK, "application/json", "{\"revision\":\"abc\"}")
+        );
+        let (_, ct, body) = get(&state, "/report?format=markdown").await;
+        assert!(ct.starts_with("text/markdown"));
+        assert_eq!(body, "## markdown report");
+        let (_, ct, body) = get(&state, "/report?format=text").await;
+        assert!(ct.starts_with("text/plain"));
+        assert_eq!(body, "text report");
+        assert_eq!(
+            get(&state, "/report?format=xml").await.0,
+            StatusCode::BAD_REQUEST
+        );
+    }
+
+    #[tokio::test]
+    async fn metrics_are_prometheus_text() {
+        let (state, _tx) = state(true);
+        let (status, ct, body) = get(&state, "/metrics").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(ct.starts_with("application/openmetrics-text"));
+        assert!(
+            body.contains(
+                "finfocus_controller_reconcile_total{kind=\"EcsService\",result=\"in_sync\"} 1"
+            ),
+            "{body}"
+        );
+        assert!(body.ends_with("# EOF\n"));
+    }
+
+    #[tokio::test]
+    async fn serve_stops_on_shutdown() {
+        let (state, _tx) = state(true);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (trigger, shutdown) = Shutdown::channel();
+        let server = tokio::spawn(serve(listener, state, shutdown));
+        trigger.trigger();
+        tokio::time::timeout(std::time::Duration::from_secs(5), server)
+            .await
+            .expect("the server stops within 5s")
+            .unwrap()
+            .unwrap();
+    }
+}

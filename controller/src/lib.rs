@@ -1,0 +1,182 @@
+//! `finfocus-ecs-controller`: converge Amazon ECS and AWS Cloud Map toward YAML manifests.
+//!
+//! # Where to begin
+//! The pipeline is pure in the middle and does I/O only at the edges:
+//!
+//! 1. [`manifest`] reads YAML files into a validated [`manifest::ManifestSet`] (errors carry
+//!    file, line, column and field; a file with any error contributes nothing).
+//! 2. [`aws::observe`] reads the live state ([`aws::LiveState`]) with as few calls as it can,
+//!    counting every call in [`aws::CallCounter`].
+//! 3. [`plan::plan`] canonicalizes both sides ([`canon`]), diffs them ([`diff`]) and orders the
+//!    actions per resource; it never touches the network.
+//! 4. [`apply::apply`] executes a [`plan::Plan`] (or one [`plan::ResourcePlan`] at a time).
+//! 5. [`report::DriftReport`] renders the outcome as JSON, text or Markdown.
+//!
+//! The command line lives in [`cli`] (one file per verb); `main.rs` only maps the verb's
+//! result to an exit code.
+
+pub mod apply;
+pub mod aws;
+pub mod canon;
+pub mod cli;
+pub mod diff;
+pub mod http;
+pub mod manifest;
+pub mod metrics;
+pub mod plan;
+pub mod report;
+pub mod rollout;
+pub mod runtime;
+pub mod source;
+pub mod taskdef;
+
+/// API version every manifest document must declare.
+pub const API_VERSION: &str = "ecs.finfocus.io/v1alpha1";
+/// Tag key marking a resource as created (or adopted) by this controller.
+pub const TAG_MANAGED_BY: &str = "ecs.finfocus.io/managed-by";
+/// Value of [`TAG_MANAGED_BY`].
+pub const MANAGED_BY_VALUE: &str = "finfocus-ecs-controller";
+/// Tag key naming the manifest object (`<Kind>/<name>`) a resource belongs to.
+pub const TAG_OBJECT: &str = "ecs.finfocus.io/object";
+/// Tag key naming the controller instance that owns a resource (flag `--instance`).
+pub const TAG_INSTANCE: &str = "ecs.finfocus.io/instance";
+/// Annotation selecting the drift policy (`enforce` or `detect`).
+pub const ANNOTATION_DRIFT_POLICY: &str = "ecs.finfocus.io/drift-policy";
+/// Annotation allowing the controller to take over an existing untagged resource.
+pub const ANNOTATION_ADOPT: &str = "ecs.finfocus.io/adopt";
+/// Default controller instance id.
+pub const DEFAULT_INSTANCE: &str = "default";
+
+/// Errors of the controller library. Each names what failed; AWS errors name the operation
+/// and the resource.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Manifests failed validation; nothing was applied.
+    #[error("{} invalid manifest(s): {}", .0.len(), first_error(.0))]
+    Manifest(Vec<manifest::ManifestError>),
+    /// An AWS API call failed (after the SDK's own retries).
+    #[error("{operation} on {resource}: {code}: {message}")]
+    Aws {
+        /// API operation, e.g. `UpdateService`.
+        operation: &'static str,
+        /// The resource the call was about, e.g. `finfocus-cluster/finfocus-plugin-aws-public`.
+        resource: String,
+        /// AWS error code (`ThrottlingException`, ...) or the SDK failure class.
+        code: String,
+        /// Human-readable message from AWS or the SDK.
+        message: String,
+        /// The SDK error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// An asynchronous AWS operation reported failure.
+    #[error("{operation} on {resource} failed: {message}")]
+    OperationFailed {
+        /// API operation that started the asynchronous work.
+        operation: &'static str,
+        /// The resource the call was about.
+        resource: String,
+        /// The failure reported by AWS.
+        message: String,
+    },
+    /// Waiting for an asynchronous AWS operation took longer than allowed.
+    #[error("timed out after {seconds}s waiting for {operation} on {resource}")]
+    Timeout {
+        /// What was awaited.
+        operation: &'static str,
+        /// The resource the call was about.
+        resource: String,
+        /// The bound that was exceeded.
+        seconds: u64,
+    },
+    /// The live state contradicts what an action expects (e.g. a namespace vanished).
+    #[error("{resource}: {message}")]
+    Conflict {
+        /// The resource concerned.
+        resource: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// AWS answered with a shape the controller cannot use (a missing id or ARN).
+    #[error("{operation} on {resource}: unexpected response: {message}")]
+    UnexpectedResponse {
+        /// API operation.
+        operation: &'static str,
+        /// The resource the call was about.
+        resource: String,
+        /// What was missing or malformed.
+        message: String,
+    },
+    /// No AWS region could be determined.
+    #[error("no AWS region configured: pass --region or set AWS_REGION")]
+    NoRegion,
+    /// Some resources did not converge during `apply`.
+    #[error("{failed} of {total} resource(s) did not converge")]
+    NotConverged {
+        /// Resources that failed or were blocked.
+        failed: usize,
+        /// Resources in the plan.
+        total: usize,
+    },
+    /// Writing output failed.
+    #[error("writing output: {0}")]
+    Io(#[source] std::io::Error),
+    /// Serializing a report failed.
+    #[error("serializing report: {0}")]
+    Json(#[source] serde_json::Error),
+}
+
+fn first_error(errors: &[manifest::ManifestError]) -> String {
+    errors.first().map(ToString::to_string).unwrap_or_default()
+}
+
+impl Error {
+    /// A short, stable label for metrics (`finfocus_controller_reconcile_total{result=...}`).
+    #[must_use]
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Self::Manifest(_) => "manifest",
+            Self::Aws { code, .. } => aws_code_label(code),
+            Self::OperationFailed { .. } => "aws_operation_failed",
+            Self::Timeout { .. } => "timeout",
+            Self::Conflict { .. } => "conflict",
+            Self::UnexpectedResponse { .. } => "aws_unexpected_response",
+            Self::NoRegion => "config",
+            Self::NotConverged { .. } => "not_converged",
+            Self::Io(_) => "io",
+            Self::Json(_) => "json",
+        }
+    }
+
+    /// The AWS error code, when this is an AWS API error.
+    #[must_use]
+    pub fn aws_code(&self) -> Option<&str> {
+        match self {
+            Self::Aws { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+fn aws_code_label(code: &str) -> &'static str {
+    match code {
+        "ThrottlingException"
+        | "Throttling"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded" => "aws_throttling",
+        c if c.contains("NotFound") || c == "NamespaceNotFound" || c == "ServiceNotFound" => {
+            "aws_not_found"
+        }
+        "InvalidParameterException"
+        | "InvalidInput"
+        | "ValidationException"
+        | "ClientException" => "aws_validation",
+        "AccessDeniedException" | "AccessDenied" => "aws_access_denied",
+        "ServerException" | "InternalFailure" | "ServiceUnavailable" => "aws_server",
+        "DispatchFailure" | "TimeoutError" => "aws_network",
+        _ => "aws_other",
+    }
+}
+
+/// Result with the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,1195 @@
+//! Planning: desired manifests + live state -> ordered actions per resource. Pure.
+//!
+//! # Contract
+//! - Resources come out in apply order (namespaces, clusters, services), then, with
+//!   `prune`, deletes of owned orphans in the safe order (ECS services, Cloud Map services,
+//!   namespaces, clusters).
+//! - A live resource that lacks this instance's ownership tags is never changed: its plan is
+//!   `Error` ("not owned") with no actions, unless the manifest says
+//!   `ecs.finfocus.io/adopt: "true"`, in which case the ownership tags are added first.
+//!   Adoption never takes a resource from another controller instance.
+//! - Task definitions are compared after [`crate::canon`] on both sides; a new revision is
+//!   planned only on a real difference.
+//! - ECS service fields `UpdateService` can change are updated in place; `launchType`,
+//!   `schedulingStrategy`, `role` and `deploymentController` need a replacement, which is
+//!   planned only with `allow_replace` (otherwise the resource is reported as blocked).
+//! - Cloud Map: description and record TTLs are updated in place; record types, routing
+//!   policy and the custom health check config need a replacement (same rule).
+//! - Drift policy `detect` keeps the changes in the report but plans no action on an existing
+//!   resource (missing resources are still created).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::aws::{
+    LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState, Lookup,
+    Orphan, OrphanTarget, ownership_tags,
+};
+use crate::canon;
+use crate::diff::{self, Change, ChangeAction, FieldDiff};
+use crate::manifest::spec::{
+    ClusterSetting, DiscoverySpec, DnsConfig, DnsRecord, ServiceRegistry, ServiceSettings,
+};
+use crate::manifest::{
+    ClusterSpec, DriftPolicy, EcsServiceSpec, ManifestSet, NamespaceSpec, Resource, ResourceKey,
+    ResourceSpec,
+};
+use crate::taskdef::TaskDefinition;
+
+/// Options that shape a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Ownership instance id (`--instance`).
+    pub instance: String,
+    /// Default region (resources without `spec.region`).
+    pub region: String,
+    /// Delete owned resources whose manifest is gone.
+    pub prune: bool,
+    /// Replace resources whose change cannot be made in place.
+    pub allow_replace: bool,
+}
+
+impl PlanOptions {
+    /// Options with pruning and replacement off.
+    #[must_use]
+    pub fn new(instance: impl Into<String>, region: impl Into<String>) -> Self {
+        Self {
+            instance: instance.into(),
+            region: region.into(),
+            prune: false,
+            allow_replace: false,
+        }
+    }
+}
+
+/// Whether tags mark a resource as owned by this controller instance.
+#[must_use]
+pub fn owned_by(tags: &BTreeMap<String, String>, instance: &str) -> bool {
+    tags.get(crate::TAG_MANAGED_BY).map(String::as_str) == Some(crate::MANAGED_BY_VALUE)
+        && tags.get(crate::TAG_INSTANCE).map(String::as_str) == Some(instance)
+}
+
+/// Status of one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Status {
+    /// Live matches desired.
+    InSync,
+    /// Live differs from desired (or an owned orphan is to be deleted).
+    Drifted,
+    /// The resource does not exist.
+    Missing,
+    /// In sync, and a deployment is rolling out.
+    Progressing,
+    /// It could not be observed, is not owned, or is otherwise blocked.
+    Error,
+}
+
+/// A condition in the Kubernetes style.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Condition {
+    /// Condition type: `Observed`, `Owned`, `InSync`, `ReplacementRequired`, `DriftPolicy`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `True` or `False`.
+    pub status: String,
+    /// Machine-readable reason.
+    pub reason: String,
+    /// Human-readable message.
+    pub message: String,
+}
+
+impl Condition {
+    fn new(kind: &str, status: bool, reason: &str, message: impl Into<String>) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            status: if status { "True" } else { "False" }.to_owned(),
+            reason: reason.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An ARN known now or produced by an earlier action of the same resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArnRef {
+    /// Known from the live state.
+    Known(String),
+    /// Produced by an earlier action in the same [`ResourcePlan`].
+    FromPreviousAction,
+}
+
+/// How `UpdateService` treats `serviceRegistries`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryUpdate {
+    /// Leave as is.
+    Keep,
+    /// Register in this Cloud Map service.
+    Set(ArnRef),
+    /// Register nowhere.
+    Clear,
+}
+
+/// One executable step. Each carries what [`crate::apply`] needs without the manifests.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(
+    missing_docs,
+    reason = "fields are named after the API parameters they fill"
+)]
+pub enum Action {
+    /// `CreatePrivateDnsNamespace`, polled to completion.
+    CreateNamespace {
+        name: String,
+        vpc: String,
+        description: Option<String>,
+        soa_ttl: Option<i64>,
+        tags: BTreeMap<String, String>,
+    },
+    /// `UpdatePrivateDnsNamespace`, polled to completion.
+    UpdateNamespace {
+        id: String,
+        name: String,
+        description: Option<String>,
+        soa_ttl: Option<i64>,
+    },
+    /// `TagResource` on a Cloud Map resource.
+    TagCloudMap {
+        arn: String,
+        tags: BTreeMap<String, String>,
+    },
+    /// `TagResource` on an ECS resource.
+    TagEcs {
+        arn: String,
+        tags: BTreeMap<String, String>,
+    },
+    /// `CreateCluster`.
+    CreateCluster {
+        name: String,
+        settings: Vec<ClusterSetting>,
+        tags: BTreeMap<String, String>,
+    },
+    /// `UpdateClusterSettings`.
+    UpdateClusterSettings {
+        name: String,
+        settings: Vec<ClusterSetting>,
+    },
+    /// Cloud Map `CreateService` in the namespace named `namespace` (DNS name).
+    CreateDiscoveryService {
+        namespace: String,
+        namespace_id: Option<String>,
+        spec: DiscoverySpec,
+        tags: BTreeMap<String, String>,
+    },
+    /// Cloud Map `UpdateService` (description, record TTLs).
+    UpdateDiscoveryService {
+        id: String,
+        name: String,
+        description: Option<String>,
+        dns_records: Vec<DnsRecord>,
+    },
+    /// Cloud Map `DeleteService` (retried while ECS still deregisters instances).
+    DeleteDiscoveryService { id: String, name: String },
+    /// `RegisterTaskDefinition`, unless the family's latest revision already equals it.
+    RegisterTaskDefinition {
+        definition: TaskDefinition,
+        tags: BTreeMap<String, String>,
+    },
+    /// ECS `CreateService`.
+    CreateService {
+        cluster: String,
+        name: String,
+        settings: ServiceSettings,
+        task_definition: ArnRef,
+        registry: Option<ArnRef>,
+        tags: BTreeMap<String, String>,
+    },
+    /// ECS `UpdateService` with only the changed fields set in `patch`.
+    UpdateService {
+        cluster: String,
+        name: String,
+        patch: ServiceSettings,
+        task_definition: Option<ArnRef>,
+        registries: RegistryUpdate,
+    },
+    /// Scale to 0 (when needed), `DeleteService`, and optionally wait until `INACTIVE`.
+    DeleteService {
+        cluster: String,
+        name: String,
+        scale_down: bool,
+        wait_inactive: bool,
+    },
+    /// Cloud Map `DeleteNamespace`, polled to completion.
+    DeleteNamespace { id: String, name: String },
+    /// `DeleteCluster`.
+    DeleteCluster { name: String },
+}
+
+impl Action {
+    /// A one-line description for logs and outcomes.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Self::CreateNamespace { name, .. } => format!("CreatePrivateDnsNamespace {name}"),
+            Self::UpdateNamespace { name, .. } => format!("UpdatePrivateDnsNamespace {name}"),
+            Self::TagCloudMap { arn, .. } => format!("TagResource (Cloud Map) {arn}"),
+            Self::TagEcs { arn, .. } => format!("TagResource (ECS) {arn}"),
+            Self::CreateCluster { name, .. } => format!("CreateCluster {name}"),
+            Self::UpdateClusterSettings { name, .. } => format!("UpdateClusterSettings {name}"),
+            Self::CreateDiscoveryService {
+                namespace, spec, ..
+            } => {
+                format!("CreateService (Cloud Map) {}.{namespace}", spec.name)
+            }
+            Self::UpdateDiscoveryService { name, .. } => {
+                format!("UpdateService (Cloud Map) {name}")
+            }
+            Self::DeleteDiscoveryService { name, .. } => {
+                format!("DeleteService (Cloud Map) {name}")
+            }
+            Self::RegisterTaskDefinition { definition, .. } => {
+                format!("RegisterTaskDefinition {}", definition.family)
+            }
+            Self::CreateService { cluster, name, .. } => format!("CreateService {cluster}/{name}"),
+            Self::UpdateService { cluster, name, .. } => format!("UpdateService {cluster}/{name}"),
+            Self::DeleteService { cluster, name, .. } => format!("DeleteService {cluster}/{name}"),
+            Self::DeleteNamespace { name, .. } => format!("DeleteNamespace {name}"),
+            Self::DeleteCluster { name } => format!("DeleteCluster {name}"),
+        }
+    }
+}
+
+/// The plan for one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourcePlan {
+    /// Kind and name.
+    pub key: ResourceKey,
+    /// Region.
+    pub region: String,
+    /// ARN of the live resource, when it exists.
+    pub arn: Option<String>,
+    /// Status.
+    pub status: Status,
+    /// Field-level differences (values of environment and secrets redacted).
+    pub changes: Vec<Change>,
+    /// Ordered actions; empty when in sync or blocked.
+    pub actions: Vec<Action>,
+    /// Conditions.
+    pub conditions: Vec<Condition>,
+    /// Drift policy of the manifest (`Enforce` for orphans).
+    pub drift_policy: DriftPolicy,
+    /// Why the resource cannot converge this pass, if it cannot.
+    pub blocked: Option<String>,
+    /// Whether this resource is an orphan to delete (only with `prune`).
+    pub prune: bool,
+}
+
+impl ResourcePlan {
+    fn new(key: ResourceKey, region: &str, drift_policy: DriftPolicy) -> Self {
+        Self {
+            key,
+            region: region.to_owned(),
+            arn: None,
+            status: Status::InSync,
+            changes: Vec::new(),
+            actions: Vec::new(),
+            conditions: Vec::new(),
+            drift_policy,
+            blocked: None,
+            prune: false,
+        }
+    }
+
+    fn fail(&mut self, kind: &str, reason: &str, message: String) {
+        self.status = Status::Error;
+        self.conditions
+            .push(Condition::new(kind, false, reason, message.clone()));
+        self.actions.clear();
+        self.blocked = Some(message);
+    }
+
+    fn push_diffs(&mut self, diffs: Vec<FieldDiff>, action: impl Fn(&str) -> ChangeAction) {
+        for d in diffs {
+            let a = action(&d.path);
+            self.changes
+                .push(Change::new(d.path, d.desired, d.actual, a));
+        }
+    }
+
+    /// Whether any change is planned or reported.
+    #[must_use]
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// Finishes status and policy handling once changes and actions are known.
+    fn finish(&mut self, exists: bool) {
+        if self.status == Status::Error {
+            return;
+        }
+        if !exists {
+            self.status = Status::Missing;
+            return;
+        }
+        if self.changes.is_empty() {
+            return;
+        }
+        self.status = Status::Drifted;
+        if self.drift_policy == DriftPolicy::Detect {
+            self.actions.clear();
+            self.blocked = None;
+            for c in &mut self.changes {
+                c.action = ChangeAction::NoOp;
+            }
+            self.conditions.push(Condition::new(
+                "DriftPolicy",
+                true,
+                "DetectOnly",
+                "drift is reported, not corrected (ecs.finfocus.io/drift-policy: detect)",
+            ));
+        }
+    }
+}
+
+/// A plan: resources in apply order, then prune deletes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    /// Per-resource plans.
+    pub resources: Vec<ResourcePlan>,
+    /// Problems not tied to one resource (e.g. the prune scan could not list something).
+    pub errors: Vec<String>,
+}
+
+/// Counts used for the summary line and exit codes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PlanCounts {
+    /// Resources.
+    pub resources: usize,
+    /// In sync (including progressing).
+    pub in_sync: usize,
+    /// Drifted (including orphans to delete).
+    pub drifted: usize,
+    /// Missing.
+    pub missing: usize,
+    /// Error.
+    pub errors: usize,
+}
+
+impl Plan {
+    /// Counts by status.
+    #[must_use]
+    pub fn counts(&self) -> PlanCounts {
+        let mut c = PlanCounts {
+            resources: self.resources.len(),
+            ..PlanCounts::default()
+        };
+        for r in &self.resources {
+            match r.status {
+                Status::InSync | Status::Progressing => c.in_sync += 1,
+                Status::Drifted => c.drifted += 1,
+                Status::Missing => c.missing += 1,
+                Status::Error => c.errors += 1,
+            }
+        }
+        c.errors += self.errors.len();
+        c
+    }
+
+    /// Whether any resource differs from its manifest (or is to be pruned).
+    #[must_use]
+    pub fn has_changes(&self) -> bool {
+        self.resources
+            .iter()
+            .any(|r| matches!(r.status, Status::Drifted | Status::Missing))
+    }
+
+    /// Whether any resource is in error or the plan has global errors.
+    #[must_use]
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty() || self.resources.iter().any(|r| r.status == Status::Error)
+    }
+}
+
+/// Plans every resource of `set` against `live`.
+#[must_use]
+pub fn plan(set: &ManifestSet, live: &LiveState, opts: &PlanOptions) -> Plan {
+    let mut resources: Vec<ResourcePlan> = set
+        .resources()
+        .iter()
+        .map(|r| plan_resource(set, r, live, opts))
+        .collect();
+    let mut errors = Vec::new();
+    if opts.prune {
+        // A cluster can only be deleted once its services are inactive, so services in a
+        // cluster that is pruned too are waited for.
+        let pruned_clusters: Vec<&str> = live
+            .orphans
+            .iter()
+            .filter_map(|o| match &o.target {
+                OrphanTarget::Cluster { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        resources.extend(
+            live.orphans
+                .iter()
+                .map(|o| plan_orphan(o, &pruned_clusters)),
+        );
+        errors.extend(
+            live.orphan_scan_errors
+                .iter()
+                .map(|e| format!("prune scan incomplete: {e}")),
+        );
+    }
+    Plan { resources, errors }
+}
+
+/// Plans one resource of `set`.
+#[must_use]
+pub fn plan_resource(
+    set: &ManifestSet,
+    resource: &Resource,
+    live: &LiveState,
+    opts: &PlanOptions,
+) -> ResourcePlan {
+    let region = resource.region_or(&opts.region);
+    let mut rp = ResourcePlan::new(resource.key.clone(), region, resource.drift_policy);
+    let tags = desired_tags(resource, opts);
+    match &resource.spec {
+        ResourceSpec::Namespace(spec) => {
+            let lookup = live
+                .namespaces
+                .get(resource.name())
+                .cloned()
+                .unwrap_or_default();
+            plan_namespace(&mut rp, resource, spec, &lookup, tags, opts);
+        }
+        ResourceSpec::Cluster(spec) => {
+            let lookup = live
+                .clusters
+                .get(resource.name())
+                .cloned()
+                .unwrap_or_default();
+            plan_cluster(&mut rp, resource, spec, &lookup, tags, opts);
+        }
+        ResourceSpec::Service(spec) => {
+            let observed = live
+                .services
+                .get(resource.name())
+                .cloned()
+                .unwrap_or_default();
+            plan_service(&mut rp, set, resource, spec, &observed, tags, opts);
+        }
+    }
+    rp
+}
+
+fn desired_tags(resource: &Resource, opts: &PlanOptions) -> BTreeMap<String, String> {
+    let extra = match &resource.spec {
+        ResourceSpec::Namespace(s) => &s.tags,
+        ResourceSpec::Cluster(s) => &s.tags,
+        ResourceSpec::Service(s) => &s.tags,
+    };
+    let mut tags = extra.clone();
+    tags.extend(ownership_tags(&resource.key.to_string(), &opts.instance));
+    tags
+}
+
+/// Tags in `desired` that `live` lacks or holds with another value.
+fn missing_tags(
+    desired: &BTreeMap<String, String>,
+    live: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    desired
+        .iter()
+        .filter(|(k, v)| live.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+fn tag_changes(
+    rp: &mut ResourcePlan,
+    prefix: &str,
+    missing: &BTreeMap<String, String>,
+    live: &BTreeMap<String, String>,
+) {
+    for (k, v) in missing {
+        rp.changes.push(Change::new(
+            format!("{prefix}.{k}"),
+            Some(Value::String(v.clone())),
+            live.get(k).map(|v| Value::String(v.clone())),
+            ChangeAction::Update,
+        ));
+    }
+}
+
+/// Checks ownership; returns false (and marks the plan) when the resource may not be touched.
+fn check_owner(
+    rp: &mut ResourcePlan,
+    resource: &Resource,
+    what: &str,
+    tags: &BTreeMap<String, String>,
+    opts: &PlanOptions,
+) -> bool {
+    if owned_by(tags, &opts.instance) {
+        rp.conditions.push(Condition::new(
+            "Owned",
+            true,
+            "Owned",
+            format!("{what} is managed by this controller"),
+        ));
+        return true;
+    }
+    let managed =
+        tags.get(crate::TAG_MANAGED_BY).map(String::as_str) == Some(crate::MANAGED_BY_VALUE);
+    // Adoption is for unmanaged resources; taking one from another instance would make two
+    // controllers fight over it.
+    if resource.adopt && !managed {
+        rp.conditions.push(Condition::new(
+            "Owned",
+            true,
+            "Adopted",
+            format!("{what} is adopted (ecs.finfocus.io/adopt); ownership tags are added"),
+        ));
+        return true;
+    }
+    let message = match tags.get(crate::TAG_INSTANCE) {
+        Some(other) if managed => {
+            format!(
+                "{what} is owned by controller instance `{other}`, not `{}`; left alone",
+                opts.instance
+            )
+        }
+        _ => format!(
+            "{what} exists but is not owned (no {}={} tag for instance `{}`); left alone, set annotation {}: \"true\" to adopt it",
+            crate::TAG_MANAGED_BY,
+            crate::MANAGED_BY_VALUE,
+            opts.instance,
+            crate::ANNOTATION_ADOPT
+        ),
+    };
+    rp.fail("Owned", "NotOwned", message);
+    false
+}
+
+fn lookup_failed<T>(rp: &mut ResourcePlan, what: &str, lookup: &Lookup<T>) -> bool {
+    if let Lookup::Failed(e) = lookup {
+        rp.fail("Observed", "LookupFailed", format!("reading {what}: {e}"));
+        return true;
+    }
+    false
+}
+
+// ---------------------------------------------------------------- namespaces
+
+fn plan_namespace(
+    rp: &mut ResourcePlan,
+    resource: &Resource,
+    spec: &NamespaceSpec,
+    lookup: &Lookup<LiveNamespace>,
+    tags: BTreeMap<String, String>,
+    opts: &PlanOptions,
+) {
+    if lookup_failed(rp, "the namespace", lookup) {
+        return;
+    }
+    let soa_ttl = spec.properties.as_ref().map(|p| p.dns_properties.soa.ttl);
+    let description = spec.description.clone().filter(|d| !d.is_empty());
+    let Lookup::Found(ns) = lookup else {
+        rp.changes
+            .push(Change::new(String::new(), None, None, ChangeAction::Create));
+        rp.actions.push(Action::CreateNamespace {
+            name: spec.name.clone(),
+            vpc: spec.vpc.clone(),
+            description,
+            soa_ttl,
+            tags,
+        });
+        rp.finish(false);
+        return;
+    };
+    rp.arn = Some(ns.arn.clone());
+    if ns.namespace_type != "DNS_PRIVATE" {
+        rp.fail(
+            "Observed",
+            "WrongType",
+            format!(
+                "namespace `{}` exists with type {}, expected DNS_PRIVATE",
+                ns.name, ns.namespace_type
+            ),
+        );
+        return;
+    }
+    if !check_owner(
+        rp,
+        resource,
+        &format!("namespace `{}`", ns.name),
+        &ns.tags,
+        opts,
+    ) {
+        return;
+    }
+    let live_description = ns.description.clone().filter(|d| !d.is_empty());
+    let mut update = false;
+    if description != live_description {
+        rp.changes.push(Change::new(
+            "spec.description".into(),
+            description.clone().map(Value::String),
+            live_description.map(Value::String),
+            ChangeAction::Update,
+        ));
+        update = true;
+    }
+    if let Some(ttl) = soa_ttl
+        && ns.soa_ttl != Some(ttl)
+    {
+        rp.changes.push(Change::new(
+            "spec.properties.dnsProperties.soa.ttl".into(),
+            Some(Value::from(ttl)),
+            ns.soa_ttl.map(Value::from),
+            ChangeAction::Update,
+        ));
+        update = true;
+    }
+    if update {
+        rp.actions.push(Action::UpdateNamespace {
+            id: ns.id.clone(),
+            name: ns.name.clone(),
+            description,
+            soa_ttl,
+        });
+    }
+    let missing = missing_tags(&tags, &ns.tags);
+    if !missing.is_empty() {
+        tag_changes(rp, "tags", &missing, &ns.tags);
+        rp.actions.push(Action::TagCloudMap {
+            arn: ns.arn.clone(),
+            tags: missing,
+        });
+    }
+    rp.finish(true);
+}
+
+// ---------------------------------------------------------------- clusters
+
+fn plan_cluster(
+    rp: &mut ResourcePlan,
+    resource: &Resource,
+    spec: &ClusterSpec,
+    lookup: &Lookup<LiveCluster>,
+    tags: BTreeMap<String, String>,
+    opts: &PlanOptions,
+) {
+    if lookup_failed(rp, "the cluster", lookup) {
+        return;
+    }
+    let settings = canon::cluster_settings(spec.settings.clone()).unwrap_or_default();
+    let Lookup::Found(cluster) = lookup else {
+        rp.changes
+            .push(Change::new(String::new(), None, None, ChangeAction::Create));
+        rp.actions.push(Action::CreateCluster {
+            name: resource.name().to_owned(),
+            settings,
+            tags,
+        });
+        rp.finish(false);
+        return;
+    };
+    rp.arn = Some(cluster.arn.clone());
+    if !check_owner(
+        rp,
+        resource,
+        &format!("cluster `{}`", cluster.name),
+        &cluster.tags,
+        opts,
+    ) {
+        return;
+    }
+    // Only settings the manifest names are compared; AWS reports defaults for the rest.
+    let mut changed = Vec::new();
+    for s in &settings {
+        let live = cluster.settings.iter().find(|l| l.name == s.name);
+        if live.map(|l| &l.value) != Some(&s.value) {
+            rp.changes.push(Change::new(
+                format!("spec.settings[{}].value", s.name),
+                Some(Value::String(s.value.clone())),
+                live.map(|l| Value::String(l.value.clone())),
+                ChangeAction::Update,
+            ));
+            changed.push(s.clone());
+        }
+    }
+    if !changed.is_empty() {
+        rp.actions.push(Action::UpdateClusterSettings {
+            name: cluster.name.clone(),
+            settings: changed,
+        });
+    }
+    let missing = missing_tags(&tags, &cluster.tags);
+    if !missing.is_empty() {
+        tag_changes(rp, "tags", &missing, &cluster.tags);
+        rp.actions.push(Action::TagEcs {
+            arn: cluster.arn.clone(),
+            tags: missing,
+        });
+    }
+    rp.finish(true);
+}
+
+// ---------------------------------------------------------------- services
+
+/// Service fields `UpdateService` cannot change.
+pub const REPLACE_FIELDS: &[&str] = &[
+    "launchType",
+    "schedulingStrategy",
+    "role",
+    "deploymentController",
+];
+
+fn top_field<'a>(path: &'a str, prefix: &str) -> &'a str {
+    let rest = path
+        .strip_prefix(prefix)
+        .unwrap_or(path)
+        .trim_start_matches('.');
+    let end = rest.find(['.', '[']).unwrap_or(rest.len());
+    &rest[..end]
+}
+
+fn discovery_action(path: &str) -> ChangeAction {
+    let rest = path.strip_prefix("serviceDiscovery.").unwrap_or(path);
+    if rest == "description" {
+        return ChangeAction::Update;
+    }
+    if rest.starts_with("dnsConfig.dnsRecords[") && rest.ends_with("].ttl") {
+        return ChangeAction::Update;
+    }
+    ChangeAction::Replace
+}
+
+fn live_discovery_spec(desired: &DiscoverySpec, live: &LiveDiscovery) -> DiscoverySpec {
+    DiscoverySpec {
+        namespace: desired.namespace.clone(),
+        name: live.name.clone(),
+        description: live.description.clone(),
+        dns_config: live.dns_config.clone().unwrap_or(DnsConfig {
+            dns_records: Vec::new(),
+            routing_policy: None,
+        }),
+        health_check_custom_config: live.health_check_custom_config.clone(),
+    }
+}
+
+/// Placeholder shown for the ARN of a Cloud Map service that is about to be created.
+const NEW_REGISTRY: &str = "(new Cloud Map service)";
+
+#[allow(
+    clippy::too_many_lines,
+    reason = "one linear walk over the three parts of a service"
+)]
+fn plan_service(
+    rp: &mut ResourcePlan,
+    set: &ManifestSet,
+    resource: &Resource,
+    spec: &EcsServiceSpec,
+    observed: &LiveEcsService,
+    tags: BTreeMap<String, String>,
+    opts: &PlanOptions,
+) {
+    if lookup_failed(rp, "the ECS service", &observed.service)
+        || lookup_failed(rp, "the task definition", &observed.task_definition)
+        || lookup_failed(rp, "the Cloud Map service", &observed.discovery)
+    {
+        return;
+    }
+    let live_service: Option<&LiveService> = observed.service.found();
+    if let Some(s) = live_service {
+        rp.arn = Some(s.arn.clone());
+        if s.status == "DRAINING" {
+            rp.fail(
+                "Observed",
+                "Draining",
+                format!(
+                    "ECS service {}/{} is draining; it can be recreated once inactive",
+                    spec.cluster, s.name
+                ),
+            );
+            return;
+        }
+        if !check_owner(
+            rp,
+            resource,
+            &format!("ECS service {}/{}", spec.cluster, s.name),
+            &s.tags,
+            opts,
+        ) {
+            return;
+        }
+    }
+    if let Some(d) = observed.discovery.found()
+        && !check_owner(
+            rp,
+            resource,
+            &format!("Cloud Map service `{}`", d.name),
+            &d.tags,
+            opts,
+        )
+    {
+        return;
+    }
+
+    // 1. Cloud Map service.
+    let mut registry: Option<ArnRef> = None;
+    let mut replace_reasons: Vec<String> = Vec::new();
+    if let Some(desired) = &spec.service_discovery {
+        let namespace_dns = set
+            .namespace(&desired.namespace)
+            .map_or_else(|| desired.namespace.clone(), |(_, ns)| ns.name.clone());
+        let desired_c = canon::discovery(desired.clone());
+        match observed.discovery.found() {
+            None => {
+                rp.changes.push(Change::new(
+                    "serviceDiscovery".into(),
+                    serde_json::to_value(&desired_c).ok(),
+                    None,
+                    ChangeAction::Create,
+                ));
+                rp.actions.push(Action::CreateDiscoveryService {
+                    namespace: namespace_dns,
+                    namespace_id: observed.namespace_id.clone(),
+                    spec: desired_c,
+                    tags: tags.clone(),
+                });
+                registry = Some(ArnRef::FromPreviousAction);
+            }
+            Some(live) => {
+                let live_c = canon::discovery(live_discovery_spec(desired, live));
+                let diffs = diff::diff("serviceDiscovery", &desired_c, &live_c);
+                let replace = diffs
+                    .iter()
+                    .any(|d| discovery_action(&d.path) == ChangeAction::Replace);
+                rp.push_diffs(diffs, discovery_action);
+                let missing = missing_tags(&tags, &live.tags);
+                tag_changes(rp, "serviceDiscovery.tags", &missing, &live.tags);
+                if replace && opts.allow_replace {
+                    if live_service.is_some_and(|s| {
+                        s.settings
+                            .service_registries
+                            .iter()
+                            .flatten()
+                            .any(|r| r.registry_arn == live.arn)
+                    }) {
+                        rp.actions.push(Action::UpdateService {
+                            cluster: spec.cluster.clone(),
+                            name: resource.name().to_owned(),
+                            patch: ServiceSettings::default(),
+                            task_definition: None,
+                            registries: RegistryUpdate::Clear,
+                        });
+                    }
+                    rp.actions.push(Action::DeleteDiscoveryService {
+                        id: live.id.clone(),
+                        name: live.name.clone(),
+                    });
+                    rp.actions.push(Action::CreateDiscoveryService {
+                        namespace: namespace_dns,
+                        namespace_id: observed.namespace_id.clone(),
+                        spec: desired_c,
+                        tags: tags.clone(),
+                    });
+                    registry = Some(ArnRef::FromPreviousAction);
+                } else {
+                    if replace {
+                        replace_reasons.push(format!("Cloud Map service `{}`", live.name));
+                    }
+                    let in_place = rp.changes.iter().any(|c| {
+                        c.path.starts_with("serviceDiscovery.")
+                            && c.action == ChangeAction::Update
+                            && !c.path.starts_with("serviceDiscovery.tags.")
+                    });
+                    if in_place {
+                        rp.actions.push(Action::UpdateDiscoveryService {
+                            id: live.id.clone(),
+                            name: live.name.clone(),
+                            description: desired_c.description.clone(),
+                            dns_records: desired_c.dns_config.dns_records.clone(),
+                        });
+                    }
+                    if !missing.is_empty() {
+                        rp.actions.push(Action::TagCloudMap {
+                            arn: live.arn.clone(),
+                            tags: missing,
+                        });
+                    }
+                    registry = Some(ArnRef::Known(live.arn.clone()));
+                }
+            }
+        }
+    }
+
+    // 2. Task definition.
+    let desired_td = canon::task_definition(spec.task_definition.clone());
+    let task_definition = match observed.task_definition.found() {
+        Some(live_td) => {
+            let live_c = canon::task_definition(live_td.definition.clone());
+            let diffs = diff::diff("taskDefinition", &desired_td, &live_c);
+            if diffs.is_empty() {
+                ArnRef::Known(live_td.arn.clone())
+            } else {
+                rp.push_diffs(diffs, |_| ChangeAction::RegisterRevision);
+                rp.actions.push(Action::RegisterTaskDefinition {
+                    definition: desired_td.clone(),
+                    tags: tags.clone(),
+                });
+                ArnRef::FromPreviousAction
+            }
+        }
+        None => {
+            if live_service.is_some() {
+                rp.changes.push(Change::new(
+                    "taskDefinition".into(),
+                    None,
+                    None,
+                    ChangeAction::RegisterRevision,
+                ));
+            }
+            rp.actions.push(Action::RegisterTaskDefinition {
+                definition: desired_td.clone(),
+                tags: tags.clone(),
+            });
+            ArnRef::FromPreviousAction
+        }
+    };
+
+    // 3. ECS service.
+    let mut desired_settings = spec.service.clone();
+    desired_settings.service_registries = registry.as_ref().map(|r| {
+        vec![ServiceRegistry {
+            registry_arn: match r {
+                ArnRef::Known(arn) => arn.clone(),
+                ArnRef::FromPreviousAction => NEW_REGISTRY.to_owned(),
+            },
+            ..ServiceRegistry::default()
+        }]
+    });
+    let Some(live) = live_service else {
+        rp.changes
+            .push(Change::new(String::new(), None, None, ChangeAction::Create));
+        rp.actions.push(Action::CreateService {
+            cluster: spec.cluster.clone(),
+            name: resource.name().to_owned(),
+            settings: spec.service.clone(),
+            task_definition,
+            registry,
+            tags,
+        });
+        rp.finish(false);
+        return;
+    };
+    let desired_c = canon::service(desired_settings);
+    let live_c = canon::service(live.settings.clone());
+    let diffs = diff::diff("service", &desired_c, &live_c);
+    let mut patch = ServiceSettings::default();
+    let mut registries = RegistryUpdate::Keep;
+    let mut service_replace = Vec::new();
+    for d in &diffs {
+        let field = top_field(&d.path, "service");
+        if REPLACE_FIELDS.contains(&field) {
+            if !service_replace.contains(&field.to_owned()) {
+                service_replace.push(field.to_owned());
+            }
+        } else if field == "serviceRegistries" {
+            registries = match &registry {
+                Some(r) => RegistryUpdate::Set(r.clone()),
+                None => RegistryUpdate::Clear,
+            };
+        } else {
+            set_patch_field(&mut patch, &desired_c, field);
+        }
+    }
+    rp.push_diffs(diffs, |path| {
+        if REPLACE_FIELDS.contains(&top_field(path, "service")) {
+            ChangeAction::Replace
+        } else {
+            ChangeAction::Update
+        }
+    });
+    // A replaced Cloud Map service means a new registry ARN even if the diff could not see it.
+    if matches!(registry, Some(ArnRef::FromPreviousAction)) {
+        registries = RegistryUpdate::Set(ArnRef::FromPreviousAction);
+    }
+    let td_update =
+        matches!(task_definition, ArnRef::FromPreviousAction).then_some(ArnRef::FromPreviousAction);
+    if !service_replace.is_empty() && opts.allow_replace {
+        rp.conditions.push(Condition::new(
+            "ReplacementRequired",
+            true,
+            "Replacing",
+            format!(
+                "{} cannot change in place; the service is replaced",
+                service_replace.join(", ")
+            ),
+        ));
+        rp.actions.push(Action::DeleteService {
+            cluster: spec.cluster.clone(),
+            name: live.name.clone(),
+            scale_down: live.settings.desired_count.unwrap_or(0) > 0,
+            wait_inactive: true,
+        });
+        rp.actions.push(Action::CreateService {
+            cluster: spec.cluster.clone(),
+            name: live.name.clone(),
+            settings: spec.service.clone(),
+            task_definition: td_update.unwrap_or(task_definition),
+            registry,
+            tags: tags.clone(),
+        });
+    } else {
+        if !service_replace.is_empty() {
+            // Other differences may follow from the replaced field (e.g. platformVersion only
+            // exists on Fargate), so nothing is changed in place on a blocked service.
+            replace_reasons.push(format!("ECS service fields {}", service_replace.join(", ")));
+        } else if patch != ServiceSettings::default()
+            || td_update.is_some()
+            || registries != RegistryUpdate::Keep
+        {
+            rp.actions.push(Action::UpdateService {
+                cluster: spec.cluster.clone(),
+                name: live.name.clone(),
+                patch,
+                task_definition: td_update,
+                registries,
+            });
+        }
+        let missing = missing_tags(&tags, &live.tags);
+        if !missing.is_empty() {
+            tag_changes(rp, "tags", &missing, &live.tags);
+            rp.actions.push(Action::TagEcs {
+                arn: live.arn.clone(),
+                tags: missing,
+            });
+        }
+    }
+    if !replace_reasons.is_empty() {
+        let message = format!(
+            "{} cannot change in place; rerun with --allow-replace to replace",
+            replace_reasons.join(" and ")
+        );
+        rp.conditions.push(Condition::new(
+            "ReplacementRequired",
+            true,
+            "NotAllowed",
+            message.clone(),
+        ));
+        rp.blocked = Some(message);
+    }
+    rp.finish(true);
+    if rp.status == Status::InSync && rolling_out(live) {
+        rp.status = Status::Progressing;
+    }
+}
+
+fn rolling_out(s: &LiveService) -> bool {
+    s.deployments.len() > 1
+        || s.deployments
+            .iter()
+            .any(|d| d.status == "PRIMARY" && d.rollout_state.as_deref() == Some("IN_PROGRESS"))
+}
+
+/// Copies one top-level field from the canonical desired settings into the patch. A field
+/// the manifest no longer sets is cleared with an empty list where AWS allows that.
+fn set_patch_field(patch: &mut ServiceSettings, d: &ServiceSettings, field: &str) {
+    match field {
+        "desiredCount" => patch.desired_count = d.desired_count,
+        "capacityProviderStrategy" => {
+            patch.capacity_provider_strategy =
+                Some(d.capacity_provider_strategy.clone().unwrap_or_default());
+        }
+        "platformVersion" => patch.platform_version.clone_from(&d.platform_version),
+        "deploymentConfiguration" => patch
+            .deployment_configuration
+            .clone_from(&d.deployment_configuration),
+        "placementConstraints" => {
+            patch.placement_constraints = Some(d.placement_constraints.clone().unwrap_or_default());
+        }
+        "placementStrategy" => {
+            patch.placement_strategy = Some(d.placement_strategy.clone().unwrap_or_default())
+        }
+        "networkConfiguration" => patch
+            .network_configuration
+            .clone_from(&d.network_configuration),
+        "healthCheckGracePeriodSeconds" => {
+            patch.health_check_grace_period_seconds = d.health_check_grace_period_seconds
+        }
+        "enableECSManagedTags" => patch.enable_ecs_managed_tags = d.enable_ecs_managed_tags,
+        "propagateTags" => patch.propagate_tags.clone_from(&d.propagate_tags),
+        "enableExecuteCommand" => patch.enable_execute_command = d.enable_execute_command,
+        "loadBalancers" => {
+            patch.load_balancers = Some(d.load_balancers.clone().unwrap_or_default())
+        }
+        _ => {}
+    }
+}
+
+// ---------------------------------------------------------------- orphans
+
+fn plan_orphan(orphan: &Orphan, pruned_clusters: &[&str]) -> ResourcePlan {
+    let mut rp = ResourcePlan::new(orphan.key.clone(), &orphan.region, DriftPolicy::Enforce);
+    rp.prune = true;
+    rp.status = Status::Drifted;
+    let (arn, what, action) = match &orphan.target {
+        OrphanTarget::EcsService {
+            cluster,
+            name,
+            arn,
+            desired_count,
+        } => (
+            arn.clone(),
+            format!("ECS service {cluster}/{name}"),
+            Action::DeleteService {
+                cluster: cluster.clone(),
+                name: name.clone(),
+                scale_down: *desired_count > 0,
+                wait_inactive: pruned_clusters.contains(&cluster.as_str()),
+            },
+        ),
+        OrphanTarget::DiscoveryService { id, arn, name } => (
+            arn.clone(),
+            format!("Cloud Map service `{name}`"),
+            Action::DeleteDiscoveryService {
+                id: id.clone(),
+                name: name.clone(),
+            },
+        ),
+        OrphanTarget::Namespace { id, arn, name } => (
+            arn.clone(),
+            format!("namespace `{name}`"),
+            Action::DeleteNamespace {
+                id: id.clone(),
+                name: name.clone(),
+            },
+        ),
+        OrphanTarget::Cluster { name, arn } => (
+            arn.clone(),
+            format!("cluster `{name}`"),
+            Action::DeleteCluster { name: name.clone() },
+        ),
+    };
+    rp.arn = Some(arn.clone());
+    rp.changes.push(Change::new(
+        String::new(),
+        None,
+        Some(Value::String(arn)),
+        ChangeAction::Delete,
+    ));
+    rp.conditions.push(Condition::new(
+        "InSync",
+        false,
+        "Orphaned",
+        format!("{what} is owned by this controller but no manifest describes it; pruned"),
+    ));
+    rp.actions.push(action);
+    rp
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,583 @@
+//! Planning against hand-built live states.
+
+#![allow(clippy::unwrap_used, reason = "test code")]
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::aws::{Deployment, LiveTaskDefinition, LookupError};
+use crate::manifest::spec::DnsRecord;
+use crate::manifest::{Kind, load_str};
+
+const INSTANCE: &str = "t1";
+
+fn manifests(extra_annotations: &str) -> ManifestSet {
+    let text = format!(
+        "\
+apiVersion: ecs.finfocus.io/v1alpha1
+kind: CloudMapNamespace
+metadata: {{name: ns}}
+spec: {{name: finfocus.local, vpc: vpc-1, description: internal}}
+---
+apiVersion: ecs.finfocus.io/v1alpha1
+kind: EcsCluster
+metadata: {{name: c1}}
+spec: {{}}
+---
+apiVersion: ecs.finfocus.io/v1alpha1
+kind: EcsService
+metadata:
+  name: svc
+  annotations: {{{extra_annotations}}}
+spec:
+  cluster: c1
+  taskDefinition:
+    family: svc
+    networkMode: awsvpc
+    requiresCompatibilities: [FARGATE]
+    cpu: 2 vCPU
+    memory: 4 GB
+    containerDefinitions:
+      - name: app
+        image: img:1
+        portMappings: [{{containerPort: 8001}}]
+        environment: [{{name: TOKEN, value: s3cret}}]
+  service:
+    desiredCount: 1
+    launchType: FARGATE
+    networkConfiguration: {{awsvpcConfiguration: {{subnets: [subnet-1], securityGroups: [sg-1]}}}}
+  serviceDiscovery:
+    namespace: ns
+    name: aws-public
+    dnsConfig: {{dnsRecords: [{{type: A, ttl: 60}}], routingPolicy: MULTIVALUE}}
+    healthCheckCustomConfig: {{failureThreshold: 1}}
+"
+    );
+    load_str("m.yaml", &text).unwrap()
+}
+
+fn opts() -> PlanOptions {
+    PlanOptions::new(INSTANCE, "us-east-1")
+}
+
+fn owned(object: &str) -> BTreeMap<String, String> {
+    ownership_tags(object, INSTANCE)
+}
+
+fn service_spec(set: &ManifestSet) -> EcsServiceSpec {
+    let r = set.get(&ResourceKey::new(Kind::EcsService, "svc")).unwrap();
+    let ResourceSpec::Service(s) = &r.spec else {
+        panic!()
+    };
+    (**s).clone()
+}
+
+/// A live state equal to the manifests, as AWS would describe it.
+fn in_sync(set: &ManifestSet) -> LiveState {
+    let spec = service_spec(set);
+    let mut live = LiveState::default();
+    live.namespaces.insert(
+        "ns".into(),
+        Lookup::Found(LiveNamespace {
+            id: "ns-1".into(),
+            arn: "arn:ns-1".into(),
+            name: "finfocus.local".into(),
+            namespace_type: "DNS_PRIVATE".into(),
+            description: Some("internal".into()),
+            soa_ttl: None,
+            tags: owned("CloudMapNamespace/ns"),
+        }),
+    );
+    live.clusters.insert(
+        "c1".into(),
+        Lookup::Found(LiveCluster {
+            arn: "arn:c1".into(),
+            name: "c1".into(),
+            status: "ACTIVE".into(),
+            settings: vec![],
+            tags: owned("EcsCluster/c1"),
+        }),
+    );
+    let mut td = spec.task_definition.clone();
+    td.cpu = Some("2048".into());
+    td.memory = Some("4096".into());
+    let mut settings = spec.service.clone();
+    settings.service_registries = Some(vec![ServiceRegistry {
+        registry_arn: "arn:srv-1".into(),
+        ..ServiceRegistry::default()
+    }]);
+    live.services.insert(
+        "svc".into(),
+        LiveEcsService {
+            service: Lookup::Found(LiveService {
+                arn: "arn:svc".into(),
+                cluster_arn: "arn:c1".into(),
+                name: "svc".into(),
+                status: "ACTIVE".into(),
+                settings,
+                task_definition_arn: Some("arn:td:1".into()),
+                tags: owned("EcsService/svc"),
+                running_count: 1,
+                pending_count: 0,
+                deployments: vec![Deployment {
+                    status: "PRIMARY".into(),
+                    rollout_state: Some("COMPLETED".into()),
+                    rollout_state_reason: None,
+                    task_definition: Some("arn:td:1".into()),
+                    desired_count: 1,
+                    running_count: 1,
+                    failed_tasks: 0,
+                }],
+            }),
+            task_definition: Lookup::Found(LiveTaskDefinition {
+                arn: "arn:td:1".into(),
+                revision: 1,
+                status: "ACTIVE".into(),
+                definition: td,
+            }),
+            discovery: Lookup::Found(LiveDiscovery {
+                id: "srv-1".into(),
+                arn: "arn:srv-1".into(),
+                name: "aws-public".into(),
+                namespace_id: "ns-1".into(),
+                description: None,
+                dns_config: Some(DnsConfig {
+                    dns_records: vec![DnsRecord {
+                        kind: "A".into(),
+                        ttl: 60,
+                    }],
+                    routing_policy: Some("MULTIVALUE".into()),
+                }),
+                health_check_custom_config: Some(crate::manifest::spec::HealthCheckCustomConfig {
+                    failure_threshold: Some(1),
+                }),
+                instance_count: Some(1),
+                tags: owned("EcsService/svc"),
+            }),
+            namespace_id: Some("ns-1".into()),
+        },
+    );
+    live
+}
+
+fn svc_live(live: &mut LiveState) -> &mut LiveService {
+    match &mut live.services.get_mut("svc").unwrap().service {
+        Lookup::Found(s) => s,
+        _ => panic!(),
+    }
+}
+
+fn svc_plan(p: &Plan) -> &ResourcePlan {
+    p.resources
+        .iter()
+        .find(|r| r.key.kind == Kind::EcsService)
+        .unwrap()
+}
+
+#[test]
+fn empty_account_creates_everything_in_order() {
+    let set = manifests("");
+    let mut live = LiveState::default();
+    live.namespaces.insert("ns".into(), Lookup::Missing);
+    live.clusters.insert("c1".into(), Lookup::Missing);
+    let p = plan(&set, &live, &opts());
+    let statuses: Vec<Status> = p.resources.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [Status::Missing; 3]);
+    let steps: Vec<String> = p
+        .resources
+        .iter()
+        .flat_map(|r| r.actions.iter().map(Action::describe))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "CreatePrivateDnsNamespace finfocus.local",
+            "CreateCluster c1",
+            "CreateService (Cloud Map) aws-public.finfocus.local",
+            "RegisterTaskDefinition svc",
+            "CreateService c1/svc",
+        ]
+    );
+    let Action::CreateService {
+        task_definition,
+        registry,
+        tags,
+        ..
+    } = &svc_plan(&p).actions[2]
+    else {
+        panic!()
+    };
+    assert_eq!(*task_definition, ArnRef::FromPreviousAction);
+    assert_eq!(*registry, Some(ArnRef::FromPreviousAction));
+    assert_eq!(
+        tags.get(crate::TAG_OBJECT).map(String::as_str),
+        Some("EcsService/svc")
+    );
+    assert_eq!(
+        tags.get(crate::TAG_INSTANCE).map(String::as_str),
+        Some(INSTANCE)
+    );
+    assert!(p.has_changes());
+}
+
+#[test]
+fn equal_live_state_plans_nothing() {
+    let set = manifests("");
+    let p = plan(&set, &in_sync(&set), &opts());
+    for r in &p.resources {
+        assert_eq!(r.status, Status::InSync, "{r:?}");
+        assert!(r.actions.is_empty() && r.changes.is_empty(), "{r:?}");
+    }
+    assert!(!p.has_changes() && !p.has_errors());
+}
+
+#[test]
+fn desired_count_drift_updates_only_that_field() {
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    svc_live(&mut live).settings.desired_count = Some(3);
+    let p = plan(&set, &live, &opts());
+    let r = svc_plan(&p);
+    assert_eq!(r.status, Status::Drifted);
+    assert_eq!(r.changes.len(), 1);
+    assert_eq!(r.changes[0].path, "service.desiredCount");
+    assert_eq!(r.changes[0].desired, Some(serde_json::json!(1)));
+    assert_eq!(r.changes[0].actual, Some(serde_json::json!(3)));
+    let [
+        Action::UpdateService {
+            patch,
+            task_definition,
+            registries,
+            ..
+        },
+    ] = r.actions.as_slice()
+    else {
+        panic!("{:?}", r.actions)
+    };
+    assert_eq!(
+        *patch,
+        ServiceSettings {
+            desired_count: Some(1),
+            ..ServiceSettings::default()
+        }
+    );
+    assert_eq!(*task_definition, None);
+    assert_eq!(*registries, RegistryUpdate::Keep);
+}
+
+#[test]
+fn image_drift_registers_a_revision_and_points_the_service_at_it() {
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    if let Lookup::Found(td) = &mut live.services.get_mut("svc").unwrap().task_definition {
+        td.definition.container_definitions[0].image = "img:2".into();
+    }
+    let p = plan(&set, &live, &opts());
+    let r = svc_plan(&p);
+    assert_eq!(
+        r.changes[0].path,
+        "taskDefinition.containerDefinitions[app].image"
+    );
+    assert_eq!(r.changes[0].action, ChangeAction::RegisterRevision);
+    assert!(matches!(
+        r.actions[0],
+        Action::RegisterTaskDefinition { .. }
+    ));
+    assert!(matches!(
+        &r.actions[1],
+        Action::UpdateService {
+            task_definition: Some(ArnRef::FromPreviousAction),
+            ..
+        }
+    ));
+}
+
+#[test]
+fn environment_values_are_redacted_in_changes() {
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    if let Lookup::Found(td) = &mut live.services.get_mut("svc").unwrap().task_definition {
+        td.definition.container_definitions[0]
+            .environment
+            .as_mut()
+            .unwrap()[0]
+            .value = Some("old-secret".into());
+    }
+    let p = plan(&set, &live, &opts());
+    let r = svc_plan(&p);
+    let text = serde_json::to_string(&r.changes).unwrap();
+    assert!(r.changes[0].path.ends_with("environment[TOKEN].value"));
+    assert!(
+        !text.contains("s3cret") && !text.contains("old-secret"),
+        "{text}"
+    );
+    // The action still carries the real value.
+    let Action::RegisterTaskDefinition { definition, .. } = &r.actions[0] else {
+        panic!()
+    };
+    let env = definition.container_definitions[0]
+        .environment
+        .as_ref()
+        .unwrap();
+    assert_eq!(env[0].value.as_deref(), Some("s3cret"));
+}
+
+#[test]
+fn launch_type_change_needs_replacement() {
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    svc_live(&mut live).settings.launch_type = Some("EC2".into());
+    let p = plan(&set, &live, &opts());
+    let r = svc_plan(&p);
+    assert_eq!(r.changes[0].action, ChangeAction::Replace);
+    assert!(r.actions.is_empty(), "{:?}", r.actions);
+    assert!(r.blocked.as_deref().unwrap().contains("--allow-replace"));
+
+    let p = plan(
+        &set,
+        &live,
+        &PlanOptions {
+            allow_replace: true,
+            ..opts()
+        },
+    );
+    let r = svc_plan(&p);
+    let steps: Vec<String> = r.actions.iter().map(Action::describe).collect();
+    assert_eq!(steps, ["DeleteService c1/svc", "CreateService c1/svc"]);
+    assert!(matches!(
+        r.actions[0],
+        Action::DeleteService {
+            scale_down: true,
+            wait_inactive: true,
+            ..
+        }
+    ));
+    assert!(r.blocked.is_none());
+}
+
+#[test]
+fn cloud_map_ttl_is_updated_in_place_and_routing_policy_needs_replacement() {
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    let entry = live.services.get_mut("svc").unwrap();
+    if let Lookup::Found(d) = &mut entry.discovery {
+        d.dns_config.as_mut().unwrap().dns_records[0].ttl = 300;
+    }
+    let p = plan(&set, &live, &opts());
+    let r = svc_plan(&p);
+    assert_eq!(
+        r.changes[0].path,
+        "serviceDiscovery.dnsConfig.dnsRecords[A].ttl"
+    );
+    assert_eq!(r.changes[0].action, ChangeAction::Update);
+    assert!(matches!(
+        &r.actions[..],
+        [Action::UpdateDiscoveryService { dns_records, .. }] if dns_records[0].ttl == 60
+    ));
+
+    let mut live = in_sync(&set);
+    if let Lookup::Found(d) = &mut live.services.get_mut("svc").unwrap().discovery {
+        d.dns_config.as_mut().unwrap().routing_policy = Some("WEIGHTED".into());
+    }
+    let p = plan(
+        &set,
+        &live,
+        &PlanOptions {
+            allow_replace: true,
+            ..opts()
+        },
+    );
+    let steps: Vec<String> = svc_plan(&p).actions.iter().map(Action::describe).collect();
+    assert_eq!(
+        steps,
+        [
+            "UpdateService c1/svc",
+            "DeleteService (Cloud Map) aws-public",
+            "CreateService (Cloud Map) aws-public.finfocus.local",
+            "UpdateService c1/svc",
+        ]
+    );
+}
+
+#[test]
+fn untagged_service_is_not_touched() {
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    let s = svc_live(&mut live);
+    s.tags.clear();
+    s.settings.desired_count = Some(5);
+    let p = plan(&set, &live, &opts());
+    let r = svc_plan(&p);
+    assert_eq!(r.status, Status::Error);
+    assert!(r.actions.is_empty());
+    assert!(r.blocked.as_deref().unwrap().contains("not owned"));
+    assert!(p.has_errors());
+
+    // Another instance's resource is not ours either.
+    let mut live = in_sync(&set);
+    svc_live(&mut live).tags = ownership_tags("EcsService/svc", "other");
+    let r = plan(&set, &live, &opts());
+    assert!(
+        svc_plan(&r)
+            .blocked
+            .as_deref()
+            .unwrap()
+            .contains("instance `other`")
+    );
+}
+
+#[test]
+fn adoption_adds_ownership_tags() {
+    let set = manifests("ecs.finfocus.io/adopt: \"true\"");
+    let mut live = in_sync(&set);
+    svc_live(&mut live).tags = BTreeMap::from([("team".to_owned(), "x".to_owned())]);
+    let p = plan(&set, &live, &opts());
+    let r = svc_plan(&p);
+    assert_eq!(r.status, Status::Drifted);
+    let [Action::TagEcs { arn, tags }] = r.actions.as_slice() else {
+        panic!("{:?}", r.actions)
+    };
+    assert_eq!(arn, "arn:svc");
+    assert_eq!(tags.len(), 3);
+
+    // Adoption does not take a resource from another controller instance.
+    svc_live(&mut live).tags = ownership_tags("EcsService/svc", "other");
+    let p = plan(&set, &live, &opts());
+    assert_eq!(svc_plan(&p).status, Status::Error);
+    assert!(svc_plan(&p).actions.is_empty());
+}
+
+#[test]
+fn detect_policy_reports_without_actions() {
+    let set = manifests("ecs.finfocus.io/drift-policy: detect");
+    let mut live = in_sync(&set);
+    svc_live(&mut live).settings.desired_count = Some(3);
+    let p = plan(&set, &live, &opts());
+    let r = svc_plan(&p);
+    assert_eq!(r.status, Status::Drifted);
+    assert!(r.actions.is_empty());
+    assert_eq!(r.changes[0].action, ChangeAction::NoOp);
+}
+
+#[test]
+fn lookup_failure_is_an_error_for_that_resource_only() {
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    live.services.get_mut("svc").unwrap().service = Lookup::Failed(LookupError {
+        operation: "DescribeServices".into(),
+        code: "ThrottlingException".into(),
+        message: "Rate exceeded".into(),
+    });
+    let p = plan(&set, &live, &opts());
+    assert_eq!(svc_plan(&p).status, Status::Error);
+    assert!(
+        svc_plan(&p)
+            .blocked
+            .as_deref()
+            .unwrap()
+            .contains("DescribeServices: ThrottlingException")
+    );
+    assert_eq!(p.resources[0].status, Status::InSync);
+}
+
+#[test]
+fn rollout_in_progress_is_progressing() {
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    svc_live(&mut live).deployments[0].rollout_state = Some("IN_PROGRESS".into());
+    let p = plan(&set, &live, &opts());
+    assert_eq!(svc_plan(&p).status, Status::Progressing);
+    assert!(!p.has_changes());
+}
+
+#[test]
+fn prune_deletes_orphans_in_safe_order_only_when_asked() {
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    let orphan = |kind: Kind, target: OrphanTarget| Orphan {
+        key: ResourceKey::new(kind, "old"),
+        region: "us-east-1".into(),
+        target,
+    };
+    live.orphans = vec![
+        orphan(
+            Kind::EcsService,
+            OrphanTarget::EcsService {
+                cluster: "c1".into(),
+                name: "old".into(),
+                arn: "arn:old".into(),
+                desired_count: 2,
+            },
+        ),
+        orphan(
+            Kind::EcsService,
+            OrphanTarget::DiscoveryService {
+                id: "srv-old".into(),
+                arn: "arn:srv-old".into(),
+                name: "old".into(),
+            },
+        ),
+        orphan(
+            Kind::CloudMapNamespace,
+            OrphanTarget::Namespace {
+                id: "ns-old".into(),
+                arn: "arn:ns-old".into(),
+                name: "old.local".into(),
+            },
+        ),
+        orphan(
+            Kind::EcsCluster,
+            OrphanTarget::Cluster {
+                name: "old".into(),
+                arn: "arn:c-old".into(),
+            },
+        ),
+    ];
+    let p = plan(&set, &live, &opts());
+    assert_eq!(p.resources.len(), 3, "no prune without the flag");
+    let p = plan(
+        &set,
+        &live,
+        &PlanOptions {
+            prune: true,
+            ..opts()
+        },
+    );
+    let steps: Vec<String> = p.resources[3..]
+        .iter()
+        .flat_map(|r| r.actions.iter().map(Action::describe))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "DeleteService c1/old",
+            "DeleteService (Cloud Map) old",
+            "DeleteNamespace old.local",
+            "DeleteCluster old"
+        ]
+    );
+    assert!(matches!(
+        p.resources[3].actions[0],
+        Action::DeleteService {
+            scale_down: true,
+            ..
+        }
+    ));
+    assert!(p.has_changes());
+}
+
+#[test]
+fn namespace_description_and_tags_update_in_place() {
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    if let Lookup::Found(ns) = live.namespaces.get_mut("ns").unwrap() {
+        ns.description = Some("changed".into());
+        ns.tags.remove(crate::TAG_OBJECT);
+    }
+    let p = plan(&set, &live, &opts());
+    let r = &p.resources[0];
+    let paths: Vec<&str> = r.changes.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(paths, ["spec.description", "tags.ecs.finfocus.io/object"]);
+    assert!(matches!(r.actions[0], Action::UpdateNamespace { .. }));
+    assert!(matches!(r.actions[1], Action::TagCloudMap { .. }));
+}

@@ -1,0 +1,322 @@
+//! The production [`Engine`]: manifests from disk, live state from AWS, the pure planner, one-resource
+//! apply and the drift report.
+
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use crate::Error;
+use crate::aws::{self, Context, LiveState};
+use crate::manifest::{self, DriftPolicy, Kind, ManifestSet};
+use crate::plan::{self, Action, Plan, PlanOptions, ResourcePlan, Status};
+use crate::report::{self, ConditionReport, DriftReport, ResourceReport, Summary};
+use crate::rollout::{Deployment, RolloutState};
+use crate::source::Snapshot;
+
+use super::{
+    Applied, Engine, Notes, PlanStatus, Policy, ReportView, ResourceSummary, StatusOverride,
+};
+
+/// Kind and name of the report entry that describes the source itself (a rejected revision, a failing
+/// fetch), so the problem shows even when no resource could be loaded.
+const SOURCE_KIND: &str = "Source";
+const SOURCE_NAME: &str = "manifests";
+
+/// Observe + plan of one pass; the live state is kept for rollout tracking.
+#[derive(Debug)]
+pub struct AwsPlan {
+    /// The plan.
+    pub plan: Plan,
+    /// What was observed.
+    pub live: LiveState,
+}
+
+/// The engine `run` uses.
+#[derive(Debug)]
+pub struct AwsEngine {
+    ctx: Arc<Context>,
+    opts: PlanOptions,
+    /// The previous report, to keep `lastTransitionTime` of unchanged conditions.
+    previous: Mutex<Option<DriftReport>>,
+}
+
+impl AwsEngine {
+    /// An engine over `ctx` planning with `opts`.
+    #[must_use]
+    pub fn new(ctx: Arc<Context>, opts: PlanOptions) -> Self {
+        Self {
+            ctx,
+            opts,
+            previous: Mutex::new(None),
+        }
+    }
+}
+
+/// The identity the loop uses for a resource.
+fn key_of(rp: &ResourcePlan) -> String {
+    rp.key.to_string()
+}
+
+fn wave(kind: Kind) -> u8 {
+    match kind {
+        Kind::CloudMapNamespace | Kind::EcsCluster => 0,
+        Kind::EcsService => 1,
+    }
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    aws_smithy_types::DateTime::from(t)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default()
+}
+
+impl Engine for AwsEngine {
+    type Desired = ManifestSet;
+    type Plan = AwsPlan;
+    type Work = ResourcePlan;
+    type Report = DriftReport;
+    type Error = Error;
+
+    async fn load(&self, snapshot: Snapshot) -> Result<ManifestSet, Vec<String>> {
+        let loaded = tokio::task::spawn_blocking(move || {
+            // The snapshot (and so its checkout) stays alive until loading is done.
+            let loaded = manifest::load(std::slice::from_ref(&snapshot.root));
+            (loaded, snapshot.root.display().to_string())
+        })
+        .await;
+        match loaded {
+            Err(join) => Err(vec![format!("loading manifests failed: {join}")]),
+            Ok((loaded, _)) if !loaded.errors.is_empty() => {
+                Err(loaded.errors.iter().map(ToString::to_string).collect())
+            }
+            Ok((loaded, root)) if loaded.files.is_empty() => {
+                Err(vec![format!("no *.yaml or *.yml files under {root}")])
+            }
+            Ok((loaded, _)) => Ok(loaded.set),
+        }
+    }
+
+    async fn plan(&self, desired: &ManifestSet) -> Result<AwsPlan, Error> {
+        let live = aws::observe(&self.ctx, desired, &self.opts).await?;
+        let plan = plan::plan(desired, &live, &self.opts);
+        Ok(AwsPlan { plan, live })
+    }
+
+    fn summarize(&self, plan: &AwsPlan) -> Vec<ResourceSummary> {
+        plan.plan
+            .resources
+            .iter()
+            .map(|rp| {
+                let service = (rp.key.kind == Kind::EcsService)
+                    .then(|| plan.live.services.get(&rp.key.name))
+                    .flatten()
+                    .and_then(|s| s.service.found());
+                ResourceSummary {
+                    key: key_of(rp),
+                    kind: rp.key.kind.as_str().to_owned(),
+                    wave: wave(rp.key.kind),
+                    policy: match rp.drift_policy {
+                        DriftPolicy::Enforce => Policy::Enforce,
+                        DriftPolicy::Detect => Policy::Detect,
+                    },
+                    status: match rp.status {
+                        Status::InSync | Status::Progressing => PlanStatus::InSync,
+                        Status::Drifted => PlanStatus::Drifted,
+                        Status::Missing => PlanStatus::Missing,
+                        Status::Error => PlanStatus::Error,
+                    },
+                    // Under `detect` the planner drops the actions of drift; the loop still needs to know.
+                    actionable: !rp.actions.is_empty()
+                        || (rp.drift_policy == DriftPolicy::Detect && rp.has_changes()),
+                    deployments: service.map(|s| {
+                        s.deployments
+                            .iter()
+                            .map(|d| Deployment {
+                                status: d.status.clone(),
+                                task_definition: d.task_definition.clone().unwrap_or_default(),
+                                rollout_state: d
+                                    .rollout_state
+                                    .as_deref()
+                                    .and_then(RolloutState::parse),
+                                rollout_state_reason: d.rollout_state_reason.clone(),
+                            })
+                            .collect()
+                    }),
+                    task_definition: service.and_then(|s| s.task_definition_arn.clone()),
+                }
+            })
+            .collect()
+    }
+
+    fn work(&self, plan: &AwsPlan, key: &str) -> Option<ResourcePlan> {
+        plan.plan
+            .resources
+            .iter()
+            .find(|rp| key_of(rp) == key)
+            .cloned()
+    }
+
+    async fn apply(&self, work: ResourcePlan) -> Result<Applied, Error> {
+        crate::apply::apply_resource(&self.ctx, &work).await?;
+        Ok(Applied {
+            rollout: work.actions.iter().any(|a| {
+                matches!(
+                    a,
+                    Action::CreateService { .. } | Action::UpdateService { .. }
+                )
+            }),
+            task_definition: None,
+        })
+    }
+
+    fn report(&self, plan: Option<&AwsPlan>, revision: Option<&str>, notes: &Notes) -> DriftReport {
+        let empty = Plan::default();
+        let mut report = DriftReport::from_plan(
+            plan.map_or(&empty, |p| &p.plan),
+            revision.map(str::to_owned),
+        );
+        let mut previous = self
+            .previous
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(prev) = previous.as_ref() {
+            report.carry_transitions(prev);
+        }
+        for resource in &mut report.resources {
+            let key = format!("{}/{}", resource.kind, resource.name);
+            let Some(note) = notes.resources.get(&key) else {
+                continue;
+            };
+            match note.status {
+                Some(StatusOverride::Progressing) => resource.status = "Progressing".to_owned(),
+                Some(StatusOverride::Error) => resource.status = "Error".to_owned(),
+                None => {}
+            }
+            for c in &note.conditions {
+                // The planner already reports `detect` drift as its `DriftPolicy` condition.
+                if c.kind == "DriftDetected" {
+                    continue;
+                }
+                resource.conditions.push(ConditionReport {
+                    kind: c.kind.to_owned(),
+                    status: if c.status { "True" } else { "False" }.to_owned(),
+                    reason: c.reason.clone(),
+                    message: c.message.clone(),
+                    last_transition_time: rfc3339(c.last_transition),
+                });
+            }
+        }
+        if let Some(entry) = source_entry(notes, &report, previous.as_ref()) {
+            report.resources.push(entry);
+        }
+        report.summary = summarize_statuses(&report.resources);
+        *previous = Some(report.clone());
+        report
+    }
+
+    fn error_label(error: &Error) -> &'static str {
+        error.metric_label()
+    }
+}
+
+/// The `Source/manifests` entry when the newest revision was rejected or the fetch fails.
+fn source_entry(
+    notes: &Notes,
+    report: &DriftReport,
+    previous: Option<&DriftReport>,
+) -> Option<ResourceReport> {
+    let mut conditions = Vec::new();
+    let now = report.generated_at.clone();
+    if let Some(rejected) = &notes.rejected {
+        let shown: Vec<&str> = rejected.errors.iter().take(5).map(String::as_str).collect();
+        let more = rejected.errors.len().saturating_sub(shown.len());
+        let in_force = report.revision.as_deref().map_or_else(
+            || "no earlier revision was valid, so nothing is applied".to_owned(),
+            |r| format!("revision {r} stays in force"),
+        );
+        conditions.push(ConditionReport {
+            kind: "ManifestsValid".to_owned(),
+            status: "False".to_owned(),
+            reason: "RevisionRejected".to_owned(),
+            message: format!(
+                "revision {} was rejected with {} error(s): {}{}; {in_force}",
+                rejected
+                    .revision
+                    .as_deref()
+                    .unwrap_or("(working directory)"),
+                rejected.errors.len(),
+                shown.join("; "),
+                if more > 0 {
+                    format!("; and {more} more")
+                } else {
+                    String::new()
+                },
+            ),
+            last_transition_time: now.clone(),
+        });
+    }
+    if let Some(error) = &notes.source_error {
+        conditions.push(ConditionReport {
+            kind: "SourceSynced".to_owned(),
+            status: "False".to_owned(),
+            reason: "FetchFailed".to_owned(),
+            message: error.clone(),
+            last_transition_time: now,
+        });
+    }
+    if conditions.is_empty() {
+        return None;
+    }
+    let mut entry = ResourceReport {
+        kind: SOURCE_KIND.to_owned(),
+        name: SOURCE_NAME.to_owned(),
+        region: String::new(),
+        arn: None,
+        status: "Error".to_owned(),
+        changes: Vec::new(),
+        conditions,
+    };
+    // Keep the first time each problem was seen.
+    if let Some(old) = previous.and_then(|p| p.resources.iter().find(|r| r.kind == SOURCE_KIND)) {
+        for c in &mut entry.conditions {
+            if let Some(oc) = old
+                .conditions
+                .iter()
+                .find(|oc| oc.kind == c.kind && oc.status == c.status)
+            {
+                c.last_transition_time.clone_from(&oc.last_transition_time);
+            }
+        }
+    }
+    Some(entry)
+}
+
+fn summarize_statuses(resources: &[ResourceReport]) -> Summary {
+    let mut summary = Summary {
+        resources: resources.len(),
+        ..Summary::default()
+    };
+    for r in resources {
+        match r.status.as_str() {
+            "InSync" | "Progressing" => summary.in_sync += 1,
+            "Drifted" => summary.drifted += 1,
+            "Missing" => summary.missing += 1,
+            _ => summary.errors += 1,
+        }
+    }
+    summary
+}
+
+impl ReportView for DriftReport {
+    fn json(&self) -> String {
+        serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize the report: {e}\"}}"))
+    }
+
+    fn text(&self) -> String {
+        report::render_text(self)
+    }
+
+    fn markdown(&self) -> String {
+        report::render_markdown(self)
+    }
+}

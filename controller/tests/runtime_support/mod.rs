@@ -1,0 +1,575 @@
+//! Shared helpers of the source and runtime tests: temporary directories, a real loopback `git daemon`
+//! and a work tree that commits and pushes to it.
+#![allow(dead_code, reason = "each test crate uses a different subset")]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test helpers fail loudly")]
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A directory removed on drop.
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    /// A fresh, empty directory under the system temp dir.
+    pub fn new(label: &str) -> Self {
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let path = std::env::temp_dir().join(format!(
+            "finfocus-test-{label}-{}-{nanos}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        Self { path }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something accepts connections on `addr`, up to `limit`.
+pub fn wait_for_port(addr: SocketAddr, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "nothing listens on {addr} after {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs git with a fixed identity; panics with its stderr on failure; returns trimmed stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.invalid"])
+        .args(["-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A `git daemon` on 127.0.0.1 serving (and accepting pushes to) the bare repositories under its base path.
+pub struct GitDaemon {
+    child: Child,
+    port: u16,
+    base: TempDir,
+}
+
+impl GitDaemon {
+    /// Starts the daemon and waits until it accepts connections.
+    pub fn start() -> Self {
+        let base = TempDir::new("gitd");
+        let mut last_error = String::new();
+        // The port is picked before the daemon binds it; retry in the rare case another process took it.
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new("git")
+                .args([
+                    "daemon",
+                    "--export-all",
+                    "--reuseaddr",
+                    "--enable=receive-pack",
+                    "--listen=127.0.0.1",
+                ])
+                .arg(format!("--port={port}"))
+                .arg(format!("--base-path={}", base.path().display()))
+                .arg(base.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                    return Self { child, port, base };
+                }
+                if let Some(status) = child.try_wait().unwrap() {
+                    last_error = format!("git daemon exited with {status}");
+                    break;
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    last_error = "git daemon did not listen within 10s".to_owned();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        panic!("cannot start git daemon: {last_error}");
+    }
+
+    /// Creates a bare repository `name.git` and returns its `git://` URL.
+    pub fn create_repo(&self, name: &str) -> String {
+        git(
+            self.base.path(),
+            &["init", "--quiet", "--bare", &format!("{name}.git")],
+        );
+        format!("git://127.0.0.1:{}/{name}.git", self.port)
+    }
+
+    /// The daemon's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A work tree that commits files and pushes them to a remote.
+pub struct WorkTree {
+    dir: TempDir,
+    url: String,
+}
+
+impl WorkTree {
+    /// An empty work tree whose pushes go to `url`, branch `main`.
+    pub fn new(url: &str) -> Self {
+        let dir = TempDir::new("worktree");
+        git(dir.path(), &["init", "--quiet", "-b", "main"]);
+        Self {
+            dir,
+            url: url.to_owned(),
+        }
+    }
+
+    /// The work tree directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes (or replaces) a file, creating parent directories.
+    pub fn write(&self, rel: &str, content: &str) {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+
+    /// Commits everything and pushes to `main`; returns the commit id.
+    pub fn commit_and_push(&self, message: &str) -> String {
+        git(self.dir.path(), &["add", "--all"]);
+        git(self.dir.path(), &["commit", "--quiet", "--allow-empty", "-m", message]);
+        git(self.dir.path(), &["push", "--quiet", "--force", &self.url, "main:main"]);
+        git(self.dir.path(), &["rev-parse", "HEAD"])
+    }
+}
+
+/// Sends one HTTP/1.1 request to 127.0.0.1 and returns (status, body). Bounded by a 30 s socket timeout.
+pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
+    let body = if chunked { dechunk(rest) } else { rest.to_owned() };
+    (status, body)
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// The AWS emulator (moto in server mode) on 127.0.0.1, or the one named by `FINFOCUS_TEST_AWS_ENDPOINT`.
+pub struct Moto {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Moto {
+    /// Starts moto (or uses the shared one) and waits until it answers HTTP, up to 60 s.
+    pub fn start() -> Self {
+        if let Ok(endpoint) = std::env::var("FINFOCUS_TEST_AWS_ENDPOINT") {
+            let port = endpoint
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.trim_end_matches('/').parse().ok())
+                .expect("FINFOCUS_TEST_AWS_ENDPOINT is http://127.0.0.1:PORT");
+            return Self { child: None, port };
+        }
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let bin = repo.join(".venv/bin/moto_server");
+        assert!(bin.exists(), "{} missing: run scripts/setup", bin.display());
+        let port = free_port();
+        let child = Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let moto = Self {
+            child: Some(child),
+            port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+                && http(port, "GET", "/", &[], "").0 == 200
+            {
+                return moto;
+            }
+            assert!(Instant::now() < deadline, "moto did not answer within 60s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The AWS environment for a client of this emulator.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ]
+    }
+
+    /// Calls an ECS operation (JSON protocol; moto does not check signatures).
+    pub fn ecs(&self, operation: &str, body: &serde_json::Value) -> serde_json::Value {
+        let target = format!("AmazonEC2ContainerServiceV20141113.{operation}");
+        let (status, text) = http(
+            self.port,
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("X-Amz-Target", &target),
+                (
+                    "Authorization",
+                    "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0",
+                ),
+            ],
+            &body.to_string(),
+        );
+        assert_eq!(status, 200, "{operation}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// A subnet and a security group of the emulator's default VPC (moto checks that they exist).
+    pub fn default_network(&self) -> (String, String) {
+        let ec2 = |action: &str| {
+            let (status, text) = http(
+                self.port,
+                "POST",
+                "/",
+                &[
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                    (
+                        "Authorization",
+                        "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0",
+                    ),
+                ],
+                &format!("Action={action}&Version=2016-11-15"),
+            );
+            assert_eq!(status, 200, "{action}: {text}");
+            text
+        };
+        let first = |xml: &str, tag: &str| -> String {
+            let open = format!("<{tag}>");
+            let start = xml.find(&open).unwrap_or_else(|| panic!("no {tag} in {xml}")) + open.len();
+            let end = xml[start..].find('<').unwrap() + start;
+            xml[start..end].to_owned()
+        };
+        (
+            first(&ec2("DescribeSubnets"), "subnetId"),
+            first(&ec2("DescribeSecurityGroups"), "groupId"),
+        )
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A unique suffix for resource names, so tests can share one emulator.
+pub fn unique(label: &str) -> String {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{label}-{:x}{:x}{}",
+        std::process::id() % 4096,
+        nanos % 65536,
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A `run` process of the controller binary.
+pub struct Controller {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    _logdir: TempDir,
+}
+
+impl Controller {
+    /// Starts `finfocus-ecs-controller --instance <instance> run <args> --listen 127.0.0.1:<free>` against
+    /// `moto`, and waits until `/healthz` answers (bounded).
+    pub fn start(moto: &Moto, instance: &str, args: &[&str]) -> Self {
+        let port = free_port();
+        let logdir = TempDir::new("ctl-log");
+        let log = logdir.path().join("stderr.log");
+        let child = Command::new(env!("CARGO_BIN_EXE_finfocus-ecs-controller"))
+            .args(["--instance", instance, "run"])
+            .args(args)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .envs(moto.env())
+            .env("FINFOCUS_LOG", "info,aws=warn")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut ctl = Self {
+            child,
+            port,
+            log,
+            _logdir: logdir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = ctl.child.try_wait().unwrap() {
+                panic!("controller exited early ({status}):\n{}", ctl.logs());
+            }
+            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "controller did not listen:\n{}", ctl.logs());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ctl
+    }
+
+    /// GET on the controller's HTTP port.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        http(self.port, "GET", path, &[], "")
+    }
+
+    /// The latest report, if one was published.
+    pub fn report(&self) -> Option<finfocus_ecs_controller::report::DriftReport> {
+        let (status, body) = self.get("/report");
+        (status == 200).then(|| serde_json::from_str(&body).unwrap())
+    }
+
+    /// Polls `/report` until `done` holds, up to `limit`; returns that report or panics with the last one
+    /// and the controller's log.
+    pub fn wait_report(
+        &self,
+        limit: Duration,
+        what: &str,
+        mut done: impl FnMut(&finfocus_ecs_controller::report::DriftReport) -> bool,
+    ) -> finfocus_ecs_controller::report::DriftReport {
+        let deadline = Instant::now() + limit;
+        let mut last = None;
+        loop {
+            if let Some(report) = self.report() {
+                if done(&report) {
+                    return report;
+                }
+                last = Some(report);
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "not {what} within {limit:?}; last report:\n{}\nlog:\n{}",
+                    last.map(|r| serde_json::to_string_pretty(&r).unwrap())
+                        .unwrap_or_default(),
+                    self.logs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The controller's log so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the exit; returns the exit code.
+    pub fn terminate(mut self) -> Option<i32> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "no exit within 40s of SIGTERM:\n{}", self.logs());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether every manifest resource of a report converged (in sync, or rolling out: the emulator never
+/// finishes deployments) with no pending change.
+pub fn converged(report: &finfocus_ecs_controller::report::DriftReport) -> bool {
+    !report.resources.is_empty()
+        && report.resources.iter().all(|r| {
+            r.kind == "Source" || (matches!(r.status.as_str(), "InSync" | "Progressing") && r.changes.is_empty())
+        })
+}
+
+/// One resource of a report by kind and name.
+pub fn resource<'a>(
+    report: &'a finfocus_ecs_controller::report::DriftReport,
+    kind: &str,
+    name: &str,
+) -> Option<&'a finfocus_ecs_controller::report::ResourceReport> {
+    report.resources.iter().find(|r| r.kind == kind && r.name == name)
+}
+
+/// Manifests for one cluster, one namespace and some services on the emulator's default network.
+pub struct Fixture {
+    /// Unique prefix of every name.
+    pub prefix: String,
+    /// Subnet id.
+    pub subnet: String,
+    /// Security group id.
+    pub security_group: String,
+}
+
+impl Fixture {
+    /// A fixture with unique names.
+    pub fn new(moto: &Moto, label: &str) -> Self {
+        let (subnet, security_group) = moto.default_network();
+        Self {
+            prefix: unique(label),
+            subnet,
+            security_group,
+        }
+    }
+
+    /// The cluster name.
+    pub fn cluster(&self) -> String {
+        format!("{}-cluster", self.prefix)
+    }
+
+    /// The cluster and namespace documents.
+    pub fn base(&self) -> String {
+        format!(
+            "apiVersion: ecs.finfocus.io/v1alpha1\nkind: EcsCluster\nmetadata: {{name: {p}-cluster}}\nspec: {{}}\n---\n\
+             apiVersion: ecs.finfocus.io/v1alpha1\nkind: CloudMapNamespace\nmetadata: {{name: {p}-ns}}\n\
+             spec: {{name: {p}.local, vpc: vpc-0abc}}\n",
+            p = self.prefix
+        )
+    }
+
+    /// One service document; `policy` is `enforce` or `detect`; `cluster` overrides the fixture's.
+    pub fn service(&self, name: &str, image: &str, policy: &str, cluster: Option<&str>) -> String {
+        format!(
+            "apiVersion: ecs.finfocus.io/v1alpha1\nkind: EcsService\n\
+             metadata:\n  name: {name}\n  annotations: {{ecs.finfocus.io/drift-policy: {policy}}}\n\
+             spec:\n  cluster: {cluster}\n  taskDefinition:\n    family: {name}\n    networkMode: awsvpc\n\
+             \x20   requiresCompatibilities: [FARGATE]\n    cpu: \"256\"\n    memory: \"512\"\n\
+             \x20   containerDefinitions:\n      - name: app\n        image: {image}\n        essential: true\n\
+             \x20       portMappings: [{{containerPort: 8080, protocol: tcp}}]\n\
+             \x20 service:\n    desiredCount: 1\n    launchType: FARGATE\n    networkConfiguration:\n\
+             \x20     awsvpcConfiguration: {{subnets: [{subnet}], securityGroups: [{sg}], assignPublicIp: DISABLED}}\n\
+             \x20 serviceDiscovery:\n    namespace: {p}-ns\n    name: {name}\n\
+             \x20   dnsConfig: {{dnsRecords: [{{type: A, ttl: 60}}], routingPolicy: MULTIVALUE}}\n",
+            cluster = cluster.map_or_else(|| self.cluster(), str::to_owned),
+            subnet = self.subnet,
+            sg = self.security_group,
+            p = self.prefix,
+        )
+    }
+}

@@ -1,0 +1,606 @@
+//! Shared test support: the AWS emulator (moto in server mode), the controller binary, the
+//! reference manifests with test-specific names, and direct SDK clients for out-of-band
+//! changes and assertions.
+//!
+//! Parallel safety: every test uses its own names (cluster, namespace, VPC id, services) and
+//! its own `--instance`, so tests can share one emulator (`FINFOCUS_TEST_AWS_ENDPOINT`).
+
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test support")]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use finfocus_ecs_controller::aws::{Context, ContextOptions};
+
+/// Region every test uses.
+pub const REGION: &str = "us-east-1";
+
+/// A moto server on 127.0.0.1, killed on drop (or an external one from
+/// `FINFOCUS_TEST_AWS_ENDPOINT`).
+pub struct Emulator {
+    endpoint: String,
+    child: Option<Child>,
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    listener.local_addr().expect("local addr").port()
+}
+
+/// Sends one HTTP/1.1 request and returns the whole answer (status line, headers, body).
+fn http(endpoint: &str, request: &str) -> std::io::Result<String> {
+    let addr = endpoint.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.write_all(request.as_bytes())?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    Ok(answer)
+}
+
+impl Emulator {
+    /// Starts (or attaches to) the emulator and waits until it answers HTTP.
+    pub fn start() -> Self {
+        if let Ok(endpoint) = std::env::var("FINFOCUS_TEST_AWS_ENDPOINT") {
+            return Self {
+                endpoint,
+                child: None,
+            };
+        }
+        let port = free_port();
+        let bin = repo_root().join(".venv/bin/moto_server");
+        assert!(bin.exists(), "{} missing: run scripts/setup", bin.display());
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn moto_server");
+        let emulator = Self {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            child: Some(child),
+        };
+        // Readiness: poll until the server answers an HTTP request (bounded).
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let probe = "GET /moto-api/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+            if http(&emulator.endpoint, probe).is_ok_and(|a| a.starts_with("HTTP/1")) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not answer within 60s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        emulator
+    }
+
+    /// The endpoint URL.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// A command running the controller binary against the emulator.
+    pub fn command(&self, instance: &str) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_finfocus-ecs-controller"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_REGION", REGION)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .args(["--instance", instance, "--calls", "--max-attempts", "2"]);
+        cmd
+    }
+
+    /// Runs the controller against another endpoint (a proxy, a closed port).
+    pub fn run_at(&self, endpoint: &str, instance: &str, args: &[&str]) -> Run {
+        let output = self
+            .command(instance)
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .args(args)
+            .output()
+            .expect("run controller");
+        Run::new(output)
+    }
+
+    /// Runs the controller with `args` and returns its output.
+    pub fn run(&self, instance: &str, args: &[&str]) -> Run {
+        let output = self
+            .command(instance)
+            .args(args)
+            .output()
+            .expect("run controller");
+        Run::new(output)
+    }
+
+    /// An SDK configuration pointing at the emulator.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new(REGION))
+            .credentials_provider(aws_sdk_ecs::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .load()
+            .await
+    }
+
+    /// An ECS client (for out-of-band changes and assertions).
+    pub async fn ecs(&self) -> aws_sdk_ecs::Client {
+        aws_sdk_ecs::Client::new(&self.sdk_config().await)
+    }
+
+    /// A Cloud Map client.
+    pub async fn cloudmap(&self) -> aws_sdk_servicediscovery::Client {
+        aws_sdk_servicediscovery::Client::new(&self.sdk_config().await)
+    }
+
+    /// A controller context for library-level calls.
+    pub async fn context(&self) -> Context {
+        Context::from_config(
+            self.sdk_config().await,
+            ContextOptions {
+                region: Some(REGION.into()),
+                ..ContextOptions::default()
+            },
+        )
+        .expect("context")
+    }
+
+    fn ec2_query(&self, action: &str) -> String {
+        let body = format!("Action={action}&Version=2016-11-15");
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=testing/20240101/{REGION}/ec2/aws4_request, SignedHeaders=host, Signature=0\r\n\r\n{body}",
+            body.len()
+        );
+        http(&self.endpoint, &request).expect("EC2 query")
+    }
+
+    /// Subnets and a security group of the emulator's default VPC (moto validates them).
+    pub fn network(&self) -> Network {
+        let pick = |xml: &str, tag: &str| -> Vec<String> {
+            let open = format!("<{tag}>");
+            let close = format!("</{tag}>");
+            xml.split(&open)
+                .skip(1)
+                .filter_map(|rest| rest.split(&close).next().map(str::to_owned))
+                .collect()
+        };
+        let subnets = pick(&self.ec2_query("DescribeSubnets"), "subnetId");
+        let groups = pick(&self.ec2_query("DescribeSecurityGroups"), "groupId");
+        assert!(
+            subnets.len() >= 2 && !groups.is_empty(),
+            "default VPC not found"
+        );
+        Network {
+            subnets: subnets.into_iter().take(2).collect(),
+            security_group: groups[0].clone(),
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Default-VPC network ids.
+#[derive(Debug, Clone)]
+pub struct Network {
+    /// Two subnet ids.
+    pub subnets: Vec<String>,
+    /// A security group id.
+    pub security_group: String,
+}
+
+/// The output of one controller run.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    fn new(output: Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// The `--calls` summary (`{"total", "writes", "byOperation"}`); null when no AWS
+    /// context was built.
+    pub fn calls(&self) -> serde_json::Value {
+        self.stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("aws-calls: "))
+            .map_or(serde_json::Value::Null, |json| {
+                serde_json::from_str(json).expect("calls JSON")
+            })
+    }
+
+    /// Calls that changed state.
+    pub fn writes(&self) -> u64 {
+        self.calls()["writes"].as_u64().unwrap_or(0)
+    }
+
+    /// Calls of one `service.Operation`.
+    pub fn count(&self, op: &str) -> u64 {
+        self.calls()["byOperation"][op].as_u64().unwrap_or(0)
+    }
+
+    /// Panics with the whole output unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Test-specific names substituted into the reference manifests.
+#[derive(Debug, Clone)]
+pub struct Names {
+    /// Short unique suffix.
+    pub suffix: String,
+    /// `--instance`.
+    pub instance: String,
+    /// ECS cluster.
+    pub cluster: String,
+    /// `CloudMapNamespace` metadata.name.
+    pub namespace: String,
+    /// Namespace DNS name.
+    pub dns: String,
+    /// ECS service (and task definition family).
+    pub service: String,
+    /// Cloud Map service.
+    pub discovery: String,
+    /// VPC id (moto allows one namespace per VPC).
+    pub vpc: String,
+}
+
+impl Names {
+    /// Unique names for test `tag`.
+    pub fn new(tag: &str) -> Self {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let suffix = format!("{tag}-{}-{n}", std::process::id());
+        Self {
+            instance: format!("it-{suffix}"),
+            cluster: format!("cluster-{suffix}"),
+            namespace: format!("ns-{suffix}"),
+            dns: format!("{suffix}.finfocus.test"),
+            service: format!("plugin-{suffix}"),
+            discovery: format!("aws-public-{suffix}"),
+            vpc: format!("vpc-{suffix}"),
+            suffix,
+        }
+    }
+}
+
+/// A temporary directory, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Creates a fresh directory.
+    pub fn new(tag: &str) -> Self {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("finfocus-ctl-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        Self(path)
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Its path as a string argument.
+    pub fn arg(&self) -> String {
+        self.0.display().to_string()
+    }
+
+    /// Writes a file in it.
+    pub fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.0.join(name), text).expect("write manifest");
+    }
+
+    /// Removes a file from it.
+    pub fn remove(&self, name: &str) {
+        std::fs::remove_file(self.0.join(name)).expect("remove manifest");
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The reference manifest files (`manifests/plugin/*.yaml`), as `(file name, text)`.
+pub fn reference_files() -> Vec<(String, String)> {
+    let dir = repo_root().join("manifests/plugin");
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("manifests/plugin")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Substitutes test names and placeholders into one reference manifest.
+pub fn substitute(text: &str, names: &Names, network: &Network) -> String {
+    text.replace(
+        "name: finfocus-plugin-aws-public",
+        &format!("name: {}", names.service),
+    )
+    .replace(
+        "family: finfocus-plugin-aws-public",
+        &format!("family: {}", names.service),
+    )
+    .replace("finfocus-cluster", &names.cluster)
+    .replace("finfocus-local", &names.namespace)
+    .replace("finfocus.local", &names.dns)
+    .replace("name: aws-public", &format!("name: {}", names.discovery))
+    .replace("VPC_ID", &names.vpc)
+    .replace("SUBNET_ID_A", &network.subnets[0])
+    .replace("SUBNET_ID_B", &network.subnets[1])
+    .replace("SECURITY_GROUP_ID", &network.security_group)
+    .replace("ACCOUNT_ID", "123456789012")
+}
+
+/// Writes the reference deployment with test-specific names into `dir`.
+pub fn write_reference(dir: &TempDir, names: &Names, network: &Network) {
+    for (file, text) in reference_files() {
+        dir.write(&file, &substitute(&text, names, network));
+    }
+}
+
+/// A small `EcsService` manifest (no discovery) for tests that need several services.
+pub fn small_service(
+    name: &str,
+    cluster: &str,
+    network: &Network,
+    discovery: Option<(&str, &str)>,
+) -> String {
+    let discovery = discovery.map_or(String::new(), |(ns, svc)| {
+        format!(
+            "  serviceDiscovery:\n    namespace: {ns}\n    name: {svc}\n    dnsConfig:\n      dnsRecords: [{{type: A, ttl: 30}}]\n"
+        )
+    });
+    format!(
+        "apiVersion: ecs.finfocus.io/v1alpha1
+kind: EcsService
+metadata:
+  name: {name}
+spec:
+  cluster: {cluster}
+  taskDefinition:
+    family: {name}
+    networkMode: awsvpc
+    requiresCompatibilities: [FARGATE]
+    cpu: 0.25 vCPU
+    memory: 0.5 GB
+    containerDefinitions:
+      - name: app
+        image: ghcr.io/finfocus/finfocus-plugin-aws-public:latest
+        portMappings: [{{containerPort: 8001}}]
+  service:
+    desiredCount: 2
+    launchType: FARGATE
+    networkConfiguration:
+      awsvpcConfiguration:
+        subnets: [{}]
+        securityGroups: [{}]
+{discovery}",
+        network.subnets[0], network.security_group
+    )
+}
+
+/// A cluster manifest.
+pub fn cluster_manifest(name: &str) -> String {
+    format!(
+        "apiVersion: ecs.finfocus.io/v1alpha1\nkind: EcsCluster\nmetadata:\n  name: {name}\nspec: {{}}\n"
+    )
+}
+
+/// A namespace manifest.
+pub fn namespace_manifest(name: &str, dns: &str, vpc: &str) -> String {
+    format!(
+        "apiVersion: ecs.finfocus.io/v1alpha1\nkind: CloudMapNamespace\nmetadata:\n  name: {name}\nspec:\n  name: {dns}\n  vpc: {vpc}\n"
+    )
+}
+
+/// Looks a Cloud Map service up by name (moto ignores list filters, so filter here).
+pub async fn find_discovery(
+    cloudmap: &aws_sdk_servicediscovery::Client,
+    name: &str,
+) -> Option<aws_sdk_servicediscovery::types::ServiceSummary> {
+    let out = cloudmap.list_services().send().await.unwrap();
+    out.services()
+        .iter()
+        .find(|s| s.name() == Some(name))
+        .cloned()
+}
+
+/// Looks a namespace up by DNS name.
+pub async fn find_namespace(
+    cloudmap: &aws_sdk_servicediscovery::Client,
+    dns: &str,
+) -> Option<aws_sdk_servicediscovery::types::NamespaceSummary> {
+    let out = cloudmap.list_namespaces().send().await.unwrap();
+    out.namespaces()
+        .iter()
+        .find(|n| n.name() == Some(dns))
+        .cloned()
+}
+
+/// Describes one ECS service (`None` when missing or inactive).
+pub async fn describe_service(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    name: &str,
+) -> Option<aws_sdk_ecs::types::Service> {
+    let out = ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(name)
+        .include(aws_sdk_ecs::types::ServiceField::Tags)
+        .send()
+        .await
+        .ok()?;
+    out.services()
+        .iter()
+        .find(|s| s.status() != Some("INACTIVE"))
+        .cloned()
+}
+
+/// A proxy in front of the emulator that answers every ECS request whose target ends with
+/// `.{operation}` with a `ThrottlingException`, and forwards everything else.
+pub struct ThrottlingProxy {
+    endpoint: String,
+    throttled: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+fn read_request(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut chunk = [0_u8; 8192];
+    let header_end = loop {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(buf);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break pos + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..header_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while buf.len() < header_end + length {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok(buf)
+}
+
+impl ThrottlingProxy {
+    /// Starts the proxy on a free port.
+    pub fn start(upstream: &str, operation: &str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let suffix = format!(
+            "amazonec2containerservicev20141113.{}",
+            operation.to_ascii_lowercase()
+        );
+        let throttled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = throttled.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut client) = stream else { continue };
+                let upstream = upstream.clone();
+                let suffix = suffix.clone();
+                let counter = counter.clone();
+                std::thread::spawn(move || {
+                    let Ok(request) = read_request(&mut client) else {
+                        return;
+                    };
+                    let head_end = request
+                        .windows(4)
+                        .position(|w| w == b"\r\n\r\n")
+                        .unwrap_or(0);
+                    let head = String::from_utf8_lossy(&request[..head_end]).to_ascii_lowercase();
+                    let throttle = head
+                        .lines()
+                        .any(|l| l.starts_with("x-amz-target:") && l.trim_end().ends_with(&suffix));
+                    if throttle {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        let body = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+                        let answer = format!(
+                            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\n\
+                             x-amzn-ErrorType: ThrottlingException\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        let _ = client.write_all(answer.as_bytes());
+                        return;
+                    }
+                    // Forward with `Connection: close` so the answer ends at EOF.
+                    let first_line_end =
+                        request.windows(2).position(|w| w == b"\r\n").unwrap_or(0) + 2;
+                    let mut forwarded = request[..first_line_end].to_vec();
+                    forwarded.extend_from_slice(b"Connection: close\r\n");
+                    forwarded.extend_from_slice(&request[first_line_end..]);
+                    let Ok(mut server) = TcpStream::connect(&upstream) else {
+                        return;
+                    };
+                    if server.write_all(&forwarded).is_err() {
+                        return;
+                    }
+                    let mut answer = Vec::new();
+                    let _ = server.read_to_end(&mut answer);
+                    let _ = client.write_all(&answer);
+                });
+            }
+        });
+        Self {
+            endpoint,
+            throttled,
+        }
+    }
+
+    /// The proxy's endpoint URL.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// How many requests were throttled.
+    pub fn throttled(&self) -> usize {
+        self.throttled.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,34 @@
+//! Compiles `proto/` into Rust with protox (pure Rust, no system `protoc`) and writes the
+//! encoded file descriptor set that the reflection service serves.
+
+use std::path::PathBuf;
+
+use protox::prost::Message as _;
+
+/// Files the crate is generated from; their imports (`google/protobuf/*`) come from protox.
+const PROTOS: [&str; 3] = [
+    "finfocus/v1/enums.proto",
+    "finfocus/v1/costsource.proto",
+    "google/rpc/status.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
+    let proto_root = manifest_dir.join("..").join("proto");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+
+    for file in PROTOS {
+        println!("cargo:rerun-if-changed={}", proto_root.join(file).display());
+    }
+
+    // Imports are included so reflection clients can resolve Timestamp, Struct and Any.
+    let fds = protox::compile(PROTOS, [&proto_root])?;
+    std::fs::write(out_dir.join("finfocus_descriptor.bin"), fds.encode_to_vec())?;
+
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .emit_rerun_if_changed(false)
+        .compile_fds(fds)?;
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! `finfocus-plugin-aws-public`: a FinFocus cost plugin that serves public AWS list prices.
+//!
+//! Where to begin:
+//! - [`region`] names the 12 regions and their fixed ports.
+//! - [`pricing`] holds the embedded per-region price tables; a process loads only its own region.
+//! - [`resource`] turns what a client sends (short names, Pulumi tokens, Pulumi properties, Go-map
+//!   text) into a typed query; [`estimate`] prices it. Both are pure and unit-tested.
+//! - [`offer`] rebuilds the tables from AWS Price List bulk offer files.
+//! - [`service`] implements the FinFocus `CostSourceService` over gRPC; [`server`] is the
+//!   host launch contract (port selection, `PORT=` line, logs, graceful stop).
+
+pub mod aggregator;
+pub mod cli;
+pub mod estimate;
+pub mod metrics;
+pub mod offer;
+pub mod pricing;
+pub mod proto;
+pub mod region;
+pub mod resource;
+pub mod server;
+pub mod service;
+pub mod supervisor;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,327 @@
+//! One regional plugin process: the shared state, the router, and the serve loop with the host
+//! launch contract (one `PORT=<n>` line on stdout, graceful drain on shutdown).
+//!
+//! # One port, one router
+//! Every protocol this process speaks is a route of the single [`axum::Router`] built by
+//! [`router`]: today the FinFocus `CostSourceService`, `grpc.health.v1.Health` and server
+//! reflection (v1 and v1alpha), all tonic services turned into axum routes. [`serve`] hands
+//! that router to `web::wrap_from_env`, which adds the HTTP side (gRPC-Web, Connect JSON,
+//! `/healthz`, `/metrics`, the pricing page) around it, so everything shares one listener.
+//!
+//! # Shutdown
+//! When the shutdown future resolves, health turns `NOT_SERVING`, the listener stops
+//! accepting, open HTTP/2 connections receive GOAWAY, and in-flight requests get
+//! [`ServeConfig::drain_timeout`] to finish before [`serve`] returns anyway.
+
+use std::future::Future;
+use std::io::Write as _;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::serve::ListenerExt as _;
+use tokio::net::TcpListener;
+use tonic_health::ServingStatus;
+use tonic_health::server::{HealthReporter, HealthService};
+use tower::ServiceBuilder;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::pricing::{PriceTable, PricingError};
+use crate::proto;
+use crate::proto::v1::cost_source_service_server::SERVICE_NAME;
+use crate::region::Region;
+use crate::service::CostSource;
+use crate::telemetry;
+
+/// How long in-flight requests may run after shutdown starts, unless configured otherwise.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Everything a regional process needs to know before it binds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeConfig {
+    /// The region whose prices this process serves.
+    pub region: Region,
+    /// Address to bind (loopback by default; containers bind `0.0.0.0`).
+    pub bind: IpAddr,
+    /// Port to bind; 0 picks an ephemeral port.
+    pub port: u16,
+    /// Bound on the graceful drain after shutdown starts.
+    pub drain_timeout: Duration,
+}
+
+impl ServeConfig {
+    /// Loopback, ephemeral port, default drain: the settings of a host-launched plugin.
+    #[must_use]
+    pub fn new(region: Region) -> Self {
+        ServeConfig {
+            region,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+        }
+    }
+
+    /// The socket address to bind.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.bind, self.port)
+    }
+}
+
+/// The state every route shares, behind one `Arc`: the configuration, the region's price
+/// table and the health reporter.
+pub struct AppState {
+    /// The configuration the process started with.
+    pub config: ServeConfig,
+    /// Prices of `config.region`, loaded once.
+    pub table: PriceTable,
+    /// Serving status published by `grpc.health.v1.Health`.
+    pub health: HealthReporter,
+}
+
+impl AppState {
+    /// Loads the price table of `config.region`.
+    pub fn load(config: ServeConfig) -> Result<Arc<AppState>, ServeError> {
+        let table = PriceTable::load(config.region)?;
+        Ok(Arc::new(AppState {
+            config,
+            table,
+            health: HealthReporter::new(),
+        }))
+    }
+
+    /// Marks the FinFocus service and the whole server (`""`) as `status`.
+    pub async fn set_health(&self, status: ServingStatus) {
+        for service in [SERVICE_NAME, ""] {
+            self.health.set_service_status(service, status).await;
+        }
+    }
+}
+
+/// Why a regional process could not serve.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The embedded price table of the region is unusable.
+    #[error("cannot load the price table")]
+    Pricing(#[from] PricingError),
+    /// The `PORT=` line could not be written.
+    #[error("cannot announce the port on stdout")]
+    Announce(#[source] std::io::Error),
+    /// Accepting or serving connections failed.
+    #[error("server failed")]
+    Io(#[source] std::io::Error),
+    /// The web mode settings are invalid or its routes cannot be built.
+    #[error("cannot set up the web endpoints")]
+    Web(#[from] crate::web::WebError),
+}
+
+/// The router of one regional process: every gRPC service, behind one request-tracing layer.
+///
+/// The tracing layer covers the routes added here; routes a caller merges into the returned
+/// router need their own layer (axum applies a layer to the routes present when `layer` is
+/// called). Health reports `SERVING` once [`serve`] (or a caller) runs
+/// [`AppState::set_health`].
+pub fn router(state: Arc<AppState>) -> axum::Router {
+    let mut routes = tonic::service::Routes::builder();
+    routes
+        .add_service(tonic_health::pb::health_server::HealthServer::new(
+            HealthService::from_health_reporter(state.health.clone()),
+        ))
+        .add_service(CostSource::new(Arc::clone(&state)).into_server());
+    add_reflection(&mut routes);
+    routes.routes().prepare().into_axum_router().layer(
+        ServiceBuilder::new().layer(
+            TraceLayer::new_for_grpc()
+                .make_span_with(telemetry::request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+        ),
+    )
+}
+
+/// Adds server reflection (v1 and v1alpha) over our descriptors and the health service's.
+fn add_reflection(routes: &mut tonic::service::RoutesBuilder) {
+    let builder = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    // The descriptor sets are compiled in; a failure here is a build defect, caught by the
+    // tests, and must not take pricing down with it.
+    match builder().build_v1() {
+        Ok(v1) => {
+            routes.add_service(v1);
+        }
+        Err(err) => tracing::error!(error = %err, "reflection v1 disabled"),
+    }
+    match builder().build_v1alpha() {
+        Ok(v1alpha) => {
+            routes.add_service(v1alpha);
+        }
+        Err(err) => tracing::error!(error = %err, "reflection v1alpha disabled"),
+    }
+}
+
+/// Serves `config.region` on `listener` until `shutdown` resolves, then drains.
+///
+/// Loads the region's table, prints `PORT=<n>` on stdout (the readiness signal the host
+/// waits for), and serves HTTP/2 (and HTTP/1.1 for future HTTP routes) on the listener.
+pub async fn serve<F>(
+    config: ServeConfig,
+    listener: TcpListener,
+    shutdown: F,
+) -> Result<(), ServeError>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let drain_timeout = config.drain_timeout;
+    let state = AppState::load(config)?;
+    let local = listener.local_addr().map_err(ServeError::Io)?;
+    // gRPC-Web, Connect, /healthz, /metrics and / on the same port (FINFOCUS_PLUGIN_WEB_*).
+    let app = crate::web::wrap_from_env(
+        router(Arc::clone(&state)),
+        crate::web::WebContext {
+            region: state.config.region,
+            table_sizes: state.table.sizes(),
+        },
+    )?;
+    state.set_health(ServingStatus::Serving).await;
+    announce(local.port())?;
+    tracing::info!(
+        region = %state.config.region,
+        addr = %local,
+        data_as_of = state.table.data_as_of(),
+        "serving"
+    );
+
+    let (draining_tx, draining_rx) = tokio::sync::oneshot::channel::<()>();
+    let health_state = Arc::clone(&state);
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down: draining in-flight requests");
+        health_state.set_health(ServingStatus::NotServing).await;
+        let _ = draining_tx.send(());
+    };
+    let listener = listener.tap_io(|tcp| {
+        // Unary gRPC answers are small; Nagle would hold them back.
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+        }
+    });
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(signal)
+        .into_future();
+    tokio::pin!(server);
+
+    tokio::select! {
+        // Checked first so a finished server is never polled again below.
+        biased;
+        result = &mut server => result.map_err(ServeError::Io)?,
+        Ok(()) = draining_rx => {
+            match tokio::time::timeout(drain_timeout, &mut server).await {
+                Ok(result) => result.map_err(ServeError::Io)?,
+                Err(_) => tracing::warn!(
+                    timeout_secs = drain_timeout.as_secs_f64(),
+                    "drain timed out; closing the remaining connections"
+                ),
+            }
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Writes the single `PORT=<n>` line and flushes it, so a host reading a pipe sees it now.
+fn announce(port: u16) -> Result<(), ServeError> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "PORT={port}")
+        .and_then(|()| out.flush())
+        .map_err(ServeError::Announce)
+}
+
+/// Listens for Ctrl-C (SIGINT) and SIGTERM (the ECS and host stop signal) from the moment it is
+/// called, and resolves on the first of them.
+///
+/// The handlers are installed here, not on the first poll, so calling this before the `PORT=`
+/// line means a stop signal sent right after readiness still drains instead of killing the
+/// process. Call it inside a Tokio runtime.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            tokio::select! {
+                () = first_of(interrupt, "SIGINT") => {},
+                () = first_of(terminate, "SIGTERM") => {},
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Waits for one delivery of `signal`; never resolves if it could not be installed.
+#[cfg(unix)]
+async fn first_of(signal: std::io::Result<tokio::signal::unix::Signal>, name: &'static str) {
+    match signal {
+        Ok(mut signal) => {
+            signal.recv().await;
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, signal = name, "cannot listen for the signal");
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+    use super::*;
+    use crate::proto::v1::NameRequest;
+    use crate::proto::v1::cost_source_service_client::CostSourceServiceClient;
+
+    #[test]
+    fn reflection_descriptors_are_valid() {
+        let builder = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        assert!(builder().build_v1().is_ok());
+        assert!(builder().build_v1alpha().is_ok());
+    }
+
+    #[tokio::test]
+    async fn serves_until_shutdown_then_returns() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(
+            ServeConfig::new(Region::EuWest1),
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        let mut client = CostSourceServiceClient::connect(format!("http://127.0.0.1:{port}"))
+            .await
+            .unwrap();
+        let name = client.name(NameRequest {}).await.unwrap().into_inner();
+        assert_eq!(name.name, crate::service::PLUGIN_NAME);
+        // An idle client connection must not hold the drain open.
+        stop.send(()).unwrap();
+        let result = tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("serve returns within the bound")
+            .unwrap();
+        assert!(result.is_ok(), "{result:?}");
+    }
+}

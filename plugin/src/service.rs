@@ -1,0 +1,614 @@
+//! The FinFocus `CostSourceService` over gRPC, for the one region this process serves.
+//!
+//! Each RPC checks what it was sent (provider, resource type shape, region) before asking the
+//! estimators, then turns the [`Estimate`] into the protocol's messages. Refusals become gRPC
+//! statuses with a `finfocus.v1.ErrorDetail` (see [`ServiceError`]). The handlers are
+//! synchronous lookups in the in-memory price table, so they run inline on the runtime.
+//!
+//! # Contract
+//! - `Name` and `GetPluginInfo` answer the host handshake; `GetPluginInfo.metadata["region"]`
+//!   names the served region, which is how the host routes requests.
+//! - A resource in another region is `FAILED_PRECONDITION` (`UNSUPPORTED_REGION`), a provider
+//!   other than AWS or a malformed field `INVALID_ARGUMENT` naming the field, an unknown type
+//!   or SKU `NOT_FOUND`.
+//! - `GetActualCost` has no billing data: it prorates the projected monthly cost over the
+//!   requested time range (monthly x hours / 730; `end` must follow `start`). The request has
+//!   no `ResourceDescriptor`, so the resource is named either by `resource_id` holding a JSON
+//!   descriptor in proto3 JSON shape (`{"resourceType":"ec2","sku":"t3.micro",
+//!   "region":"us-east-1","tags":{...}}`), or by `tags` carrying `resource_type` plus `sku`,
+//!   `region`, `provider` and any properties. Without a region, the ARN's region is used.
+//! - `BatchCost` accepts at most [`MAX_BATCH_SIZE`] resources and answers each one with a
+//!   cost or a `ResourceError`.
+//! - Recommendations and budgets are `UNIMPLEMENTED`.
+
+mod actual;
+mod attributes;
+mod descriptor;
+mod dry_run;
+mod error;
+mod metadata;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use prost_types::Timestamp;
+use tonic::{Request, Response, Status};
+
+pub use self::actual::HOURS_PER_MONTH;
+pub use self::attributes::flatten as flatten_attributes;
+pub use self::error::ServiceError;
+use crate::estimate::{self, Estimate};
+use crate::proto::v1::cost_data::Data;
+use crate::proto::v1::cost_source_service_server::{CostSourceService, CostSourceServiceServer};
+use crate::proto::v1::resource_cost_result::Result as CostResult;
+use crate::proto::v1::{
+    ActualCostResult, BatchCostRequest, BatchCostResponse, CostData, CostQueryType,
+    DismissRecommendationRequest, DismissRecommendationResponse, DryRunRequest, DryRunResponse,
+    EstimateCostRequest, EstimateCostResponse, FallbackHint, FocusPricingCategory,
+    GetActualCostRequest, GetActualCostResponse, GetBudgetsRequest, GetBudgetsResponse,
+    GetPluginInfoRequest, GetPluginInfoResponse, GetPricingSpecRequest, GetPricingSpecResponse,
+    GetProjectedCostRequest, GetProjectedCostResponse, GetRecommendationsRequest,
+    GetRecommendationsResponse, GrowthType, NameRequest, NameResponse, PluginCapability,
+    PricingSpec, PricingTier, ResourceCostResult, ResourceDescriptor, ResourceError,
+    SupportsRequest, SupportsResponse, UsageMetricHint,
+};
+use crate::region::Region;
+use crate::server::AppState;
+
+/// The plugin's name in `Name` and `GetPluginInfo`.
+pub const PLUGIN_NAME: &str = "aws-public";
+
+/// The FinFocus protocol version implemented; the host compares its major.
+pub const SPEC_VERSION: &str = "v0.6.0";
+
+/// Most resources accepted in one `BatchCost` call (returned as `max_batch_size`).
+pub const MAX_BATCH_SIZE: usize = 100;
+
+/// Currency of every price.
+pub const CURRENCY: &str = "USD";
+
+/// What this plugin implements, as listed by `GetPluginInfo` and `Supports`.
+pub const CAPABILITIES: [PluginCapability; 6] = [
+    PluginCapability::ProjectedCosts,
+    PluginCapability::ActualCosts,
+    PluginCapability::PricingSpec,
+    PluginCapability::EstimateCost,
+    PluginCapability::DryRun,
+    PluginCapability::BatchCost,
+];
+
+/// How long a client may cache an answer: the tables only change with a new release.
+const PRICE_VALIDITY: Duration = Duration::from_secs(24 * 3600);
+
+/// Where a descriptor sits in single-resource requests, for field paths in errors.
+const RESOURCE: &str = "resource.";
+
+/// The `CostSourceService` implementation over the shared [`AppState`].
+#[derive(Clone)]
+pub struct CostSource {
+    state: Arc<AppState>,
+}
+
+impl CostSource {
+    /// A service answering from `state`'s price table.
+    pub fn new(state: Arc<AppState>) -> Self {
+        CostSource { state }
+    }
+
+    /// The tonic server wrapping this service, ready to be added to a router.
+    pub fn into_server(self) -> CostSourceServiceServer<CostSource> {
+        CostSourceServiceServer::new(self)
+    }
+
+    fn served(&self) -> Region {
+        self.state.table.region()
+    }
+
+    /// Checks `descriptor` and prices it.
+    fn estimate(
+        &self,
+        descriptor: &ResourceDescriptor,
+        prefix: &str,
+        fallback_utilization: Option<f64>,
+    ) -> Result<Estimate, ServiceError> {
+        let query = descriptor::query(descriptor, self.served(), prefix, fallback_utilization)?;
+        let estimate = estimate::estimate(&self.state.table, &query)
+            .map_err(|e| ServiceError::from(e).rebased(prefix))?;
+        tracing::debug!(
+            kind = estimate.kind,
+            sku = %estimate.sku,
+            unit_price = estimate.unit_price,
+            cost_per_month = estimate.cost_per_month,
+            "priced"
+        );
+        Ok(estimate)
+    }
+
+    /// Metadata of a priced resource: the estimator's entries plus where the price comes from.
+    fn metadata(&self, estimate: &Estimate) -> std::collections::HashMap<String, String> {
+        let mut pairs = estimate.metadata();
+        pairs.push(("region".to_owned(), self.served().code().to_owned()));
+        pairs.push((
+            "data_as_of".to_owned(),
+            self.state.table.data_as_of().to_owned(),
+        ));
+        metadata::bounded(pairs)
+    }
+
+    fn projected(
+        &self,
+        descriptor: &ResourceDescriptor,
+        prefix: &str,
+        fallback_utilization: Option<f64>,
+        growth_type: GrowthType,
+    ) -> Result<GetProjectedCostResponse, ServiceError> {
+        let estimate = self.estimate(descriptor, prefix, fallback_utilization)?;
+        Ok(GetProjectedCostResponse {
+            unit_price: estimate.unit_price,
+            currency: CURRENCY.to_owned(),
+            cost_per_month: estimate.cost_per_month,
+            billing_detail: estimate.billing_detail.clone(),
+            growth_type: growth_type.into(),
+            pricing_category: FocusPricingCategory::Standard.into(),
+            expires_at: Some(expires_at()),
+            metadata: self.metadata(&estimate),
+            ..Default::default()
+        })
+    }
+
+    fn actual(
+        &self,
+        descriptor: &ResourceDescriptor,
+        prefix: &str,
+        start: Option<&Timestamp>,
+        end: Option<&Timestamp>,
+    ) -> Result<GetActualCostResponse, ServiceError> {
+        let hours = actual::runtime_hours(start, end)?;
+        let estimate = self.estimate(descriptor, prefix, None)?;
+        Ok(GetActualCostResponse {
+            results: vec![ActualCostResult {
+                timestamp: start.cloned(),
+                cost: actual::prorate(estimate.cost_per_month, hours),
+                usage_amount: hours,
+                usage_unit: "hour".to_owned(),
+                source: format!("list-price estimate, no billing data: {}", estimate.source),
+                expires_at: Some(expires_at()),
+                ..Default::default()
+            }],
+            // Real spend may differ from list prices; a billing source should take precedence.
+            fallback_hint: FallbackHint::Recommended.into(),
+            total_count: 1,
+            ..Default::default()
+        })
+    }
+
+    fn pricing_spec(&self, descriptor: &ResourceDescriptor) -> Result<PricingSpec, ServiceError> {
+        let estimate = self.estimate(descriptor, RESOURCE, None)?;
+        Ok(PricingSpec {
+            provider: "aws".to_owned(),
+            resource_type: descriptor.resource_type.trim().to_owned(),
+            sku: estimate.sku.clone(),
+            region: self.served().code().to_owned(),
+            billing_mode: estimate.billing_mode.to_owned(),
+            rate_per_unit: estimate.unit_price,
+            currency: CURRENCY.to_owned(),
+            description: estimate.description.clone(),
+            metric_hints: estimate
+                .metric_hints
+                .iter()
+                .map(|(metric, unit)| UsageMetricHint {
+                    metric: metric.clone(),
+                    unit: unit.clone(),
+                })
+                .collect(),
+            plugin_metadata: self.metadata(&estimate),
+            source: estimate.source.clone(),
+            unit: estimate.unit.to_owned(),
+            assumptions: estimate.assumptions.clone(),
+            pricing_tiers: estimate
+                .tiers
+                .iter()
+                .map(|t| PricingTier {
+                    min_quantity: t.min_quantity,
+                    max_quantity: t.max_quantity,
+                    rate_per_unit: t.rate_per_unit,
+                    description: t.description.clone(),
+                })
+                .collect(),
+        })
+    }
+
+    fn dry_run(&self, descriptor: &ResourceDescriptor, prefix: &str) -> DryRunResponse {
+        let supported = estimate::supports(descriptor.resource_type.trim()).is_ok();
+        let outcome = self.estimate(descriptor, prefix, None);
+        dry_run::response(self.served(), supported, outcome.as_ref())
+    }
+
+    fn estimate_cost(
+        &self,
+        request: &EstimateCostRequest,
+    ) -> Result<EstimateCostResponse, ServiceError> {
+        let resource_type = request.resource_type.trim();
+        descriptor::check_resource_type(resource_type, "resource_type")?;
+        let attributes = request
+            .attributes
+            .as_ref()
+            .map(attributes::flatten)
+            .unwrap_or_default();
+        // Pulumi inputs name the location as a region or an availability zone.
+        for key in ["region", "availabilityZone"] {
+            if let Some(value) = attributes.get(key) {
+                descriptor::check_region(self.served(), value, &format!("attributes.{key}"))?;
+            }
+        }
+        // The estimator names fields as this request has them (`attributes.instanceType`).
+        let estimate =
+            estimate::estimate_attributes(&self.state.table, resource_type, &attributes)?;
+        Ok(EstimateCostResponse {
+            currency: CURRENCY.to_owned(),
+            cost_monthly: estimate.cost_per_month,
+            pricing_category: FocusPricingCategory::Standard.into(),
+            spot_interruption_risk_score: 0.0,
+            expires_at: Some(expires_at()),
+        })
+    }
+
+    /// One BatchCost entry: its cost, or the error it alone would have produced.
+    fn batch_item(
+        &self,
+        index: usize,
+        descriptor: &ResourceDescriptor,
+        request: &BatchCostRequest,
+        query_type: CostQueryType,
+    ) -> ResourceCostResult {
+        let prefix = format!("resources[{index}].");
+        let data = if request.dry_run {
+            Ok(Data::DryRunResult(self.dry_run(descriptor, &prefix)))
+        } else {
+            match query_type {
+                CostQueryType::Actual => self
+                    .actual(
+                        descriptor,
+                        &prefix,
+                        request.start.as_ref(),
+                        request.end.as_ref(),
+                    )
+                    .map(Data::ActualCost),
+                CostQueryType::Estimate => self.estimate(descriptor, &prefix, None).map(|e| {
+                    Data::Estimate(EstimateCostResponse {
+                        currency: CURRENCY.to_owned(),
+                        cost_monthly: e.cost_per_month,
+                        pricing_category: FocusPricingCategory::Standard.into(),
+                        spot_interruption_risk_score: 0.0,
+                        expires_at: Some(expires_at()),
+                    })
+                }),
+                CostQueryType::Projected | CostQueryType::Unspecified => self
+                    .projected(descriptor, &prefix, None, growth_of(descriptor.growth_type))
+                    .map(Data::ProjectedCost),
+            }
+        };
+        let result = match data {
+            Ok(data) => CostResult::CostData(CostData { data: Some(data) }),
+            Err(err) => CostResult::Error(ResourceError {
+                code: err.code() as i32,
+                message: err.bounded_message(),
+                resource_type_unsupported: err.resource_type_unsupported(),
+            }),
+        };
+        ResourceCostResult {
+            resource: Some(descriptor.clone()),
+            result: Some(result),
+        }
+    }
+}
+
+/// The time until which an answer may be cached.
+fn expires_at() -> Timestamp {
+    (SystemTime::now() + PRICE_VALIDITY).into()
+}
+
+/// A growth type from the wire, `NONE` when unset or unknown.
+fn growth_of(value: i32) -> GrowthType {
+    match GrowthType::try_from(value) {
+        Ok(GrowthType::Unspecified) | Err(_) => GrowthType::None,
+        Ok(g) => g,
+    }
+}
+
+/// The `resource` of a request, which every single-resource RPC needs.
+fn required(resource: Option<&ResourceDescriptor>) -> Result<&ResourceDescriptor, ServiceError> {
+    resource.ok_or_else(|| ServiceError::invalid("resource", "is required"))
+}
+
+#[tonic::async_trait]
+impl CostSourceService for CostSource {
+    async fn name(&self, _: Request<NameRequest>) -> Result<Response<NameResponse>, Status> {
+        Ok(Response::new(NameResponse {
+            name: PLUGIN_NAME.to_owned(),
+        }))
+    }
+
+    async fn get_plugin_info(
+        &self,
+        _: Request<GetPluginInfoRequest>,
+    ) -> Result<Response<GetPluginInfoResponse>, Status> {
+        Ok(Response::new(GetPluginInfoResponse {
+            name: PLUGIN_NAME.to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            spec_version: SPEC_VERSION.to_owned(),
+            providers: vec!["aws".to_owned()],
+            metadata: metadata::bounded([
+                ("region".to_owned(), self.served().code().to_owned()),
+                (
+                    "data_as_of".to_owned(),
+                    self.state.table.data_as_of().to_owned(),
+                ),
+                ("currency".to_owned(), CURRENCY.to_owned()),
+                ("hours_per_month".to_owned(), HOURS_PER_MONTH.to_string()),
+            ]),
+            capabilities: CAPABILITIES.iter().map(|c| (*c).into()).collect(),
+        }))
+    }
+
+    async fn supports(
+        &self,
+        request: Request<SupportsRequest>,
+    ) -> Result<Response<SupportsResponse>, Status> {
+        let request = request.into_inner();
+        let resource = required(request.resource.as_ref())?;
+        descriptor::check_provider(&resource.provider, "resource.provider")?;
+        descriptor::check_resource_type(&resource.resource_type, "resource.resource_type")?;
+        descriptor::check_region(self.served(), &resource.region, "resource.region")?;
+        let response = match estimate::supports(resource.resource_type.trim()) {
+            Ok(support) => SupportsResponse {
+                supported: true,
+                reason: format!(
+                    "{} is priced from AWS public list prices ({})",
+                    support.kind, support.billing_mode
+                ),
+                capabilities: CAPABILITIES
+                    .iter()
+                    .map(|c| (capability_key(*c), true))
+                    .collect(),
+                supported_metrics: Vec::new(),
+                capabilities_enum: CAPABILITIES.iter().map(|c| (*c).into()).collect(),
+            },
+            Err(err @ estimate::EstimateError::UnsupportedResourceType { .. }) => {
+                SupportsResponse {
+                    supported: false,
+                    reason: ServiceError::from(err).bounded_message(),
+                    ..Default::default()
+                }
+            }
+            Err(err) => return Err(ServiceError::from(err).into()),
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn get_projected_cost(
+        &self,
+        request: Request<GetProjectedCostRequest>,
+    ) -> Result<Response<GetProjectedCostResponse>, Status> {
+        let request = request.into_inner();
+        let resource = required(request.resource.as_ref())?;
+        if request.dry_run {
+            return Ok(Response::new(GetProjectedCostResponse {
+                currency: CURRENCY.to_owned(),
+                dry_run_result: Some(self.dry_run(resource, RESOURCE)),
+                ..Default::default()
+            }));
+        }
+        // A zero request-level utilisation is proto3's "unset".
+        let utilization =
+            (request.utilization_percentage != 0.0).then_some(request.utilization_percentage);
+        let growth = match growth_of(request.growth_type) {
+            GrowthType::None => growth_of(resource.growth_type),
+            g => g,
+        };
+        Ok(Response::new(self.projected(
+            resource,
+            RESOURCE,
+            utilization,
+            growth,
+        )?))
+    }
+
+    async fn get_pricing_spec(
+        &self,
+        request: Request<GetPricingSpecRequest>,
+    ) -> Result<Response<GetPricingSpecResponse>, Status> {
+        let request = request.into_inner();
+        let resource = required(request.resource.as_ref())?;
+        let spec = self.pricing_spec(resource)?;
+        Ok(Response::new(GetPricingSpecResponse { spec: Some(spec) }))
+    }
+
+    async fn estimate_cost(
+        &self,
+        request: Request<EstimateCostRequest>,
+    ) -> Result<Response<EstimateCostResponse>, Status> {
+        Ok(Response::new(self.estimate_cost(request.get_ref())?))
+    }
+
+    async fn get_actual_cost(
+        &self,
+        request: Request<GetActualCostRequest>,
+    ) -> Result<Response<GetActualCostResponse>, Status> {
+        let request = request.into_inner();
+        let resource = actual::descriptor(&request)?;
+        let prefix = actual::field_prefix(&request);
+        if request.dry_run {
+            return Ok(Response::new(GetActualCostResponse {
+                dry_run_result: Some(self.dry_run(&resource, prefix)),
+                ..Default::default()
+            }));
+        }
+        let response = self.actual(
+            &resource,
+            prefix,
+            request.start.as_ref(),
+            request.end.as_ref(),
+        )?;
+        Ok(Response::new(response))
+    }
+
+    async fn dry_run(
+        &self,
+        request: Request<DryRunRequest>,
+    ) -> Result<Response<DryRunResponse>, Status> {
+        let request = request.into_inner();
+        let resource = required(request.resource.as_ref())?;
+        Ok(Response::new(CostSource::dry_run(self, resource, RESOURCE)))
+    }
+
+    async fn batch_cost(
+        &self,
+        request: Request<BatchCostRequest>,
+    ) -> Result<Response<BatchCostResponse>, Status> {
+        let request = request.into_inner();
+        if request.resources.len() > MAX_BATCH_SIZE {
+            return Err(ServiceError::BatchTooLarge {
+                len: request.resources.len(),
+                max: MAX_BATCH_SIZE,
+            }
+            .into());
+        }
+        let query_type = CostQueryType::try_from(request.query_type).map_err(|_| {
+            ServiceError::invalid(
+                "query_type",
+                format!("unknown CostQueryType {}", request.query_type),
+            )
+        })?;
+        let results = request
+            .resources
+            .iter()
+            .enumerate()
+            .map(|(i, d)| self.batch_item(i, d, &request, query_type))
+            .collect();
+        Ok(Response::new(BatchCostResponse {
+            results,
+            // MAX_BATCH_SIZE is a small constant.
+            max_batch_size: i32::try_from(MAX_BATCH_SIZE).unwrap_or(i32::MAX),
+        }))
+    }
+
+    async fn get_recommendations(
+        &self,
+        _: Request<GetRecommendationsRequest>,
+    ) -> Result<Response<GetRecommendationsResponse>, Status> {
+        Err(Status::unimplemented(
+            "recommendations are not offered by the aws-public plugin",
+        ))
+    }
+
+    async fn dismiss_recommendation(
+        &self,
+        _: Request<DismissRecommendationRequest>,
+    ) -> Result<Response<DismissRecommendationResponse>, Status> {
+        Err(Status::unimplemented(
+            "recommendations are not offered by the aws-public plugin",
+        ))
+    }
+
+    async fn get_budgets(
+        &self,
+        _: Request<GetBudgetsRequest>,
+    ) -> Result<Response<GetBudgetsResponse>, Status> {
+        Err(Status::unimplemented(
+            "budgets are not offered by the aws-public plugin",
+        ))
+    }
+}
+
+/// The key of a capability in `SupportsResponse.capabilities`, e.g. `projected_costs`.
+fn capability_key(capability: PluginCapability) -> String {
+    capability
+        .as_str_name()
+        .trim_start_matches("PLUGIN_CAPABILITY_")
+        .to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+    use prost_types::value::Kind;
+    use prost_types::{Struct, Value};
+    use tonic::Code;
+
+    use super::*;
+    use crate::server::ServeConfig;
+
+    fn service(region: Region) -> CostSource {
+        CostSource::new(AppState::load(ServeConfig::new(region)).unwrap())
+    }
+
+    fn text(s: &str) -> Value {
+        Value {
+            kind: Some(Kind::StringValue(s.to_owned())),
+        }
+    }
+
+    #[test]
+    fn estimate_cost_checks_the_location_attributes() {
+        let svc = service(Region::UsEast1);
+        let request = |zone: &str| EstimateCostRequest {
+            resource_type: "aws:ec2/instance:Instance".to_owned(),
+            attributes: Some(Struct {
+                fields: [
+                    ("instanceType".to_owned(), text("t3.micro")),
+                    ("availabilityZone".to_owned(), text(zone)),
+                ]
+                .into(),
+            }),
+        };
+        let ok = svc.estimate_cost(&request("us-east-1b")).unwrap();
+        assert!(ok.cost_monthly > 7.592);
+        let err = svc.estimate_cost(&request("eu-west-1a")).unwrap_err();
+        assert_eq!(err.code(), Code::FailedPrecondition);
+    }
+
+    #[test]
+    fn batch_errors_name_the_entry() {
+        let svc = service(Region::UsEast1);
+        let hostile = ResourceDescriptor {
+            resource_type: "ec2".to_owned(),
+            sku: "t3.micro\u{0}".to_owned(),
+            ..Default::default()
+        };
+        let request = BatchCostRequest::default();
+        let result = svc.batch_item(3, &hostile, &request, CostQueryType::Projected);
+        match result.result {
+            Some(CostResult::Error(e)) => {
+                assert_eq!(e.code, Code::InvalidArgument as i32);
+                assert!(e.message.contains("resources[3].sku"), "{}", e.message);
+            }
+            other => panic!("error expected, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn supports_says_no_to_unknown_types_and_refuses_other_regions() {
+        let svc = service(Region::EuWest1);
+        let ask = |resource_type: &str, region: &str| {
+            Request::new(SupportsRequest {
+                resource: Some(ResourceDescriptor {
+                    resource_type: resource_type.to_owned(),
+                    region: region.to_owned(),
+                    ..Default::default()
+                }),
+            })
+        };
+        let no = svc
+            .supports(ask("aws:foo/bar:Baz", "eu-west-1"))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(!no.supported);
+        let yes = svc.supports(ask("ec2", "")).await.unwrap().into_inner();
+        assert!(yes.supported);
+        assert_eq!(yes.capabilities_enum.len(), CAPABILITIES.len());
+        let err = svc.supports(ask("ec2", "us-east-1")).await.unwrap_err();
+        assert_eq!(err.code(), Code::FailedPrecondition);
+    }
+}
