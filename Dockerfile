@@ -5,13 +5,14 @@
 #
 # Both are static musl binaries built with the release profile on Alpine, copied into a small
 # Alpine runtime (a shell for CMD-SHELL health checks, CA certificates) and run as a non-root
-# user. Building needs BuildKit or buildah (for COPY --chmod) and crates.io access; the
+# user. Base images are pinned and fully qualified, so podman/buildah resolve them without a
+# registries.conf. Building needs BuildKit or buildah (for COPY --chmod) and crates.io access; the
 # dependency layers are reused as long as the manifests and Cargo.lock do not change.
 
 # ---------------------------------------------------------------------------------------------
 # Builder: the toolchain, the fetched crates, and (per program below) a layer of compiled
 # dependencies, all of which only change with the manifests or the lock file.
-FROM rust:1.90.0-alpine3.22 AS build-base
+FROM docker.io/library/rust:1.90.0-alpine3.22 AS build-base
 SHELL ["/bin/ash", "-eo", "pipefail", "-c"]
 # musl-dev: libc headers and static libc for crates with C code (aws-lc-sys in the controller).
 RUN apk add --no-cache musl-dev=~1.2
@@ -76,7 +77,7 @@ RUN touch controller/src/main.rs controller/src/lib.rs \
 # ---------------------------------------------------------------------------------------------
 # The multi-region plugin: 12 regional processes on 8001-8012 and the metrics aggregator on
 # 9090, supervised by `serve-all` (PID 1: forwards SIGTERM, drains, exits 0).
-FROM alpine:3.22.1 AS plugin
+FROM docker.io/library/alpine:3.22.1 AS plugin
 RUN addgroup -S -g 10001 finfocus \
  && adduser -S -D -H -u 10001 -G finfocus -s /sbin/nologin finfocus
 COPY --from=plugin-build /out/finfocus-plugin-aws-public /usr/local/bin/finfocus-plugin-aws-public
@@ -100,7 +101,7 @@ ENTRYPOINT ["/usr/local/bin/finfocus-plugin-aws-public", "serve-all", "--bind", 
 # arguments follow a manifests directory mounted at /manifests and serve /healthz, /readyz,
 # /metrics and /report on 8080; override them, e.g.
 #   run --git https://github.com/ORG/REPO.git --ref main --path manifests --listen 0.0.0.0:8080
-FROM alpine:3.22.1 AS controller
+FROM docker.io/library/alpine:3.22.1 AS controller
 RUN apk add --no-cache git=~2 \
  && addgroup -S -g 10001 finfocus \
  && adduser -S -D -u 10001 -G finfocus -h /home/finfocus -s /sbin/nologin finfocus

@@ -11,12 +11,16 @@
 //! process (`VmRSS`). Results go to stdout as `BENCH ...` lines. It also asserts the economy the loop
 //! promises: no writes, at most ceil(N/10) `DescribeServices` per cluster and no `DescribeTaskDefinition`
 //! in an unchanged pass.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a measurement harness fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a measurement harness fails loudly"
+)]
 
 mod runtime_support;
+mod support;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use runtime_support::{Controller, Fixture, Moto, TempDir, converged, unique};
@@ -34,11 +38,19 @@ fn scrape(text: &str) -> (BTreeMap<String, u64>, f64, f64) {
                 let start = labels.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
                 labels[start..].split('"').next().unwrap().to_owned()
             };
-            let key = format!("{}:{}:{}", field("service"), field("operation"), field("code"));
+            let key = format!(
+                "{}:{}:{}",
+                field("service"),
+                field("operation"),
+                field("code")
+            );
             *calls.entry(key).or_insert(0) += value.parse::<u64>().unwrap();
-        } else if let Some(v) = line.strip_prefix("finfocus_controller_pass_duration_seconds_sum ") {
+        } else if let Some(v) = line.strip_prefix("finfocus_controller_pass_duration_seconds_sum ")
+        {
             sum = v.parse().unwrap();
-        } else if let Some(v) = line.strip_prefix("finfocus_controller_pass_duration_seconds_count ") {
+        } else if let Some(v) =
+            line.strip_prefix("finfocus_controller_pass_duration_seconds_count ")
+        {
             count = v.parse().unwrap();
         }
     }
@@ -62,7 +74,11 @@ fn next_pass(ctl: &Controller, after: f64) -> String {
         if scrape(&text).2 > after {
             return text;
         }
-        assert!(Instant::now() < deadline, "no pass within 120s:\n{}", ctl.logs());
+        assert!(
+            Instant::now() < deadline,
+            "no pass within 120s:\n{}",
+            ctl.logs()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -86,9 +102,9 @@ fn one_unchanged_pass_over_100_services() {
     let manifests = dir.path().display().to_string();
 
     let started = Instant::now();
-    let apply = Command::new(env!("CARGO_BIN_EXE_finfocus-ecs-controller"))
-        .args(["--instance", &instance, "apply", "-f", &manifests])
-        .envs(moto.env())
+    let apply = moto
+        .command(&instance)
+        .args(["apply", "-f", &manifests])
         .output()
         .unwrap();
     assert!(
@@ -102,7 +118,14 @@ fn one_unchanged_pass_over_100_services() {
     let ctl = Controller::start(
         &moto,
         &instance,
-        &["--source", &manifests, "--resync", "3s", "--max-concurrent", "4"],
+        &[
+            "--source",
+            &manifests,
+            "--resync",
+            "3s",
+            "--max-concurrent",
+            "4",
+        ],
     );
     let report = ctl.wait_report(Duration::from_secs(180), "converged", converged);
     assert_eq!(report.resources.len(), SERVICES + 2);
@@ -155,9 +178,17 @@ fn one_unchanged_pass_over_100_services() {
         .keys()
         .filter(|k| {
             let op = k.split(':').nth(1).unwrap_or_default();
-            ["Create", "Update", "Delete", "Register", "Deregister", "Tag", "Untag"]
-                .iter()
-                .any(|p| op.starts_with(p))
+            [
+                "Create",
+                "Update",
+                "Delete",
+                "Register",
+                "Deregister",
+                "Tag",
+                "Untag",
+            ]
+            .iter()
+            .any(|p| op.starts_with(p))
         })
         .collect();
     assert!(writes.is_empty(), "an unchanged pass wrote: {writes:?}");
@@ -166,6 +197,10 @@ fn one_unchanged_pass_over_100_services() {
         "DescribeServices per pass: {}",
         per_pass("DescribeServices")
     );
-    assert_eq!(per_pass("DescribeTaskDefinition"), 0.0, "task definitions are cached by ARN");
+    assert_eq!(
+        per_pass("DescribeTaskDefinition"),
+        0.0,
+        "task definitions are cached by ARN"
+    );
     assert_eq!(ctl.terminate(), Some(0));
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod runtime_support;
+mod support;
 
 use std::time::Duration;
 
@@ -16,22 +17,36 @@ fn a_watched_directory_converges_and_follows_edits() {
     let dir = TempDir::new("run-dir");
     let web = format!("{}-web", fx.prefix);
     std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
-    std::fs::write(dir.path().join("web.yaml"), fx.service(&web, "nginx:1", "enforce", None)).unwrap();
+    std::fs::write(
+        dir.path().join("web.yaml"),
+        fx.service(&web, "nginx:1", "enforce", None),
+    )
+    .unwrap();
 
     let source = dir.path().display().to_string();
     // A resync of one hour: only the watcher can bring the edit in within the test's bound.
-    let ctl = Controller::start(&moto, &unique("i"), &["--source", &source, "--resync", "1h"]);
+    let ctl = Controller::start(
+        &moto,
+        &unique("i"),
+        &["--source", &source, "--resync", "1h"],
+    );
     assert_eq!(ctl.get("/healthz").0, 200);
     let report = ctl.wait_report(Duration::from_secs(90), "converged", converged);
     assert_eq!(report.revision, None, "a directory has no revision");
     assert_eq!(ctl.get("/readyz").0, 200);
 
-    std::fs::write(dir.path().join("web.yaml"), fx.service(&web, "nginx:2", "enforce", None)).unwrap();
+    std::fs::write(
+        dir.path().join("web.yaml"),
+        fx.service(&web, "nginx:2", "enforce", None),
+    )
+    .unwrap();
     ctl.wait_report(Duration::from_secs(60), "the edit applied", |r| {
         converged(r)
             && resource(r, "EcsService", &web).is_some()
-            && moto.ecs("DescribeServices", &json!({"cluster": fx.cluster(), "services": [web]}))["services"][0]
-                ["taskDefinition"]
+            && moto.ecs(
+                "DescribeServices",
+                &json!({"cluster": fx.cluster(), "services": [web]}),
+            )["services"][0]["taskDefinition"]
                 .as_str()
                 .is_some_and(|td| td.ends_with(&format!("{web}:2")))
     });

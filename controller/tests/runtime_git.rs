@@ -3,10 +3,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod runtime_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use runtime_support::{Controller, Fixture, GitDaemon, Moto, TempDir, WorkTree, converged, resource, unique};
+use runtime_support::{
+    Controller, Fixture, GitDaemon, Moto, TempDir, WorkTree, converged, resource, unique,
+};
 use serde_json::json;
 
 /// A bound generous enough for a loaded 2-core machine; convergence normally takes a few seconds.
@@ -48,7 +51,10 @@ fn revisions(moto: &Moto, family: &str) -> Vec<String> {
 }
 
 fn service(moto: &Moto, cluster: &str, name: &str) -> serde_json::Value {
-    let out = moto.ecs("DescribeServices", &json!({"cluster": cluster, "services": [name]}));
+    let out = moto.ecs(
+        "DescribeServices",
+        &json!({"cluster": cluster, "services": [name]}),
+    );
     out["services"][0].clone()
 }
 
@@ -61,7 +67,10 @@ fn pushed_commits_converge_and_an_image_change_registers_exactly_one_revision() 
     let tree = WorkTree::new(&url);
     let web = format!("{}-web", fx.prefix);
     tree.write("manifests/base.yaml", &fx.base());
-    tree.write("manifests/web.yaml", &fx.service(&web, "nginx:1.26", "enforce", None));
+    tree.write(
+        "manifests/web.yaml",
+        &fx.service(&web, "nginx:1.26", "enforce", None),
+    );
     let first = tree.commit_and_push("web v1");
 
     let workdir = TempDir::new("run-push");
@@ -75,7 +84,10 @@ fn pushed_commits_converge_and_an_image_change_registers_exactly_one_revision() 
     assert_eq!(ctl.get("/readyz").0, 200);
     assert_eq!(revisions(&moto, &web).len(), 1);
 
-    tree.write("manifests/web.yaml", &fx.service(&web, "nginx:1.27", "enforce", None));
+    tree.write(
+        "manifests/web.yaml",
+        &fx.service(&web, "nginx:1.27", "enforce", None),
+    );
     let second = tree.commit_and_push("web v2");
     let pushed = Instant::now();
     ctl.wait_report(LIMIT, "converged at the image change", |r| {
@@ -86,7 +98,10 @@ fn pushed_commits_converge_and_an_image_change_registers_exactly_one_revision() 
     assert_eq!(revs.len(), 2, "exactly one new revision: {revs:?}");
     let svc = service(&moto, &fx.cluster(), &web);
     assert!(
-        svc["taskDefinition"].as_str().unwrap().ends_with(&format!("{web}:2")),
+        svc["taskDefinition"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("{web}:2")),
         "the service runs the new revision: {svc}"
     );
 
@@ -100,8 +115,16 @@ fn pushed_commits_converge_and_an_image_change_registers_exactly_one_revision() 
         metrics.contains("finfocus_controller_aws_api_calls_total{service=\"ecs\",operation=\"DescribeServices\",code=\"OK\"}"),
         "{metrics}"
     );
-    assert!(metrics.contains("finfocus_controller_reconcile_total{kind=\"EcsService\",result=\"applied\"}"));
-    assert_eq!(ctl.terminate(), Some(0), "SIGTERM ends the controller cleanly");
+    assert!(
+        metrics.contains(
+            "finfocus_controller_reconcile_total{kind=\"EcsService\",result=\"applied\"}"
+        )
+    );
+    assert_eq!(
+        ctl.terminate(),
+        Some(0),
+        "SIGTERM ends the controller cleanly"
+    );
 }
 
 /// Waits for `n` further reports (new `generatedAt`) and returns how many were seen.
@@ -126,13 +149,21 @@ fn out_of_band_changes_are_reported_under_detect_and_corrected_under_enforce() {
     let enforced = format!("{}-enf", fx.prefix);
     let detected = format!("{}-det", fx.prefix);
     tree.write("manifests/base.yaml", &fx.base());
-    tree.write("manifests/enf.yaml", &fx.service(&enforced, "nginx:1", "enforce", None));
-    tree.write("manifests/det.yaml", &fx.service(&detected, "nginx:1", "detect", None));
+    tree.write(
+        "manifests/enf.yaml",
+        &fx.service(&enforced, "nginx:1", "enforce", None),
+    );
+    tree.write(
+        "manifests/det.yaml",
+        &fx.service(&detected, "nginx:1", "detect", None),
+    );
     let commit = tree.commit_and_push("two services");
 
     let workdir = TempDir::new("run-drift");
     let ctl = start(&moto, &unique("i"), &run_args(&url, &workdir));
-    ctl.wait_report(LIMIT, "converged", |r| r.revision.as_deref() == Some(commit.as_str()) && converged(r));
+    ctl.wait_report(LIMIT, "converged", |r| {
+        r.revision.as_deref() == Some(commit.as_str()) && converged(r)
+    });
 
     for name in [&enforced, &detected] {
         moto.ecs(
@@ -147,11 +178,24 @@ fn out_of_band_changes_are_reported_under_detect_and_corrected_under_enforce() {
             && resource(r, "EcsService", &enforced).is_some_and(|e| e.changes.is_empty())
     });
     let det = resource(&report, "EcsService", &detected).unwrap();
-    assert!(det.conditions.iter().any(|c| c.kind == "DriftPolicy"), "{det:?}");
-    assert_eq!(service(&moto, &fx.cluster(), &enforced)["desiredCount"], 1, "enforce corrected it");
-    assert_eq!(service(&moto, &fx.cluster(), &detected)["desiredCount"], 3, "detect left it alone");
     assert!(
-        ctl.get("/metrics").1.contains("finfocus_controller_drifted_resources{kind=\"EcsService\"} 1"),
+        det.conditions.iter().any(|c| c.kind == "DriftPolicy"),
+        "{det:?}"
+    );
+    assert_eq!(
+        service(&moto, &fx.cluster(), &enforced)["desiredCount"],
+        1,
+        "enforce corrected it"
+    );
+    assert_eq!(
+        service(&moto, &fx.cluster(), &detected)["desiredCount"],
+        3,
+        "detect left it alone"
+    );
+    assert!(
+        ctl.get("/metrics")
+            .1
+            .contains("finfocus_controller_drifted_resources{kind=\"EcsService\"} 1"),
         "the detected drift is in the gauge"
     );
     let markdown = ctl.get("/report?format=markdown").1;
@@ -168,12 +212,17 @@ fn an_invalid_commit_is_reported_and_the_previous_revision_stays_enforced() {
     let tree = WorkTree::new(&url);
     let web = format!("{}-web", fx.prefix);
     tree.write("manifests/base.yaml", &fx.base());
-    tree.write("manifests/web.yaml", &fx.service(&web, "nginx:1", "enforce", None));
+    tree.write(
+        "manifests/web.yaml",
+        &fx.service(&web, "nginx:1", "enforce", None),
+    );
     let good = tree.commit_and_push("good");
 
     let workdir = TempDir::new("run-bad");
     let ctl = start(&moto, &unique("i"), &run_args(&url, &workdir));
-    ctl.wait_report(LIMIT, "converged", |r| r.revision.as_deref() == Some(good.as_str()) && converged(r));
+    ctl.wait_report(LIMIT, "converged", |r| {
+        r.revision.as_deref() == Some(good.as_str()) && converged(r)
+    });
 
     // An image change plus a typo in the same commit: nothing of it may be applied.
     let broken = fx
@@ -188,10 +237,21 @@ fn an_invalid_commit_is_reported_and_the_previous_revision_stays_enforced() {
                 .any(|c| c.reason == "RevisionRejected" && c.message.contains(&bad))
         })
     });
-    assert_eq!(report.revision.as_deref(), Some(good.as_str()), "the good revision stays in force");
+    assert_eq!(
+        report.revision.as_deref(),
+        Some(good.as_str()),
+        "the good revision stays in force"
+    );
     let message = &resource(&report, "Source", "manifests").unwrap().conditions[0].message;
-    assert!(message.contains("desiredCont"), "the error names the field: {message}");
-    assert_eq!(revisions(&moto, &web).len(), 1, "nothing of the bad commit was applied");
+    assert!(
+        message.contains("desiredCont"),
+        "the error names the field: {message}"
+    );
+    assert_eq!(
+        revisions(&moto, &web).len(),
+        1,
+        "nothing of the bad commit was applied"
+    );
 
     // The previous revision keeps being enforced.
     moto.ecs(
@@ -200,17 +260,31 @@ fn an_invalid_commit_is_reported_and_the_previous_revision_stays_enforced() {
     );
     let deadline = Instant::now() + LIMIT;
     while service(&moto, &fx.cluster(), &web)["desiredCount"] != 1 {
-        assert!(Instant::now() < deadline, "drift not corrected:\n{}", ctl.logs());
+        assert!(
+            Instant::now() < deadline,
+            "drift not corrected:\n{}",
+            ctl.logs()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_eq!(revisions(&moto, &web).len(), 1);
-    assert!(service(&moto, &fx.cluster(), &web)["taskDefinition"].as_str().unwrap().ends_with(":1"));
+    assert!(
+        service(&moto, &fx.cluster(), &web)["taskDefinition"]
+            .as_str()
+            .unwrap()
+            .ends_with(":1")
+    );
 
     // Fixing the commit clears the condition and applies the image change.
-    tree.write("manifests/web.yaml", &fx.service(&web, "nginx:2", "enforce", None));
+    tree.write(
+        "manifests/web.yaml",
+        &fx.service(&web, "nginx:2", "enforce", None),
+    );
     let fixed = tree.commit_and_push("fixed");
     ctl.wait_report(LIMIT, "converged at the fix", |r| {
-        r.revision.as_deref() == Some(fixed.as_str()) && converged(r) && resource(r, "Source", "manifests").is_none()
+        r.revision.as_deref() == Some(fixed.as_str())
+            && converged(r)
+            && resource(r, "Source", "manifests").is_none()
     });
     assert_eq!(revisions(&moto, &web).len(), 2);
     assert_eq!(ctl.terminate(), Some(0));
@@ -227,19 +301,29 @@ fn one_failing_service_does_not_stop_the_others() {
     let bad = format!("{}-bad", fx.prefix);
     let nowhere = format!("{}-nowhere", fx.prefix);
     tree.write("manifests/base.yaml", &fx.base());
-    tree.write("manifests/good.yaml", &fx.service(&good, "nginx:1", "enforce", None));
-    tree.write("manifests/bad.yaml", &fx.service(&bad, "nginx:1", "enforce", Some(&nowhere)));
+    tree.write(
+        "manifests/good.yaml",
+        &fx.service(&good, "nginx:1", "enforce", None),
+    );
+    tree.write(
+        "manifests/bad.yaml",
+        &fx.service(&bad, "nginx:1", "enforce", Some(&nowhere)),
+    );
     let commit = tree.commit_and_push("one bad");
 
     let workdir = TempDir::new("run-fail");
     let ctl = start(&moto, &unique("i"), &run_args(&url, &workdir));
-    let report = ctl.wait_report(LIMIT, "the good service converged and the bad one failed", |r| {
-        r.revision.as_deref() == Some(commit.as_str())
-            && resource(r, "EcsService", &good).is_some_and(|g| {
-                matches!(g.status.as_str(), "InSync" | "Progressing") && g.changes.is_empty()
-            })
-            && resource(r, "EcsService", &bad).is_some_and(|b| b.status == "Error")
-    });
+    let report = ctl.wait_report(
+        LIMIT,
+        "the good service converged and the bad one failed",
+        |r| {
+            r.revision.as_deref() == Some(commit.as_str())
+                && resource(r, "EcsService", &good).is_some_and(|g| {
+                    matches!(g.status.as_str(), "InSync" | "Progressing") && g.changes.is_empty()
+                })
+                && resource(r, "EcsService", &bad).is_some_and(|b| b.status == "Error")
+        },
+    );
     assert_eq!(service(&moto, &fx.cluster(), &good)["status"], "ACTIVE");
     let b = resource(&report, "EcsService", &bad).unwrap();
     assert!(!b.conditions.is_empty(), "the failure is explained: {b:?}");

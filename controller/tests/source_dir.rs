@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod runtime_support;
+mod support;
 
 use std::time::Duration;
 
@@ -27,7 +28,9 @@ async fn a_file_change_produces_one_new_snapshot() {
     // Reading the manifests (as the loop does) is not a change.
     let _ = std::fs::read_to_string(dir.path().join("a.yaml")).unwrap();
     assert!(
-        tokio::time::timeout(Duration::from_millis(600), rx.changed()).await.is_err(),
+        tokio::time::timeout(Duration::from_millis(600), rx.changed())
+            .await
+            .is_err(),
         "a read must not publish a snapshot"
     );
 

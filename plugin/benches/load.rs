@@ -5,14 +5,17 @@
 //!    resident memory of the supervisor plus its 12 children.
 //! 2. Load on one regional port (`serve --region us-east-1`): throughput and p50/p99 latency of
 //!    `GetProjectedCost` next to the empty RPC `Name` on the same server (the ceiling of the
-//!    stack), from concurrent gRPC clients over a few HTTP/2 connections.
+//!    stack), from concurrent gRPC clients over a few HTTP/2 connections, with the server's own
+//!    CPU time per request (from `/proc/<pid>/stat`) to separate it from the client's share.
 //!
 //! Everything runs on 127.0.0.1, each phase bounded in time. The load generator shares the
 //! machine's cores with the server, so absolute numbers understate a dedicated server.
 //!
 //! `cargo bench -p finfocus-plugin-aws-public --bench load`; knobs (environment):
 //! `LOAD_SECONDS` (per RPC, default 5), `LOAD_CONCURRENCY` (in-flight requests, default 32),
-//! `LOAD_CONNECTIONS` (HTTP/2 connections, default 4), `STARTUP_RUNS` (default 5).
+//! `LOAD_CONNECTIONS` (HTTP/2 connections, default 4), `STARTUP_RUNS` (default 5; 0 skips the
+//! serve-all phase). The spawned processes inherit the environment, so e.g.
+//! `FINFOCUS_PLUGIN_WEB_ENABLED=false STARTUP_RUNS=0` measures plain gRPC without web mode.
 
 #![allow(
     clippy::unwrap_used,
@@ -63,6 +66,24 @@ fn rss_kb(pid: u32) -> u64 {
                 .and_then(|kb| kb.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// CPU time (user + system, all threads) the process has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .map(|(_, rest)| rest.split(' ').collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let total = ticks(11) + ticks(12);
+    Duration::from_secs_f64(total as f64 / rustix::param::clock_ticks_per_second() as f64)
 }
 
 fn lines_of(reader: impl Read + Send + 'static) -> Receiver<String> {
@@ -245,7 +266,11 @@ fn percentile(sorted: &[u32], p: f64) -> u32 {
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is accepted.
-    let runs = knob("STARTUP_RUNS", 5);
+    // STARTUP_RUNS=0 skips the serve-all phase (e.g. to measure with web mode off).
+    let runs = std::env::var("STARTUP_RUNS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(5);
     let seconds = knob("LOAD_SECONDS", 5);
     let concurrency = usize::try_from(knob("LOAD_CONCURRENCY", 32)).unwrap();
     let connections = usize::try_from(knob("LOAD_CONNECTIONS", 4)).unwrap();
@@ -264,19 +289,21 @@ fn main() {
         own.push(o);
         rss.push(r);
     }
-    let (min_green, max_green) = (*green.iter().min().unwrap(), *green.iter().max().unwrap());
-    println!(
-        "serve-all start to all 12 /healthz green over {runs} runs: median {:.0} ms (min {:.0}, max {:.0}); supervisor ALL_READY median {} ms",
-        median(&mut green).as_secs_f64() * 1e3,
-        min_green.as_secs_f64() * 1e3,
-        max_green.as_secs_f64() * 1e3,
-        median(&mut own),
-    );
-    println!(
-        "serve-all total RSS (supervisor + 12 children): median {:.1} MB (max {:.1} MB)",
-        median(&mut rss) as f64 / 1024.0,
-        *rss.iter().max().unwrap() as f64 / 1024.0
-    );
+    if runs > 0 {
+        let (min_green, max_green) = (*green.iter().min().unwrap(), *green.iter().max().unwrap());
+        println!(
+            "serve-all start to all 12 /healthz green over {runs} runs: median {:.0} ms (min {:.0}, max {:.0}); supervisor ALL_READY median {} ms",
+            median(&mut green).as_secs_f64() * 1e3,
+            min_green.as_secs_f64() * 1e3,
+            max_green.as_secs_f64() * 1e3,
+            median(&mut own),
+        );
+        println!(
+            "serve-all total RSS (supervisor + 12 children): median {:.1} MB (max {:.1} MB)",
+            median(&mut rss) as f64 / 1024.0,
+            *rss.iter().max().unwrap() as f64 / 1024.0
+        );
+    }
 
     let mut server = Command::new(BIN)
         .args(["serve", "--region", "us-east-1", "--port", "0"])
@@ -294,6 +321,7 @@ fn main() {
         .expect("PORT=<n>")
         .parse()
         .unwrap();
+    let server_pid = server.id();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -313,13 +341,16 @@ fn main() {
         let window = Duration::from_secs(seconds);
         let mut throughput = Vec::new();
         for rpc in [Rpc::Name, Rpc::GetProjectedCost] {
+            let cpu_before = cpu_time(server_pid);
             let latencies = drive(&clients, rpc, concurrency, window).await;
+            let server_cpu = cpu_time(server_pid).saturating_sub(cpu_before);
             let rate = latencies.len() as f64 / window.as_secs_f64();
             println!(
-                "{rpc:?}: {} requests in {seconds} s = {rate:.0} req/s; latency p50 {} us, p99 {} us ({concurrency} in flight over {connections} connections)",
+                "{rpc:?}: {} requests in {seconds} s = {rate:.0} req/s; latency p50 {} us, p99 {} us ({concurrency} in flight over {connections} connections); server CPU {:.0} us/request",
                 latencies.len(),
                 percentile(&latencies, 50.0),
                 percentile(&latencies, 99.0),
+                server_cpu.as_secs_f64() * 1e6 / latencies.len().max(1) as f64,
             );
             throughput.push(rate);
         }

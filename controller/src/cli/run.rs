@@ -27,8 +27,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub source: Option<PathBuf>,
     /// A git repository URL to follow (https, ssh, git or file). Credentials in the URL and the
-    /// FINFOCUS_GIT_TOKEN environment variable are never logged.
-    #[arg(long, value_name = "URL", value_parser = parse_url)]
+    /// FINFOCUS_GIT_TOKEN environment variable are never logged; a URL with credentials is better
+    /// passed as FINFOCUS_GIT_URL than on the command line, which other local users can read.
+    #[arg(long, value_name = "URL", env = "FINFOCUS_GIT_URL", hide_env_values = true, value_parser = parse_url)]
     pub git: Option<SecretUrl>,
     /// The branch or tag to follow (default: the remote's default branch).
     #[arg(
@@ -114,12 +115,20 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
     let ctx = Arc::new(global.context().await?);
     let plan_opts = PlanOptions::new(global.instance.clone(), ctx.region());
 
+    // A work directory of our own choosing is removed on the way out, whatever the way.
+    let mut _scratch = None;
     let source = match (&args.source, &args.git) {
         (None, None) => return Err(RunError::NoSource),
         (_, Some(url)) => {
-            let workdir = args.workdir.clone().unwrap_or_else(|| {
-                std::env::temp_dir().join(format!("finfocus-ecs-controller-{}", std::process::id()))
-            });
+            let workdir = match &args.workdir {
+                Some(dir) => dir.clone(),
+                None => {
+                    let dir = std::env::temp_dir()
+                        .join(format!("finfocus-ecs-controller-{}", std::process::id()));
+                    _scratch = Some(RemoveOnDrop(dir.clone()));
+                    dir
+                }
+            };
             let mut opts = GitSourceOptions::new(url.clone(), workdir);
             opts.reference.clone_from(&args.reference);
             opts.path.clone_from(&args.path);
@@ -201,6 +210,16 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
         signals.abort();
     }
     Ok(())
+}
+
+/// Removes a directory when dropped.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        // Best effort at exit; a leftover lives in the temporary directory.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn parse_url(s: &str) -> Result<SecretUrl, String> {

@@ -31,6 +31,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 use tokio::task::{Id, JoinSet};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::metrics::{Metrics, ReconcileResult};
 use crate::rollout::{self, Deployment, Rollout};
@@ -450,9 +451,18 @@ pub async fn run<E: Engine>(
 
 impl<E: Engine> State<E> {
     /// One pass. `Err` when observing or planning failed (already logged and counted).
+    #[tracing::instrument(skip_all, fields(pass = self.passes + 1, revision = source.snapshot.as_ref().and_then(|s| s.revision.as_deref())))]
     async fn pass(&mut self, source: SourceState) -> Result<(), ()> {
         let started = Instant::now();
         self.load(&source).await;
+        if self.desired.is_none()
+            && self.rejected.is_none()
+            && source.snapshot.is_none()
+            && source.error.is_none()
+        {
+            // Nothing fetched yet: a report now would claim an empty desired state.
+            return Ok(());
+        }
         let Some(desired) = self.desired.clone() else {
             // No valid revision yet: report why, apply nothing.
             let notes = self.global_notes(&source);
@@ -546,10 +556,10 @@ impl<E: Engine> State<E> {
         let kind = summary.kind.as_str();
         let mut note = ResourceNote::default();
 
-        if let Some(slot) = self.tracked.get_mut(key) {
-            if slot.is_none() {
-                slot.clone_from(&summary.task_definition);
-            }
+        if let Some(slot) = self.tracked.get_mut(key)
+            && slot.is_none()
+        {
+            slot.clone_from(&summary.task_definition);
         }
         if let (Some(Some(expected)), Some(deployments)) =
             (self.tracked.get(key).cloned(), summary.deployments.as_ref())
@@ -616,20 +626,20 @@ impl<E: Engine> State<E> {
             ));
             return note;
         }
-        if let Some((failures, retry_at, error)) = self.scheduler.state(&summary.key) {
-            if retry_at > now {
-                let message = format!(
-                    "{error} (failed {failures} time(s); next attempt in {}s)",
-                    retry_at.duration_since(now).as_secs()
-                );
-                self.metrics.reconcile.count(kind, ReconcileResult::Backoff);
-                note.status = Some(StatusOverride::Error);
-                note.conditions.push(
-                    self.book
-                        .stamp(key, "Applied", false, "BackingOff", message),
-                );
-                return note;
-            }
+        if let Some((failures, retry_at, error)) = self.scheduler.state(&summary.key)
+            && retry_at > now
+        {
+            let message = format!(
+                "{error} (failed {failures} time(s); next attempt in {}s)",
+                retry_at.duration_since(now).as_secs()
+            );
+            self.metrics.reconcile.count(kind, ReconcileResult::Backoff);
+            note.status = Some(StatusOverride::Error);
+            note.conditions.push(
+                self.book
+                    .stamp(key, "Applied", false, "BackingOff", message),
+            );
+            return note;
         }
         let dependency_busy = self.flights.values().any(|f| f.wave < summary.wave);
         if dependency_busy || self.flights.len() >= self.opts.max_concurrent.max(1) {
@@ -644,15 +654,19 @@ impl<E: Engine> State<E> {
         let engine = Arc::clone(&self.engine);
         let metrics = Arc::clone(&self.metrics);
         let (task_key, task_kind) = (key.to_owned(), kind.to_owned());
-        let handle = self.tasks.spawn(async move {
-            let _timer = metrics.reconcile.measure(&task_kind);
-            let result = engine.apply(work).await;
-            Done {
-                key: task_key,
-                kind: task_kind,
-                result,
+        let span = tracing::info_span!("apply", resource = key, kind = kind);
+        let handle = self.tasks.spawn(
+            async move {
+                let _timer = metrics.reconcile.measure(&task_kind);
+                let result = engine.apply(work).await;
+                Done {
+                    key: task_key,
+                    kind: task_kind,
+                    result,
+                }
             }
-        });
+            .instrument(span),
+        );
         tracing::info!(resource = key, "applying");
         self.flights.insert(
             handle.id(),

@@ -180,13 +180,13 @@ impl Engine for Fake {
         tokio::time::sleep(delay).await;
         self.with(|w| {
             w.running -= 1;
-            if let Some(left) = w.fail.get_mut(&work.key) {
-                if *left > 0 {
-                    if *left != u32::MAX {
-                        *left -= 1;
-                    }
-                    return Err(FakeError(work.key.clone()));
+            if let Some(left) = w.fail.get_mut(&work.key)
+                && *left > 0
+            {
+                if *left != u32::MAX {
+                    *left -= 1;
                 }
+                return Err(FakeError(work.key.clone()));
             }
             w.live.insert(work.key.clone(), work.version);
             Ok(Applied {
@@ -269,6 +269,13 @@ impl Harness {
             reports,
             metrics,
         }
+    }
+
+    /// Like [`Harness::start`], but the source has published nothing yet.
+    fn start_empty(fake: &Arc<Fake>) -> Self {
+        let h = Self::start(fake, opts(), "unused");
+        h.source.send_replace(SourceState::default());
+        h
     }
 
     fn publish(&self, revision: &str) {
@@ -764,12 +771,49 @@ async fn drift_during_a_rollout_is_still_reported_as_drift() {
     });
     let h = Harness::start(&fake, opts(), "r1");
     tokio::time::sleep(Duration::from_secs(5)).await;
-    assert_eq!(fake.last_report().statuses["web"], "Progressing", "created, rolling out");
+    assert_eq!(
+        fake.last_report().statuses["web"],
+        "Progressing",
+        "created, rolling out"
+    );
     fake.with(|w| w.live.insert("web".into(), 9));
     h.publish("r1");
     tokio::time::sleep(Duration::from_secs(1)).await;
     let report = fake.last_report();
     assert_eq!(report.statuses["web"], "Drifted");
-    assert!(report.notes.resources["web"].conditions.iter().any(|c| c.kind == "Progressing"));
+    assert!(
+        report.notes.resources["web"]
+            .conditions
+            .iter()
+            .any(|c| c.kind == "Progressing")
+    );
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn nothing_is_reported_before_the_source_delivers() {
+    let fake = Fake::new();
+    fake.with(|w| w.revisions.insert("r1".into(), Ok(vec![res("a", 1)])));
+    let h = Harness::start_empty(&fake);
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert!(h.reports.borrow().is_none(), "not ready without a snapshot");
+    assert_eq!(fake.with(|w| w.plans), 0);
+
+    h.source
+        .send_modify(|s| s.error = Some("git fetch failed: timeout".into()));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        h.reports.borrow().is_some(),
+        "a failing source is worth a report"
+    );
+    assert_eq!(
+        fake.last_report().notes.source_error.as_deref(),
+        Some("git fetch failed: timeout")
+    );
+
+    h.publish("r1");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(fake.last_report().revision.as_deref(), Some("r1"));
+    assert_eq!(fake.with(|w| w.live.get("a").copied()), Some(1));
     h.stop().await;
 }

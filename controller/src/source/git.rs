@@ -119,10 +119,7 @@ impl GitSource {
                 .components()
                 .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)))
         {
-            return Err(SourceError::MissingPath {
-                path: opts.path.display().to_string(),
-                commit: "(the path must be relative and stay inside the repository)".to_owned(),
-            });
+            return Err(SourceError::InvalidPath(opts.path.display().to_string()));
         }
         let token = opts.token.clone().filter(|t| !t.is_empty());
         let redactor = Redactor::new(&opts.url, token.clone());

@@ -86,10 +86,10 @@ struct Checkout {
 impl Drop for Checkout {
     fn drop(&mut self) {
         // Best effort: a leftover directory is removed by the next start-up's cleanup of the work dir.
-        if let Err(err) = std::fs::remove_dir_all(&self.dir) {
-            if err.kind() != std::io::ErrorKind::NotFound {
-                tracing::warn!(dir = %self.dir.display(), error = %err, "could not remove checkout");
-            }
+        if let Err(err) = std::fs::remove_dir_all(&self.dir)
+            && err.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(dir = %self.dir.display(), error = %err, "could not remove checkout");
         }
     }
 }
@@ -126,6 +126,9 @@ pub enum SourceError {
         /// The commit that lacks it.
         commit: String,
     },
+    /// The manifests path is absolute or leaves the repository.
+    #[error("invalid path {0}: it must be relative and stay inside the repository")]
+    InvalidPath(String),
     /// A local file system operation failed.
     #[error("{action} {path}: {source}")]
     Io {
@@ -157,6 +160,7 @@ impl SourceError {
             Self::Timeout { .. } => "git_timeout",
             Self::Git { .. } => "git_failed",
             Self::MissingPath { .. } => "missing_path",
+            Self::InvalidPath(_) => "invalid_path",
             Self::Io { .. } => "io",
             Self::Watch { .. } => "watch",
         }

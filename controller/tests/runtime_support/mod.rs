@@ -1,7 +1,11 @@
 //! Shared helpers of the source and runtime tests: temporary directories, a real loopback `git daemon`
 //! and a work tree that commits and pushes to it.
 #![allow(dead_code, reason = "each test crate uses a different subset")]
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test helpers fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail loudly"
+)]
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -59,7 +63,10 @@ pub fn wait_for_port(addr: SocketAddr, limit: Duration) {
         if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
             return;
         }
-        assert!(Instant::now() < deadline, "nothing listens on {addr} after {limit:?}");
+        assert!(
+            Instant::now() < deadline,
+            "nothing listens on {addr} after {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -68,8 +75,18 @@ pub fn wait_for_port(addr: SocketAddr, limit: Duration) {
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .current_dir(dir)
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.invalid"])
-        .args(["-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.invalid",
+        ])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
         .stdin(Stdio::null())
@@ -190,17 +207,31 @@ impl WorkTree {
     /// Commits everything and pushes to `main`; returns the commit id.
     pub fn commit_and_push(&self, message: &str) -> String {
         git(self.dir.path(), &["add", "--all"]);
-        git(self.dir.path(), &["commit", "--quiet", "--allow-empty", "-m", message]);
-        git(self.dir.path(), &["push", "--quiet", "--force", &self.url, "main:main"]);
+        git(
+            self.dir.path(),
+            &["commit", "--quiet", "--allow-empty", "-m", message],
+        );
+        git(
+            self.dir.path(),
+            &["push", "--quiet", "--force", &self.url, "main:main"],
+        );
         git(self.dir.path(), &["rev-parse", "HEAD"])
     }
 }
 
 /// Sends one HTTP/1.1 request to 127.0.0.1 and returns (status, body). Bounded by a 30 s socket timeout.
-pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     use std::io::{Read, Write};
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -220,15 +251,23 @@ pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body:
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
-    let body = if chunked { dechunk(rest) } else { rest.to_owned() };
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_owned()
+    };
     (status, body)
 }
 
 fn dechunk(mut rest: &str) -> String {
     let mut out = String::new();
     while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if n == 0 || after.len() < n {
             break;
         }
@@ -238,65 +277,30 @@ fn dechunk(mut rest: &str) -> String {
     out
 }
 
-/// The AWS emulator (moto in server mode) on 127.0.0.1, or the one named by `FINFOCUS_TEST_AWS_ENDPOINT`.
+/// The AWS emulator: the shared test support's [`crate::support::Emulator`] (moto on 127.0.0.1, or the
+/// one named by `FINFOCUS_TEST_AWS_ENDPOINT`) plus raw calls for out-of-band changes from sync tests.
 pub struct Moto {
-    child: Option<Child>,
+    emulator: crate::support::Emulator,
     port: u16,
 }
 
 impl Moto {
-    /// Starts moto (or uses the shared one) and waits until it answers HTTP, up to 60 s.
+    /// Starts (or attaches to) the emulator; it answers HTTP when this returns.
     pub fn start() -> Self {
-        if let Ok(endpoint) = std::env::var("FINFOCUS_TEST_AWS_ENDPOINT") {
-            let port = endpoint
-                .rsplit(':')
-                .next()
-                .and_then(|p| p.trim_end_matches('/').parse().ok())
-                .expect("FINFOCUS_TEST_AWS_ENDPOINT is http://127.0.0.1:PORT");
-            return Self { child: None, port };
-        }
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let bin = repo.join(".venv/bin/moto_server");
-        assert!(bin.exists(), "{} missing: run scripts/setup", bin.display());
-        let port = free_port();
-        let child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let moto = Self {
-            child: Some(child),
-            port,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
-                && http(port, "GET", "/", &[], "").0 == 200
-            {
-                return moto;
-            }
-            assert!(Instant::now() < deadline, "moto did not answer within 60s");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let emulator = crate::support::Emulator::start();
+        let port = emulator
+            .endpoint()
+            .trim_end_matches('/')
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the emulator endpoint is http://127.0.0.1:PORT");
+        Self { emulator, port }
     }
 
-    /// `http://127.0.0.1:PORT`.
-    pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// The AWS environment for a client of this emulator.
-    pub fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("AWS_ENDPOINT_URL", self.endpoint()),
-            ("AWS_REGION", "us-east-1".to_owned()),
-            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
-            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
-            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
-        ]
+    /// The controller binary with the emulator's environment and `--instance`.
+    pub fn command(&self, instance: &str) -> Command {
+        self.emulator.command(instance)
     }
 
     /// Calls an ECS operation (JSON protocol; moto does not check signatures).
@@ -322,42 +326,8 @@ impl Moto {
 
     /// A subnet and a security group of the emulator's default VPC (moto checks that they exist).
     pub fn default_network(&self) -> (String, String) {
-        let ec2 = |action: &str| {
-            let (status, text) = http(
-                self.port,
-                "POST",
-                "/",
-                &[
-                    ("Content-Type", "application/x-www-form-urlencoded"),
-                    (
-                        "Authorization",
-                        "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0",
-                    ),
-                ],
-                &format!("Action={action}&Version=2016-11-15"),
-            );
-            assert_eq!(status, 200, "{action}: {text}");
-            text
-        };
-        let first = |xml: &str, tag: &str| -> String {
-            let open = format!("<{tag}>");
-            let start = xml.find(&open).unwrap_or_else(|| panic!("no {tag} in {xml}")) + open.len();
-            let end = xml[start..].find('<').unwrap() + start;
-            xml[start..end].to_owned()
-        };
-        (
-            first(&ec2("DescribeSubnets"), "subnetId"),
-            first(&ec2("DescribeSecurityGroups"), "groupId"),
-        )
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        let network = self.emulator.network();
+        (network.subnets[0].clone(), network.security_group)
     }
 }
 
@@ -391,11 +361,11 @@ impl Controller {
         let port = free_port();
         let logdir = TempDir::new("ctl-log");
         let log = logdir.path().join("stderr.log");
-        let child = Command::new(env!("CARGO_BIN_EXE_finfocus-ecs-controller"))
-            .args(["--instance", instance, "run"])
+        let child = moto
+            .command(instance)
+            .arg("run")
             .args(args)
             .args(["--listen", &format!("127.0.0.1:{port}")])
-            .envs(moto.env())
             .env("FINFOCUS_LOG", "info,aws=warn")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -418,7 +388,11 @@ impl Controller {
             if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
                 break;
             }
-            assert!(Instant::now() < deadline, "controller did not listen:\n{}", ctl.logs());
+            assert!(
+                Instant::now() < deadline,
+                "controller did not listen:\n{}",
+                ctl.logs()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         ctl
@@ -486,7 +460,11 @@ impl Controller {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status.code();
             }
-            assert!(Instant::now() < deadline, "no exit within 40s of SIGTERM:\n{}", self.logs());
+            assert!(
+                Instant::now() < deadline,
+                "no exit within 40s of SIGTERM:\n{}",
+                self.logs()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -504,7 +482,8 @@ impl Drop for Controller {
 pub fn converged(report: &finfocus_ecs_controller::report::DriftReport) -> bool {
     !report.resources.is_empty()
         && report.resources.iter().all(|r| {
-            r.kind == "Source" || (matches!(r.status.as_str(), "InSync" | "Progressing") && r.changes.is_empty())
+            r.kind == "Source"
+                || (matches!(r.status.as_str(), "InSync" | "Progressing") && r.changes.is_empty())
         })
 }
 
@@ -514,7 +493,10 @@ pub fn resource<'a>(
     kind: &str,
     name: &str,
 ) -> Option<&'a finfocus_ecs_controller::report::ResourceReport> {
-    report.resources.iter().find(|r| r.kind == kind && r.name == name)
+    report
+        .resources
+        .iter()
+        .find(|r| r.kind == kind && r.name == name)
 }
 
 /// Manifests for one cluster, one namespace and some services on the emulator's default network.
