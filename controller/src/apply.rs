@@ -19,6 +19,9 @@ use crate::{Error, Result};
 pub struct ResourceOutcome {
     /// Executed steps, in order (e.g. `RegisterTaskDefinition finfocus (revision reused)`).
     pub done: Vec<String>,
+    /// The task definition ARN this apply registered (or reused) or put on the ECS service;
+    /// `None` when it touched no task definition. Rollout tracking starts from it.
+    pub task_definition: Option<String>,
 }
 
 /// What happened to every resource of a plan.
@@ -177,6 +180,7 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
                 } else {
                     format!("{note}: reused {arn}")
                 };
+                outcome.task_definition = Some(arn.clone());
                 produced.task_definition = Some(arn);
             }
             Action::CreateService {
@@ -208,6 +212,7 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
                     tags,
                 )
                 .await?;
+                outcome.task_definition = Some(td);
             }
             Action::UpdateService {
                 cluster,
@@ -247,6 +252,9 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
                     regs.as_deref(),
                 )
                 .await?;
+                if td.is_some() {
+                    outcome.task_definition = td;
+                }
             }
             Action::DeleteService {
                 cluster,

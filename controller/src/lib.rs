@@ -1,16 +1,31 @@
 //! `finfocus-ecs-controller`: converge Amazon ECS and AWS Cloud Map toward YAML manifests.
 //!
 //! # Where to begin
-//! The pipeline is pure in the middle and does I/O only at the edges:
+//! Read the modules in the order a manifest travels through them. The core is pure in the
+//! middle and does I/O only at the edges:
 //!
 //! 1. [`manifest`] reads YAML files into a validated [`manifest::ManifestSet`] (errors carry
-//!    file, line, column and field; a file with any error contributes nothing).
+//!    file, line, column and field; a file with any error contributes nothing). [`taskdef`]
+//!    is the typed `RegisterTaskDefinition` input a service manifest embeds.
 //! 2. [`aws::observe`] reads the live state ([`aws::LiveState`]) with as few calls as it can,
-//!    counting every call in [`aws::CallCounter`].
+//!    counting every call in [`aws::CallCounter`]; [`aws::Context`] holds the clients.
 //! 3. [`plan::plan`] canonicalizes both sides ([`canon`]), diffs them ([`diff`]) and orders the
 //!    actions per resource; it never touches the network.
-//! 4. [`apply::apply`] executes a [`plan::Plan`] (or one [`plan::ResourcePlan`] at a time).
+//! 4. [`apply::apply`] executes a [`plan::Plan`] (or [`apply::apply_resource`] one
+//!    [`plan::ResourcePlan`] at a time).
 //! 5. [`report::DriftReport`] renders the outcome as JSON, text or Markdown.
+//!
+//! The long-running controller (`run`) wraps that pipeline in a loop:
+//!
+//! - [`source`] follows a directory or a git repository and publishes the newest snapshot;
+//! - [`runtime`] is the loop: each pass loads the snapshot, observes and plans once, and
+//!   applies resources as independent tasks with per-resource backoff. It drives the pipeline
+//!   through the [`runtime::Engine`] trait ([`runtime::AwsEngine`] in production), so its
+//!   tests run on a fake under paused time;
+//! - [`rollout`] judges, pass after pass, whether an ECS deployment the loop started
+//!   completed, is still going, or was rolled back;
+//! - [`metrics`] holds the Prometheus registry and [`http`] serves `/healthz`, `/readyz`,
+//!   `/metrics` and `/report`.
 //!
 //! The command line lives in [`cli`] (one file per verb); `main.rs` only maps the verb's
 //! result to an exit code.

@@ -280,8 +280,6 @@ pub struct ResourcePlan {
     pub drift_policy: DriftPolicy,
     /// Why the resource cannot converge this pass, if it cannot.
     pub blocked: Option<String>,
-    /// Whether this resource is an orphan to delete (only with `prune`).
-    pub prune: bool,
 }
 
 impl ResourcePlan {
@@ -296,7 +294,6 @@ impl ResourcePlan {
             conditions: Vec::new(),
             drift_policy,
             blocked: None,
-            prune: false,
         }
     }
 
@@ -320,6 +317,14 @@ impl ResourcePlan {
     #[must_use]
     pub fn has_changes(&self) -> bool {
         !self.changes.is_empty()
+    }
+
+    /// Plans the creation of a resource that does not exist, after any actions it depends on.
+    fn create(&mut self, action: Action) {
+        self.changes
+            .push(Change::new(String::new(), None, None, ChangeAction::Create));
+        self.actions.push(action);
+        self.finish(false);
     }
 
     /// Finishes status and policy handling once changes and actions are known.
@@ -360,41 +365,7 @@ pub struct Plan {
     pub errors: Vec<String>,
 }
 
-/// Counts used for the summary line and exit codes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct PlanCounts {
-    /// Resources.
-    pub resources: usize,
-    /// In sync (including progressing).
-    pub in_sync: usize,
-    /// Drifted (including orphans to delete).
-    pub drifted: usize,
-    /// Missing.
-    pub missing: usize,
-    /// Error.
-    pub errors: usize,
-}
-
 impl Plan {
-    /// Counts by status.
-    #[must_use]
-    pub fn counts(&self) -> PlanCounts {
-        let mut c = PlanCounts {
-            resources: self.resources.len(),
-            ..PlanCounts::default()
-        };
-        for r in &self.resources {
-            match r.status {
-                Status::InSync | Status::Progressing => c.in_sync += 1,
-                Status::Drifted => c.drifted += 1,
-                Status::Missing => c.missing += 1,
-                Status::Error => c.errors += 1,
-            }
-        }
-        c.errors += self.errors.len();
-        c
-    }
-
     /// Whether any resource differs from its manifest (or is to be pruned).
     #[must_use]
     pub fn has_changes(&self) -> bool {
@@ -457,28 +428,19 @@ pub fn plan_resource(
     let tags = desired_tags(resource, opts);
     match &resource.spec {
         ResourceSpec::Namespace(spec) => {
-            let lookup = live
-                .namespaces
-                .get(resource.name())
-                .cloned()
-                .unwrap_or_default();
-            plan_namespace(&mut rp, resource, spec, &lookup, tags, opts);
+            let lookup = live.namespaces.get(resource.name());
+            let lookup = lookup.unwrap_or(&Lookup::Missing);
+            plan_namespace(&mut rp, resource, spec, lookup, tags, opts);
         }
         ResourceSpec::Cluster(spec) => {
-            let lookup = live
-                .clusters
-                .get(resource.name())
-                .cloned()
-                .unwrap_or_default();
-            plan_cluster(&mut rp, resource, spec, &lookup, tags, opts);
+            let lookup = live.clusters.get(resource.name());
+            let lookup = lookup.unwrap_or(&Lookup::Missing);
+            plan_cluster(&mut rp, resource, spec, lookup, tags, opts);
         }
         ResourceSpec::Service(spec) => {
-            let observed = live
-                .services
-                .get(resource.name())
-                .cloned()
-                .unwrap_or_default();
-            plan_service(&mut rp, set, resource, spec, &observed, tags, opts);
+            let unobserved = LiveEcsService::default();
+            let observed = live.services.get(resource.name()).unwrap_or(&unobserved);
+            plan_service(&mut rp, set, resource, spec, observed, tags, opts);
         }
     }
     rp
@@ -495,25 +457,20 @@ fn desired_tags(resource: &Resource, opts: &PlanOptions) -> BTreeMap<String, Str
     tags
 }
 
-/// Tags in `desired` that `live` lacks or holds with another value.
-fn missing_tags(
+/// Reports the tags `live` lacks (or holds with another value) as changes under `prefix`
+/// and returns them; empty when nothing is missing.
+fn missing_tag_changes(
+    rp: &mut ResourcePlan,
+    prefix: &str,
     desired: &BTreeMap<String, String>,
     live: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
-    desired
+    let missing: BTreeMap<String, String> = desired
         .iter()
         .filter(|(k, v)| live.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
-fn tag_changes(
-    rp: &mut ResourcePlan,
-    prefix: &str,
-    missing: &BTreeMap<String, String>,
-    live: &BTreeMap<String, String>,
-) {
-    for (k, v) in missing {
+        .collect();
+    for (k, v) in &missing {
         rp.changes.push(Change::new(
             format!("{prefix}.{k}"),
             Some(Value::String(v.clone())),
@@ -521,6 +478,7 @@ fn tag_changes(
             ChangeAction::Update,
         ));
     }
+    missing
 }
 
 /// Checks ownership; returns false (and marks the plan) when the resource may not be touched.
@@ -596,16 +554,13 @@ fn plan_namespace(
     let soa_ttl = spec.properties.as_ref().map(|p| p.dns_properties.soa.ttl);
     let description = spec.description.clone().filter(|d| !d.is_empty());
     let Lookup::Found(ns) = lookup else {
-        rp.changes
-            .push(Change::new(String::new(), None, None, ChangeAction::Create));
-        rp.actions.push(Action::CreateNamespace {
+        rp.create(Action::CreateNamespace {
             name: spec.name.clone(),
             vpc: spec.vpc.clone(),
             description,
             soa_ttl,
             tags,
         });
-        rp.finish(false);
         return;
     };
     rp.arn = Some(ns.arn.clone());
@@ -659,9 +614,8 @@ fn plan_namespace(
             soa_ttl,
         });
     }
-    let missing = missing_tags(&tags, &ns.tags);
+    let missing = missing_tag_changes(rp, "tags", &tags, &ns.tags);
     if !missing.is_empty() {
-        tag_changes(rp, "tags", &missing, &ns.tags);
         rp.actions.push(Action::TagCloudMap {
             arn: ns.arn.clone(),
             tags: missing,
@@ -685,14 +639,11 @@ fn plan_cluster(
     }
     let settings = canon::cluster_settings(spec.settings.clone()).unwrap_or_default();
     let Lookup::Found(cluster) = lookup else {
-        rp.changes
-            .push(Change::new(String::new(), None, None, ChangeAction::Create));
-        rp.actions.push(Action::CreateCluster {
+        rp.create(Action::CreateCluster {
             name: resource.name().to_owned(),
             settings,
             tags,
         });
-        rp.finish(false);
         return;
     };
     rp.arn = Some(cluster.arn.clone());
@@ -725,9 +676,8 @@ fn plan_cluster(
             settings: changed,
         });
     }
-    let missing = missing_tags(&tags, &cluster.tags);
+    let missing = missing_tag_changes(rp, "tags", &tags, &cluster.tags);
     if !missing.is_empty() {
-        tag_changes(rp, "tags", &missing, &cluster.tags);
         rp.actions.push(Action::TagEcs {
             arn: cluster.arn.clone(),
             tags: missing,
@@ -781,6 +731,96 @@ fn live_discovery_spec(desired: &DiscoverySpec, live: &LiveDiscovery) -> Discove
 
 /// Placeholder shown for the ARN of a Cloud Map service that is about to be created.
 const NEW_REGISTRY: &str = "(new Cloud Map service)";
+
+/// Plans the Cloud Map service of an `EcsService`. Returns the registry the ECS service is to
+/// use (`None` without `serviceDiscovery`) and, when a replacement is needed but not allowed,
+/// what cannot change in place.
+fn plan_discovery(
+    rp: &mut ResourcePlan,
+    set: &ManifestSet,
+    resource: &Resource,
+    spec: &EcsServiceSpec,
+    observed: &LiveEcsService,
+    tags: &BTreeMap<String, String>,
+    opts: &PlanOptions,
+) -> (Option<ArnRef>, Option<String>) {
+    let Some(desired) = &spec.service_discovery else {
+        return (None, None);
+    };
+    let namespace_dns = set
+        .namespace(&desired.namespace)
+        .map_or_else(|| desired.namespace.clone(), |(_, ns)| ns.name.clone());
+    let desired_c = canon::discovery(desired.clone());
+    let create = |spec: DiscoverySpec| Action::CreateDiscoveryService {
+        namespace: namespace_dns.clone(),
+        namespace_id: observed.namespace_id.clone(),
+        spec,
+        tags: tags.clone(),
+    };
+    let Some(live) = observed.discovery.found() else {
+        rp.changes.push(Change::new(
+            "serviceDiscovery".into(),
+            serde_json::to_value(&desired_c).ok(),
+            None,
+            ChangeAction::Create,
+        ));
+        rp.actions.push(create(desired_c));
+        return (Some(ArnRef::FromPreviousAction), None);
+    };
+    let live_c = canon::discovery(live_discovery_spec(desired, live));
+    let diffs = diff::diff("serviceDiscovery", &desired_c, &live_c);
+    let replace = diffs
+        .iter()
+        .any(|d| discovery_action(&d.path) == ChangeAction::Replace);
+    rp.push_diffs(diffs, discovery_action);
+    let missing = missing_tag_changes(rp, "serviceDiscovery.tags", tags, &live.tags);
+    if replace && opts.allow_replace {
+        // Cloud Map refuses to delete a service that ECS still registers tasks in.
+        let registered = observed.service.found().is_some_and(|s| {
+            s.settings
+                .service_registries
+                .iter()
+                .flatten()
+                .any(|r| r.registry_arn == live.arn)
+        });
+        if registered {
+            rp.actions.push(Action::UpdateService {
+                cluster: spec.cluster.clone(),
+                name: resource.name().to_owned(),
+                patch: ServiceSettings::default(),
+                task_definition: None,
+                registries: RegistryUpdate::Clear,
+            });
+        }
+        rp.actions.push(Action::DeleteDiscoveryService {
+            id: live.id.clone(),
+            name: live.name.clone(),
+        });
+        rp.actions.push(create(desired_c));
+        return (Some(ArnRef::FromPreviousAction), None);
+    }
+    let in_place = rp.changes.iter().any(|c| {
+        c.path.starts_with("serviceDiscovery.")
+            && c.action == ChangeAction::Update
+            && !c.path.starts_with("serviceDiscovery.tags.")
+    });
+    if in_place {
+        rp.actions.push(Action::UpdateDiscoveryService {
+            id: live.id.clone(),
+            name: live.name.clone(),
+            description: desired_c.description.clone(),
+            dns_records: desired_c.dns_config.dns_records.clone(),
+        });
+    }
+    if !missing.is_empty() {
+        rp.actions.push(Action::TagCloudMap {
+            arn: live.arn.clone(),
+            tags: missing,
+        });
+    }
+    let blocked = replace.then(|| format!("Cloud Map service `{}`", live.name));
+    (Some(ArnRef::Known(live.arn.clone())), blocked)
+}
 
 #[allow(
     clippy::too_many_lines,
@@ -838,122 +878,33 @@ fn plan_service(
     }
 
     // 1. Cloud Map service.
-    let mut registry: Option<ArnRef> = None;
-    let mut replace_reasons: Vec<String> = Vec::new();
-    if let Some(desired) = &spec.service_discovery {
-        let namespace_dns = set
-            .namespace(&desired.namespace)
-            .map_or_else(|| desired.namespace.clone(), |(_, ns)| ns.name.clone());
-        let desired_c = canon::discovery(desired.clone());
-        match observed.discovery.found() {
-            None => {
-                rp.changes.push(Change::new(
-                    "serviceDiscovery".into(),
-                    serde_json::to_value(&desired_c).ok(),
-                    None,
-                    ChangeAction::Create,
-                ));
-                rp.actions.push(Action::CreateDiscoveryService {
-                    namespace: namespace_dns,
-                    namespace_id: observed.namespace_id.clone(),
-                    spec: desired_c,
-                    tags: tags.clone(),
-                });
-                registry = Some(ArnRef::FromPreviousAction);
-            }
-            Some(live) => {
-                let live_c = canon::discovery(live_discovery_spec(desired, live));
-                let diffs = diff::diff("serviceDiscovery", &desired_c, &live_c);
-                let replace = diffs
-                    .iter()
-                    .any(|d| discovery_action(&d.path) == ChangeAction::Replace);
-                rp.push_diffs(diffs, discovery_action);
-                let missing = missing_tags(&tags, &live.tags);
-                tag_changes(rp, "serviceDiscovery.tags", &missing, &live.tags);
-                if replace && opts.allow_replace {
-                    if live_service.is_some_and(|s| {
-                        s.settings
-                            .service_registries
-                            .iter()
-                            .flatten()
-                            .any(|r| r.registry_arn == live.arn)
-                    }) {
-                        rp.actions.push(Action::UpdateService {
-                            cluster: spec.cluster.clone(),
-                            name: resource.name().to_owned(),
-                            patch: ServiceSettings::default(),
-                            task_definition: None,
-                            registries: RegistryUpdate::Clear,
-                        });
-                    }
-                    rp.actions.push(Action::DeleteDiscoveryService {
-                        id: live.id.clone(),
-                        name: live.name.clone(),
-                    });
-                    rp.actions.push(Action::CreateDiscoveryService {
-                        namespace: namespace_dns,
-                        namespace_id: observed.namespace_id.clone(),
-                        spec: desired_c,
-                        tags: tags.clone(),
-                    });
-                    registry = Some(ArnRef::FromPreviousAction);
-                } else {
-                    if replace {
-                        replace_reasons.push(format!("Cloud Map service `{}`", live.name));
-                    }
-                    let in_place = rp.changes.iter().any(|c| {
-                        c.path.starts_with("serviceDiscovery.")
-                            && c.action == ChangeAction::Update
-                            && !c.path.starts_with("serviceDiscovery.tags.")
-                    });
-                    if in_place {
-                        rp.actions.push(Action::UpdateDiscoveryService {
-                            id: live.id.clone(),
-                            name: live.name.clone(),
-                            description: desired_c.description.clone(),
-                            dns_records: desired_c.dns_config.dns_records.clone(),
-                        });
-                    }
-                    if !missing.is_empty() {
-                        rp.actions.push(Action::TagCloudMap {
-                            arn: live.arn.clone(),
-                            tags: missing,
-                        });
-                    }
-                    registry = Some(ArnRef::Known(live.arn.clone()));
-                }
-            }
-        }
-    }
+    let (registry, blocked) = plan_discovery(rp, set, resource, spec, observed, &tags, opts);
+    let mut replace_reasons: Vec<String> = blocked.into_iter().collect();
 
-    // 2. Task definition.
+    // 2. Task definition: a new revision unless the live one already equals the manifest.
     let desired_td = canon::task_definition(spec.task_definition.clone());
-    let task_definition = match observed.task_definition.found() {
-        Some(live_td) => {
-            let live_c = canon::task_definition(live_td.definition.clone());
-            let diffs = diff::diff("taskDefinition", &desired_td, &live_c);
-            if diffs.is_empty() {
-                ArnRef::Known(live_td.arn.clone())
-            } else {
-                rp.push_diffs(diffs, |_| ChangeAction::RegisterRevision);
-                rp.actions.push(Action::RegisterTaskDefinition {
-                    definition: desired_td.clone(),
-                    tags: tags.clone(),
-                });
-                ArnRef::FromPreviousAction
-            }
-        }
-        None => {
-            if live_service.is_some() {
-                rp.changes.push(Change::new(
+    let live_td = observed.task_definition.found();
+    let diffs = live_td.map(|td| {
+        let live_c = canon::task_definition(td.definition.clone());
+        diff::diff("taskDefinition", &desired_td, &live_c)
+    });
+    let task_definition = match (live_td, diffs) {
+        (Some(td), Some(diffs)) if diffs.is_empty() => ArnRef::Known(td.arn.clone()),
+        (_, diffs) => {
+            match diffs {
+                Some(diffs) => rp.push_diffs(diffs, |_| ChangeAction::RegisterRevision),
+                // A service without a readable revision gets one; a new service's `Create`
+                // change already covers it.
+                None if live_service.is_some() => rp.changes.push(Change::new(
                     "taskDefinition".into(),
                     None,
                     None,
                     ChangeAction::RegisterRevision,
-                ));
+                )),
+                None => {}
             }
             rp.actions.push(Action::RegisterTaskDefinition {
-                definition: desired_td.clone(),
+                definition: desired_td,
                 tags: tags.clone(),
             });
             ArnRef::FromPreviousAction
@@ -961,6 +912,17 @@ fn plan_service(
     };
 
     // 3. ECS service.
+    let Some(live) = live_service else {
+        rp.create(Action::CreateService {
+            cluster: spec.cluster.clone(),
+            name: resource.name().to_owned(),
+            settings: spec.service.clone(),
+            task_definition,
+            registry,
+            tags,
+        });
+        return;
+    };
     let mut desired_settings = spec.service.clone();
     desired_settings.service_registries = registry.as_ref().map(|r| {
         vec![ServiceRegistry {
@@ -971,20 +933,6 @@ fn plan_service(
             ..ServiceRegistry::default()
         }]
     });
-    let Some(live) = live_service else {
-        rp.changes
-            .push(Change::new(String::new(), None, None, ChangeAction::Create));
-        rp.actions.push(Action::CreateService {
-            cluster: spec.cluster.clone(),
-            name: resource.name().to_owned(),
-            settings: spec.service.clone(),
-            task_definition,
-            registry,
-            tags,
-        });
-        rp.finish(false);
-        return;
-    };
     let desired_c = canon::service(desired_settings);
     let live_c = canon::service(live.settings.clone());
     let diffs = diff::diff("service", &desired_c, &live_c);
@@ -1060,9 +1008,8 @@ fn plan_service(
                 registries,
             });
         }
-        let missing = missing_tags(&tags, &live.tags);
+        let missing = missing_tag_changes(rp, "tags", &tags, &live.tags);
         if !missing.is_empty() {
-            tag_changes(rp, "tags", &missing, &live.tags);
             rp.actions.push(Action::TagEcs {
                 arn: live.arn.clone(),
                 tags: missing,
@@ -1134,16 +1081,14 @@ fn set_patch_field(patch: &mut ServiceSettings, d: &ServiceSettings, field: &str
 
 fn plan_orphan(orphan: &Orphan, pruned_clusters: &[&str]) -> ResourcePlan {
     let mut rp = ResourcePlan::new(orphan.key.clone(), &orphan.region, DriftPolicy::Enforce);
-    rp.prune = true;
     rp.status = Status::Drifted;
-    let (arn, what, action) = match &orphan.target {
+    let (what, action) = match &orphan.target {
         OrphanTarget::EcsService {
             cluster,
             name,
-            arn,
             desired_count,
+            ..
         } => (
-            arn.clone(),
             format!("ECS service {cluster}/{name}"),
             Action::DeleteService {
                 cluster: cluster.clone(),
@@ -1152,28 +1097,26 @@ fn plan_orphan(orphan: &Orphan, pruned_clusters: &[&str]) -> ResourcePlan {
                 wait_inactive: pruned_clusters.contains(&cluster.as_str()),
             },
         ),
-        OrphanTarget::DiscoveryService { id, arn, name } => (
-            arn.clone(),
+        OrphanTarget::DiscoveryService { id, name, .. } => (
             format!("Cloud Map service `{name}`"),
             Action::DeleteDiscoveryService {
                 id: id.clone(),
                 name: name.clone(),
             },
         ),
-        OrphanTarget::Namespace { id, arn, name } => (
-            arn.clone(),
+        OrphanTarget::Namespace { id, name, .. } => (
             format!("namespace `{name}`"),
             Action::DeleteNamespace {
                 id: id.clone(),
                 name: name.clone(),
             },
         ),
-        OrphanTarget::Cluster { name, arn } => (
-            arn.clone(),
+        OrphanTarget::Cluster { name, .. } => (
             format!("cluster `{name}`"),
             Action::DeleteCluster { name: name.clone() },
         ),
     };
+    let arn = orphan.target.arn().to_owned();
     rp.arn = Some(arn.clone());
     rp.changes.push(Change::new(
         String::new(),

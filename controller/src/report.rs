@@ -98,12 +98,54 @@ pub struct DriftReport {
     pub resources: Vec<ResourceReport>,
 }
 
+/// A point in time in RFC 3339 (UTC, `Z`).
+#[must_use]
+pub fn rfc3339(at: std::time::SystemTime) -> String {
+    aws_smithy_types::DateTime::from(at)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default()
+}
+
 /// The current time in RFC 3339.
 #[must_use]
 pub fn now_rfc3339() -> String {
-    aws_smithy_types::DateTime::from(std::time::SystemTime::now())
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_default()
+    rfc3339(std::time::SystemTime::now())
+}
+
+impl Summary {
+    /// Counts resources by their reported status (`Progressing` counts as in sync; anything
+    /// else unknown counts as an error).
+    #[must_use]
+    pub fn of(resources: &[ResourceReport]) -> Self {
+        let mut summary = Self {
+            resources: resources.len(),
+            ..Self::default()
+        };
+        for r in resources {
+            match r.status.as_str() {
+                "InSync" | "Progressing" => summary.in_sync += 1,
+                "Drifted" => summary.drifted += 1,
+                "Missing" => summary.missing += 1,
+                _ => summary.errors += 1,
+            }
+        }
+        summary
+    }
+}
+
+impl ResourceReport {
+    /// Keeps `lastTransitionTime` from `previous` for conditions whose status did not change.
+    pub fn carry_transitions(&mut self, previous: &Self) {
+        for c in &mut self.conditions {
+            if let Some(old) = previous
+                .conditions
+                .iter()
+                .find(|old| old.kind == c.kind && old.status == c.status)
+            {
+                c.last_transition_time.clone_from(&old.last_transition_time);
+            }
+        }
+    }
 }
 
 fn status_str(s: Status) -> &'static str {
@@ -158,18 +200,7 @@ impl DriftReport {
                     .collect(),
             })
             .collect();
-        let mut summary = Summary {
-            resources: resources.len(),
-            ..Summary::default()
-        };
-        for r in &plan.resources {
-            match r.status {
-                Status::InSync | Status::Progressing => summary.in_sync += 1,
-                Status::Drifted => summary.drifted += 1,
-                Status::Missing => summary.missing += 1,
-                Status::Error => summary.errors += 1,
-            }
-        }
+        let summary = Summary::of(&resources);
         Self {
             generated_at,
             revision,
@@ -182,21 +213,12 @@ impl DriftReport {
     /// (for a long-running controller that reports every pass).
     pub fn carry_transitions(&mut self, previous: &Self) {
         for r in &mut self.resources {
-            let Some(old) = previous
+            if let Some(old) = previous
                 .resources
                 .iter()
                 .find(|o| o.kind == r.kind && o.name == r.name && o.region == r.region)
-            else {
-                continue;
-            };
-            for c in &mut r.conditions {
-                if let Some(oc) = old
-                    .conditions
-                    .iter()
-                    .find(|oc| oc.kind == c.kind && oc.status == c.status)
-                {
-                    c.last_transition_time.clone_from(&oc.last_transition_time);
-                }
+            {
+                r.carry_transitions(old);
             }
         }
     }
@@ -363,7 +385,6 @@ mod tests {
                 conditions: vec![],
                 drift_policy: DriftPolicy::Enforce,
                 blocked: None,
-                prune: false,
             }],
             errors: vec![],
         }

@@ -7,71 +7,24 @@
 mod support;
 
 use aws_sdk_servicediscovery::types::{DnsConfigChange, DnsRecord, RecordType, ServiceChange};
-use support::{Emulator, Names, TempDir, describe_service, find_discovery, write_reference};
+use support::{Case, deploy_rogue_revision, describe_service, find_discovery, set_desired_count};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn out_of_band_changes_are_reported_and_corrected() {
-    let emu = Emulator::start();
-    let names = Names::new("drift");
-    let network = emu.network();
-    let dir = TempDir::new("drift");
-    write_reference(&dir, &names, &network);
-    let files = dir.arg();
-    emu.run(&names.instance, &["apply", "-f", &files])
-        .expect_code(0);
+    let case = Case::with_reference("drift");
+    let (emu, names) = (&case.emu, &case.names);
+    case.run(&["apply"]).expect_code(0);
 
     let ecs = emu.ecs().await;
     let cloudmap = emu.cloudmap().await;
-    let original = describe_service(&ecs, &names.cluster, &names.service)
-        .await
-        .unwrap();
-    let original_td = original.task_definition().unwrap().to_owned();
 
     // 1. Desired count.
-    ecs.update_service()
-        .cluster(&names.cluster)
-        .service(&names.service)
-        .desired_count(3)
-        .send()
-        .await
-        .unwrap();
+    set_desired_count(&ecs, &names.cluster, &names.service, 3).await;
     // 2. Image, through a new revision set on the service.
-    let td = ecs
-        .describe_task_definition()
-        .task_definition(&original_td)
-        .send()
-        .await
-        .unwrap()
-        .task_definition()
-        .unwrap()
-        .clone();
-    let mut container = td.container_definitions()[0].clone();
-    container.image = Some("ghcr.io/finfocus/finfocus-plugin-aws-public:v9".into());
-    let rogue = ecs
-        .register_task_definition()
-        .family(td.family().unwrap())
-        .set_network_mode(td.network_mode().cloned())
-        .set_requires_compatibilities(Some(td.requires_compatibilities().to_vec()))
-        .set_cpu(td.cpu().map(str::to_owned))
-        .set_memory(td.memory().map(str::to_owned))
-        .set_execution_role_arn(td.execution_role_arn().map(str::to_owned))
-        .container_definitions(container)
-        .send()
-        .await
-        .unwrap();
-    let rogue_arn = rogue
-        .task_definition()
-        .unwrap()
-        .task_definition_arn()
-        .unwrap()
-        .to_owned();
-    ecs.update_service()
-        .cluster(&names.cluster)
-        .service(&names.service)
-        .task_definition(&rogue_arn)
-        .send()
-        .await
-        .unwrap();
+    let rogue_arn = deploy_rogue_revision(&ecs, &names.cluster, &names.service, |c| {
+        c.image = Some("ghcr.io/finfocus/finfocus-plugin-aws-public:v9".into());
+    })
+    .await;
     // 3. Cloud Map TTL.
     let discovery = find_discovery(&cloudmap, &names.discovery).await.unwrap();
     cloudmap
@@ -98,7 +51,7 @@ async fn out_of_band_changes_are_reported_and_corrected() {
         .unwrap();
 
     // Plan names every drifted field and exits 2.
-    let drift = emu.run(&names.instance, &["plan", "-f", &files]);
+    let drift = case.run(&["plan"]);
     drift.expect_code(2);
     let id = format!("~ EcsService/{}", names.service);
     for line in [
@@ -117,7 +70,7 @@ async fn out_of_band_changes_are_reported_and_corrected() {
     assert_eq!(drift.writes(), 0);
 
     // The JSON report carries the same changes.
-    let json = emu.run(&names.instance, &["plan", "-o", "json", "-f", &files]);
+    let json = case.run(&["plan", "-o", "json"]);
     json.expect_code(2);
     let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(report["summary"]["drifted"], 1);
@@ -140,7 +93,7 @@ async fn out_of_band_changes_are_reported_and_corrected() {
     );
 
     // Apply corrects it.
-    let fix = emu.run(&names.instance, &["apply", "-f", &files]);
+    let fix = case.run(&["apply"]);
     fix.expect_code(0);
     assert_eq!(fix.count("ecs.RegisterTaskDefinition"), 1);
     assert_eq!(fix.count("ecs.UpdateService"), 1);
@@ -170,44 +123,33 @@ async fn out_of_band_changes_are_reported_and_corrected() {
     assert_eq!(discovery.dns_config().unwrap().dns_records()[0].ttl(), 60);
 
     // And stays corrected.
-    let clean = emu.run(&names.instance, &["plan", "-f", &files]);
+    let clean = case.run(&["plan"]);
     clean.expect_code(0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn detect_policy_reports_but_does_not_correct() {
-    let emu = Emulator::start();
-    let names = Names::new("detect");
-    let network = emu.network();
-    let dir = TempDir::new("detect");
-    support::write_reference(&dir, &names, &network);
-    let service_file = dir.path().join("20-plugin-aws-public.yaml");
+    let case = Case::with_reference("detect");
+    let (emu, names) = (&case.emu, &case.names);
+    let service_file = case.dir.path().join("20-plugin-aws-public.yaml");
     let text = std::fs::read_to_string(&service_file).unwrap();
     std::fs::write(
         &service_file,
         text.replace("drift-policy: enforce", "drift-policy: detect"),
     )
     .unwrap();
-    let files = dir.arg();
-    emu.run(&names.instance, &["apply", "-f", &files])
-        .expect_code(0);
+    case.run(&["apply"]).expect_code(0);
 
     let ecs = emu.ecs().await;
-    ecs.update_service()
-        .cluster(&names.cluster)
-        .service(&names.service)
-        .desired_count(4)
-        .send()
-        .await
-        .unwrap();
-    let plan = emu.run(&names.instance, &["plan", "-f", &files]);
+    set_desired_count(&ecs, &names.cluster, &names.service, 4).await;
+    let plan = case.run(&["plan"]);
     plan.expect_code(2);
     assert!(
         plan.stdout.contains("service.desiredCount: 4 -> 1  (noOp)"),
         "{}",
         plan.stdout
     );
-    let applied = emu.run(&names.instance, &["apply", "-f", &files]);
+    let applied = case.run(&["apply"]);
     applied.expect_code(0);
     assert_eq!(applied.writes(), 0);
     assert!(

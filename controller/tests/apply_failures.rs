@@ -6,17 +6,15 @@
 mod support;
 
 use support::{
-    Emulator, Names, TempDir, ThrottlingProxy, describe_service, find_discovery, write_reference,
+    Case, ThrottlingProxy, describe_service, find_discovery, free_port, set_desired_count,
+    small_service,
 };
 
 #[tokio::test(flavor = "multi_thread")]
 async fn failure_midway_is_named_and_converged_by_the_next_apply() {
-    let emu = Emulator::start();
-    let names = Names::new("midway");
-    let network = emu.network();
-    let dir = TempDir::new("midway");
-    write_reference(&dir, &names, &network);
-    let service_file = dir.path().join("20-plugin-aws-public.yaml");
+    let case = Case::with_reference("midway");
+    let (emu, names, network) = (&case.emu, &case.names, &case.network);
+    let service_file = case.dir.path().join("20-plugin-aws-public.yaml");
     let good = std::fs::read_to_string(&service_file).unwrap();
     // The emulator rejects unknown subnets in CreateService, after the Cloud Map service and
     // the task definition were created.
@@ -26,7 +24,7 @@ async fn failure_midway_is_named_and_converged_by_the_next_apply() {
     )
     .unwrap();
 
-    let failed = emu.run(&names.instance, &["apply", "-f", &dir.arg()]);
+    let failed = case.run(&["apply"]);
     failed.expect_code(1);
     let expected = format!(
         "CreateService on {}/{}: InvalidParameterException",
@@ -37,7 +35,7 @@ async fn failure_midway_is_named_and_converged_by_the_next_apply() {
     assert_eq!(failed.count("servicediscovery.CreateService"), 1);
 
     std::fs::write(&service_file, good).unwrap();
-    let fixed = emu.run(&names.instance, &["apply", "-f", &dir.arg()]);
+    let fixed = case.run(&["apply"]);
     fixed.expect_code(0);
     // The revision registered by the failed run is reused, the Cloud Map service kept.
     assert_eq!(
@@ -67,34 +65,19 @@ async fn failure_midway_is_named_and_converged_by_the_next_apply() {
     let cloudmap = emu.cloudmap().await;
     let discovery = find_discovery(&cloudmap, &names.discovery).await.unwrap();
     assert_eq!(svc.service_registries()[0].registry_arn(), discovery.arn());
-    emu.run(&names.instance, &["plan", "-f", &dir.arg()])
-        .expect_code(0);
+    case.run(&["plan"]).expect_code(0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn throttling_is_retried_then_reported_with_operation_and_resource() {
-    let emu = Emulator::start();
-    let names = Names::new("throttle");
-    let network = emu.network();
-    let dir = TempDir::new("throttle");
-    write_reference(&dir, &names, &network);
-    emu.run(&names.instance, &["apply", "-f", &dir.arg()])
-        .expect_code(0);
+    let case = Case::with_reference("throttle");
+    let (emu, names) = (&case.emu, &case.names);
+    case.run(&["apply"]).expect_code(0);
     let ecs = emu.ecs().await;
-    ecs.update_service()
-        .cluster(&names.cluster)
-        .service(&names.service)
-        .desired_count(2)
-        .send()
-        .await
-        .unwrap();
+    set_desired_count(&ecs, &names.cluster, &names.service, 2).await;
 
     let proxy = ThrottlingProxy::start(emu.endpoint(), "UpdateService");
-    let throttled = emu.run_at(
-        proxy.endpoint(),
-        &names.instance,
-        &["apply", "-f", &dir.arg()],
-    );
+    let throttled = case.run_at(proxy.endpoint(), &["apply"]);
     throttled.expect_code(1);
     let expected = format!(
         "UpdateService on {}/{}: ThrottlingException: Rate exceeded",
@@ -105,8 +88,7 @@ async fn throttling_is_retried_then_reported_with_operation_and_resource() {
     assert_eq!(proxy.throttled(), 2);
     assert_eq!(throttled.calls()["byOperation"]["ecs.UpdateService"], 1);
 
-    emu.run(&names.instance, &["apply", "-f", &dir.arg()])
-        .expect_code(0);
+    case.run(&["apply"]).expect_code(0);
     let svc = describe_service(&ecs, &names.cluster, &names.service)
         .await
         .unwrap();
@@ -115,16 +97,10 @@ async fn throttling_is_retried_then_reported_with_operation_and_resource() {
 
 #[test]
 fn unreachable_aws_is_an_error_naming_the_operation() {
-    let emu = Emulator::start();
-    let names = Names::new("down");
-    let network = emu.network();
-    let dir = TempDir::new("down");
-    write_reference(&dir, &names, &network);
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", l.local_addr().unwrap())
-    };
-    let run = emu.run_at(&closed, &names.instance, &["plan", "-f", &dir.arg()]);
+    let case = Case::with_reference("down");
+    let names = &case.names;
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let run = case.run_at(&closed, &["plan"]);
     run.expect_code(1);
     assert!(
         run.stdout.contains(&format!(
@@ -143,22 +119,20 @@ fn unreachable_aws_is_an_error_naming_the_operation() {
 
 #[test]
 fn missing_cluster_without_manifest_is_reported() {
-    let emu = Emulator::start();
-    let names = Names::new("nocluster");
-    let network = emu.network();
-    let dir = TempDir::new("nocluster");
-    dir.write(
+    let case = Case::new("nocluster");
+    let names = &case.names;
+    case.dir.write(
         "svc.yaml",
-        &support::small_service(&names.service, &names.cluster, &network, None),
+        &small_service(&names.service, &names.cluster, &case.network, None),
     );
-    let plan = emu.run(&names.instance, &["plan", "-f", &dir.arg()]);
+    let plan = case.run(&["plan"]);
     plan.expect_code(1);
     let expected = format!(
         "! EcsService/{}  error: reading the ECS service: DescribeServices: ClusterNotFoundException: cluster `{}` does not exist in us-east-1 and no EcsCluster manifest creates it",
         names.service, names.cluster
     );
     assert!(plan.stdout.contains(&expected), "{}", plan.stdout);
-    let apply = emu.run(&names.instance, &["apply", "-f", &dir.arg()]);
+    let apply = case.run(&["apply"]);
     apply.expect_code(1);
     assert_eq!(apply.writes(), 0);
 }

@@ -8,17 +8,14 @@ mod support;
 use aws_sdk_ecs::types::{
     AwsVpcConfiguration, ContainerDefinition, LaunchType, NetworkConfiguration, NetworkMode,
 };
-use support::{Emulator, Names, TempDir, cluster_manifest, describe_service, small_service};
+use support::{Case, cluster_manifest, describe_service, small_service};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn untagged_service_is_reported_left_alone_and_adoptable() {
-    let emu = Emulator::start();
-    let names = Names::new("own");
-    let network = emu.network();
-    let dir = TempDir::new("own");
+    let case = Case::new("own");
+    let (emu, names, network, dir) = (&case.emu, &case.names, &case.network, &case.dir);
     dir.write("cluster.yaml", &cluster_manifest(&names.cluster));
-    emu.run(&names.instance, &["apply", "-f", &dir.arg()])
-        .expect_code(0);
+    case.run(&["apply"]).expect_code(0);
 
     // Someone creates a service of the same name by hand, without our tags.
     let ecs = emu.ecs().await;
@@ -67,9 +64,9 @@ async fn untagged_service_is_reported_left_alone_and_adoptable() {
 
     dir.write(
         "service.yaml",
-        &small_service(&names.service, &names.cluster, &network, None),
+        &small_service(&names.service, &names.cluster, network, None),
     );
-    let plan = emu.run(&names.instance, &["plan", "-f", &dir.arg()]);
+    let plan = case.run(&["plan"]);
     plan.expect_code(1);
     let line = format!(
         "! EcsService/{}  error: ECS service {}/{} exists but is not owned",
@@ -77,7 +74,7 @@ async fn untagged_service_is_reported_left_alone_and_adoptable() {
     );
     assert!(plan.stdout.contains(&line), "{}", plan.stdout);
 
-    let apply = emu.run(&names.instance, &["apply", "-f", &dir.arg()]);
+    let apply = case.run(&["apply"]);
     apply.expect_code(1);
     assert!(apply.stderr.contains("not owned"), "{}", apply.stderr);
     assert_eq!(apply.writes(), 0, "{}", apply.calls());
@@ -89,7 +86,7 @@ async fn untagged_service_is_reported_left_alone_and_adoptable() {
     assert!(svc.tags().is_empty());
 
     // Adoption: the manifest opts in, the controller tags the service and converges it.
-    let adopted = small_service(&names.service, &names.cluster, &network, None).replace(
+    let adopted = small_service(&names.service, &names.cluster, network, None).replace(
         &format!("  name: {}\nspec:", names.service),
         &format!(
             "  name: {}\n  annotations:\n    ecs.finfocus.io/adopt: \"true\"\nspec:",
@@ -97,7 +94,7 @@ async fn untagged_service_is_reported_left_alone_and_adoptable() {
         ),
     );
     dir.write("service.yaml", &adopted);
-    let apply = emu.run(&names.instance, &["apply", "-f", &dir.arg()]);
+    let apply = case.run(&["apply"]);
     apply.expect_code(0);
     let svc = describe_service(&ecs, &names.cluster, &names.service)
         .await
@@ -112,7 +109,10 @@ async fn untagged_service_is_reported_left_alone_and_adoptable() {
     assert_ne!(svc.task_definition(), Some(td_arn.as_str()));
 
     // Another controller instance does not touch what this one owns.
-    let other = emu.run("someone-else", &["apply", "-f", &dir.arg()]);
+    let other = emu.run(
+        &format!("other-{}", names.suffix),
+        &["apply", "-f", &dir.arg()],
+    );
     other.expect_code(1);
     assert!(
         other.stderr.contains(&format!(

@@ -6,7 +6,7 @@
 mod support;
 
 use support::{
-    Emulator, Names, TempDir, cluster_manifest, describe_service, find_discovery, find_namespace,
+    Case, Names, TempDir, cluster_manifest, describe_service, find_discovery, find_namespace,
     namespace_manifest, small_service,
 };
 
@@ -18,12 +18,10 @@ fn position(haystack: &str, needle: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn prune_deletes_only_owned_orphans_in_safe_order() {
-    let emu = Emulator::start();
-    let a = Names::new("prune-a");
+    // The case's names are A's; B's manifests share its directory and instance.
+    let case = Case::new("prune-a");
+    let (emu, a, network, dir) = (&case.emu, &case.names, &case.network, &case.dir);
     let b = Names::new("prune-b");
-    let instance = a.instance.clone();
-    let network = emu.network();
-    let dir = TempDir::new("prune");
     dir.write(
         "ns-a.yaml",
         &namespace_manifest(&a.namespace, &a.dns, &a.vpc),
@@ -39,7 +37,7 @@ async fn prune_deletes_only_owned_orphans_in_safe_order() {
         &small_service(
             &a.service,
             &a.cluster,
-            &network,
+            network,
             Some((&a.namespace, &a.discovery)),
         ),
     );
@@ -48,19 +46,18 @@ async fn prune_deletes_only_owned_orphans_in_safe_order() {
         &small_service(
             &b.service,
             &b.cluster,
-            &network,
+            network,
             Some((&b.namespace, &b.discovery)),
         ),
     );
-    emu.run(&instance, &["apply", "-f", &dir.arg()])
-        .expect_code(0);
+    case.run(&["apply"]).expect_code(0);
 
     // Another controller instance owns a service in cluster A.
     let foreign = Names::new("prune-x");
     let foreign_dir = TempDir::new("prune-x");
     foreign_dir.write(
         "svc-x.yaml",
-        &small_service(&foreign.service, &a.cluster, &network, None),
+        &small_service(&foreign.service, &a.cluster, network, None),
     );
     emu.run(&foreign.instance, &["apply", "-f", &foreign_dir.arg()])
         .expect_code(0);
@@ -69,9 +66,9 @@ async fn prune_deletes_only_owned_orphans_in_safe_order() {
     for file in ["ns-b.yaml", "cluster-b.yaml", "svc-b.yaml"] {
         dir.remove(file);
     }
-    let without_prune = emu.run(&instance, &["plan", "-f", &dir.arg()]);
+    let without_prune = case.run(&["plan"]);
     without_prune.expect_code(0);
-    let plan = emu.run(&instance, &["plan", "--prune", "-f", &dir.arg()]);
+    let plan = case.run(&["plan", "--prune"]);
     plan.expect_code(2);
     assert!(
         plan.stdout
@@ -94,7 +91,7 @@ async fn prune_deletes_only_owned_orphans_in_safe_order() {
     assert!(!plan.stdout.contains(&foreign.service), "{}", plan.stdout);
     assert_eq!(plan.writes(), 0);
 
-    let pruned = emu.run(&instance, &["apply", "--prune", "-f", &dir.arg()]);
+    let pruned = case.run(&["apply", "--prune"]);
     pruned.expect_code(0);
     let out = &pruned.stdout;
     let steps = [
@@ -162,7 +159,7 @@ async fn prune_deletes_only_owned_orphans_in_safe_order() {
     assert!(find_discovery(&cloudmap, &a.discovery).await.is_some());
     assert!(find_namespace(&cloudmap, &a.dns).await.is_some());
 
-    let again = emu.run(&instance, &["apply", "--prune", "-f", &dir.arg()]);
+    let again = case.run(&["apply", "--prune"]);
     again.expect_code(0);
     assert_eq!(again.writes(), 0, "{}", again.calls());
 }

@@ -8,22 +8,15 @@ mod support;
 use finfocus_ecs_controller::aws::observe;
 use finfocus_ecs_controller::manifest;
 use finfocus_ecs_controller::plan::{PlanOptions, plan};
-use support::{
-    Emulator, Names, REGION, TempDir, describe_service, find_discovery, find_namespace,
-    write_reference,
-};
+use support::{Case, REGION, describe_service, find_discovery, find_namespace};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reference_deployment_converges_and_stays_quiet() {
-    let emu = Emulator::start();
-    let names = Names::new("ref");
-    let network = emu.network();
-    let dir = TempDir::new("ref");
-    write_reference(&dir, &names, &network);
-    let files = dir.arg();
+    let case = Case::with_reference("ref");
+    let (emu, names) = (&case.emu, &case.names);
 
     // From empty: plan reports everything missing (exit 2) and writes nothing.
-    let first_plan = emu.run(&names.instance, &["plan", "-f", &files]);
+    let first_plan = case.run(&["plan"]);
     first_plan.expect_code(2);
     assert_eq!(first_plan.writes(), 0);
     assert!(
@@ -35,7 +28,7 @@ async fn reference_deployment_converges_and_stays_quiet() {
     );
 
     // Apply creates everything.
-    let applied = emu.run(&names.instance, &["apply", "-f", &files]);
+    let applied = case.run(&["apply"]);
     applied.expect_code(0);
     assert!(applied.stdout.contains("converged"));
     assert_eq!(
@@ -119,7 +112,7 @@ async fn reference_deployment_converges_and_stays_quiet() {
     );
 
     // Plan right after: no changes, exit 0, no writes.
-    let clean = emu.run(&names.instance, &["plan", "-f", &files]);
+    let clean = case.run(&["plan"]);
     clean.expect_code(0);
     assert!(clean.stdout.contains("No changes."), "{}", clean.stdout);
     assert_eq!(clean.writes(), 0);
@@ -127,7 +120,7 @@ async fn reference_deployment_converges_and_stays_quiet() {
     assert_eq!(clean.calls()["total"], 7, "{}", clean.calls());
 
     // A second apply makes no write call and registers no revision.
-    let again = emu.run(&names.instance, &["apply", "-f", &files]);
+    let again = case.run(&["apply"]);
     again.expect_code(0);
     assert_eq!(again.writes(), 0, "{}", again.calls());
     assert_eq!(again.count("ecs.RegisterTaskDefinition"), 0);
@@ -137,13 +130,13 @@ async fn reference_deployment_converges_and_stays_quiet() {
     assert_eq!(svc_after.task_definition(), svc.task_definition());
 
     // `--prune` with the same manifests deletes nothing.
-    let pruned = emu.run(&names.instance, &["apply", "--prune", "-f", &files]);
+    let pruned = case.run(&["apply", "--prune"]);
     pruned.expect_code(0);
     assert_eq!(pruned.writes(), 0, "{}", pruned.calls());
 
     // Library level: the same no-change observation through `Context`, counted by `calls()`.
     let ctx = emu.context().await;
-    let set = manifest::load(&[dir.path().to_path_buf()])
+    let set = manifest::load(&[case.dir.path().to_path_buf()])
         .into_result()
         .unwrap();
     let opts = PlanOptions::new(&names.instance, REGION);

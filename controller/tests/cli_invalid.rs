@@ -5,16 +5,12 @@
 
 mod support;
 
-use support::{
-    Emulator, Names, TempDir, cluster_manifest, find_namespace, namespace_manifest, small_service,
-};
+use support::{Case, cluster_manifest, find_namespace, namespace_manifest, small_service};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn invalid_manifests_change_nothing() {
-    let emu = Emulator::start();
-    let names = Names::new("invalid");
-    let network = emu.network();
-    let dir = TempDir::new("invalid");
+    let case = Case::new("invalid");
+    let (emu, names, network, dir) = (&case.emu, &case.names, &case.network, &case.dir);
     // A valid file next to the broken ones: it must not be applied either.
     dir.write(
         "ok.yaml",
@@ -27,18 +23,18 @@ async fn invalid_manifests_change_nothing() {
     let svc = small_service(
         &names.service,
         &names.cluster,
-        &network,
+        network,
         Some(("no-such-namespace", "x")),
     );
     dir.write("dangling.yaml", &svc);
     dir.write(
         "typo.yaml",
-        &small_service("other", &names.cluster, &network, None)
+        &small_service("other", &names.cluster, network, None)
             .replace("desiredCount: 2", "desiredCount: 2\n    desiredCuont: 3"),
     );
     dir.write(
         "types.yaml",
-        &small_service("third", &names.cluster, &network, None)
+        &small_service("third", &names.cluster, network, None)
             .replace("desiredCount: 2", "desiredCount: two"),
     );
     dir.write(
@@ -47,7 +43,7 @@ async fn invalid_manifests_change_nothing() {
     );
     dir.write("dupe.yaml", &cluster_manifest(&names.cluster));
 
-    let validate = emu.run(&names.instance, &["validate", "-f", &dir.arg()]);
+    let validate = case.run(&["validate"]);
     validate.expect_code(1);
     let err = &validate.stderr;
     let path = |f: &str| dir.path().join(f).display().to_string();
@@ -80,7 +76,7 @@ async fn invalid_manifests_change_nothing() {
     );
 
     for verb in ["plan", "apply"] {
-        let run = emu.run(&names.instance, &[verb, "-f", &dir.arg()]);
+        let run = case.run(&[verb]);
         run.expect_code(1);
         assert!(run.stderr.contains("nothing was applied"), "{}", run.stderr);
         assert_eq!(

@@ -5,23 +5,15 @@
 mod support;
 
 use aws_sdk_ecs::types::KeyValuePair;
-use support::{Emulator, Names, TempDir, describe_service, write_reference};
+use support::{Case, deploy_rogue_revision};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reports_redact_environment_values() {
-    let emu = Emulator::start();
-    let names = Names::new("report");
-    let network = emu.network();
-    let dir = TempDir::new("report");
-    write_reference(&dir, &names, &network);
-    let files = dir.arg();
-    emu.run(&names.instance, &["apply", "-f", &files])
-        .expect_code(0);
+    let case = Case::with_reference("report");
+    let (emu, names) = (&case.emu, &case.names);
+    case.run(&["apply"]).expect_code(0);
 
-    let clean = emu.run(
-        &names.instance,
-        &["plan", "-o", "json", "--revision", "abc123", "-f", &files],
-    );
+    let clean = case.run(&["plan", "-o", "json", "--revision", "abc123"]);
     clean.expect_code(0);
     let report: serde_json::Value = serde_json::from_str(&clean.stdout).unwrap();
     assert_eq!(report["revision"], "abc123");
@@ -48,62 +40,27 @@ async fn reports_redact_environment_values() {
 
     // Change an environment value out of band.
     let ecs = emu.ecs().await;
-    let svc = describe_service(&ecs, &names.cluster, &names.service)
-        .await
-        .unwrap();
-    let td = ecs
-        .describe_task_definition()
-        .task_definition(svc.task_definition().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .task_definition()
-        .unwrap()
-        .clone();
-    let mut container = td.container_definitions()[0].clone();
-    container.environment = Some(vec![
-        KeyValuePair::builder()
-            .name("FINFOCUS_PLUGIN_WEB_ENABLED")
-            .value("true")
-            .build(),
-        KeyValuePair::builder()
-            .name("FINFOCUS_PLUGIN_HEALTH_ENDPOINT")
-            .value("true")
-            .build(),
-        KeyValuePair::builder()
-            .name("FINFOCUS_LOG_LEVEL")
-            .value("sup3r-s3cret-debug")
-            .build(),
-    ]);
-    let rogue = ecs
-        .register_task_definition()
-        .family(td.family().unwrap())
-        .set_network_mode(td.network_mode().cloned())
-        .set_requires_compatibilities(Some(td.requires_compatibilities().to_vec()))
-        .set_cpu(td.cpu().map(str::to_owned))
-        .set_memory(td.memory().map(str::to_owned))
-        .set_execution_role_arn(td.execution_role_arn().map(str::to_owned))
-        .container_definitions(container)
-        .send()
-        .await
-        .unwrap();
-    ecs.update_service()
-        .cluster(&names.cluster)
-        .service(&names.service)
-        .task_definition(
-            rogue
-                .task_definition()
-                .unwrap()
-                .task_definition_arn()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    deploy_rogue_revision(&ecs, &names.cluster, &names.service, |c| {
+        c.environment = Some(vec![
+            KeyValuePair::builder()
+                .name("FINFOCUS_PLUGIN_WEB_ENABLED")
+                .value("true")
+                .build(),
+            KeyValuePair::builder()
+                .name("FINFOCUS_PLUGIN_HEALTH_ENDPOINT")
+                .value("true")
+                .build(),
+            KeyValuePair::builder()
+                .name("FINFOCUS_LOG_LEVEL")
+                .value("sup3r-s3cret-debug")
+                .build(),
+        ]);
+    })
+    .await;
 
     let path = "taskDefinition.containerDefinitions[plugin].environment[FINFOCUS_LOG_LEVEL].value";
     for format in ["json", "markdown", "text"] {
-        let run = emu.run(&names.instance, &["plan", "-o", format, "-f", &files]);
+        let run = case.run(&["plan", "-o", format]);
         run.expect_code(2);
         assert!(
             !run.stdout.contains("sup3r-s3cret"),
@@ -117,7 +74,7 @@ async fn reports_redact_environment_values() {
             run.stdout
         );
     }
-    let md = emu.run(&names.instance, &["plan", "-o", "markdown", "-f", &files]);
+    let md = case.run(&["plan", "-o", "markdown"]);
     assert!(
         md.stdout
             .contains("| Resource | Region | Status | Field | Actual | Desired | Action |")

@@ -23,7 +23,8 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use runtime_support::{Controller, Fixture, Moto, TempDir, converged, unique};
+use finfocus_ecs_controller::aws::is_write_operation;
+use runtime_support::{Controller, Emulator, Fixture, TempDir, converged, unique};
 
 const SERVICES: usize = 100;
 
@@ -86,8 +87,8 @@ fn next_pass(ctl: &Controller, after: f64) -> String {
 #[test]
 #[ignore = "a measurement: run with --ignored --nocapture"]
 fn one_unchanged_pass_over_100_services() {
-    let moto = Moto::start();
-    let fx = Fixture::new(&moto, "bench");
+    let emu = Emulator::start();
+    let fx = Fixture::new(&emu, "bench");
     let dir = TempDir::new("bench");
     std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
     for i in 0..SERVICES {
@@ -102,7 +103,7 @@ fn one_unchanged_pass_over_100_services() {
     let manifests = dir.path().display().to_string();
 
     let started = Instant::now();
-    let apply = moto
+    let apply = emu
         .command(&instance)
         .args(["apply", "-f", &manifests])
         .output()
@@ -116,7 +117,7 @@ fn one_unchanged_pass_over_100_services() {
 
     // A long resync: passes come only when the measurement asks for them (by waiting for the next one).
     let ctl = Controller::start(
-        &moto,
+        &emu,
         &instance,
         &[
             "--source",
@@ -176,20 +177,7 @@ fn one_unchanged_pass_over_100_services() {
 
     let writes: Vec<&String> = delta
         .keys()
-        .filter(|k| {
-            let op = k.split(':').nth(1).unwrap_or_default();
-            [
-                "Create",
-                "Update",
-                "Delete",
-                "Register",
-                "Deregister",
-                "Tag",
-                "Untag",
-            ]
-            .iter()
-            .any(|p| op.starts_with(p))
-        })
+        .filter(|k| is_write_operation(k.split(':').nth(1).unwrap_or_default()))
         .collect();
     assert!(writes.is_empty(), "an unchanged pass wrote: {writes:?}");
     assert!(

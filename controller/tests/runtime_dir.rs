@@ -7,13 +7,13 @@ mod support;
 
 use std::time::Duration;
 
-use runtime_support::{Controller, Fixture, Moto, TempDir, converged, resource, unique};
+use runtime_support::{Controller, Emulator, Fixture, TempDir, converged, resource, unique};
 use serde_json::json;
 
 #[test]
 fn a_watched_directory_converges_and_follows_edits() {
-    let moto = Moto::start();
-    let fx = Fixture::new(&moto, "dir");
+    let emu = Emulator::start();
+    let fx = Fixture::new(&emu, "dir");
     let dir = TempDir::new("run-dir");
     let web = format!("{}-web", fx.prefix);
     std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
@@ -25,11 +25,7 @@ fn a_watched_directory_converges_and_follows_edits() {
 
     let source = dir.path().display().to_string();
     // A resync of one hour: only the watcher can bring the edit in within the test's bound.
-    let ctl = Controller::start(
-        &moto,
-        &unique("i"),
-        &["--source", &source, "--resync", "1h"],
-    );
+    let ctl = Controller::start(&emu, &unique("i"), &["--source", &source, "--resync", "1h"]);
     assert_eq!(ctl.get("/healthz").0, 200);
     let report = ctl.wait_report(Duration::from_secs(90), "converged", converged);
     assert_eq!(report.revision, None, "a directory has no revision");
@@ -43,7 +39,7 @@ fn a_watched_directory_converges_and_follows_edits() {
     ctl.wait_report(Duration::from_secs(60), "the edit applied", |r| {
         converged(r)
             && resource(r, "EcsService", &web).is_some()
-            && moto.ecs(
+            && emu.ecs_call(
                 "DescribeServices",
                 &json!({"cluster": fx.cluster(), "services": [web]}),
             )["services"][0]["taskDefinition"]

@@ -7,40 +7,77 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use finfocus_ecs_controller::report::DriftReport;
 use runtime_support::{
-    Controller, Fixture, GitDaemon, Moto, TempDir, WorkTree, converged, resource, unique,
+    Controller, Emulator, Fixture, GitDaemon, TempDir, WorkTree, converged, resource, unique,
 };
 use serde_json::json;
 
 /// A bound generous enough for a loaded 2-core machine; convergence normally takes a few seconds.
 const LIMIT: Duration = Duration::from_secs(90);
 
-fn run_args<'a>(url: &'a str, workdir: &'a TempDir) -> Vec<String> {
-    vec![
-        "--git".into(),
-        url.into(),
-        "--ref".into(),
-        "main".into(),
-        "--path".into(),
-        "manifests".into(),
-        "--interval".into(),
-        "1s".into(),
-        "--resync".into(),
-        "2s".into(),
-        "--retry-delay".into(),
-        "1s".into(),
-        "--workdir".into(),
-        workdir.path().display().to_string(),
-    ]
+/// A repository on a loopback `git daemon`, its work tree (holding the fixture's base manifests, not yet
+/// pushed) and the controller's work directory.
+struct Repo {
+    emu: Emulator,
+    fx: Fixture,
+    tree: WorkTree,
+    url: String,
+    workdir: TempDir,
+    _daemon: GitDaemon,
 }
 
-fn start(moto: &Moto, instance: &str, args: &[String]) -> Controller {
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    Controller::start(moto, instance, &refs)
+impl Repo {
+    fn new(label: &str) -> Self {
+        let emu = Emulator::start();
+        let fx = Fixture::new(&emu, label);
+        let daemon = GitDaemon::start();
+        let url = daemon.create_repo(label);
+        let tree = WorkTree::new(&url);
+        tree.write("manifests/base.yaml", &fx.base());
+        Self {
+            workdir: TempDir::new(&format!("run-{label}")),
+            emu,
+            fx,
+            tree,
+            url,
+            _daemon: daemon,
+        }
+    }
+
+    /// Starts `run` following `main:manifests` of the repository as a fresh instance, polling fast.
+    fn run(&self) -> Controller {
+        let workdir = self.workdir.path().display().to_string();
+        Controller::start(
+            &self.emu,
+            &unique("i"),
+            &[
+                "--git",
+                &self.url,
+                "--ref",
+                "main",
+                "--path",
+                "manifests",
+                "--interval",
+                "1s",
+                "--resync",
+                "2s",
+                "--retry-delay",
+                "1s",
+                "--workdir",
+                &workdir,
+            ],
+        )
+    }
 }
 
-fn revisions(moto: &Moto, family: &str) -> Vec<String> {
-    let out = moto.ecs("ListTaskDefinitions", &json!({"familyPrefix": family}));
+/// Whether a report shows `commit` in force and everything converged.
+fn converged_at(commit: &str) -> impl FnMut(&DriftReport) -> bool + '_ {
+    move |r| r.revision.as_deref() == Some(commit) && converged(r)
+}
+
+fn revisions(emu: &Emulator, family: &str) -> Vec<String> {
+    let out = emu.ecs_call("ListTaskDefinitions", &json!({"familyPrefix": family}));
     out["taskDefinitionArns"]
         .as_array()
         .unwrap()
@@ -50,8 +87,8 @@ fn revisions(moto: &Moto, family: &str) -> Vec<String> {
         .collect()
 }
 
-fn service(moto: &Moto, cluster: &str, name: &str) -> serde_json::Value {
-    let out = moto.ecs(
+fn service(emu: &Emulator, cluster: &str, name: &str) -> serde_json::Value {
+    let out = emu.ecs_call(
         "DescribeServices",
         &json!({"cluster": cluster, "services": [name]}),
     );
@@ -60,29 +97,22 @@ fn service(moto: &Moto, cluster: &str, name: &str) -> serde_json::Value {
 
 #[test]
 fn pushed_commits_converge_and_an_image_change_registers_exactly_one_revision() {
-    let moto = Moto::start();
-    let fx = Fixture::new(&moto, "push");
-    let daemon = GitDaemon::start();
-    let url = daemon.create_repo("push");
-    let tree = WorkTree::new(&url);
+    let repo = Repo::new("push");
+    let (emu, fx, tree) = (&repo.emu, &repo.fx, &repo.tree);
     let web = format!("{}-web", fx.prefix);
-    tree.write("manifests/base.yaml", &fx.base());
     tree.write(
         "manifests/web.yaml",
         &fx.service(&web, "nginx:1.26", "enforce", None),
     );
     let first = tree.commit_and_push("web v1");
 
-    let workdir = TempDir::new("run-push");
-    let ctl = start(&moto, &unique("i"), &run_args(&url, &workdir));
+    let ctl = repo.run();
     let pushed = Instant::now();
-    let report = ctl.wait_report(LIMIT, "converged at the first commit", |r| {
-        r.revision.as_deref() == Some(first.as_str()) && converged(r)
-    });
+    let report = ctl.wait_report(LIMIT, "converged at the first commit", converged_at(&first));
     eprintln!("first commit converged in {:?}", pushed.elapsed());
     assert_eq!(report.resources.len(), 3, "cluster, namespace and service");
     assert_eq!(ctl.get("/readyz").0, 200);
-    assert_eq!(revisions(&moto, &web).len(), 1);
+    assert_eq!(revisions(emu, &web).len(), 1);
 
     tree.write(
         "manifests/web.yaml",
@@ -90,13 +120,15 @@ fn pushed_commits_converge_and_an_image_change_registers_exactly_one_revision() 
     );
     let second = tree.commit_and_push("web v2");
     let pushed = Instant::now();
-    ctl.wait_report(LIMIT, "converged at the image change", |r| {
-        r.revision.as_deref() == Some(second.as_str()) && converged(r)
-    });
+    ctl.wait_report(
+        LIMIT,
+        "converged at the image change",
+        converged_at(&second),
+    );
     eprintln!("image change converged in {:?}", pushed.elapsed());
-    let revs = revisions(&moto, &web);
+    let revs = revisions(emu, &web);
     assert_eq!(revs.len(), 2, "exactly one new revision: {revs:?}");
-    let svc = service(&moto, &fx.cluster(), &web);
+    let svc = service(emu, &fx.cluster(), &web);
     assert!(
         svc["taskDefinition"]
             .as_str()
@@ -108,7 +140,7 @@ fn pushed_commits_converge_and_an_image_change_registers_exactly_one_revision() 
     // Unchanged passes register nothing more.
     let seen = report_count_after(&ctl, 3);
     assert!(seen >= 3);
-    assert_eq!(revisions(&moto, &web).len(), 2);
+    assert_eq!(revisions(emu, &web).len(), 2);
 
     let metrics = ctl.get("/metrics").1;
     assert!(
@@ -141,14 +173,10 @@ fn report_count_after(ctl: &Controller, n: usize) -> usize {
 
 #[test]
 fn out_of_band_changes_are_reported_under_detect_and_corrected_under_enforce() {
-    let moto = Moto::start();
-    let fx = Fixture::new(&moto, "drift");
-    let daemon = GitDaemon::start();
-    let url = daemon.create_repo("drift");
-    let tree = WorkTree::new(&url);
+    let repo = Repo::new("drift");
+    let (emu, fx, tree) = (&repo.emu, &repo.fx, &repo.tree);
     let enforced = format!("{}-enf", fx.prefix);
     let detected = format!("{}-det", fx.prefix);
-    tree.write("manifests/base.yaml", &fx.base());
     tree.write(
         "manifests/enf.yaml",
         &fx.service(&enforced, "nginx:1", "enforce", None),
@@ -159,14 +187,11 @@ fn out_of_band_changes_are_reported_under_detect_and_corrected_under_enforce() {
     );
     let commit = tree.commit_and_push("two services");
 
-    let workdir = TempDir::new("run-drift");
-    let ctl = start(&moto, &unique("i"), &run_args(&url, &workdir));
-    ctl.wait_report(LIMIT, "converged", |r| {
-        r.revision.as_deref() == Some(commit.as_str()) && converged(r)
-    });
+    let ctl = repo.run();
+    ctl.wait_report(LIMIT, "converged", converged_at(&commit));
 
     for name in [&enforced, &detected] {
-        moto.ecs(
+        emu.ecs_call(
             "UpdateService",
             &json!({"cluster": fx.cluster(), "service": name, "desiredCount": 3}),
         );
@@ -183,12 +208,12 @@ fn out_of_band_changes_are_reported_under_detect_and_corrected_under_enforce() {
         "{det:?}"
     );
     assert_eq!(
-        service(&moto, &fx.cluster(), &enforced)["desiredCount"],
+        service(emu, &fx.cluster(), &enforced)["desiredCount"],
         1,
         "enforce corrected it"
     );
     assert_eq!(
-        service(&moto, &fx.cluster(), &detected)["desiredCount"],
+        service(emu, &fx.cluster(), &detected)["desiredCount"],
         3,
         "detect left it alone"
     );
@@ -205,24 +230,17 @@ fn out_of_band_changes_are_reported_under_detect_and_corrected_under_enforce() {
 
 #[test]
 fn an_invalid_commit_is_reported_and_the_previous_revision_stays_enforced() {
-    let moto = Moto::start();
-    let fx = Fixture::new(&moto, "bad");
-    let daemon = GitDaemon::start();
-    let url = daemon.create_repo("bad");
-    let tree = WorkTree::new(&url);
+    let repo = Repo::new("bad");
+    let (emu, fx, tree) = (&repo.emu, &repo.fx, &repo.tree);
     let web = format!("{}-web", fx.prefix);
-    tree.write("manifests/base.yaml", &fx.base());
     tree.write(
         "manifests/web.yaml",
         &fx.service(&web, "nginx:1", "enforce", None),
     );
     let good = tree.commit_and_push("good");
 
-    let workdir = TempDir::new("run-bad");
-    let ctl = start(&moto, &unique("i"), &run_args(&url, &workdir));
-    ctl.wait_report(LIMIT, "converged", |r| {
-        r.revision.as_deref() == Some(good.as_str()) && converged(r)
-    });
+    let ctl = repo.run();
+    ctl.wait_report(LIMIT, "converged", converged_at(&good));
 
     // An image change plus a typo in the same commit: nothing of it may be applied.
     let broken = fx
@@ -248,18 +266,18 @@ fn an_invalid_commit_is_reported_and_the_previous_revision_stays_enforced() {
         "the error names the field: {message}"
     );
     assert_eq!(
-        revisions(&moto, &web).len(),
+        revisions(emu, &web).len(),
         1,
         "nothing of the bad commit was applied"
     );
 
     // The previous revision keeps being enforced.
-    moto.ecs(
+    emu.ecs_call(
         "UpdateService",
         &json!({"cluster": fx.cluster(), "service": web, "desiredCount": 5}),
     );
     let deadline = Instant::now() + LIMIT;
-    while service(&moto, &fx.cluster(), &web)["desiredCount"] != 1 {
+    while service(emu, &fx.cluster(), &web)["desiredCount"] != 1 {
         assert!(
             Instant::now() < deadline,
             "drift not corrected:\n{}",
@@ -267,9 +285,9 @@ fn an_invalid_commit_is_reported_and_the_previous_revision_stays_enforced() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert_eq!(revisions(&moto, &web).len(), 1);
+    assert_eq!(revisions(emu, &web).len(), 1);
     assert!(
-        service(&moto, &fx.cluster(), &web)["taskDefinition"]
+        service(emu, &fx.cluster(), &web)["taskDefinition"]
             .as_str()
             .unwrap()
             .ends_with(":1")
@@ -286,21 +304,17 @@ fn an_invalid_commit_is_reported_and_the_previous_revision_stays_enforced() {
             && converged(r)
             && resource(r, "Source", "manifests").is_none()
     });
-    assert_eq!(revisions(&moto, &web).len(), 2);
+    assert_eq!(revisions(emu, &web).len(), 2);
     assert_eq!(ctl.terminate(), Some(0));
 }
 
 #[test]
 fn one_failing_service_does_not_stop_the_others() {
-    let moto = Moto::start();
-    let fx = Fixture::new(&moto, "fail");
-    let daemon = GitDaemon::start();
-    let url = daemon.create_repo("fail");
-    let tree = WorkTree::new(&url);
+    let repo = Repo::new("fail");
+    let (emu, fx, tree) = (&repo.emu, &repo.fx, &repo.tree);
     let good = format!("{}-good", fx.prefix);
     let bad = format!("{}-bad", fx.prefix);
     let nowhere = format!("{}-nowhere", fx.prefix);
-    tree.write("manifests/base.yaml", &fx.base());
     tree.write(
         "manifests/good.yaml",
         &fx.service(&good, "nginx:1", "enforce", None),
@@ -311,8 +325,7 @@ fn one_failing_service_does_not_stop_the_others() {
     );
     let commit = tree.commit_and_push("one bad");
 
-    let workdir = TempDir::new("run-fail");
-    let ctl = start(&moto, &unique("i"), &run_args(&url, &workdir));
+    let ctl = repo.run();
     let report = ctl.wait_report(
         LIMIT,
         "the good service converged and the bad one failed",
@@ -324,7 +337,7 @@ fn one_failing_service_does_not_stop_the_others() {
                 && resource(r, "EcsService", &bad).is_some_and(|b| b.status == "Error")
         },
     );
-    assert_eq!(service(&moto, &fx.cluster(), &good)["status"], "ACTIVE");
+    assert_eq!(service(emu, &fx.cluster(), &good)["status"], "ACTIVE");
     let b = resource(&report, "EcsService", &bad).unwrap();
     assert!(!b.conditions.is_empty(), "the failure is explained: {b:?}");
     assert_eq!(ctl.terminate(), Some(0));

@@ -8,14 +8,29 @@
 //!    stack), from concurrent gRPC clients over a few HTTP/2 connections, with the server's own
 //!    CPU time per request (from `/proc/<pid>/stat`) to separate it from the client's share.
 //!
-//! Everything runs on 127.0.0.1, each phase bounded in time. The load generator shares the
-//! machine's cores with the server, so absolute numbers understate a dedicated server.
+//! Everything runs on 127.0.0.1, each phase bounded in time. By default the load generator
+//! shares the machine's cores with the server, so absolute numbers understate a dedicated
+//! server, and the throughput ratio weighs the client's cost per request (encoding the request,
+//! decoding the answer) as much as the server's. Pinning the server and the client to disjoint
+//! CPUs (`LOAD_SERVER_CPUS`, `LOAD_CLIENT_CPUS`) gives each side its own core instead: the
+//! ratio then follows whichever side is the bottleneck, so read it next to the two CPU costs
+//! per request that every line prints.
 //!
 //! `cargo bench -p finfocus-plugin-aws-public --bench load`; knobs (environment):
-//! `LOAD_SECONDS` (per RPC, default 5), `LOAD_CONCURRENCY` (in-flight requests, default 32),
-//! `LOAD_CONNECTIONS` (HTTP/2 connections, default 4), `STARTUP_RUNS` (default 5; 0 skips the
-//! serve-all phase). The spawned processes inherit the environment, so e.g.
-//! `FINFOCUS_PLUGIN_WEB_ENABLED=false STARTUP_RUNS=0` measures plain gRPC without web mode.
+//! - `LOAD_SECONDS` (per RPC and round, default 5), `LOAD_CONCURRENCY` (in-flight requests,
+//!   default 32), `LOAD_CONNECTIONS` (HTTP/2 connections, default 4);
+//! - `LOAD_ROUNDS` (default 1): rounds of both RPCs, in alternating order (Name first in odd
+//!   rounds, GetProjectedCost first in even ones) so that a drift in background load does not
+//!   favour one RPC; the median ratio is printed last;
+//! - `LOAD_SERVER_CPUS`, `LOAD_CLIENT_CPUS` (CPU lists such as `0` or `0,1`; unset = no
+//!   pinning): the CPUs of the regional server and of this load generator for the load phase;
+//! - `LOAD_SERVER_BIN` (default: the binary built with this benchmark): the server to measure,
+//!   e.g. a copy of an earlier build, to compare two builds under the same client;
+//! - `STARTUP_RUNS` (default 5; 0 skips the serve-all phase).
+//!
+//! The spawned processes inherit the environment, so e.g.
+//! `FINFOCUS_PLUGIN_WEB_ENABLED=false STARTUP_RUNS=0` measures plain gRPC without web mode, and
+//! `LOAD_SERVER_CPUS=0 LOAD_CLIENT_CPUS=1 STARTUP_RUNS=0` one core each.
 
 #![allow(
     clippy::unwrap_used,
@@ -33,6 +48,7 @@ use finfocus_plugin_aws_public::proto::v1::cost_source_service_client::CostSourc
 use finfocus_plugin_aws_public::proto::v1::{
     GetProjectedCostRequest, NameRequest, ResourceDescriptor,
 };
+use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
 use tonic::transport::Channel;
 
 const BIN: &str = env!("CARGO_BIN_EXE_finfocus-plugin-aws-public");
@@ -66,6 +82,33 @@ fn rss_kb(pid: u32) -> u64 {
                 .and_then(|kb| kb.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// A CPU list knob (`0`, `0,1`); `None` when unset or empty.
+fn cpus_knob(name: &str) -> Option<CpuSet> {
+    let value = std::env::var(name).ok()?;
+    let mut set = CpuSet::new();
+    for cpu in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        let cpu: usize = cpu
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}: {cpu:?} is not a CPU number"));
+        assert!(cpu < CpuSet::MAX_CPU, "{name}: CPU {cpu} out of range");
+        set.set(cpu);
+    }
+    (set.count() > 0).then_some(set)
+}
+
+fn cpu_list(set: &CpuSet) -> String {
+    (0..CpuSet::MAX_CPU)
+        .filter(|cpu| set.is_set(*cpu))
+        .map(|cpu| cpu.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Restricts the calling thread, and the threads and processes it starts from now on, to `set`.
+fn pin_current_thread(set: &CpuSet) {
+    sched_setaffinity(None, set).expect("sched_setaffinity");
 }
 
 /// CPU time (user + system, all threads) the process has used so far.
@@ -305,7 +348,22 @@ fn main() {
         );
     }
 
-    let mut server = Command::new(BIN)
+    let server_bin = std::env::var("LOAD_SERVER_BIN").unwrap_or_else(|_| BIN.to_owned());
+    let rounds = knob("LOAD_ROUNDS", 1);
+    let server_cpus = cpus_knob("LOAD_SERVER_CPUS");
+    let client_cpus = cpus_knob("LOAD_CLIENT_CPUS");
+    let unpinned = sched_getaffinity(None).expect("sched_getaffinity");
+    println!(
+        "load phase: server {server_bin} on CPUs {}, load generator on CPUs {}",
+        cpu_list(server_cpus.as_ref().unwrap_or(&unpinned)),
+        cpu_list(client_cpus.as_ref().unwrap_or(&unpinned)),
+    );
+    // A child inherits the affinity of the thread that spawns it, and so do the runtime's
+    // worker threads built below.
+    if let Some(cpus) = &server_cpus {
+        pin_current_thread(cpus);
+    }
+    let mut server = Command::new(&server_bin)
         .args(["serve", "--region", "us-east-1", "--port", "0"])
         .env("FINFOCUS_LOG_LEVEL", "warn")
         .stdin(Stdio::null())
@@ -313,6 +371,7 @@ fn main() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn serve");
+    pin_current_thread(client_cpus.as_ref().unwrap_or(&unpinned));
     let port: u16 = lines_of(server.stdout.take().unwrap())
         .recv_timeout(Duration::from_secs(30))
         .expect("PORT= line")
@@ -322,6 +381,7 @@ fn main() {
         .parse()
         .unwrap();
     let server_pid = server.id();
+    let client_pid = std::process::id();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -339,25 +399,56 @@ fn main() {
         // Warm-up: connections, allocator, caches.
         drive(&clients, Rpc::GetProjectedCost, concurrency, Duration::from_secs(1)).await;
         let window = Duration::from_secs(seconds);
-        let mut throughput = Vec::new();
-        for rpc in [Rpc::Name, Rpc::GetProjectedCost] {
-            let cpu_before = cpu_time(server_pid);
-            let latencies = drive(&clients, rpc, concurrency, window).await;
-            let server_cpu = cpu_time(server_pid).saturating_sub(cpu_before);
-            let rate = latencies.len() as f64 / window.as_secs_f64();
-            println!(
-                "{rpc:?}: {} requests in {seconds} s = {rate:.0} req/s; latency p50 {} us, p99 {} us ({concurrency} in flight over {connections} connections); server CPU {:.0} us/request",
-                latencies.len(),
-                percentile(&latencies, 50.0),
-                percentile(&latencies, 99.0),
-                server_cpu.as_secs_f64() * 1e6 / latencies.len().max(1) as f64,
-            );
-            throughput.push(rate);
+        let mut ratios = Vec::new();
+        for round in 0..rounds {
+            let order = if round % 2 == 0 {
+                [Rpc::Name, Rpc::GetProjectedCost]
+            } else {
+                [Rpc::GetProjectedCost, Rpc::Name]
+            };
+            let mut name_rate = 0.0;
+            let mut projected_rate = 0.0;
+            for rpc in order {
+                let server_before = cpu_time(server_pid);
+                let client_before = cpu_time(client_pid);
+                let latencies = drive(&clients, rpc, concurrency, window).await;
+                let server_cpu = cpu_time(server_pid).saturating_sub(server_before);
+                let client_cpu = cpu_time(client_pid).saturating_sub(client_before);
+                let rate = latencies.len() as f64 / window.as_secs_f64();
+                let per_request = |cpu: Duration| {
+                    cpu.as_secs_f64() * 1e6 / latencies.len().max(1) as f64
+                };
+                println!(
+                    "{rpc:?}: {} requests in {seconds} s = {rate:.0} req/s; latency p50 {} us, p99 {} us ({concurrency} in flight over {connections} connections); server CPU {:.0} us/request, load generator CPU {:.0} us/request",
+                    latencies.len(),
+                    percentile(&latencies, 50.0),
+                    percentile(&latencies, 99.0),
+                    per_request(server_cpu),
+                    per_request(client_cpu),
+                );
+                match rpc {
+                    Rpc::Name => name_rate = rate,
+                    Rpc::GetProjectedCost => projected_rate = rate,
+                }
+            }
+            let ratio = 100.0 * projected_rate / name_rate;
+            println!("GetProjectedCost throughput = {ratio:.0}% of Name");
+            ratios.push(ratio);
         }
-        println!(
-            "GetProjectedCost throughput = {:.0}% of Name",
-            100.0 * throughput[1] / throughput[0]
-        );
+        if rounds > 1 {
+            ratios.sort_by(f64::total_cmp);
+            let mid = ratios.len() / 2;
+            let median = if ratios.len() % 2 == 0 {
+                (ratios[mid - 1] + ratios[mid]) / 2.0
+            } else {
+                ratios[mid]
+            };
+            println!(
+                "GetProjectedCost throughput over {rounds} rounds: median {median:.0}% of Name (min {:.0}%, max {:.0}%)",
+                ratios[0],
+                ratios[ratios.len() - 1],
+            );
+        }
     });
     println!(
         "server RSS after load: {:.1} MB",

@@ -123,12 +123,15 @@ impl Estimate {
     /// Metadata for responses: `defaults_applied` (`k=v,...`, empty when none),
     /// `estimate_quality`, `resource_kind` and `billing_mode`.
     pub fn metadata(&self) -> Vec<(String, String)> {
-        let defaults = self
-            .defaults_applied
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let mut defaults = String::new();
+        for (k, v) in &self.defaults_applied {
+            if !defaults.is_empty() {
+                defaults.push(',');
+            }
+            defaults.push_str(k);
+            defaults.push('=');
+            defaults.push_str(v);
+        }
         vec![
             ("defaults_applied".to_owned(), defaults),
             (
@@ -404,8 +407,24 @@ impl Defaults {
     }
 }
 
-/// A USD amount for humans: up to 10 decimals, trailing zeros dropped.
+/// Below this magnitude half an ulp of an `f64` is under 1e-10 / 2 (it is at most 2^-36).
+const SHORTEST_IS_EXACT_BELOW: f64 = 262_144.0; // 2^18
+
+/// A USD amount for humans: rounded to 10 decimals, trailing zeros dropped.
 pub(crate) fn usd(amount: f64) -> String {
+    // The shortest text that reads back as `amount` is what rounding to 10 decimals prints
+    // whenever it has at most 10 decimals and `amount` is below 2^18: it lies within half an
+    // ulp of `amount`, closer than half a 1e-10 step. That text has no trailing zeros, and it
+    // is much cheaper to produce than the exact digits of `{:.10}`.
+    if amount.abs() < SHORTEST_IS_EXACT_BELOW {
+        let shortest = amount.to_string();
+        if shortest
+            .split_once('.')
+            .is_none_or(|(_, decimals)| decimals.len() <= 10)
+        {
+            return shortest;
+        }
+    }
     let text = format!("{amount:.10}");
     let trimmed = text.trim_end_matches('0').trim_end_matches('.');
     if trimmed.is_empty() || trimmed == "-" {
@@ -703,6 +722,69 @@ mod tests {
         assert!(
             matches!(&err, EstimateError::InvalidArgument { field, .. } if field == "resource_type")
         );
+    }
+
+    /// `usd` as rounding to 10 decimals with trailing zeros dropped, without the shortcut.
+    fn usd_by_rounding(amount: f64) -> String {
+        let text = format!("{amount:.10}");
+        let trimmed = text.trim_end_matches('0').trim_end_matches('.');
+        if trimmed.is_empty() || trimmed == "-" {
+            "0".to_owned()
+        } else {
+            trimmed.to_owned()
+        }
+    }
+
+    #[test]
+    fn usd_shortcut_prints_what_rounding_prints() {
+        let mut amounts = vec![
+            0.0,
+            -0.0,
+            1.0,
+            100.0,
+            0.1,
+            0.30000000000000004,
+            7.592000000000001,
+            0.00048828125,
+            0.00000000005,
+            0.000000000049999,
+            1e-11,
+            -1e-11,
+            0.0000166667,
+            1000000.1,
+            262_143.999_999_999_9,
+            262_144.1,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        // Every rate of every region, and the monthly figures made from them.
+        for region in Region::ALL {
+            let table = table(region);
+            for service in crate::pricing::Service::ALL {
+                for (_, rate) in table.rows(service) {
+                    amounts.extend([*rate, rate * HOURS_PER_MONTH, rate * 8.0, rate / 1024.0]);
+                }
+            }
+        }
+        // Pseudo-random values over many magnitudes, with few and with many digits.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..200_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mantissa = (seed >> 11) as f64 / (1u64 << 53) as f64;
+            let exponent = (seed % 40) as i32 - 20;
+            let value = mantissa * 10f64.powi(exponent);
+            let decimals = (seed >> 3) % 12;
+            let scale = 10f64.powi(decimals as i32);
+            amounts.extend([value, -value, (value * scale).round() / scale]);
+        }
+        for amount in amounts {
+            assert_eq!(usd(amount), usd_by_rounding(amount), "{amount:e}");
+        }
     }
 
     #[test]

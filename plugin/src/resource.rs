@@ -26,9 +26,12 @@ pub const MAX_NUMBER: f64 = 1e15;
 
 /// Checks `resource_type` against the wire contract; `field` names it in the error
 /// (`resource.resource_type`, or `resource_type` for `EstimateCost`).
-pub fn validate_resource_type(value: &str, field: &str) -> Result<(), EstimateError> {
+pub fn validate_resource_type(
+    value: &str,
+    field: impl std::fmt::Display,
+) -> Result<(), EstimateError> {
     let invalid = |reason: String| EstimateError::InvalidArgument {
-        field: field.to_owned(),
+        field: field.to_string(),
         reason,
     };
     if value.is_empty() {

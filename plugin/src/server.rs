@@ -13,6 +13,8 @@
 //! accepting, open HTTP/2 connections receive GOAWAY, and in-flight requests get
 //! [`ServeConfig::drain_timeout`] to finish before [`serve`] returns anyway.
 
+mod listener;
+
 use std::future::Future;
 use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -33,6 +35,8 @@ use crate::proto::v1::cost_source_service_server::SERVICE_NAME;
 use crate::region::Region;
 use crate::service::CostSource;
 use crate::telemetry;
+
+use self::listener::CoalescingListener;
 
 /// How long in-flight requests may run after shutdown starts, unless configured otherwise.
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -202,12 +206,12 @@ where
         health_state.set_health(ServingStatus::NotServing).await;
         let _ = draining_tx.send(());
     };
-    let listener = listener.tap_io(|tcp| {
+    let listener = CoalescingListener(listener.tap_io(|tcp| {
         // Unary gRPC answers are small; Nagle would hold them back.
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::debug!(error = %err, "cannot set TCP_NODELAY");
         }
-    });
+    }));
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(signal)
         .into_future();

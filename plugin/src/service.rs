@@ -126,13 +126,14 @@ impl CostSource {
 
     /// Metadata of a priced resource: the estimator's entries plus where the price comes from.
     fn metadata(&self, estimate: &Estimate) -> std::collections::HashMap<String, String> {
-        let mut pairs = estimate.metadata();
-        pairs.push(("region".to_owned(), self.served().code().to_owned()));
-        pairs.push((
-            "data_as_of".to_owned(),
-            self.state.table.data_as_of().to_owned(),
-        ));
-        metadata::bounded(pairs)
+        let source = [
+            ("region".to_owned(), self.served().code().to_owned()),
+            (
+                "data_as_of".to_owned(),
+                self.state.table.data_as_of().to_owned(),
+            ),
+        ];
+        metadata::bounded(estimate.metadata().into_iter().chain(source))
     }
 
     fn projected(
@@ -143,15 +144,16 @@ impl CostSource {
         growth_type: GrowthType,
     ) -> Result<GetProjectedCostResponse, ServiceError> {
         let estimate = self.estimate(descriptor, prefix, fallback_utilization)?;
+        let metadata = self.metadata(&estimate);
         Ok(GetProjectedCostResponse {
             unit_price: estimate.unit_price,
             currency: CURRENCY.to_owned(),
             cost_per_month: estimate.cost_per_month,
-            billing_detail: estimate.billing_detail.clone(),
+            billing_detail: estimate.billing_detail,
             growth_type: growth_type.into(),
             pricing_category: FocusPricingCategory::Standard.into(),
             expires_at: Some(expires_at()),
-            metadata: self.metadata(&estimate),
+            metadata,
             ..Default::default()
         })
     }
@@ -238,7 +240,7 @@ impl CostSource {
         // Pulumi inputs name the location as a region or an availability zone.
         for key in ["region", "availabilityZone"] {
             if let Some(value) = attributes.get(key) {
-                descriptor::check_region(self.served(), value, &format!("attributes.{key}"))?;
+                descriptor::check_region(self.served(), value, format_args!("attributes.{key}"))?;
             }
         }
         // The estimator names fields as this request has them (`attributes.instanceType`).

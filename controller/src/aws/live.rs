@@ -241,6 +241,19 @@ pub enum OrphanTarget {
     },
 }
 
+impl OrphanTarget {
+    /// The ARN of the resource.
+    #[must_use]
+    pub fn arn(&self) -> &str {
+        match self {
+            Self::EcsService { arn, .. }
+            | Self::DiscoveryService { arn, .. }
+            | Self::Namespace { arn, .. }
+            | Self::Cluster { arn, .. } => arn,
+        }
+    }
+}
+
 /// A resource owned by this controller instance whose manifest is gone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Orphan {

@@ -79,6 +79,12 @@ const WRITE_PREFIXES: &[&str] = &[
     "Put",
 ];
 
+/// Whether an operation changes AWS state (`Create*`, `Update*`, `Register*`, `Tag*`, ...).
+#[must_use]
+pub fn is_write_operation(operation: &str) -> bool {
+    WRITE_PREFIXES.iter().any(|p| operation.starts_with(p))
+}
+
 impl CallCounter {
     fn lock(&self) -> MutexGuard<'_, BTreeMap<CallKey, u64>> {
         // A poisoned counter only means a panic elsewhere; the counts are still usable.
@@ -112,7 +118,7 @@ impl CallCounter {
     pub fn writes(&self) -> u64 {
         self.lock()
             .iter()
-            .filter(|((_, op, _), _)| WRITE_PREFIXES.iter().any(|p| op.starts_with(p)))
+            .filter(|((_, op, _), _)| is_write_operation(op))
             .map(|(_, v)| v)
             .sum()
     }

@@ -72,37 +72,54 @@ async fn observe_region(
         .iter()
         .filter(|r| r.region_or(&opts.region) == region)
         .collect();
-    let namespaces = observe_namespaces(ctx, set, opts, region, &in_region, live).await;
+    let namespaces = observe_namespaces(ctx, opts, region, &in_region, live).await;
     observe_clusters(ctx, region, &in_region, live).await;
     observe_services(ctx, region, &in_region, live).await;
-    observe_discovery(ctx, set, opts, region, &in_region, live).await;
+    observe_discovery(ctx, set, region, &in_region, live).await;
     if opts.prune {
         scan_orphans(ctx, set, opts, region, namespaces, live).await;
     }
+}
+
+/// Reads every page of a listing, at most [`MAX_PAGES`]: `page` fetches the page that follows
+/// a token and returns its items and the next token (`None` ends the listing).
+pub(crate) async fn paginate<T, F, Fut>(mut page: F) -> Result<Vec<T>>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>)>>,
+{
+    let mut out = Vec::new();
+    let mut token = None;
+    for _ in 0..MAX_PAGES {
+        let (items, next) = page(token).await?;
+        out.extend(items);
+        token = next;
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------- namespaces
 
 async fn list_namespaces(ctx: &Context, region: &str) -> Result<Vec<NamespaceSummary>> {
     let client = ctx.cloudmap(region);
-    let mut out = Vec::new();
-    let mut token = None;
-    for _ in 0..MAX_PAGES {
-        let page = ctx
-            .call(
-                "servicediscovery",
-                "ListNamespaces",
-                &format!("namespaces in {region}"),
-                client.list_namespaces().set_next_token(token).send(),
-            )
-            .await?;
-        out.extend(page.namespaces().iter().cloned());
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
+    let resource = format!("namespaces in {region}");
+    let resource = resource.as_str();
+    paginate(move |token| {
+        let request = client.list_namespaces().set_next_token(token).send();
+        async move {
+            let page = ctx
+                .call("servicediscovery", "ListNamespaces", resource, request)
+                .await?;
+            Ok((
+                page.namespaces().to_vec(),
+                page.next_token().map(str::to_owned),
+            ))
         }
-    }
-    Ok(out)
+    })
+    .await
 }
 
 /// Tags of a Cloud Map resource, cached by ARN.
@@ -133,7 +150,6 @@ pub(crate) async fn cloudmap_tags(
 /// Returns the namespace listing for the prune scan (when it was read).
 async fn observe_namespaces(
     ctx: &Context,
-    _set: &ManifestSet,
     opts: &PlanOptions,
     region: &str,
     in_region: &[&Resource],
@@ -316,6 +332,27 @@ pub(crate) async fn task_definition(
     Ok(live)
 }
 
+/// A described ECS service with the task definition it runs.
+async fn observed_service(
+    ctx: &Context,
+    region: &str,
+    service: &aws_sdk_ecs::types::Service,
+) -> LiveEcsService {
+    let svc: LiveService = convert::service_from_sdk(service);
+    let task_definition = match &svc.task_definition_arn {
+        Some(arn) => match task_definition(ctx, region, arn).await {
+            Ok(td) => Lookup::Found(td),
+            Err(e) => Lookup::Failed(LookupError::from_error(&e)),
+        },
+        None => Lookup::Missing,
+    };
+    LiveEcsService {
+        service: Lookup::Found(svc),
+        task_definition,
+        ..LiveEcsService::default()
+    }
+}
+
 async fn observe_services(
     ctx: &Context,
     region: &str,
@@ -354,17 +391,10 @@ async fn observe_services(
                     let found = services.iter().find(|s| {
                         s.service_name() == Some(name.as_str()) && s.status() != Some("INACTIVE")
                     });
-                    let mut entry = LiveEcsService::default();
-                    if let Some(s) = found {
-                        let svc: LiveService = convert::service_from_sdk(s);
-                        if let Some(arn) = svc.task_definition_arn.clone() {
-                            entry.task_definition = match task_definition(ctx, region, &arn).await {
-                                Ok(td) => Lookup::Found(td),
-                                Err(e) => Lookup::Failed(LookupError::from_error(&e)),
-                            };
-                        }
-                        entry.service = Lookup::Found(svc);
-                    }
+                    let entry = match found {
+                        Some(s) => observed_service(ctx, region, s).await,
+                        None => LiveEcsService::default(),
+                    };
                     live.services.insert(name, entry);
                 }
             }
@@ -423,28 +453,24 @@ async fn list_cloudmap_services(
         || format!("services in {region}"),
         |id| format!("services in {id}"),
     );
-    let mut out = Vec::new();
-    let mut token = None;
-    for _ in 0..MAX_PAGES {
-        let page = ctx
-            .call(
-                "servicediscovery",
-                "ListServices",
-                &resource,
-                client
-                    .list_services()
-                    .set_filters(filter.clone().map(|f| vec![f]))
-                    .set_next_token(token)
-                    .send(),
-            )
-            .await?;
-        out.extend(page.services().iter().cloned());
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
+    let resource = resource.as_str();
+    paginate(move |token| {
+        let request = client
+            .list_services()
+            .set_filters(filter.clone().map(|f| vec![f]))
+            .set_next_token(token)
+            .send();
+        async move {
+            let page = ctx
+                .call("servicediscovery", "ListServices", resource, request)
+                .await?;
+            Ok((
+                page.services().to_vec(),
+                page.next_token().map(str::to_owned),
+            ))
         }
-    }
-    Ok(out)
+    })
+    .await
 }
 
 /// The namespace of a Cloud Map service, via `GetService` (used only to tell apart services
@@ -521,7 +547,6 @@ pub(crate) async fn find_cloudmap_service(
 async fn observe_discovery(
     ctx: &Context,
     set: &ManifestSet,
-    _opts: &PlanOptions,
     region: &str,
     in_region: &[&Resource],
     live: &mut LiveState,
@@ -591,15 +616,16 @@ async fn scan_orphans(
     live: &mut LiveState,
 ) {
     let in_region = |r: &&Resource| r.region_or(&opts.region) == region;
-    let desired_namespace_arns: BTreeSet<String> = live
+    // Cloud Map resources a manifest describes, by ARN (namespace and service ARNs never clash).
+    let desired_cloudmap: BTreeSet<String> = live
         .namespaces
         .values()
         .filter_map(|l| l.found().map(|n| n.arn.clone()))
-        .collect();
-    let desired_discovery_arns: BTreeSet<String> = live
-        .services
-        .values()
-        .filter_map(|s| s.discovery.found().map(|d| d.arn.clone()))
+        .chain(
+            live.services
+                .values()
+                .filter_map(|s| s.discovery.found().map(|d| d.arn.clone())),
+        )
         .collect();
     let desired_services: BTreeSet<(String, String)> = set
         .resources()
@@ -617,77 +643,43 @@ async fn scan_orphans(
         .filter(|r| r.kind() == Kind::EcsCluster)
         .map(|r| r.name().to_owned())
         .collect();
+    let scan = Scan {
+        ctx,
+        region,
+        instance: &opts.instance,
+    };
 
-    // Namespaces.
     match namespaces {
         Some(Ok(summaries)) => {
-            for n in summaries {
-                let arn = n.arn().unwrap_or_default().to_owned();
-                if desired_namespace_arns.contains(&arn) {
-                    continue;
-                }
-                match cloudmap_tags(ctx, region, &arn).await {
-                    Ok(tags) if owned_by(&tags, &opts.instance) => {
-                        if let Some(key) = object_key(&tags) {
-                            live.orphans.push(Orphan {
-                                key,
-                                region: region.to_owned(),
-                                target: OrphanTarget::Namespace {
-                                    id: n.id().unwrap_or_default().to_owned(),
-                                    arn,
-                                    name: n.name().unwrap_or_default().to_owned(),
-                                },
-                            });
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => live.orphan_scan_errors.push(LookupError::from_error(&e)),
-                }
-            }
+            let targets = summaries.iter().map(|n| OrphanTarget::Namespace {
+                id: n.id().unwrap_or_default().to_owned(),
+                arn: n.arn().unwrap_or_default().to_owned(),
+                name: n.name().unwrap_or_default().to_owned(),
+            });
+            scan.cloudmap_orphans(targets, &desired_cloudmap, live)
+                .await;
         }
         Some(Err(e)) => live.orphan_scan_errors.push(e),
         None => {}
     }
-
-    // Cloud Map services.
     match list_cloudmap_services(ctx, region, None).await {
         Ok(summaries) => {
-            for s in summaries {
-                let arn = s.arn().unwrap_or_default().to_owned();
-                if desired_discovery_arns.contains(&arn) {
-                    continue;
-                }
-                match cloudmap_tags(ctx, region, &arn).await {
-                    Ok(tags) if owned_by(&tags, &opts.instance) => {
-                        if let Some(key) = object_key(&tags) {
-                            live.orphans.push(Orphan {
-                                key,
-                                region: region.to_owned(),
-                                target: OrphanTarget::DiscoveryService {
-                                    id: s.id().unwrap_or_default().to_owned(),
-                                    arn,
-                                    name: s.name().unwrap_or_default().to_owned(),
-                                },
-                            });
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => live.orphan_scan_errors.push(LookupError::from_error(&e)),
-                }
-            }
+            let targets = summaries.iter().map(|s| OrphanTarget::DiscoveryService {
+                id: s.id().unwrap_or_default().to_owned(),
+                arn: s.arn().unwrap_or_default().to_owned(),
+                name: s.name().unwrap_or_default().to_owned(),
+            });
+            scan.cloudmap_orphans(targets, &desired_cloudmap, live)
+                .await;
         }
         Err(e) => live.orphan_scan_errors.push(LookupError::from_error(&e)),
     }
 
-    // Clusters and their services.
-    let cluster_arns = match list_clusters(ctx, region).await {
-        Ok(arns) => arns,
-        Err(e) => {
-            live.orphan_scan_errors.push(LookupError::from_error(&e));
-            return;
-        }
+    let clusters = match list_clusters(ctx, region).await {
+        Ok(arns) => describe_clusters(ctx, region, &arns).await,
+        Err(e) => Err(e),
     };
-    let clusters = match describe_clusters(ctx, region, &cluster_arns).await {
+    let clusters = match clusters {
         Ok(c) => c,
         Err(e) => {
             live.orphan_scan_errors.push(LookupError::from_error(&e));
@@ -696,99 +688,147 @@ async fn scan_orphans(
     };
     for cluster in clusters.iter().filter(|c| c.status() == Some("ACTIVE")) {
         let lc = live_cluster(cluster);
-        match list_service_arns(ctx, region, &lc.name).await {
-            Ok(arns) if !arns.is_empty() => {
-                match describe_services(ctx, region, &lc.name, &arns).await {
-                    Ok(services) => {
-                        for s in services.iter().filter(|s| s.status() == Some("ACTIVE")) {
-                            let svc = convert::service_from_sdk(s);
-                            if desired_services.contains(&(lc.name.clone(), svc.name.clone()))
-                                || !owned_by(&svc.tags, &opts.instance)
-                            {
-                                continue;
-                            }
-                            if let Some(key) = object_key(&svc.tags) {
-                                live.orphans.push(Orphan {
-                                    key,
-                                    region: region.to_owned(),
-                                    target: OrphanTarget::EcsService {
-                                        cluster: lc.name.clone(),
-                                        name: svc.name.clone(),
-                                        arn: svc.arn.clone(),
-                                        desired_count: svc.settings.desired_count.unwrap_or(0),
-                                    },
-                                });
-                            }
-                        }
-                    }
-                    Err(e) => live.orphan_scan_errors.push(LookupError::from_error(&e)),
-                }
-            }
-            Ok(_) => {}
+        match scan.ecs_service_orphans(&lc.name, &desired_services).await {
+            Ok(orphans) => live.orphans.extend(orphans),
             Err(e) => live.orphan_scan_errors.push(LookupError::from_error(&e)),
         }
         if !desired_clusters.contains(&lc.name)
-            && owned_by(&lc.tags, &opts.instance)
-            && let Some(key) = object_key(&lc.tags)
+            && let Some(key) = scan.owned_object(&lc.tags)
         {
-            live.orphans.push(Orphan {
+            live.orphans.push(scan.orphan(
                 key,
-                region: region.to_owned(),
-                target: OrphanTarget::Cluster {
-                    name: lc.name.clone(),
-                    arn: lc.arn.clone(),
+                OrphanTarget::Cluster {
+                    name: lc.name,
+                    arn: lc.arn,
                 },
-            });
+            ));
         }
     }
     live.orphans
         .sort_by(|a, b| (a.delete_rank(), &a.key).cmp(&(b.delete_rank(), &b.key)));
 }
 
-async fn list_clusters(ctx: &Context, region: &str) -> Result<Vec<String>> {
-    let client = ctx.ecs(region);
-    let mut out = Vec::new();
-    let mut token = None;
-    for _ in 0..MAX_PAGES {
-        let page = ctx
-            .call(
-                "ecs",
-                "ListClusters",
-                &format!("clusters in {region}"),
-                client.list_clusters().set_next_token(token).send(),
-            )
-            .await?;
-        out.extend(page.cluster_arns().iter().cloned());
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
+/// What every step of the prune scan of one region needs.
+struct Scan<'a> {
+    ctx: &'a Context,
+    region: &'a str,
+    instance: &'a str,
+}
+
+impl Scan<'_> {
+    /// The manifest object of a resource this instance owns (`None` for anything else).
+    fn owned_object(&self, tags: &BTreeMap<String, String>) -> Option<ResourceKey> {
+        if owned_by(tags, self.instance) {
+            object_key(tags)
+        } else {
+            None
         }
     }
-    Ok(out)
+
+    fn orphan(&self, key: ResourceKey, target: OrphanTarget) -> Orphan {
+        Orphan {
+            key,
+            region: self.region.to_owned(),
+            target,
+        }
+    }
+
+    /// Records the Cloud Map resources among `targets` that this instance owns and no
+    /// manifest describes; their tags are read (cached) one by one.
+    async fn cloudmap_orphans(
+        &self,
+        targets: impl Iterator<Item = OrphanTarget>,
+        desired: &BTreeSet<String>,
+        live: &mut LiveState,
+    ) {
+        for target in targets {
+            if desired.contains(target.arn()) {
+                continue;
+            }
+            match cloudmap_tags(self.ctx, self.region, target.arn()).await {
+                Ok(tags) => {
+                    if let Some(key) = self.owned_object(&tags) {
+                        live.orphans.push(self.orphan(key, target));
+                    }
+                }
+                Err(e) => live.orphan_scan_errors.push(LookupError::from_error(&e)),
+            }
+        }
+    }
+
+    /// The ECS services of `cluster` that this instance owns and no manifest describes.
+    async fn ecs_service_orphans(
+        &self,
+        cluster: &str,
+        desired: &BTreeSet<(String, String)>,
+    ) -> Result<Vec<Orphan>> {
+        let arns = list_service_arns(self.ctx, self.region, cluster).await?;
+        // Services a manifest describes were read by `observe_services` already; the service
+        // name is the last segment of the ARN in both the old and the long ARN format.
+        let unknown: Vec<String> = arns
+            .into_iter()
+            .filter(|arn| {
+                let name = arn.rsplit('/').next().unwrap_or(arn);
+                !desired.contains(&(cluster.to_owned(), name.to_owned()))
+            })
+            .collect();
+        if unknown.is_empty() {
+            return Ok(Vec::new());
+        }
+        let services = describe_services(self.ctx, self.region, cluster, &unknown).await?;
+        Ok(services
+            .iter()
+            .filter(|s| s.status() == Some("ACTIVE"))
+            .map(convert::service_from_sdk)
+            .filter(|svc| !desired.contains(&(cluster.to_owned(), svc.name.clone())))
+            .filter_map(|svc| {
+                let key = self.owned_object(&svc.tags)?;
+                Some(self.orphan(
+                    key,
+                    OrphanTarget::EcsService {
+                        cluster: cluster.to_owned(),
+                        desired_count: svc.settings.desired_count.unwrap_or(0),
+                        name: svc.name,
+                        arn: svc.arn,
+                    },
+                ))
+            })
+            .collect())
+    }
+}
+
+async fn list_clusters(ctx: &Context, region: &str) -> Result<Vec<String>> {
+    let client = ctx.ecs(region);
+    let resource = format!("clusters in {region}");
+    let resource = resource.as_str();
+    paginate(move |token| {
+        let request = client.list_clusters().set_next_token(token).send();
+        async move {
+            let page = ctx.call("ecs", "ListClusters", resource, request).await?;
+            Ok((
+                page.cluster_arns().to_vec(),
+                page.next_token().map(str::to_owned),
+            ))
+        }
+    })
+    .await
 }
 
 async fn list_service_arns(ctx: &Context, region: &str, cluster: &str) -> Result<Vec<String>> {
     let client = ctx.ecs(region);
-    let mut out = Vec::new();
-    let mut token = None;
-    for _ in 0..MAX_PAGES {
-        let page = ctx
-            .call(
-                "ecs",
-                "ListServices",
-                cluster,
-                client
-                    .list_services()
-                    .cluster(cluster)
-                    .set_next_token(token)
-                    .send(),
-            )
-            .await?;
-        out.extend(page.service_arns().iter().cloned());
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
+    paginate(move |token| {
+        let request = client
+            .list_services()
+            .cluster(cluster)
+            .set_next_token(token)
+            .send();
+        async move {
+            let page = ctx.call("ecs", "ListServices", cluster, request).await?;
+            Ok((
+                page.service_arns().to_vec(),
+                page.next_token().map(str::to_owned),
+            ))
         }
-    }
-    Ok(out)
+    })
+    .await
 }

@@ -63,7 +63,7 @@ where
             });
         }
         tokio::time::sleep(delay.min(timeout.saturating_sub(started.elapsed()))).await;
-        delay = (delay * 2).min(Duration::from_secs(10));
+        delay = delay.saturating_mul(2).min(Duration::from_secs(10));
     }
 }
 
@@ -256,28 +256,34 @@ pub(crate) async fn namespace_id(
         return Ok(Some(id));
     }
     let client = ctx.cloudmap(region);
-    let mut token = None;
-    for _ in 0..200 {
-        let page = ctx
-            .call(
-                "servicediscovery",
-                "ListNamespaces",
-                &format!("namespace {name}"),
-                client.list_namespaces().set_next_token(token).send(),
-            )
-            .await?;
-        if let Some(ns) = page.namespaces().iter().find(|n| {
-            n.name()
-                .is_some_and(|n| canon::dns_name(n) == canon::dns_name(name))
-        }) {
-            return Ok(ns.id().map(str::to_owned));
+    let resource = format!("namespace {name}");
+    let resource = resource.as_str();
+    let wanted = canon::dns_name(name);
+    let wanted = wanted.as_str();
+    let found = observe::paginate(move |token| {
+        let request = client.list_namespaces().set_next_token(token).send();
+        async move {
+            let page = ctx
+                .call("servicediscovery", "ListNamespaces", resource, request)
+                .await?;
+            let hit: Vec<_> = page
+                .namespaces()
+                .iter()
+                .find(|n| n.name().is_some_and(|n| canon::dns_name(n) == wanted))
+                .cloned()
+                .into_iter()
+                .collect();
+            // A match ends the listing: the pages after it are not needed.
+            let next = if hit.is_empty() {
+                page.next_token().map(str::to_owned)
+            } else {
+                None
+            };
+            Ok((hit, next))
         }
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
-    Ok(None)
+    })
+    .await?;
+    Ok(found.first().and_then(|n| n.id()).map(str::to_owned))
 }
 
 // ---------------------------------------------------------------- tags

@@ -4,12 +4,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::plan::{load, observe_and_plan};
+use super::plan::with_plan;
 use super::{Exit, GlobalArgs};
 use crate::Result;
 use crate::aws::Context;
-use crate::manifest::ManifestSet;
-use crate::plan::{PlanOptions, Status};
+use crate::plan::{Plan, Status};
 use crate::report::{DriftReport, render_text};
 
 /// Options of `apply`.
@@ -33,33 +32,22 @@ pub struct ApplyArgs {
 /// # Errors
 /// When AWS cannot be configured.
 pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
-    let Some(set) = load(&args.files) else {
-        return Ok(Exit::Failed);
-    };
-    let ctx = global.context().await?;
-    let result = run(&ctx, global, args, &set).await;
-    global.report_calls(&ctx);
-    result
+    with_plan(
+        global,
+        &args.files,
+        args.prune,
+        args.allow_replace,
+        async |ctx, plan| converge(ctx, &plan).await,
+    )
+    .await
 }
 
-async fn run(
-    ctx: &Context,
-    global: &GlobalArgs,
-    args: &ApplyArgs,
-    set: &ManifestSet,
-) -> Result<Exit> {
-    let opts = PlanOptions {
-        instance: global.instance.clone(),
-        region: ctx.region().to_owned(),
-        prune: args.prune,
-        allow_replace: args.allow_replace,
-    };
-    let plan = observe_and_plan(ctx, set, &opts).await?;
-    print!("{}", render_text(&DriftReport::from_plan(&plan, None)));
+async fn converge(ctx: &Context, plan: &Plan) -> Result<Exit> {
+    print!("{}", render_text(&DriftReport::from_plan(plan, None)));
     for e in &plan.errors {
         eprintln!("error: {e}");
     }
-    let outcome = crate::apply::apply(ctx, &plan).await?;
+    let outcome = crate::apply::apply(ctx, plan).await?;
     for (key, result) in &outcome.resources {
         match result {
             Ok(o) => {

@@ -5,10 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::validate::display;
-use super::{Exit, GlobalArgs, print_manifest_errors};
+use super::validate::load;
+use super::{Exit, GlobalArgs};
 use crate::aws::{Context, observe};
-use crate::manifest::{self, ManifestSet};
 use crate::plan::{Plan, PlanOptions};
 use crate::report::{DriftReport, render_markdown, render_text};
 use crate::{Error, Result};
@@ -45,31 +44,35 @@ pub struct PlanArgs {
     pub revision: Option<String>,
 }
 
-/// Loads manifests, refusing to go on with any error.
-pub(crate) fn load(files: &[PathBuf]) -> Option<ManifestSet> {
-    let loaded = manifest::load(files);
-    if !loaded.errors.is_empty() {
-        print_manifest_errors(&loaded.errors);
-        return None;
-    }
-    if loaded.set.is_empty() {
-        eprintln!("error: no manifests found in {}", display(files));
-        return None;
-    }
-    Some(loaded.set)
-}
-
-/// Observes and plans.
+/// Loads the manifests, builds the AWS context, observes and plans, and hands the plan to
+/// `verb`. The `--calls` summary is printed however the verb ends, so a failed run still
+/// shows what it cost.
 ///
 /// # Errors
-/// When the observation as a whole fails.
-pub(crate) async fn observe_and_plan(
-    ctx: &Context,
-    set: &ManifestSet,
-    opts: &PlanOptions,
-) -> Result<Plan> {
-    let live = observe(ctx, set, opts).await?;
-    Ok(crate::plan::plan(set, &live, opts))
+/// When AWS cannot be configured, the observation as a whole fails, or `verb` fails.
+pub(crate) async fn with_plan(
+    global: &GlobalArgs,
+    files: &[PathBuf],
+    prune: bool,
+    allow_replace: bool,
+    verb: impl AsyncFnOnce(&Context, Plan) -> Result<Exit>,
+) -> Result<Exit> {
+    let Some(loaded) = load(files) else {
+        return Ok(Exit::Failed);
+    };
+    let ctx = global.context().await?;
+    let opts = PlanOptions {
+        instance: global.instance.clone(),
+        region: ctx.region().to_owned(),
+        prune,
+        allow_replace,
+    };
+    let result = match observe(&ctx, &loaded.set, &opts).await {
+        Ok(live) => verb(&ctx, crate::plan::plan(&loaded.set, &live, &opts)).await,
+        Err(e) => Err(e),
+    };
+    global.report_calls(&ctx);
+    result
 }
 
 /// Prints the plan; exit 0 in sync, 2 with changes, 1 with errors.
@@ -77,29 +80,18 @@ pub(crate) async fn observe_and_plan(
 /// # Errors
 /// When AWS cannot be configured or output cannot be written.
 pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit> {
-    let Some(set) = load(&args.files) else {
-        return Ok(Exit::Failed);
-    };
-    let ctx = global.context().await?;
-    let result = run(&ctx, global, args, &set).await;
-    global.report_calls(&ctx);
-    result
+    with_plan(
+        global,
+        &args.files,
+        args.prune,
+        args.allow_replace,
+        async |_, plan| print_plan(args, &plan),
+    )
+    .await
 }
 
-async fn run(
-    ctx: &Context,
-    global: &GlobalArgs,
-    args: &PlanArgs,
-    set: &ManifestSet,
-) -> Result<Exit> {
-    let opts = PlanOptions {
-        instance: global.instance.clone(),
-        region: ctx.region().to_owned(),
-        prune: args.prune,
-        allow_replace: args.allow_replace,
-    };
-    let plan = observe_and_plan(ctx, set, &opts).await?;
-    let report = DriftReport::from_plan(&plan, args.revision.clone());
+fn print_plan(args: &PlanArgs, plan: &Plan) -> Result<Exit> {
+    let report = DriftReport::from_plan(plan, args.revision.clone());
     let rendered = match args.output {
         OutputFormat::Text => render_text(&report),
         OutputFormat::Markdown => render_markdown(&report),

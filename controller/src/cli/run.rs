@@ -229,8 +229,12 @@ fn parse_url(s: &str) -> Result<SecretUrl, String> {
     Ok(SecretUrl::new(s))
 }
 
+/// The longest duration accepted on the command line.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
+
 /// Parses a duration written as one or more `<number><unit>` parts, units `ms`, `s`, `m`, `h`, `d`
-/// (`30s`, `5m`, `1h30m`). Zero is refused: every duration here paces a loop.
+/// (`30s`, `5m`, `1h30m`). Zero is refused: every duration here paces a loop. So is more than
+/// [`MAX_DURATION`]: deadlines are `now + duration`, which panics once the sum leaves the clock's range.
 ///
 /// # Errors
 /// A message naming what is wrong.
@@ -290,6 +294,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "invalid duration {text:?}: must be greater than zero"
         ));
     }
+    if total > MAX_DURATION {
+        return Err(format!(
+            "invalid duration {text:?}: too large (at most 365d)"
+        ));
+    }
     Ok(total)
 }
 
@@ -306,6 +315,7 @@ mod tests {
             ("1h30m", 5400),
             ("2d", 172_800),
             (" 10s ", 10),
+            ("365d", 31_536_000),
         ] {
             assert_eq!(
                 parse_duration(text),
@@ -327,6 +337,8 @@ mod tests {
             ("-1s", "expected a number"),
             ("99999999999999999999s", "too large"),
             ("999999999999999999h", "too large"),
+            ("18446744073709551615s", "too large"),
+            ("366d", "too large"),
         ] {
             let err = parse_duration(text).expect_err(text);
             assert!(err.contains(needle), "{text}: {err}");

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::{Exit, GlobalArgs, print_manifest_errors};
 use crate::Result;
-use crate::manifest;
+use crate::manifest::{self, Loaded};
 
 /// Options of `validate`.
 #[derive(Debug, Clone, Args)]
@@ -21,15 +21,9 @@ pub struct ValidateArgs {
 /// # Errors
 /// None: invalid manifests are reported and mapped to [`Exit::Failed`].
 pub fn validate(_global: &GlobalArgs, args: &ValidateArgs) -> Result<Exit> {
-    let loaded = manifest::load(&args.files);
-    if !loaded.errors.is_empty() {
-        print_manifest_errors(&loaded.errors);
+    let Some(loaded) = load(&args.files) else {
         return Ok(Exit::Failed);
-    }
-    if loaded.set.is_empty() {
-        eprintln!("error: no manifests found in {}", display(&args.files));
-        return Ok(Exit::Failed);
-    }
+    };
     for r in loaded.set.resources() {
         println!("ok {} ({})", r.key, r.source);
     }
@@ -41,10 +35,18 @@ pub fn validate(_global: &GlobalArgs, args: &ValidateArgs) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
-pub(crate) fn display(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Loads manifests for a verb: `None` (with every error printed) when any file has an error
+/// or nothing was found, since no verb acts on part of the input.
+pub(crate) fn load(files: &[PathBuf]) -> Option<Loaded> {
+    let loaded = manifest::load(files);
+    if !loaded.errors.is_empty() {
+        print_manifest_errors(&loaded.errors);
+        return None;
+    }
+    if loaded.set.is_empty() {
+        let shown: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        eprintln!("error: no manifests found in {}", shown.join(", "));
+        return None;
+    }
+    Some(loaded)
 }

@@ -187,24 +187,9 @@ impl<'de> Visitor<'de> for DocumentVisitor {
         let mut doc = RawDocument::default();
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "apiVersion" => {
-                    if doc.api_version.is_some() {
-                        return Err(de::Error::duplicate_field("apiVersion"));
-                    }
-                    doc.api_version = Some(map.next_value()?);
-                }
-                "kind" => {
-                    if doc.kind.is_some() {
-                        return Err(de::Error::duplicate_field("kind"));
-                    }
-                    doc.kind = Some(map.next_value()?);
-                }
-                "metadata" => {
-                    if doc.metadata.is_some() {
-                        return Err(de::Error::duplicate_field("metadata"));
-                    }
-                    doc.metadata = Some(map.next_value()?);
-                }
+                "apiVersion" => set_once(&mut map, &mut doc.api_version, "apiVersion")?,
+                "kind" => set_once(&mut map, &mut doc.kind, "kind")?,
+                "metadata" => set_once(&mut map, &mut doc.metadata, "metadata")?,
                 "spec" => {
                     if doc.spec.is_some() {
                         return Err(de::Error::duplicate_field("spec"));
@@ -216,6 +201,19 @@ impl<'de> Visitor<'de> for DocumentVisitor {
         }
         Ok(doc)
     }
+}
+
+/// Reads the value of a field that may appear only once.
+fn set_once<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    field: &'static str,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(field));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
 }
 
 fn read_spec<'de, A: MapAccess<'de>>(

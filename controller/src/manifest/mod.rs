@@ -8,8 +8,8 @@
 //! - A file with any error contributes nothing; other files still load. [`load`] returns the
 //!   good set together with every error, so a caller decides: the CLI refuses to apply
 //!   anything when there is an error, the long-running controller keeps reconciling the rest.
-//! - Parsing is two-staged: [`document`] reads raw located documents, this module validates
-//!   them into typed [`Resource`]s.
+//! - Parsing is two-staged: the private `document` module reads raw located documents, this
+//!   module validates them into typed [`Resource`]s.
 //!
 //! Locations: serde-saphyr locates syntax, type and unknown-field errors exactly; semantic
 //! checks point at the value they concern when it is located (`metadata.name`, `kind`,

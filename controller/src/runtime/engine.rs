@@ -2,7 +2,6 @@
 //! apply and the drift report.
 
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use crate::Error;
 use crate::aws::{self, Context, LiveState};
@@ -61,12 +60,6 @@ fn wave(kind: Kind) -> u8 {
         Kind::CloudMapNamespace | Kind::EcsCluster => 0,
         Kind::EcsService => 1,
     }
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    aws_smithy_types::DateTime::from(t)
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_default()
 }
 
 impl Engine for AwsEngine {
@@ -156,7 +149,7 @@ impl Engine for AwsEngine {
     }
 
     async fn apply(&self, work: ResourcePlan) -> Result<Applied, Error> {
-        crate::apply::apply_resource(&self.ctx, &work).await?;
+        let outcome = crate::apply::apply_resource(&self.ctx, &work).await?;
         Ok(Applied {
             rollout: work.actions.iter().any(|a| {
                 matches!(
@@ -164,7 +157,7 @@ impl Engine for AwsEngine {
                     Action::CreateService { .. } | Action::UpdateService { .. }
                 )
             }),
-            task_definition: None,
+            task_definition: outcome.task_definition,
         })
     }
 
@@ -174,10 +167,14 @@ impl Engine for AwsEngine {
             plan.map_or(&empty, |p| &p.plan),
             revision.map(str::to_owned),
         );
+        if let Some(entry) = source_entry(notes, &report) {
+            report.resources.push(entry);
+        }
         let mut previous = self
             .previous
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Conditions that kept their status keep the time they were first seen.
         if let Some(prev) = previous.as_ref() {
             report.carry_transitions(prev);
         }
@@ -201,14 +198,11 @@ impl Engine for AwsEngine {
                     status: if c.status { "True" } else { "False" }.to_owned(),
                     reason: c.reason.clone(),
                     message: c.message.clone(),
-                    last_transition_time: rfc3339(c.last_transition),
+                    last_transition_time: report::rfc3339(c.last_transition),
                 });
             }
         }
-        if let Some(entry) = source_entry(notes, &report, previous.as_ref()) {
-            report.resources.push(entry);
-        }
-        report.summary = summarize_statuses(&report.resources);
+        report.summary = Summary::of(&report.resources);
         *previous = Some(report.clone());
         report
     }
@@ -219,11 +213,7 @@ impl Engine for AwsEngine {
 }
 
 /// The `Source/manifests` entry when the newest revision was rejected or the fetch fails.
-fn source_entry(
-    notes: &Notes,
-    report: &DriftReport,
-    previous: Option<&DriftReport>,
-) -> Option<ResourceReport> {
+fn source_entry(notes: &Notes, report: &DriftReport) -> Option<ResourceReport> {
     let mut conditions = Vec::new();
     let now = report.generated_at.clone();
     if let Some(rejected) = &notes.rejected {
@@ -266,7 +256,7 @@ fn source_entry(
     if conditions.is_empty() {
         return None;
     }
-    let mut entry = ResourceReport {
+    Some(ResourceReport {
         kind: SOURCE_KIND.to_owned(),
         name: SOURCE_NAME.to_owned(),
         region: String::new(),
@@ -274,36 +264,7 @@ fn source_entry(
         status: "Error".to_owned(),
         changes: Vec::new(),
         conditions,
-    };
-    // Keep the first time each problem was seen.
-    if let Some(old) = previous.and_then(|p| p.resources.iter().find(|r| r.kind == SOURCE_KIND)) {
-        for c in &mut entry.conditions {
-            if let Some(oc) = old
-                .conditions
-                .iter()
-                .find(|oc| oc.kind == c.kind && oc.status == c.status)
-            {
-                c.last_transition_time.clone_from(&oc.last_transition_time);
-            }
-        }
-    }
-    Some(entry)
-}
-
-fn summarize_statuses(resources: &[ResourceReport]) -> Summary {
-    let mut summary = Summary {
-        resources: resources.len(),
-        ..Summary::default()
-    };
-    for r in resources {
-        match r.status.as_str() {
-            "InSync" | "Progressing" => summary.in_sync += 1,
-            "Drifted" => summary.drifted += 1,
-            "Missing" => summary.missing += 1,
-            _ => summary.errors += 1,
-        }
-    }
-    summary
+    })
 }
 
 impl ReportView for DriftReport {

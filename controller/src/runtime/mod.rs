@@ -65,7 +65,7 @@ pub enum PlanStatus {
 /// What the loop needs to know about one resource of a plan.
 #[derive(Debug, Clone)]
 pub struct ResourceSummary {
-    /// A stable identity (kind, name and region), used for backoff and reporting.
+    /// A stable identity (`<Kind>/<name>` in production), used for backoff and reporting.
     pub key: String,
     /// The manifest kind, for metrics.
     pub kind: String,
@@ -343,6 +343,17 @@ impl ConditionBook {
         }
     }
 
+    /// The condition of a resource whose apply is in flight.
+    fn applying(&mut self, key: &str) -> Condition {
+        self.stamp(
+            key,
+            "Applied",
+            false,
+            "Applying",
+            "an apply is in progress".to_owned(),
+        )
+    }
+
     fn retain_keys(&mut self, keep: impl Fn(&str) -> bool) {
         self.seen.retain(|(key, _), _| keep(key));
     }
@@ -375,8 +386,8 @@ struct State<E: Engine> {
     scheduler: Scheduler<String>,
     tasks: JoinSet<Done<E>>,
     flights: HashMap<Id, Flight>,
-    /// Services whose rollout is watched: key -> the task definition put in place (`None` until the
-    /// first observation after the apply).
+    /// Services whose rollout is watched: key -> the task definition the apply put in place, or `None`
+    /// when the apply did not name one (then the first observation after it fills it in).
     tracked: HashMap<String, Option<String>>,
     book: ConditionBook,
     passes: u64,
@@ -594,13 +605,7 @@ impl<E: Engine> State<E> {
 
         if self.flights.values().any(|f| f.key == key) {
             note.status = Some(StatusOverride::Progressing);
-            note.conditions.push(self.book.stamp(
-                key,
-                "Applied",
-                false,
-                "Applying",
-                "an apply is in progress".to_owned(),
-            ));
+            note.conditions.push(self.book.applying(key));
             return note;
         }
         if summary.status == PlanStatus::Error {
@@ -677,13 +682,7 @@ impl<E: Engine> State<E> {
             },
         );
         note.status = Some(StatusOverride::Progressing);
-        note.conditions.push(self.book.stamp(
-            key,
-            "Applied",
-            false,
-            "Applying",
-            "an apply is in progress".to_owned(),
-        ));
+        note.conditions.push(self.book.applying(key));
         note
     }
 

@@ -1,8 +1,9 @@
 //! Per-resource retry with exponential backoff.
 //!
-//! The loop asks [`Scheduler::is_ready`] before it applies a resource and reports each outcome back. A
-//! failure pushes that one resource's next attempt out (1x, 2x, 4x ... the initial delay, capped); a
-//! success forgets the history. Resources are independent: one that keeps failing never delays another.
+//! Before it applies a resource the loop reads [`Scheduler::state`]: a retry time still ahead means wait,
+//! and the failure count and last error go into the report ([`Scheduler::is_ready`] is the bare
+//! predicate). It reports each outcome back. A failure pushes that one resource's next attempt out (1x,
+//! 2x, 4x ... the initial delay, capped); a success forgets the history. Resources are independent: one that keeps failing never delays another.
 //! [`Scheduler::next_wakeup`] tells the loop when the earliest pending retry falls due, so it can run a
 //! pass then instead of waiting for the next resync.
 

@@ -34,6 +34,17 @@ struct FakeReport {
     notes: Notes,
 }
 
+impl FakeReport {
+    /// The loop's condition of type `kind` on resource `key`; panics when there is none.
+    fn condition(&self, key: &str, kind: &str) -> &Condition {
+        self.notes.resources[key]
+            .conditions
+            .iter()
+            .find(|c| c.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind} condition on {key}: {:?}", self.notes))
+    }
+}
+
 impl ReportView for FakeReport {
     fn json(&self) -> String {
         format!("{{\"revision\":{:?}}}", self.revision)
@@ -232,6 +243,19 @@ impl Engine for Fake {
     }
 }
 
+/// The revision the rollout tests deploy, and the one it replaces.
+const OURS: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:2";
+const OLD: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
+
+fn deployment(status: &str, task_definition: &str, state: RolloutState) -> Deployment {
+    Deployment {
+        status: status.to_owned(),
+        task_definition: task_definition.to_owned(),
+        rollout_state: Some(state),
+        rollout_state_reason: None,
+    }
+}
+
 fn snapshot(revision: &str) -> Snapshot {
     let mut s = Snapshot::live(PathBuf::from("/nonexistent"));
     s.revision = Some(revision.to_owned());
@@ -375,11 +399,7 @@ async fn a_failing_resource_backs_off_exponentially_while_others_converge() {
     let report = fake.last_report();
     assert_eq!(report.statuses["good1"], "InSync");
     assert_eq!(report.statuses["bad"], "Error");
-    let cond = report.notes.resources["bad"]
-        .conditions
-        .iter()
-        .find(|c| c.kind == "Applied")
-        .expect("an Applied condition");
+    let cond = report.condition("bad", "Applied");
     assert_eq!(cond.reason, "BackingOff");
     assert!(
         cond.message.contains("fake failure of bad"),
@@ -621,22 +641,14 @@ async fn shutdown_aborts_applies_that_overrun_the_drain_timeout() {
 
 #[tokio::test(start_paused = true)]
 async fn rollouts_are_tracked_until_they_complete_or_roll_back() {
-    let ours = "arn:aws:ecs:us-east-1:1:task-definition/web:2";
-    let old = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
-    let deployment = |status: &str, td: &str, state| Deployment {
-        status: status.to_owned(),
-        task_definition: td.to_owned(),
-        rollout_state: Some(state),
-        rollout_state_reason: None,
-    };
     let fake = Fake::new();
     fake.with(|w| {
         w.revisions.insert("r1".into(), Ok(vec![res("web", 2)]));
         w.live.insert("web".into(), 1);
-        w.applied_td.insert("web".into(), ours.into());
+        w.applied_td.insert("web".into(), OURS.into());
         w.deployments.insert(
             "web".into(),
-            vec![deployment("PRIMARY", ours, RolloutState::InProgress)],
+            vec![deployment("PRIMARY", OURS, RolloutState::InProgress)],
         );
     });
     let h = Harness::start(&fake, opts(), "r1");
@@ -653,8 +665,8 @@ async fn rollouts_are_tracked_until_they_complete_or_roll_back() {
         w.deployments.insert(
             "web".into(),
             vec![
-                deployment("PRIMARY", old, RolloutState::InProgress),
-                deployment("ACTIVE", ours, RolloutState::Failed),
+                deployment("PRIMARY", OLD, RolloutState::InProgress),
+                deployment("ACTIVE", OURS, RolloutState::Failed),
             ],
         );
     });
@@ -662,11 +674,7 @@ async fn rollouts_are_tracked_until_they_complete_or_roll_back() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let report = fake.last_report();
     assert_eq!(report.statuses["web"], "Error");
-    let degraded = report.notes.resources["web"]
-        .conditions
-        .iter()
-        .find(|c| c.kind == "Degraded")
-        .expect("a Degraded condition");
+    let degraded = report.condition("web", "Degraded");
     assert_eq!(degraded.reason, "RolledBack");
     assert!(
         degraded.message.contains("web:1 instead of web:2"),
@@ -678,19 +686,13 @@ async fn rollouts_are_tracked_until_they_complete_or_roll_back() {
 
 #[tokio::test(start_paused = true)]
 async fn a_completed_rollout_is_in_sync() {
-    let ours = "arn:aws:ecs:us-east-1:1:task-definition/web:2";
     let fake = Fake::new();
     fake.with(|w| {
         w.revisions.insert("r1".into(), Ok(vec![res("web", 2)]));
-        w.applied_td.insert("web".into(), ours.into());
+        w.applied_td.insert("web".into(), OURS.into());
         w.deployments.insert(
             "web".into(),
-            vec![Deployment {
-                status: "PRIMARY".into(),
-                task_definition: ours.into(),
-                rollout_state: Some(RolloutState::InProgress),
-                rollout_state_reason: None,
-            }],
+            vec![deployment("PRIMARY", OURS, RolloutState::InProgress)],
         );
     });
     let h = Harness::start(&fake, opts(), "r1");
@@ -708,22 +710,42 @@ async fn a_completed_rollout_is_in_sync() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_rollout_target_can_come_from_the_next_observation() {
-    let ours = "arn:aws:ecs:us-east-1:1:task-definition/web:2";
-    let old = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
+async fn the_task_definition_an_apply_reports_is_tracked_even_if_the_next_observation_differs() {
     let fake = Fake::new();
     fake.with(|w| {
         w.revisions.insert("r1".into(), Ok(vec![res("web", 2)]));
         w.live.insert("web".into(), 1);
-        w.observed_td.insert("web".into(), ours.into());
+        w.applied_td.insert("web".into(), OURS.into());
+        // By the first pass after the apply, the circuit breaker already put the old revision back:
+        // judged by what it observes, the loop would call the rollout complete.
+        w.observed_td.insert("web".into(), OLD.into());
         w.deployments.insert(
             "web".into(),
-            vec![Deployment {
-                status: "PRIMARY".into(),
-                task_definition: ours.into(),
-                rollout_state: Some(RolloutState::InProgress),
-                rollout_state_reason: None,
-            }],
+            vec![
+                deployment("PRIMARY", OLD, RolloutState::Completed),
+                deployment("ACTIVE", OURS, RolloutState::Failed),
+            ],
+        );
+    });
+    let h = Harness::start(&fake, opts(), "r1");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let report = fake.last_report();
+    assert_eq!(report.statuses["web"], "Error");
+    let degraded = report.condition("web", "Degraded");
+    assert_eq!(degraded.reason, "RolledBack");
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_rollout_target_can_come_from_the_next_observation() {
+    let fake = Fake::new();
+    fake.with(|w| {
+        w.revisions.insert("r1".into(), Ok(vec![res("web", 2)]));
+        w.live.insert("web".into(), 1);
+        w.observed_td.insert("web".into(), OURS.into());
+        w.deployments.insert(
+            "web".into(),
+            vec![deployment("PRIMARY", OURS, RolloutState::InProgress)],
         );
     });
     let h = Harness::start(&fake, opts(), "r1");
@@ -731,9 +753,9 @@ async fn the_rollout_target_can_come_from_the_next_observation() {
     assert_eq!(fake.last_report().statuses["web"], "Progressing");
     // The circuit breaker puts the old revision back on the service and in the primary deployment.
     fake.with(|w| {
-        w.observed_td.insert("web".into(), old.into());
+        w.observed_td.insert("web".into(), OLD.into());
         if let Some(d) = w.deployments.get_mut("web") {
-            d[0].task_definition = old.into();
+            d[0].task_definition = OLD.into();
             d[0].rollout_state = Some(RolloutState::Completed);
         }
     });
@@ -761,12 +783,7 @@ async fn drift_during_a_rollout_is_still_reported_as_drift() {
         w.applied_td.insert("web".into(), ours.into());
         w.deployments.insert(
             "web".into(),
-            vec![Deployment {
-                status: "PRIMARY".into(),
-                task_definition: ours.into(),
-                rollout_state: Some(RolloutState::InProgress),
-                rollout_state_reason: None,
-            }],
+            vec![deployment("PRIMARY", ours, RolloutState::InProgress)],
         );
     });
     let h = Harness::start(&fake, opts(), "r1");

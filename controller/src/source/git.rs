@@ -92,7 +92,6 @@ pub struct GitSource {
     git_dir: PathBuf,
     checkouts: PathBuf,
     redactor: Redactor,
-    token: Option<String>,
     last_commit: Option<String>,
     seq: u64,
 }
@@ -112,7 +111,7 @@ impl GitSource {
     /// # Errors
     /// A path that is absolute or leaves the repository (`..`), a work directory that cannot be created,
     /// or `git init` failing.
-    pub async fn open(opts: GitSourceOptions) -> Result<Self, SourceError> {
+    pub async fn open(mut opts: GitSourceOptions) -> Result<Self, SourceError> {
         if opts.path.is_absolute()
             || opts
                 .path
@@ -121,8 +120,9 @@ impl GitSource {
         {
             return Err(SourceError::InvalidPath(opts.path.display().to_string()));
         }
-        let token = opts.token.clone().filter(|t| !t.is_empty());
-        let redactor = Redactor::new(&opts.url, token.clone());
+        // An empty token is no token: git must not be told to send an empty password.
+        opts.token = opts.token.filter(|t| !t.is_empty());
+        let redactor = Redactor::new(&opts.url, opts.token.clone());
         let git_dir = opts.workdir.join("repo.git");
         let checkouts = opts.workdir.join("checkouts");
         // Checkouts left by an earlier process are stale; the repository itself can be reused.
@@ -139,7 +139,6 @@ impl GitSource {
             git_dir,
             checkouts,
             redactor,
-            token,
             last_commit: None,
             seq: 0,
         };
@@ -326,7 +325,7 @@ impl GitSource {
         }
         if remote {
             let mut config: Vec<(&str, &str)> = vec![("remote.origin.url", self.opts.url.expose())];
-            if let Some(token) = &self.token {
+            if let Some(token) = &self.opts.token {
                 // The helper reads the token from its environment: it is in no argument and no file.
                 cmd.env(TOKEN_ENV, token);
                 config.push(("credential.helper", CREDENTIAL_HELPER));

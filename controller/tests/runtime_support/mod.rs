@@ -1,5 +1,6 @@
-//! Shared helpers of the source and runtime tests: temporary directories, a real loopback `git daemon`
-//! and a work tree that commits and pushes to it.
+//! Shared helpers of the source and runtime tests: a real loopback `git daemon`, a work tree that commits
+//! and pushes to it, the controller's `run` process and manifests for it. The emulator, temporary
+//! directories and HTTP come from the shared test support (`support`).
 #![allow(dead_code, reason = "each test crate uses a different subset")]
 #![allow(
     clippy::unwrap_used,
@@ -7,69 +8,13 @@
     reason = "test helpers fail loudly"
 )]
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// A directory removed on drop.
-pub struct TempDir {
-    path: PathBuf,
-}
-
-impl TempDir {
-    /// A fresh, empty directory under the system temp dir.
-    pub fn new(label: &str) -> Self {
-        static SEQ: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let path = std::env::temp_dir().join(format!(
-            "finfocus-test-{label}-{}-{nanos}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&path).unwrap();
-        Self { path }
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
-
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Waits until something accepts connections on `addr`, up to `limit`.
-pub fn wait_for_port(addr: SocketAddr, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    loop {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "nothing listens on {addr} after {limit:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+pub use crate::support::{Emulator, TempDir, free_port};
 
 /// Runs git with a fixed identity; panics with its stderr on failure; returns trimmed stdout.
 pub fn git(dir: &Path, args: &[&str]) -> String {
@@ -161,11 +106,6 @@ impl GitDaemon {
         );
         format!("git://127.0.0.1:{}/{name}.git", self.port)
     }
-
-    /// The daemon's port.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
 }
 
 impl Drop for GitDaemon {
@@ -219,118 +159,6 @@ impl WorkTree {
     }
 }
 
-/// Sends one HTTP/1.1 request to 127.0.0.1 and returns (status, body). Bounded by a 30 s socket timeout.
-pub fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_owned()
-    };
-    (status, body)
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-/// The AWS emulator: the shared test support's [`crate::support::Emulator`] (moto on 127.0.0.1, or the
-/// one named by `FINFOCUS_TEST_AWS_ENDPOINT`) plus raw calls for out-of-band changes from sync tests.
-pub struct Moto {
-    emulator: crate::support::Emulator,
-    port: u16,
-}
-
-impl Moto {
-    /// Starts (or attaches to) the emulator; it answers HTTP when this returns.
-    pub fn start() -> Self {
-        let emulator = crate::support::Emulator::start();
-        let port = emulator
-            .endpoint()
-            .trim_end_matches('/')
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .expect("the emulator endpoint is http://127.0.0.1:PORT");
-        Self { emulator, port }
-    }
-
-    /// The controller binary with the emulator's environment and `--instance`.
-    pub fn command(&self, instance: &str) -> Command {
-        self.emulator.command(instance)
-    }
-
-    /// Calls an ECS operation (JSON protocol; moto does not check signatures).
-    pub fn ecs(&self, operation: &str, body: &serde_json::Value) -> serde_json::Value {
-        let target = format!("AmazonEC2ContainerServiceV20141113.{operation}");
-        let (status, text) = http(
-            self.port,
-            "POST",
-            "/",
-            &[
-                ("Content-Type", "application/x-amz-json-1.1"),
-                ("X-Amz-Target", &target),
-                (
-                    "Authorization",
-                    "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0",
-                ),
-            ],
-            &body.to_string(),
-        );
-        assert_eq!(status, 200, "{operation}: {text}");
-        serde_json::from_str(&text).unwrap()
-    }
-
-    /// A subnet and a security group of the emulator's default VPC (moto checks that they exist).
-    pub fn default_network(&self) -> (String, String) {
-        let network = self.emulator.network();
-        (network.subnets[0].clone(), network.security_group)
-    }
-}
-
 /// A unique suffix for resource names, so tests can share one emulator.
 pub fn unique(label: &str) -> String {
     static SEQ: AtomicU64 = AtomicU64::new(0);
@@ -356,12 +184,12 @@ pub struct Controller {
 
 impl Controller {
     /// Starts `finfocus-ecs-controller --instance <instance> run <args> --listen 127.0.0.1:<free>` against
-    /// `moto`, and waits until `/healthz` answers (bounded).
-    pub fn start(moto: &Moto, instance: &str, args: &[&str]) -> Self {
+    /// the emulator, and waits until it listens (bounded).
+    pub fn start(emu: &Emulator, instance: &str, args: &[&str]) -> Self {
         let port = free_port();
         let logdir = TempDir::new("ctl-log");
         let log = logdir.path().join("stderr.log");
-        let child = moto
+        let child = emu
             .command(instance)
             .arg("run")
             .args(args)
@@ -400,7 +228,7 @@ impl Controller {
 
     /// GET on the controller's HTTP port.
     pub fn get(&self, path: &str) -> (u16, String) {
-        http(self.port, "GET", path, &[], "")
+        crate::support::http(&format!("127.0.0.1:{}", self.port), "GET", path, &[], "").unwrap()
     }
 
     /// The latest report, if one was published.
@@ -511,12 +339,12 @@ pub struct Fixture {
 
 impl Fixture {
     /// A fixture with unique names.
-    pub fn new(moto: &Moto, label: &str) -> Self {
-        let (subnet, security_group) = moto.default_network();
+    pub fn new(emu: &Emulator, label: &str) -> Self {
+        let network = emu.network();
         Self {
             prefix: unique(label),
-            subnet,
-            security_group,
+            subnet: network.subnets[0].clone(),
+            security_group: network.security_group,
         }
     }
 
@@ -530,7 +358,7 @@ impl Fixture {
         format!(
             "apiVersion: ecs.finfocus.io/v1alpha1\nkind: EcsCluster\nmetadata: {{name: {p}-cluster}}\nspec: {{}}\n---\n\
              apiVersion: ecs.finfocus.io/v1alpha1\nkind: CloudMapNamespace\nmetadata: {{name: {p}-ns}}\n\
-             spec: {{name: {p}.local, vpc: vpc-0abc}}\n",
+             spec: {{name: {p}.local, vpc: vpc-{p}}}\n",
             p = self.prefix
         )
     }

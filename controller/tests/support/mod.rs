@@ -31,20 +31,74 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn free_port() -> u16 {
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     listener.local_addr().expect("local addr").port()
 }
 
-/// Sends one HTTP/1.1 request and returns the whole answer (status line, headers, body).
-fn http(endpoint: &str, request: &str) -> std::io::Result<String> {
-    let addr = endpoint.trim_start_matches("http://");
+/// Sends one HTTP/1.1 request to `addr` (`127.0.0.1:PORT`, with or without `http://`) and
+/// returns the status and the body (de-chunked). Bounded by a 30 s read timeout.
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    let addr = addr.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
     stream.write_all(request.as_bytes())?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer)?;
-    Ok(answer)
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_owned()
+    };
+    Ok((status, body))
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Moto does not check signatures, but it reads the service and region from this header.
+fn authorization(service: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential=testing/20240101/{REGION}/{service}/aws4_request, SignedHeaders=host, Signature=0"
+    )
 }
 
 impl Emulator {
@@ -73,8 +127,7 @@ impl Emulator {
         // Readiness: poll until the server answers an HTTP request (bounded).
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let probe = "GET /moto-api/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-            if http(&emulator.endpoint, probe).is_ok_and(|a| a.starts_with("HTTP/1")) {
+            if http(&emulator.endpoint, "GET", "/moto-api/", &[], "").is_ok_and(|(s, _)| s > 0) {
                 break;
             }
             assert!(
@@ -164,13 +217,38 @@ impl Emulator {
 
     fn ec2_query(&self, action: &str) -> String {
         let body = format!("Action={action}&Version=2016-11-15");
-        let request = format!(
-            "POST / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
-             Authorization: AWS4-HMAC-SHA256 Credential=testing/20240101/{REGION}/ec2/aws4_request, SignedHeaders=host, Signature=0\r\n\r\n{body}",
-            body.len()
-        );
-        http(&self.endpoint, &request).expect("EC2 query")
+        let (status, answer) = http(
+            &self.endpoint,
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Authorization", &authorization("ec2")),
+            ],
+            &body,
+        )
+        .expect("EC2 query");
+        assert_eq!(status, 200, "{action}: {answer}");
+        answer
+    }
+
+    /// Calls an ECS operation with a JSON body, for tests that run without an async runtime.
+    pub fn ecs_call(&self, operation: &str, body: &serde_json::Value) -> serde_json::Value {
+        let target = format!("AmazonEC2ContainerServiceV20141113.{operation}");
+        let (status, text) = http(
+            &self.endpoint,
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("X-Amz-Target", &target),
+                ("Authorization", &authorization("ecs")),
+            ],
+            &body.to_string(),
+        )
+        .expect("ECS call");
+        assert_eq!(status, 200, "{operation}: {text}");
+        serde_json::from_str(&text).unwrap()
     }
 
     /// Subnets and a security group of the emulator's default VPC (moto validates them).
@@ -305,6 +383,53 @@ impl Names {
             vpc: format!("vpc-{suffix}"),
             suffix,
         }
+    }
+}
+
+/// One test's world: the emulator, unique names, the default network and a directory for
+/// its manifests.
+pub struct Case {
+    /// The emulator.
+    pub emu: Emulator,
+    /// Names (and `--instance`) of this test.
+    pub names: Names,
+    /// Default-VPC network ids.
+    pub network: Network,
+    /// The manifest directory.
+    pub dir: TempDir,
+}
+
+impl Case {
+    /// A case with an empty manifest directory; `tag` makes names and paths recognisable.
+    pub fn new(tag: &str) -> Self {
+        let emu = Emulator::start();
+        let network = emu.network();
+        Self {
+            emu,
+            names: Names::new(tag),
+            network,
+            dir: TempDir::new(tag),
+        }
+    }
+
+    /// A case whose directory holds the reference deployment under its own names.
+    pub fn with_reference(tag: &str) -> Self {
+        let case = Self::new(tag);
+        write_reference(&case.dir, &case.names, &case.network);
+        case
+    }
+
+    /// Runs the controller as this case's instance: `args`, then `-f <dir>`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_at(self.emu.endpoint(), args)
+    }
+
+    /// Like [`Case::run`], against another endpoint (a proxy, a closed port).
+    pub fn run_at(&self, endpoint: &str, args: &[&str]) -> Run {
+        let dir = self.dir.arg();
+        let mut all = args.to_vec();
+        all.extend(["-f", dir.as_str()]);
+        self.emu.run_at(endpoint, &self.names.instance, &all)
     }
 }
 
@@ -491,6 +616,71 @@ pub async fn describe_service(
         .iter()
         .find(|s| s.status() != Some("INACTIVE"))
         .cloned()
+}
+
+/// Sets a service's desired count directly, as someone working around the controller would.
+pub async fn set_desired_count(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    service: &str,
+    count: i32,
+) {
+    ecs.update_service()
+        .cluster(cluster)
+        .service(service)
+        .desired_count(count)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Changes the first container of the task definition `service` runs with `edit`, registers
+/// the result as a new revision and puts it on the service, as someone working around the
+/// controller would; returns the new revision's ARN.
+pub async fn deploy_rogue_revision(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    service: &str,
+    edit: impl FnOnce(&mut aws_sdk_ecs::types::ContainerDefinition),
+) -> String {
+    let current = describe_service(ecs, cluster, service).await.unwrap();
+    let td = ecs
+        .describe_task_definition()
+        .task_definition(current.task_definition().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .task_definition()
+        .unwrap()
+        .clone();
+    let mut container = td.container_definitions()[0].clone();
+    edit(&mut container);
+    let rogue = ecs
+        .register_task_definition()
+        .family(td.family().unwrap())
+        .set_network_mode(td.network_mode().cloned())
+        .set_requires_compatibilities(Some(td.requires_compatibilities().to_vec()))
+        .set_cpu(td.cpu().map(str::to_owned))
+        .set_memory(td.memory().map(str::to_owned))
+        .set_execution_role_arn(td.execution_role_arn().map(str::to_owned))
+        .container_definitions(container)
+        .send()
+        .await
+        .unwrap();
+    let arn = rogue
+        .task_definition()
+        .unwrap()
+        .task_definition_arn()
+        .unwrap()
+        .to_owned();
+    ecs.update_service()
+        .cluster(cluster)
+        .service(service)
+        .task_definition(&arn)
+        .send()
+        .await
+        .unwrap();
+    arn
 }
 
 /// A proxy in front of the emulator that answers every ECS request whose target ends with

@@ -1,6 +1,8 @@
 //! Checks a `ResourceDescriptor` against what this process can answer before any pricing:
 //! the provider must be AWS, the resource type well formed, the region the served one.
 
+use std::fmt;
+
 use crate::estimate::Query;
 use crate::proto::v1::ResourceDescriptor;
 use crate::region::Region;
@@ -22,9 +24,13 @@ pub fn query<'a>(
     prefix: &str,
     fallback_utilization: Option<f64>,
 ) -> Result<Query<'a>, ServiceError> {
-    check_provider(&descriptor.provider, &format!("{prefix}provider"))?;
-    check_resource_type(&descriptor.resource_type, &format!("{prefix}resource_type"))?;
-    check_region(served, &descriptor.region, &format!("{prefix}region"))?;
+    // Field paths are spelled out only when a check fails.
+    check_provider(&descriptor.provider, format_args!("{prefix}provider"))?;
+    check_resource_type(
+        &descriptor.resource_type,
+        format_args!("{prefix}resource_type"),
+    )?;
+    check_region(served, &descriptor.region, format_args!("{prefix}region"))?;
     Ok(Query {
         resource_type: descriptor.resource_type.trim(),
         sku: descriptor.sku.trim(),
@@ -37,41 +43,49 @@ pub fn query<'a>(
     })
 }
 
-/// `aws` in any case, or empty (the host's default provider).
-pub fn check_provider(provider: &str, field: &str) -> Result<(), ServiceError> {
+/// `aws` in any case, or empty (the host's default provider). `field` names the field in the
+/// error.
+pub fn check_provider(provider: &str, field: impl fmt::Display) -> Result<(), ServiceError> {
     let provider = provider.trim();
     if provider.is_empty() || provider.eq_ignore_ascii_case("aws") {
         Ok(())
     } else {
         Err(ServiceError::UnsupportedProvider {
-            field: field.to_owned(),
+            field: field.to_string(),
             provider: echo(provider),
         })
     }
 }
 
 /// The wire contract on `resource_type` (at most 256 characters of `^[a-zA-Z][a-zA-Z0-9_\-:/]*$`).
-pub fn check_resource_type(resource_type: &str, field: &str) -> Result<(), ServiceError> {
+pub fn check_resource_type(
+    resource_type: &str,
+    field: impl fmt::Display,
+) -> Result<(), ServiceError> {
     resource::validate_resource_type(resource_type, field).map_err(ServiceError::from)
 }
 
-/// Accepts an empty region, the served region, or an availability zone of it (`us-east-1a`).
-/// Another well-formed region code is a routing mistake (FAILED_PRECONDITION); anything else
-/// is a malformed field (INVALID_ARGUMENT).
-pub fn check_region(served: Region, region: &str, field: &str) -> Result<(), ServiceError> {
+/// Accepts an empty region, the served region, or an availability zone of it (`us-east-1a`),
+/// in any case. Another well-formed region code is a routing mistake (FAILED_PRECONDITION);
+/// anything else is a malformed field (INVALID_ARGUMENT).
+pub fn check_region(
+    served: Region,
+    region: &str,
+    field: impl fmt::Display,
+) -> Result<(), ServiceError> {
     let region = region.trim();
     if region.is_empty() {
         return Ok(());
     }
     if !looks_like_region(region) {
         return Err(ServiceError::invalid(
-            field,
+            field.to_string(),
             format!("{:?} is not an AWS region code", echo(region)),
         ));
     }
-    let lower = region.to_ascii_lowercase();
-    let without_zone = lower.trim_end_matches(|c: char| c.is_ascii_lowercase());
-    if lower == served.code() || without_zone == served.code() {
+    let without_zone = region.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    if region.eq_ignore_ascii_case(served.code()) || without_zone.eq_ignore_ascii_case(served.code())
+    {
         Ok(())
     } else {
         Err(ServiceError::WrongRegion {
@@ -86,14 +100,13 @@ fn looks_like_region(s: &str) -> bool {
     if s.len() > MAX_REGION_LEN {
         return false;
     }
-    let parts: Vec<&str> = s.split('-').collect();
-    let Some((last, words)) = parts.split_last() else {
+    let Some((words, last)) = s.rsplit_once('-') else {
         return false;
     };
     let digits = last.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    words.len() >= 2
+    words.split('-').nth(1).is_some()
         && words
-            .iter()
+            .split('-')
             .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic()))
         && !digits.is_empty()
         && digits.chars().all(|c| c.is_ascii_digit())

@@ -5,6 +5,7 @@
 //! limits are enforced on the way out instead of trusted.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 /// Most entries in one metadata map.
 pub const MAX_ENTRIES: usize = 32;
@@ -17,15 +18,18 @@ pub const MAX_VALUE_LEN: usize = 1024;
 /// cut at a character boundary, the first occurrence of a key wins and entries past
 /// [`MAX_ENTRIES`] are dropped.
 pub fn bounded(pairs: impl IntoIterator<Item = (String, String)>) -> HashMap<String, String> {
-    let mut map = HashMap::new();
+    let pairs = pairs.into_iter();
+    let mut map = HashMap::with_capacity(pairs.size_hint().0.min(MAX_ENTRIES));
     for (key, value) in pairs {
         if map.len() == MAX_ENTRIES {
             break;
         }
-        if !valid_key(&key) || map.contains_key(&key) {
+        if !valid_key(&key) {
             continue;
         }
-        map.insert(key, cut_bytes(value, MAX_VALUE_LEN));
+        if let Entry::Vacant(slot) = map.entry(key) {
+            slot.insert(cut_bytes(value, MAX_VALUE_LEN));
+        }
     }
     map
 }
