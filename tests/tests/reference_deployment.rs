@@ -79,7 +79,10 @@ fn manifest_ports_are_the_plugin_regions_and_the_aggregator() {
 #[test]
 fn image_exposes_the_manifest_ports_and_installs_its_health_check() {
     let container = plugin_container();
-    let command = container.health_check.expect("a container health check").command;
+    let command = container
+        .health_check
+        .expect("a container health check")
+        .command;
     assert_eq!(command, ["CMD-SHELL", "/healthcheck.sh"]);
 
     let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).unwrap();
@@ -110,7 +113,10 @@ fn manifest_sets_only_variables_the_plugin_reads() {
         .collect();
     assert!(!names.is_empty());
     for name in names {
-        assert!(known.contains(&name.as_str()), "{name} is not read by the plugin");
+        assert!(
+            known.contains(&name.as_str()),
+            "{name} is not read by the plugin"
+        );
     }
 }
 

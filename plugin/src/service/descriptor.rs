@@ -84,7 +84,8 @@ pub fn check_region(
         ));
     }
     let without_zone = region.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    if region.eq_ignore_ascii_case(served.code()) || without_zone.eq_ignore_ascii_case(served.code())
+    if region.eq_ignore_ascii_case(served.code())
+        || without_zone.eq_ignore_ascii_case(served.code())
     {
         Ok(())
     } else {
