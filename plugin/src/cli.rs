@@ -262,6 +262,12 @@ fn run_serve(args: &ServeArgs, level: LogLevel) -> Result<(), RunError> {
         std::env::args_os().next().as_deref(),
     )?;
     telemetry::init(level)?;
+    if let Ok(pid) = std::env::var(crate::supervisor::SUPERVISOR_PID_ENV)
+        && !crate::supervisor::follow_supervisor(&pid)
+    {
+        tracing::warn!(supervisor_pid = %pid, "supervisor is gone; not starting");
+        return Ok(());
+    }
     // Pricing is a table lookup; two workers keep twelve regional processes light.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -448,6 +448,21 @@ async fn supervise(region: Region, ctx: Arc<Context>) {
     }
 }
 
+/// Set on every regional child to the supervisor's pid: the child asks the kernel for SIGTERM
+/// when its parent dies, so a supervisor killed with SIGKILL leaves no regions behind.
+pub const SUPERVISOR_PID_ENV: &str = "FINFOCUS_PLUGIN_SUPERVISOR_PID";
+
+/// In a regional child started by `serve-all`: stop (SIGTERM, so the region drains) when the
+/// supervisor dies. Returns false if the supervisor is already gone.
+pub fn follow_supervisor(supervisor_pid: &str) -> bool {
+    use rustix::process::{Signal, getppid, set_parent_process_death_signal};
+    // Best effort: without it the child only outlives a supervisor killed with SIGKILL.
+    let _ = set_parent_process_death_signal(Some(Signal::TERM));
+    // The parent may have died before the request above; then it will never fire.
+    let parent = getppid().map(|pid| pid.as_raw_nonzero().get().to_string());
+    parent.as_deref() == Some(supervisor_pid)
+}
+
 /// Spawns one child for `region` and follows it until it exits or shutdown stops it.
 async fn run_child(region: Region, ctx: &Context) -> Outcome {
     let port = ctx.port(region);
@@ -460,6 +475,7 @@ async fn run_child(region: Region, ctx: &Context) -> Outcome {
         .arg(port.to_string())
         .arg("--bind")
         .arg(ctx.bind.to_string())
+        .env(SUPERVISOR_PID_ENV, std::process::id().to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -3,8 +3,9 @@
 //! ports, each regional port serving the region DESIGN.md fixes for it, the health check script
 //! the image installs, and only environment variables the plugin reads.
 //!
-//! The last test starts the real `serve-all` and asks each port the manifest declares (shifted to
-//! a free block) which region it serves.
+//! The last test starts the real `serve-all`, asks each port the manifest declares (shifted to
+//! a free block) which region it serves, then kills the supervisor outright and checks that no
+//! region outlives it.
 
 #![allow(
     clippy::unwrap_used,
@@ -14,7 +15,7 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::channel;
@@ -169,7 +170,7 @@ async fn each_declared_port_serves_its_region() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let _guard = Supervisor(child);
+    let mut supervisor = Supervisor(child);
 
     // Readiness: the supervisor prints ALL_READY once every region answers.
     let (tx, rx) = channel();
@@ -208,5 +209,20 @@ async fn each_declared_port_serves_its_region() {
             Some(expected.code()),
             "port {port} of the manifest"
         );
+    }
+
+    // A supervisor killed outright (no SIGTERM to forward) must not leave regions running.
+    supervisor.0.kill().unwrap();
+    supervisor.0.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    for offset in 0..12u16 {
+        while TcpStream::connect(("127.0.0.1", base + offset)).is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "region on port {} outlived the supervisor",
+                base + offset
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }

@@ -60,9 +60,10 @@ impl GitDaemon {
         // The port is picked before the daemon binds it; retry in the rare case another process took it.
         for _ in 0..5 {
             let port = free_port();
-            let mut child = Command::new("git")
+            // `git daemon` would run `git-daemon` as a child that outlives a killed `git`; start the
+            // daemon itself so dropping the guard stops it.
+            let mut child = Command::new(git_daemon_path())
                 .args([
-                    "daemon",
                     "--export-all",
                     "--reuseaddr",
                     "--enable=receive-pack",
@@ -106,6 +107,13 @@ impl GitDaemon {
         );
         format!("git://127.0.0.1:{}/{name}.git", self.port)
     }
+}
+
+/// `git-daemon` in git's exec path.
+fn git_daemon_path() -> PathBuf {
+    let out = Command::new("git").arg("--exec-path").output().unwrap();
+    assert!(out.status.success(), "git --exec-path failed");
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()).join("git-daemon")
 }
 
 impl Drop for GitDaemon {
