@@ -14,7 +14,8 @@
 //! decoding the answer) as much as the server's. Pinning the server and the client to disjoint
 //! CPUs (`LOAD_SERVER_CPUS`, `LOAD_CLIENT_CPUS`) gives each side its own core instead: the
 //! ratio then follows whichever side is the bottleneck, so read it next to the two CPU costs
-//! per request that every line prints.
+//! per request that every line prints. Each line also says how much CPU other processes took
+//! meanwhile: a figure well above zero marks a disturbed measurement.
 //!
 //! `cargo bench -p finfocus-plugin-aws-public --bench load`; knobs (environment):
 //! - `LOAD_SECONDS` (per RPC and round, default 5), `LOAD_CONCURRENCY` (in-flight requests,
@@ -127,6 +128,27 @@ fn cpu_time(pid: u32) -> Duration {
     };
     let total = ticks(11) + ticks(12);
     Duration::from_secs_f64(total as f64 / rustix::param::clock_ticks_per_second() as f64)
+}
+
+/// CPU time the whole machine has been busy so far (user, nice, system, irq, softirq, steal),
+/// from `/proc/stat`.
+fn machine_busy() -> Duration {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("cpu "))
+        .map(|rest| {
+            rest.split_whitespace()
+                .filter_map(|f| f.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let busy: u64 = [0, 1, 2, 5, 6, 7]
+        .iter()
+        .filter_map(|i| ticks.get(*i))
+        .sum();
+    Duration::from_secs_f64(busy as f64 / rustix::param::clock_ticks_per_second() as f64)
 }
 
 fn lines_of(reader: impl Read + Send + 'static) -> Receiver<String> {
@@ -411,20 +433,27 @@ fn main() {
             for rpc in order {
                 let server_before = cpu_time(server_pid);
                 let client_before = cpu_time(client_pid);
+                let machine_before = machine_busy();
                 let latencies = drive(&clients, rpc, concurrency, window).await;
                 let server_cpu = cpu_time(server_pid).saturating_sub(server_before);
                 let client_cpu = cpu_time(client_pid).saturating_sub(client_before);
+                // Whatever else ran meanwhile took cores from the two sides (the machine's
+                // figure is sampled per tick, so a few percent either way is noise).
+                let others = machine_busy()
+                    .saturating_sub(machine_before)
+                    .saturating_sub(server_cpu + client_cpu);
                 let rate = latencies.len() as f64 / window.as_secs_f64();
                 let per_request = |cpu: Duration| {
                     cpu.as_secs_f64() * 1e6 / latencies.len().max(1) as f64
                 };
                 println!(
-                    "{rpc:?}: {} requests in {seconds} s = {rate:.0} req/s; latency p50 {} us, p99 {} us ({concurrency} in flight over {connections} connections); server CPU {:.0} us/request, load generator CPU {:.0} us/request",
+                    "{rpc:?}: {} requests in {seconds} s = {rate:.0} req/s; latency p50 {} us, p99 {} us ({concurrency} in flight over {connections} connections); server CPU {:.0} us/request, load generator CPU {:.0} us/request; other processes used {:.0}% of a core",
                     latencies.len(),
                     percentile(&latencies, 50.0),
                     percentile(&latencies, 99.0),
                     per_request(server_cpu),
                     per_request(client_cpu),
+                    100.0 * others.as_secs_f64() / window.as_secs_f64(),
                 );
                 match rpc {
                     Rpc::Name => name_rate = rate,

@@ -28,6 +28,7 @@ mod nat;
 mod rds;
 mod s3;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::pricing::{PriceTable, Service};
@@ -109,10 +110,10 @@ pub struct Estimate {
     pub source: String,
     /// Volume tiers of the headline rate, if tiered.
     pub tiers: Vec<Tier>,
-    /// What the estimate assumes.
-    pub assumptions: Vec<String>,
+    /// What the estimate assumes (mostly fixed sentences, so they are borrowed).
+    pub assumptions: Vec<Cow<'static, str>>,
     /// Usage metrics that refine the estimate: (metric, unit).
-    pub metric_hints: Vec<(String, String)>,
+    pub metric_hints: &'static [(&'static str, &'static str)],
     /// Inputs that were assumed: (name, value).
     pub defaults_applied: Vec<(String, String)>,
     /// See [`Quality`].
@@ -122,8 +123,13 @@ pub struct Estimate {
 impl Estimate {
     /// Metadata for responses: `defaults_applied` (`k=v,...`, empty when none),
     /// `estimate_quality`, `resource_kind` and `billing_mode`.
-    pub fn metadata(&self) -> Vec<(String, String)> {
-        let mut defaults = String::new();
+    pub fn metadata(&self) -> [(String, String); 4] {
+        let len: usize = self
+            .defaults_applied
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 2)
+            .sum();
+        let mut defaults = String::with_capacity(len);
         for (k, v) in &self.defaults_applied {
             if !defaults.is_empty() {
                 defaults.push(',');
@@ -132,7 +138,7 @@ impl Estimate {
             defaults.push('=');
             defaults.push_str(v);
         }
-        vec![
+        [
             ("defaults_applied".to_owned(), defaults),
             (
                 "estimate_quality".to_owned(),
@@ -232,7 +238,7 @@ pub fn estimate(table: &PriceTable, q: &Query<'_>) -> Result<Estimate, EstimateE
                 reason: "must be a fraction 0..=1 or a percentage 0..=100".to_owned(),
             });
         }
-        assumptions.push("utilization does not change on-demand list prices".to_owned());
+        assumptions.push("utilization does not change on-demand list prices".into());
     }
     let input = Input {
         table,
@@ -442,14 +448,6 @@ pub(crate) fn qty(amount: f64) -> String {
 /// Removes float noise from a monthly total (`8.392000000000001` -> `8.392`).
 fn round_money(amount: f64) -> f64 {
     (amount * 1e10).round() / 1e10
-}
-
-/// Metric hints from static pairs.
-pub(crate) fn hints(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(m, u)| ((*m).to_owned(), (*u).to_owned()))
-        .collect()
 }
 
 /// Prices `quantity` across consecutive tiers `(upper bound or None for the last, rate)`.

@@ -206,6 +206,7 @@ where
         health_state.set_health(ServingStatus::NotServing).await;
         let _ = draining_tx.send(());
     };
+    // Headers, data and trailers of a small answer leave in one write (see `listener`).
     let listener = CoalescingListener(listener.tap_io(|tcp| {
         // Unary gRPC answers are small; Nagle would hold them back.
         if let Err(err) = tcp.set_nodelay(true) {

@@ -199,14 +199,18 @@ impl CostSource {
                 .metric_hints
                 .iter()
                 .map(|(metric, unit)| UsageMetricHint {
-                    metric: metric.clone(),
-                    unit: unit.clone(),
+                    metric: (*metric).to_owned(),
+                    unit: (*unit).to_owned(),
                 })
                 .collect(),
             plugin_metadata: self.metadata(&estimate),
             source: estimate.source.clone(),
             unit: estimate.unit.to_owned(),
-            assumptions: estimate.assumptions.clone(),
+            assumptions: estimate
+                .assumptions
+                .into_iter()
+                .map(std::borrow::Cow::into_owned)
+                .collect(),
             pricing_tiers: estimate
                 .tiers
                 .iter()

@@ -4,7 +4,7 @@
 //! The `cloudwatch` short name is a log group unless alarm properties (`metricName`,
 //! `comparisonOperator`, `evaluationPeriods`, `metricQueries`) are present.
 
-use super::{Defaults, Estimate, EstimateError, Input, hints, qty, usd};
+use super::{Defaults, Estimate, EstimateError, Input, qty, usd};
 use crate::pricing::Service;
 
 /// Properties that only metric alarms have.
@@ -80,8 +80,8 @@ pub(crate) fn estimate_log_group(input: &Input<'_>) -> Result<Estimate, Estimate
         description: format!("Amazon CloudWatch Logs log group ({class})"),
         source: input.source(&[Service::CloudWatch]),
         tiers: Vec::new(),
-        assumptions: vec!["Logs Insights queries and vended logs are not included".to_owned()],
-        metric_hints: hints(&[("ingestion_gb", "GB"), ("storage_gb", "GB-month")]),
+        assumptions: vec!["Logs Insights queries and vended logs are not included".into()],
+        metric_hints: &[("ingestion_gb", "GB"), ("storage_gb", "GB-month")],
         defaults_applied,
         quality,
     })
@@ -134,10 +134,8 @@ pub(crate) fn estimate_alarm(input: &Input<'_>) -> Result<Estimate, EstimateErro
         description: format!("Amazon CloudWatch metric alarm ({resolution})"),
         source: input.source(&[Service::CloudWatch]),
         tiers: Vec::new(),
-        assumptions: vec![
-            "anomaly-detection and composite alarms are billed differently".to_owned(),
-        ],
-        metric_hints: hints(&[("alarm_metrics", "alarm-metric-month")]),
+        assumptions: vec!["anomaly-detection and composite alarms are billed differently".into()],
+        metric_hints: &[("alarm_metrics", "alarm-metric-month")],
         defaults_applied,
         quality,
     })

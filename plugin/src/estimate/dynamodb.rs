@@ -4,7 +4,7 @@
 //! Capacity, request counts and table size are usage; when absent they are assumed 0 and the
 //! estimate is `low` quality. The account-level free tier is not subtracted.
 
-use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, hints, qty, usd};
+use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, qty, usd};
 use crate::pricing::Service;
 use crate::resource::clip;
 
@@ -112,15 +112,15 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         source: input.source(&[Service::DynamoDb]),
         tiers: Vec::new(),
         assumptions: vec![
-            "free tier, backups, streams and global-table replication are not included".to_owned(),
+            "free tier, backups, streams and global-table replication are not included".into(),
         ],
-        metric_hints: hints(&[
+        metric_hints: &[
             ("read_capacity_units", "RCU"),
             ("write_capacity_units", "WCU"),
             ("read_request_units", "RRU"),
             ("write_request_units", "WRU"),
             ("storage_gb", "GB-month"),
-        ]),
+        ],
         defaults_applied,
         quality,
     })

@@ -5,7 +5,9 @@
 //! The feed prices gp3 throughput per GiBps-month (40.96 in us-east-1); one MiB/s costs
 //! 1/1024 of that (0.04). [`price_volume`] is shared with EC2 root and block-device volumes.
 
-use super::{Defaults, Estimate, EstimateError, Input, Tier, hints, qty, usd};
+use std::borrow::Cow;
+
+use super::{Defaults, Estimate, EstimateError, Input, Tier, qty, usd};
 use crate::pricing::Service;
 
 /// Volume types AWS sells; a known type missing from a region's table is `NoPrice`.
@@ -42,7 +44,7 @@ pub(crate) struct Priced {
     pub detail: String,
     /// io2 IOPS tiers, else empty.
     pub tiers: Vec<Tier>,
-    pub assumptions: Vec<String>,
+    pub assumptions: Vec<Cow<'static, str>>,
 }
 
 /// Prices one volume. `label` prefixes default names (`root_volume_` for EC2).
@@ -100,7 +102,7 @@ pub(crate) fn price_volume(
                     usd(rate)
                 );
             }
-            assumptions.push("gp3 includes 3000 IOPS and 125 MiB/s at no charge".to_owned());
+            assumptions.push("gp3 includes 3000 IOPS and 125 MiB/s at no charge".into());
         }
         "io1" | "io2" => {
             let iops = match vol.iops {
@@ -150,10 +152,10 @@ pub(crate) fn price_volume(
             }
         }
         "standard" => {
-            assumptions.push("magnetic volume I/O request charges are not included".to_owned())
+            assumptions.push("magnetic volume I/O request charges are not included".into())
         }
         "gp2" if vol.iops.is_some() => {
-            assumptions.push("gp2 performance is included in the storage price".to_owned())
+            assumptions.push("gp2 performance is included in the storage price".into())
         }
         _ => {}
     }
@@ -208,7 +210,7 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         source: input.source(&[Service::Ebs, Service::EbsExtras]),
         tiers: priced.tiers,
         assumptions: priced.assumptions,
-        metric_hints: hints(&[("storage_gb", "GB-month")]),
+        metric_hints: &[("storage_gb", "GB-month")],
         defaults_applied,
         quality,
     })

@@ -5,8 +5,10 @@
 //! or flat keys `rootBlockDevice.volumeSize`, `rootVolumeSize`, `rootVolumeType`); when absent it
 //! is the 8 GB gp2 volume AWS attaches by default, recorded in `defaults_applied`.
 
+use std::borrow::Cow;
+
 use super::ebs::{self, Volume};
-use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, hints, qty, usd};
+use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, qty, usd};
 use crate::pricing::Service;
 use crate::resource::clip;
 
@@ -51,8 +53,8 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         root_priced.monthly
     );
     let mut assumptions = vec![
-        "on-demand Linux, shared tenancy, running 730 hours a month".to_owned(),
-        "data transfer and Elastic IPs are not included".to_owned(),
+        "on-demand Linux, shared tenancy, running 730 hours a month".into(),
+        "data transfer and Elastic IPs are not included".into(),
     ];
     assumptions.extend(root_priced.assumptions);
 
@@ -78,7 +80,7 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         source: input.source(&[Service::Ec2, Service::Ebs]),
         tiers: Vec::new(),
         assumptions,
-        metric_hints: hints(&[("instance_hours", "hour"), ("root_volume_gb", "GB-month")]),
+        metric_hints: &[("instance_hours", "hour"), ("root_volume_gb", "GB-month")],
         defaults_applied,
         quality,
     })
@@ -124,7 +126,7 @@ fn root_volume(input: &Input<'_>, defaults: &mut Defaults) -> Result<Volume, Est
 fn block_devices(
     input: &Input<'_>,
     defaults: &mut Defaults,
-    assumptions: &mut Vec<String>,
+    assumptions: &mut Vec<Cow<'static, str>>,
 ) -> Result<(f64, String), EstimateError> {
     let Some((key, value)) = input.props.go_value(&["ebsBlockDevices"]) else {
         return Ok((0.0, String::new()));
@@ -145,7 +147,7 @@ fn block_devices(
                 .filter(|t| !t.is_empty())
         };
         let Some(size_text) = text("volumeSize") else {
-            assumptions.push(format!("{key}[{i}] has no volumeSize and is not priced"));
+            assumptions.push(format!("{key}[{i}] has no volumeSize and is not priced").into());
             continue;
         };
         let field_key = format!("{key}[{i}].volumeSize");

@@ -5,7 +5,7 @@
 //! calendar, not on its properties (`upgradePolicy` only allows it), so it is charged only when
 //! the tag `extendedSupport` is true. Worker nodes and Fargate pods are priced separately.
 
-use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, hints, usd};
+use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, usd};
 use crate::pricing::Service;
 
 /// Prices an EKS cluster.
@@ -44,10 +44,8 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         description: "Amazon EKS cluster control plane".to_owned(),
         source: input.source(&[Service::Eks]),
         tiers: Vec::new(),
-        assumptions: vec![
-            "worker nodes, Fargate pods and add-ons are priced separately".to_owned(),
-        ],
-        metric_hints: hints(&[("cluster_hours", "hour")]),
+        assumptions: vec!["worker nodes, Fargate pods and add-ons are priced separately".into()],
+        metric_hints: &[("cluster_hours", "hour")],
         defaults_applied,
         quality,
     })

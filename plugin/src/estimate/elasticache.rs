@@ -1,7 +1,7 @@
 //! ElastiCache clusters: node-hours of one node type x nodes x 730, per engine
 //! (redis, valkey, memcached).
 
-use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, hints, qty, usd};
+use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, qty, usd};
 use crate::pricing::Service;
 use crate::resource::clip;
 
@@ -60,9 +60,9 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         tiers: Vec::new(),
         assumptions: vec![
             "on-demand nodes running 730 hours a month; backups and data transfer not included"
-                .to_owned(),
+                .into(),
         ],
-        metric_hints: hints(&[("node_hours", "hour")]),
+        metric_hints: &[("node_hours", "hour")],
         defaults_applied,
         quality,
     })

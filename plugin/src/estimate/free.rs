@@ -40,7 +40,7 @@ pub(crate) fn estimate(input: &Input<'_>, free: FreeKind) -> Estimate {
         source: format!("AWS pricing: {what} has no charge of its own"),
         tiers: Vec::new(),
         assumptions: Vec::new(),
-        metric_hints: Vec::new(),
+        metric_hints: &[],
         defaults_applied: Vec::new(),
         quality: Quality::High,
     }

@@ -5,7 +5,7 @@
 //! (default 0) and `avgDurationMs` (default 100). Memory is `memorySize` (default 128 MB, the
 //! AWS default). The free tier is not subtracted: it is per account, not per function.
 
-use super::{Defaults, Estimate, EstimateError, Input, Tier, hints, qty, tiered_cost, usd};
+use super::{Defaults, Estimate, EstimateError, Input, Tier, qty, tiered_cost, usd};
 use crate::pricing::Service;
 use crate::resource::clip;
 
@@ -130,13 +130,13 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         source: input.source(&[Service::Lambda]),
         tiers: tier_list,
         assumptions: vec![
-            "free tier not subtracted (it applies per account)".to_owned(),
-            "provisioned concurrency and data transfer are not included".to_owned(),
+            "free tier not subtracted (it applies per account)".into(),
+            "provisioned concurrency and data transfer are not included".into(),
         ],
-        metric_hints: hints(&[
+        metric_hints: &[
             ("requests", "request"),
             ("duration_gb_seconds", "GB-second"),
-        ]),
+        ],
         defaults_applied,
         quality,
     })

@@ -1,6 +1,6 @@
 //! NAT gateways: hourly fee x 730 plus each GB processed (`dataProcessedGb`, default 0).
 
-use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, hints, qty, usd};
+use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, qty, usd};
 use crate::pricing::Service;
 
 /// Prices a NAT gateway.
@@ -34,8 +34,8 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         description: "Amazon VPC NAT gateway".to_owned(),
         source: input.source(&[Service::NatGateway]),
         tiers: Vec::new(),
-        assumptions: vec!["data transfer out of AWS is billed separately".to_owned()],
-        metric_hints: hints(&[("gateway_hours", "hour"), ("data_processed_gb", "GB")]),
+        assumptions: vec!["data transfer out of AWS is billed separately".into()],
+        metric_hints: &[("gateway_hours", "hour"), ("data_processed_gb", "GB")],
         defaults_applied,
         quality,
     })

@@ -5,7 +5,7 @@
 //! (MySQL and PostgreSQL); only the excess is billed. io1/io2 bill every provisioned IOPS.
 //! Other engines (Aurora, MariaDB, Oracle, SQL Server) have no embedded rates.
 
-use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, hints, qty, usd};
+use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, qty, usd};
 use crate::pricing::Service;
 use crate::resource::clip;
 
@@ -143,11 +143,11 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         source: input.source(&[service]),
         tiers: Vec::new(),
         assumptions: vec![
-            "on-demand, license included, running 730 hours a month".to_owned(),
+            "on-demand, license included, running 730 hours a month".into(),
             "backup storage up to the database size is free; extra backups and data transfer are not included"
-                .to_owned(),
+                .into(),
         ],
-        metric_hints: hints(&[("instance_hours", "hour"), ("storage_gb", "GB-month")]),
+        metric_hints: &[("instance_hours", "hour"), ("storage_gb", "GB-month")],
         defaults_applied,
         quality,
     })

@@ -4,7 +4,7 @@
 //! the estimate is `low` quality. The feed has the first tier of each class (Standard: first
 //! 50 TB), so larger buckets are priced at that rate and the assumption says so.
 
-use super::{Defaults, Estimate, EstimateError, Input, hints, qty, usd};
+use super::{Defaults, Estimate, EstimateError, Input, qty, usd};
 use crate::pricing::Service;
 use crate::resource::clip;
 
@@ -65,10 +65,9 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
     let mut monthly = size_gb * rate;
     let mut detail = format!("{} GB {class} x {} USD/GB-month", qty(size_gb), usd(rate));
     let mut assumptions =
-        vec!["data transfer, retrieval and lifecycle transitions are not included".to_owned()];
+        vec!["data transfer, retrieval and lifecycle transitions are not included".into()];
     if size_gb > FIRST_TIER_GB && matches!(class.as_str(), "STANDARD" | "INTELLIGENT_TIERING") {
-        assumptions
-            .push("all GB priced at the first-50-TB rate (later tiers are cheaper)".to_owned());
+        assumptions.push("all GB priced at the first-50-TB rate (later tiers are cheaper)".into());
     }
     let puts = props.number(&["putRequests", "putRequestsPerMonth"])?;
     let gets = props.number(&["getRequests", "getRequestsPerMonth"])?;
@@ -91,7 +90,7 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
             usd(get_rate)
         );
     } else {
-        assumptions.push("request charges not included (give putRequests/getRequests)".to_owned());
+        assumptions.push("request charges not included (give putRequests/getRequests)".into());
     }
     let (defaults_applied, quality) = defaults.into_parts();
     Ok(Estimate {
@@ -106,11 +105,11 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         source: input.source(&[Service::S3]),
         tiers: Vec::new(),
         assumptions,
-        metric_hints: hints(&[
+        metric_hints: &[
             ("storage_gb", "GB-month"),
             ("put_requests", "request"),
             ("get_requests", "request"),
-        ]),
+        ],
         defaults_applied,
         quality,
     })

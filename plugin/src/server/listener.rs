@@ -71,3 +71,37 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ScalarWrites<T> {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_connections_hide_vectored_writes_and_pass_bytes_through() {
+        let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = tcp.local_addr().unwrap();
+        let mut listener = CoalescingListener(tcp);
+        assert_eq!(listener.local_addr().unwrap(), addr);
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let (mut server, peer) = listener.accept().await;
+        assert_eq!(peer, client.local_addr().unwrap());
+        // The plain socket offers vectored writes; the wrapper is what turns them off.
+        assert!(client.is_write_vectored());
+        assert!(!server.is_write_vectored());
+
+        client.write_all(b"ping").await.unwrap();
+        let mut buf = [0; 4];
+        server.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"ping");
+        server.write_all(b"pong").await.unwrap();
+        server.flush().await.unwrap();
+        server.shutdown().await.unwrap();
+        let mut answer = Vec::new();
+        client.read_to_end(&mut answer).await.unwrap();
+        assert_eq!(answer, b"pong");
+    }
+}

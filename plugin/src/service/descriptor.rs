@@ -136,7 +136,14 @@ mod tests {
 
     #[test]
     fn accepts_served_region_zone_and_empty() {
-        for region in ["us-east-1", "US-EAST-1", "us-east-1a", ""] {
+        for region in [
+            "us-east-1",
+            "US-EAST-1",
+            "us-east-1a",
+            "Us-East-1B",
+            " us-east-1 ",
+            "",
+        ] {
             let d = descriptor("aws", "aws:ec2/instance:Instance", region);
             let q = query(&d, Region::UsEast1, "resource.", None).unwrap();
             assert_eq!(q.region, "us-east-1");
@@ -175,6 +182,33 @@ mod tests {
             assert_eq!(err.code(), Code::InvalidArgument, "{field}");
             let detail = err.detail();
             assert_eq!(detail.details["field"], field);
+        }
+    }
+
+    #[test]
+    fn region_shapes() {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "eu-west-1b",
+            "ap-southeast-12",
+        ] {
+            assert!(looks_like_region(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "us-east",
+            "east-1",
+            "us--east-1",
+            "-us-east-1",
+            "us-east-",
+            "us-east-1-",
+            "us-ea5t-1",
+            "us-east-x1",
+            "us-east-1ab",
+            "us east-1",
+        ] {
+            assert!(!looks_like_region(bad), "{bad}");
         }
     }
 
