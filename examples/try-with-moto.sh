@@ -30,13 +30,10 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-moto_port=$(free_port)
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
-pids+=($!)
-wait_http "http://127.0.0.1:$moto_port/" 60
-
-export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_REGION=us-east-1 \
-  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
+# The same start-up (free loopback port, readiness, AWS_* for the emulator) as the test command.
+eval "$(FINFOCUS_VENV="$venv" FINFOCUS_EMULATOR_LOG="$work/moto.log" scripts/emulator start)"
+pids+=("$FINFOCUS_EMULATOR_PID")
+export AWS_REGION=us-east-1
 read -r subnet sg < <("$venv/bin/python" - <<'PY'
 import boto3
 ec2 = boto3.client("ec2", region_name="us-east-1")
