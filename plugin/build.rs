@@ -12,6 +12,15 @@ const PROTOS: [&str; 3] = [
     "google/rpc/status.proto",
 ];
 
+/// Map fields of answers (`.package.Message.field`).
+const RESPONSE_MAPS: [&str; 5] = [
+    ".finfocus.v1.GetProjectedCostResponse.metadata",
+    ".finfocus.v1.SupportsResponse.capabilities",
+    ".finfocus.v1.PricingSpec.plugin_metadata",
+    ".finfocus.v1.GetPluginInfoResponse.metadata",
+    ".finfocus.v1.ErrorDetail.details",
+];
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
     let proto_root = manifest_dir.join("..").join("proto");
@@ -25,7 +34,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fds = protox::compile(PROTOS, [&proto_root])?;
     std::fs::write(out_dir.join("finfocus_descriptor.bin"), fds.encode_to_vec())?;
 
-    tonic_prost_build::configure()
+    // Response maps are small and built on every answer: a BTreeMap skips the hasher and
+    // encodes its keys in a stable order. Request maps keep the HashMap default.
+    let mut builder = tonic_prost_build::configure();
+    for map in RESPONSE_MAPS {
+        builder = builder.btree_map(map);
+    }
+    builder
         .build_client(true)
         .build_server(true)
         .emit_rerun_if_changed(false)

@@ -45,12 +45,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
+use finfocus_plugin_aws_public::proto::v1::NameRequest;
 use finfocus_plugin_aws_public::proto::v1::cost_source_service_client::CostSourceServiceClient;
-use finfocus_plugin_aws_public::proto::v1::{
-    GetProjectedCostRequest, NameRequest, ResourceDescriptor,
-};
 use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
+use support::projected_request;
 use tonic::transport::Channel;
+
+mod support;
 
 const BIN: &str = env!("CARGO_BIN_EXE_finfocus-plugin-aws-public");
 
@@ -266,19 +267,6 @@ fn median<T: Copy + Ord>(values: &mut [T]) -> T {
 enum Rpc {
     Name,
     GetProjectedCost,
-}
-
-fn projected_request() -> GetProjectedCostRequest {
-    GetProjectedCostRequest {
-        resource: Some(ResourceDescriptor {
-            provider: "aws".to_owned(),
-            resource_type: "aws:ec2/instance:Instance".to_owned(),
-            sku: "m5.large".to_owned(),
-            region: "us-east-1".to_owned(),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
 }
 
 /// Keeps `concurrency` requests in flight over `clients` for `duration`; returns the

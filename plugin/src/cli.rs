@@ -268,9 +268,10 @@ fn run_serve(args: &ServeArgs, level: LogLevel) -> Result<(), RunError> {
         tracing::warn!(supervisor_pid = %pid, "supervisor is gone; not starting");
         return Ok(());
     }
-    // Pricing is a table lookup; two workers keep twelve regional processes light.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread per regional process: the image runs twelve of them on the task's few vCPUs,
+    // so parallelism comes from processes. A single thread also keeps each answer's allocations
+    // and frees on one thread, where the allocator's per-thread cache serves them (BENCHMARKS.md).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(RunError::Runtime)?;

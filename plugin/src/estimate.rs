@@ -27,12 +27,14 @@ mod lambda;
 mod nat;
 mod rds;
 mod s3;
+mod text;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::pricing::{PriceTable, Service};
 use crate::resource::{Kind, Props, clip, validate_resource_type, validate_sku};
+pub(crate) use text::{Cents, Usd, push_cents, push_usd, qty, usd};
 
 /// Hours in the month every monthly figure uses.
 pub const HOURS_PER_MONTH: f64 = 730.0;
@@ -50,6 +52,9 @@ pub struct Query<'a> {
     pub tags: &'a HashMap<String, String>,
     /// A 0..=1 fraction or 0..=100 percent; validated, does not change list prices.
     pub utilization: Option<f64>,
+    /// Whether the answer shows prose: the estimate's `description` and `assumptions` are
+    /// written only then (GetPricingSpec). Other answers show the cost and its arithmetic.
+    pub prose: bool,
 }
 
 /// One price tier (volume-tiered rates such as Lambda duration or io2 IOPS).
@@ -104,26 +109,37 @@ pub struct Estimate {
     pub billing_mode: &'static str,
     /// Human-readable arithmetic.
     pub billing_detail: String,
-    /// What is being priced.
+    /// What is being priced; empty unless the query asked for prose ([`Query::prose`]).
     pub description: String,
-    /// Where the rates come from.
-    pub source: String,
+    /// Where the rates come from (see [`Estimate::source_text`]).
+    pub source: Source,
     /// Volume tiers of the headline rate, if tiered.
     pub tiers: Vec<Tier>,
-    /// What the estimate assumes (mostly fixed sentences, so they are borrowed).
+    /// What the estimate assumes (mostly fixed sentences, so they are borrowed); an estimator may
+    /// leave it empty when the query does not ask for prose.
     pub assumptions: Vec<Cow<'static, str>>,
     /// Usage metrics that refine the estimate: (metric, unit).
     pub metric_hints: &'static [(&'static str, &'static str)],
     /// Inputs that were assumed: (name, value).
-    pub defaults_applied: Vec<(String, String)>,
+    pub defaults_applied: Vec<Assumed>,
     /// See [`Quality`].
     pub quality: Quality,
+}
+
+/// Where an estimate's rates come from. It is data rather than text because most answers do
+/// not show it: [`Estimate::source_text`] writes it out for those that do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Rates of these services in the served region's table.
+    Tables(&'static [Service]),
+    /// A resource AWS does not bill on its own, named.
+    NoCharge(&'static str),
 }
 
 impl Estimate {
     /// Metadata for responses: `defaults_applied` (`k=v,...`, empty when none),
     /// `estimate_quality`, `resource_kind` and `billing_mode`.
-    pub fn metadata(&self) -> [(String, String); 4] {
+    pub fn metadata(&self) -> [(&'static str, String); 4] {
         let len: usize = self
             .defaults_applied
             .iter()
@@ -139,14 +155,35 @@ impl Estimate {
             defaults.push_str(v);
         }
         [
-            ("defaults_applied".to_owned(), defaults),
-            (
-                "estimate_quality".to_owned(),
-                self.quality.as_str().to_owned(),
-            ),
-            ("resource_kind".to_owned(), self.kind.to_owned()),
-            ("billing_mode".to_owned(), self.billing_mode.to_owned()),
+            ("defaults_applied", defaults),
+            ("estimate_quality", self.quality.as_str().to_owned()),
+            ("resource_kind", self.kind.to_owned()),
+            ("billing_mode", self.billing_mode.to_owned()),
         ]
+    }
+
+    /// "AWS public list prices (on-demand, USD), <region>: <service> data <dates>; ...", or why
+    /// there is no rate. `table` is the one the estimate was made from.
+    pub fn source_text(&self, table: &PriceTable) -> String {
+        let services = match self.source {
+            Source::Tables(services) => services,
+            Source::NoCharge(what) => {
+                return format!("AWS pricing: {what} has no charge of its own");
+            }
+        };
+        let mut out = format!(
+            "AWS public list prices (on-demand, USD), {}: ",
+            table.region()
+        );
+        for (i, s) in services.iter().enumerate() {
+            if i > 0 {
+                out.push_str("; ");
+            }
+            out.push_str(s.name());
+            out.push_str(" data ");
+            out.push_str(table.service_as_of(*s));
+        }
+        out
     }
 }
 
@@ -246,6 +283,7 @@ pub fn estimate(table: &PriceTable, q: &Query<'_>) -> Result<Estimate, EstimateE
         sku: q.sku.trim(),
         sku_field: Some("resource.sku"),
         props: Props::new(q.tags, "resource.tags"),
+        prose: q.prose,
     };
     let mut estimate = dispatch(&input)?;
     estimate.assumptions.extend(assumptions);
@@ -254,7 +292,8 @@ pub fn estimate(table: &PriceTable, q: &Query<'_>) -> Result<Estimate, EstimateE
 
 /// Prices an `EstimateCost` request: `attributes` is the request Struct flattened by the server
 /// (strings as-is, numbers via `{}`, bools `true`/`false`, nested structs as Go-map text, lists as
-/// `[a b]`); the sku is read from the attributes (`instanceType`, `instanceClass`, ...).
+/// `[a b]`); the sku is read from the attributes (`instanceType`, `instanceClass`, ...). The
+/// answer shows only the cost, so the estimate carries no prose.
 pub fn estimate_attributes(
     table: &PriceTable,
     resource_type: &str,
@@ -267,6 +306,7 @@ pub fn estimate_attributes(
         sku: "",
         sku_field: None,
         props: Props::new(attributes, "attributes"),
+        prose: false,
     };
     dispatch(&input)
 }
@@ -322,9 +362,16 @@ pub(crate) struct Input<'a> {
     /// Where a missing sku is reported: `resource.sku`, or `None` for the first sku property.
     sku_field: Option<&'static str>,
     props: Props<'a>,
+    /// See [`Query::prose`].
+    prose: bool,
 }
 
 impl<'a> Input<'a> {
+    /// `text()` when the answer shows prose, else an empty string that costs nothing.
+    fn prose(&self, text: impl FnOnce() -> String) -> String {
+        if self.prose { text() } else { String::new() }
+    }
+
     /// The sku: the descriptor's, else the first of the property `names`; validated.
     fn sku_from(&self, names: &[&str]) -> Result<Option<&'a str>, EstimateError> {
         if !self.sku.is_empty() {
@@ -361,41 +408,68 @@ impl<'a> Input<'a> {
                 item: format!("{} {}", service.name(), clip(item, 128)),
             })
     }
+}
 
-    /// "AWS public list prices ..., <region>: <service> data <date>; ..." for `services`.
-    fn source(&self, services: &[Service]) -> String {
-        let mut out = format!(
-            "AWS public list prices (on-demand, USD), {}: ",
-            self.table.region()
-        );
-        for (i, s) in services.iter().enumerate() {
-            if i > 0 {
-                out.push_str("; ");
-            }
-            out.push_str(s.name());
-            out.push_str(" data ");
-            out.push_str(self.table.service_as_of(*s));
+/// An input that was assumed: `(name, value)`. Both are usually fixed text, so they borrow.
+pub type Assumed = (Cow<'static, str>, Cow<'static, str>);
+
+/// A value an estimator assumed, as text.
+pub(crate) trait AssumedValue {
+    fn into_text(self) -> Cow<'static, str>;
+}
+
+impl AssumedValue for &'static str {
+    fn into_text(self) -> Cow<'static, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl AssumedValue for String {
+    fn into_text(self) -> Cow<'static, str> {
+        Cow::Owned(self)
+    }
+}
+
+impl AssumedValue for bool {
+    fn into_text(self) -> Cow<'static, str> {
+        Cow::Borrowed(if self { "true" } else { "false" })
+    }
+}
+
+impl AssumedValue for f64 {
+    fn into_text(self) -> Cow<'static, str> {
+        // Most assumed numbers are small integers (zero usage, the 8 GB root volume).
+        const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+        if self.fract() == 0.0 && self.is_sign_positive() && self < 10.0 {
+            Cow::Borrowed(DIGITS[self as usize])
+        } else {
+            Cow::Owned(usd(self))
         }
-        out
+    }
+}
+
+impl AssumedValue for u32 {
+    fn into_text(self) -> Cow<'static, str> {
+        f64::from(self).into_text()
     }
 }
 
 /// The defaults an estimator applied, and the quality they leave.
 #[derive(Debug, Default)]
 pub(crate) struct Defaults {
-    applied: Vec<(String, String)>,
+    applied: Vec<Assumed>,
     usage: bool,
 }
 
 impl Defaults {
     /// A configuration value was assumed: the estimate still prices the resource.
-    fn config(&mut self, name: &str, value: impl ToString) {
-        self.applied.push((name.to_owned(), value.to_string()));
+    fn config(&mut self, name: impl Into<Cow<'static, str>>, value: impl AssumedValue) {
+        self.applied.push((name.into(), value.into_text()));
     }
 
     /// A usage value was assumed (usually zero): a usage-billed part may be missing.
-    fn usage(&mut self, name: &str, value: impl ToString) {
-        self.applied.push((name.to_owned(), value.to_string()));
+    fn usage(&mut self, name: impl Into<Cow<'static, str>>, value: impl AssumedValue) {
+        self.applied.push((name.into(), value.into_text()));
         self.usage = true;
     }
 
@@ -407,48 +481,10 @@ impl Defaults {
         }
     }
 
-    fn into_parts(self) -> (Vec<(String, String)>, Quality) {
+    fn into_parts(self) -> (Vec<Assumed>, Quality) {
         let quality = self.quality();
         (self.applied, quality)
     }
-}
-
-/// Below this magnitude half an ulp of an `f64` is under 1e-10 / 2 (it is at most 2^-36).
-const SHORTEST_IS_EXACT_BELOW: f64 = 262_144.0; // 2^18
-
-/// A USD amount for humans: rounded to 10 decimals, trailing zeros dropped.
-pub(crate) fn usd(amount: f64) -> String {
-    // The shortest text that reads back as `amount` is what rounding to 10 decimals prints
-    // whenever it has at most 10 decimals and `amount` is below 2^18: it lies within half an
-    // ulp of `amount`, closer than half a 1e-10 step. That text has no trailing zeros, and it
-    // is much cheaper to produce than the exact digits of `{:.10}`.
-    if amount.abs() < SHORTEST_IS_EXACT_BELOW {
-        let shortest = amount.to_string();
-        if shortest
-            .split_once('.')
-            .is_none_or(|(_, decimals)| decimals.len() <= 10)
-        {
-            return shortest;
-        }
-    }
-    usd_by_rounding(amount)
-}
-
-/// `amount` rounded to 10 decimals with trailing zeros dropped: right for every amount, but
-/// slower than the shortest text `usd` uses where the two agree.
-fn usd_by_rounding(amount: f64) -> String {
-    let text = format!("{amount:.10}");
-    let trimmed = text.trim_end_matches('0').trim_end_matches('.');
-    if trimmed.is_empty() || trimmed == "-" {
-        "0".to_owned()
-    } else {
-        trimmed.to_owned()
-    }
-}
-
-/// A quantity for humans (`8`, `0.5`, `1000000`).
-pub(crate) fn qty(amount: f64) -> String {
-    usd(amount)
 }
 
 /// Removes float noise from a monthly total (`8.392000000000001` -> `8.392`).
@@ -505,6 +541,7 @@ pub(crate) mod test_support {
                 region: region.code(),
                 tags: &tags,
                 utilization: None,
+                prose: true,
             },
         )
     }
@@ -550,7 +587,8 @@ mod tests {
             "{}",
             e.billing_detail
         );
-        assert!(e.source.contains("us-east-1"), "{}", e.source);
+        let source = e.source_text(&table(Region::UsEast1));
+        assert!(source.contains("us-east-1"), "{source}");
     }
 
     #[test]
@@ -659,6 +697,7 @@ mod tests {
             region: "us-east-1",
             tags: &tags,
             utilization: Some(0.5),
+            prose: true,
         };
         let e = estimate(&table, &q).unwrap();
         assert!(e.assumptions.iter().any(|a| a.contains("utilization")));
@@ -729,63 +768,7 @@ mod tests {
     }
 
     #[test]
-    fn usd_shortcut_prints_what_rounding_prints() {
-        let mut amounts = vec![
-            0.0,
-            -0.0,
-            1.0,
-            100.0,
-            0.1,
-            0.30000000000000004,
-            7.592000000000001,
-            0.00048828125,
-            0.00000000005,
-            0.000000000049999,
-            1e-11,
-            -1e-11,
-            0.0000166667,
-            1000000.1,
-            262_143.999_999_999_9,
-            262_144.1,
-            f64::MAX,
-            f64::MIN_POSITIVE,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NAN,
-        ];
-        // Every rate of every region, and the monthly figures made from them.
-        for region in Region::ALL {
-            let table = table(region);
-            for service in crate::pricing::Service::ALL {
-                for (_, rate) in table.rows(service) {
-                    amounts.extend([*rate, rate * HOURS_PER_MONTH, rate * 8.0, rate / 1024.0]);
-                }
-            }
-        }
-        // Pseudo-random values over many magnitudes, with few and with many digits.
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        for _ in 0..200_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let mantissa = (seed >> 11) as f64 / (1u64 << 53) as f64;
-            let exponent = (seed % 40) as i32 - 20;
-            let value = mantissa * 10f64.powi(exponent);
-            let decimals = (seed >> 3) % 12;
-            let scale = 10f64.powi(decimals as i32);
-            amounts.extend([value, -value, (value * scale).round() / scale]);
-        }
-        for amount in amounts {
-            assert_eq!(usd(amount), usd_by_rounding(amount), "{amount:e}");
-        }
-    }
-
-    #[test]
     fn helpers_format_and_tier() {
-        assert_eq!(usd(0.0104), "0.0104");
-        assert_eq!(usd(7.592000000000001), "7.592");
-        assert_eq!(usd(0.0), "0");
-        assert_eq!(usd(0.0000166667), "0.0000166667");
         assert_eq!(round_money(8.392000000000001), 8.392);
         let tiers = [(Some(10.0), 1.0), (Some(20.0), 0.5), (None, 0.25)];
         assert_usd(tiered_cost(5.0, &tiers), 5.0);

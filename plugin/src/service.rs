@@ -28,6 +28,7 @@ mod dry_run;
 mod error;
 mod metadata;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -104,14 +105,21 @@ impl CostSource {
         self.state.table.region()
     }
 
-    /// Checks `descriptor` and prices it.
+    /// Checks `descriptor` and prices it; `prose` is [`estimate::Query::prose`].
     fn estimate(
         &self,
         descriptor: &ResourceDescriptor,
         prefix: &str,
         fallback_utilization: Option<f64>,
+        prose: bool,
     ) -> Result<Estimate, ServiceError> {
-        let query = descriptor::query(descriptor, self.served(), prefix, fallback_utilization)?;
+        let query = descriptor::query(
+            descriptor,
+            self.served(),
+            prefix,
+            fallback_utilization,
+            prose,
+        )?;
         let estimate = estimate::estimate(&self.state.table, &query)
             .map_err(|e| ServiceError::from(e).rebased(prefix))?;
         tracing::debug!(
@@ -125,15 +133,19 @@ impl CostSource {
     }
 
     /// Metadata of a priced resource: the estimator's entries plus where the price comes from.
-    fn metadata(&self, estimate: &Estimate) -> std::collections::HashMap<String, String> {
+    /// The keys are fixed names within the protocol's limits and there are six of them, so only
+    /// the values need bounding (`defaults_applied` grows with the block devices of an instance).
+    fn metadata(&self, estimate: &Estimate) -> BTreeMap<String, String> {
         let source = [
-            ("region".to_owned(), self.served().code().to_owned()),
-            (
-                "data_as_of".to_owned(),
-                self.state.table.data_as_of().to_owned(),
-            ),
+            ("region", self.served().code().to_owned()),
+            ("data_as_of", self.state.table.data_as_of().to_owned()),
         ];
-        metadata::bounded(estimate.metadata().into_iter().chain(source))
+        // Inserted one by one: collecting would buffer and sort the pairs first.
+        let mut map = BTreeMap::new();
+        for (key, value) in estimate.metadata().into_iter().chain(source) {
+            map.insert(key.to_owned(), metadata::bounded_value(value));
+        }
+        map
     }
 
     fn projected(
@@ -143,7 +155,7 @@ impl CostSource {
         fallback_utilization: Option<f64>,
         growth_type: GrowthType,
     ) -> Result<GetProjectedCostResponse, ServiceError> {
-        let estimate = self.estimate(descriptor, prefix, fallback_utilization)?;
+        let estimate = self.estimate(descriptor, prefix, fallback_utilization, false)?;
         let metadata = self.metadata(&estimate);
         Ok(GetProjectedCostResponse {
             unit_price: estimate.unit_price,
@@ -166,14 +178,17 @@ impl CostSource {
         end: Option<&Timestamp>,
     ) -> Result<GetActualCostResponse, ServiceError> {
         let hours = actual::runtime_hours(start, end)?;
-        let estimate = self.estimate(descriptor, prefix, None)?;
+        let estimate = self.estimate(descriptor, prefix, None, false)?;
         Ok(GetActualCostResponse {
             results: vec![ActualCostResult {
                 timestamp: start.cloned(),
                 cost: actual::prorate(estimate.cost_per_month, hours),
                 usage_amount: hours,
                 usage_unit: "hour".to_owned(),
-                source: format!("list-price estimate, no billing data: {}", estimate.source),
+                source: format!(
+                    "list-price estimate, no billing data: {}",
+                    estimate.source_text(&self.state.table)
+                ),
                 expires_at: Some(expires_at()),
                 ..Default::default()
             }],
@@ -185,7 +200,7 @@ impl CostSource {
     }
 
     fn pricing_spec(&self, descriptor: &ResourceDescriptor) -> Result<PricingSpec, ServiceError> {
-        let estimate = self.estimate(descriptor, RESOURCE, None)?;
+        let estimate = self.estimate(descriptor, RESOURCE, None, true)?;
         Ok(PricingSpec {
             provider: "aws".to_owned(),
             resource_type: descriptor.resource_type.trim().to_owned(),
@@ -204,7 +219,7 @@ impl CostSource {
                 })
                 .collect(),
             plugin_metadata: self.metadata(&estimate),
-            source: estimate.source.clone(),
+            source: estimate.source_text(&self.state.table),
             unit: estimate.unit.to_owned(),
             assumptions: estimate
                 .assumptions
@@ -226,7 +241,7 @@ impl CostSource {
 
     fn dry_run(&self, descriptor: &ResourceDescriptor, prefix: &str) -> DryRunResponse {
         let supported = estimate::supports(descriptor.resource_type.trim()).is_ok();
-        let outcome = self.estimate(descriptor, prefix, None);
+        let outcome = self.estimate(descriptor, prefix, None, false);
         dry_run::response(self.served(), supported, outcome.as_ref())
     }
 
@@ -280,15 +295,17 @@ impl CostSource {
                         request.end.as_ref(),
                     )
                     .map(Data::ActualCost),
-                CostQueryType::Estimate => self.estimate(descriptor, &prefix, None).map(|e| {
-                    Data::Estimate(EstimateCostResponse {
-                        currency: CURRENCY.to_owned(),
-                        cost_monthly: e.cost_per_month,
-                        pricing_category: FocusPricingCategory::Standard.into(),
-                        spot_interruption_risk_score: 0.0,
-                        expires_at: Some(expires_at()),
+                CostQueryType::Estimate => {
+                    self.estimate(descriptor, &prefix, None, false).map(|e| {
+                        Data::Estimate(EstimateCostResponse {
+                            currency: CURRENCY.to_owned(),
+                            cost_monthly: e.cost_per_month,
+                            pricing_category: FocusPricingCategory::Standard.into(),
+                            spot_interruption_risk_score: 0.0,
+                            expires_at: Some(expires_at()),
+                        })
                     })
-                }),
+                }
                 CostQueryType::Projected | CostQueryType::Unspecified => self
                     .projected(descriptor, &prefix, None, growth_of(descriptor.growth_type))
                     .map(Data::ProjectedCost),
@@ -616,5 +633,69 @@ mod tests {
         assert_eq!(yes.capabilities_enum.len(), CAPABILITIES.len());
         let err = svc.supports(ask("ec2", "us-east-1")).await.unwrap_err();
         assert_eq!(err.code(), Code::FailedPrecondition);
+    }
+
+    #[test]
+    fn projected_metadata_keeps_the_protocol_limits() {
+        let svc = service(Region::UsEast1);
+        // 128 block devices without a type: `defaults_applied` lists each assumed type.
+        let devices = vec!["map[volumeSize:10]"; 128].join(" ");
+        let descriptor = ResourceDescriptor {
+            resource_type: "aws:ec2/instance:Instance".to_owned(),
+            sku: "t3.micro".to_owned(),
+            tags: [("ebsBlockDevices".to_owned(), format!("[{devices}]"))].into(),
+            ..Default::default()
+        };
+        let answer = svc
+            .projected(&descriptor, RESOURCE, None, GrowthType::None)
+            .unwrap();
+        let keys: Vec<_> = answer.metadata.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "billing_mode",
+                "data_as_of",
+                "defaults_applied",
+                "estimate_quality",
+                "region",
+                "resource_kind"
+            ]
+        );
+        assert!(keys.iter().all(|k| metadata::valid_key(k)));
+        let defaults = &answer.metadata["defaults_applied"];
+        assert_eq!(defaults.len(), metadata::MAX_VALUE_LEN);
+        assert!(defaults.starts_with("root_volume_size_gb=8,root_volume_type=gp2,"));
+        assert_eq!(answer.metadata["region"], "us-east-1");
+    }
+
+    #[test]
+    fn only_the_pricing_spec_carries_prose() {
+        let svc = service(Region::UsEast1);
+        let descriptor = ResourceDescriptor {
+            resource_type: "ec2".to_owned(),
+            sku: "m5.large".to_owned(),
+            ..Default::default()
+        };
+        let spec = svc.pricing_spec(&descriptor).unwrap();
+        assert!(
+            spec.description.contains("m5.large"),
+            "{}",
+            spec.description
+        );
+        assert!(!spec.assumptions.is_empty());
+        assert!(spec.source.contains("us-east-1"), "{}", spec.source);
+        let brief = svc.estimate(&descriptor, RESOURCE, None, false).unwrap();
+        assert!(brief.description.is_empty() && brief.assumptions.is_empty());
+        let projected = svc
+            .projected(&descriptor, RESOURCE, None, GrowthType::None)
+            .unwrap();
+        assert_eq!(projected.billing_detail, brief.billing_detail);
+        assert!(
+            projected
+                .billing_detail
+                .starts_with("m5.large on-demand Linux 0.096 USD/h x 730 h = 70.08 USD"),
+            "{}",
+            projected.billing_detail
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! The `cloudwatch` short name is a log group unless alarm properties (`metricName`,
 //! `comparisonOperator`, `evaluationPeriods`, `metricQueries`) are present.
 
-use super::{Defaults, Estimate, EstimateError, Input, qty, usd};
+use super::{Defaults, Estimate, EstimateError, Input, Source, qty, usd};
 use crate::pricing::Service;
 
 /// Properties that only metric alarms have.
@@ -48,7 +48,7 @@ pub(crate) fn estimate_log_group(input: &Input<'_>) -> Result<Estimate, Estimate
     } else {
         "logs_ingestion_infrequent_access"
     };
-    let mut usage = |names: &[&str], name: &str| -> Result<f64, EstimateError> {
+    let mut usage = |names: &[&str], name: &'static str| -> Result<f64, EstimateError> {
         Ok(match props.number(names)? {
             Some(v) => v,
             None => {
@@ -77,8 +77,8 @@ pub(crate) fn estimate_log_group(input: &Input<'_>) -> Result<Estimate, Estimate
             qty(stored_gb),
             usd(store_rate)
         ),
-        description: format!("Amazon CloudWatch Logs log group ({class})"),
-        source: input.source(&[Service::CloudWatch]),
+        description: input.prose(|| format!("Amazon CloudWatch Logs log group ({class})")),
+        source: Source::Tables(&[Service::CloudWatch]),
         tiers: Vec::new(),
         assumptions: vec!["Logs Insights queries and vended logs are not included".into()],
         metric_hints: &[("ingestion_gb", "GB"), ("storage_gb", "GB-month")],
@@ -131,8 +131,8 @@ pub(crate) fn estimate_alarm(input: &Input<'_>) -> Result<Estimate, EstimateErro
             "{metrics} alarm metric(s), {resolution}, x {} USD/month = {monthly:.2} USD/month",
             usd(rate)
         ),
-        description: format!("Amazon CloudWatch metric alarm ({resolution})"),
-        source: input.source(&[Service::CloudWatch]),
+        description: input.prose(|| format!("Amazon CloudWatch metric alarm ({resolution})")),
+        source: Source::Tables(&[Service::CloudWatch]),
         tiers: Vec::new(),
         assumptions: vec!["anomaly-detection and composite alarms are billed differently".into()],
         metric_hints: &[("alarm_metrics", "alarm-metric-month")],

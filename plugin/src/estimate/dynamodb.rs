@@ -4,7 +4,7 @@
 //! Capacity, request counts and table size are usage; when absent they are assumed 0 and the
 //! estimate is `low` quality. The account-level free tier is not subtracted.
 
-use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, qty, usd};
+use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, Source, qty, usd};
 use crate::pricing::Service;
 use crate::resource::clip;
 
@@ -40,7 +40,7 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
             }
         },
     };
-    let mut usage = |names: &[&str], default_name: &str| -> Result<f64, EstimateError> {
+    let mut usage = |names: &[&str], default_name: &'static str| -> Result<f64, EstimateError> {
         Ok(match props.number(names)? {
             Some(v) => v,
             None => {
@@ -108,8 +108,9 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
             qty(storage_gb),
             usd(storage_rate)
         ),
-        description: format!("Amazon DynamoDB table, {mode}, {} class", clip(class, 16)),
-        source: input.source(&[Service::DynamoDb]),
+        description: input
+            .prose(|| format!("Amazon DynamoDB table, {mode}, {} class", clip(class, 16))),
+        source: Source::Tables(&[Service::DynamoDb]),
         tiers: Vec::new(),
         assumptions: vec![
             "free tier, backups, streams and global-table replication are not included".into(),

@@ -6,8 +6,9 @@
 //! 1/1024 of that (0.04). [`price_volume`] is shared with EC2 root and block-device volumes.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
-use super::{Defaults, Estimate, EstimateError, Input, Tier, qty, usd};
+use super::{Cents, Defaults, Estimate, EstimateError, Input, Source, Tier, Usd, qty};
 use crate::pricing::Service;
 
 /// Volume types AWS sells; a known type missing from a region's table is `NoPrice`.
@@ -26,35 +27,95 @@ pub(crate) const DEFAULT_TYPE: &str = "gp2";
 
 /// A volume to price.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Volume {
-    pub volume_type: String,
+pub(crate) struct Volume<'a> {
+    /// Lower-case type; borrowed unless it had to be lower-cased.
+    pub volume_type: Cow<'a, str>,
     pub size_gb: f64,
     pub iops: Option<f64>,
     pub throughput_mibps: Option<f64>,
 }
 
-/// A priced volume.
+/// `volume_type` in lower case, borrowing it when it already is.
+pub(crate) fn lower(volume_type: &str) -> Cow<'_, str> {
+    if volume_type.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(volume_type.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(volume_type)
+    }
+}
+
+/// Performance billed on top of storage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Extra {
+    /// gp3 IOPS above the free baseline, at `rate` USD per IOPS-month.
+    Gp3Iops { above: f64, rate: f64 },
+    /// gp3 throughput above the free baseline, at `rate` USD per MiBps-month.
+    Gp3Throughput { above: f64, rate: f64 },
+    /// io1 provisioned IOPS at `rate` USD per IOPS-month.
+    Piops { iops: f64, rate: f64 },
+    /// io2 provisioned IOPS across the volume tiers, `cost` USD in all.
+    TieredIops { iops: f64, cost: f64 },
+}
+
+/// A priced volume. Its arithmetic is written out by [`Priced::detail`] only for answers that
+/// show it (an EC2 instance's root volume does not).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Priced {
     /// USD per GB-month of storage.
     pub storage_rate: f64,
     /// USD per month, storage plus performance.
     pub monthly: f64,
-    /// Arithmetic for `billing_detail`.
-    pub detail: String,
+    /// Performance charges, in billing order.
+    pub extras: Vec<Extra>,
     /// io2 IOPS tiers, else empty.
     pub tiers: Vec<Tier>,
     pub assumptions: Vec<Cow<'static, str>>,
 }
 
+impl Priced {
+    /// `100 GB gp3 x 0.08 USD/GB-month + 1000 IOPS above 3000 x 0.005 USD/IOPS-month ...`.
+    pub(crate) fn detail(&self, vol: &Volume<'_>) -> String {
+        let mut out = format!(
+            "{} GB {} x {} USD/GB-month",
+            Usd(vol.size_gb),
+            vol.volume_type,
+            Usd(self.storage_rate)
+        );
+        for extra in &self.extras {
+            // Writing to a String cannot fail.
+            let _ = match *extra {
+                Extra::Gp3Iops { above, rate } => write!(
+                    out,
+                    " + {} IOPS above {GP3_FREE_IOPS} x {} USD/IOPS-month",
+                    Usd(above),
+                    Usd(rate)
+                ),
+                Extra::Gp3Throughput { above, rate } => write!(
+                    out,
+                    " + {} MiB/s above {GP3_FREE_MIBPS} x {} USD/MiBps-month",
+                    Usd(above),
+                    Usd(rate)
+                ),
+                Extra::Piops { iops, rate } => {
+                    write!(out, " + {} IOPS x {} USD/IOPS-month", Usd(iops), Usd(rate))
+                }
+                Extra::TieredIops { iops, cost } => {
+                    write!(out, " + {} IOPS tiered = {} USD", Usd(iops), Usd(cost))
+                }
+            };
+        }
+        out
+    }
+}
+
 /// Prices one volume. `label` prefixes default names (`root_volume_` for EC2).
 pub(crate) fn price_volume(
     input: &Input<'_>,
-    vol: &Volume,
+    vol: &Volume<'_>,
     defaults: &mut Defaults,
     label: &str,
 ) -> Result<Priced, EstimateError> {
-    let t = vol.volume_type.as_str();
+    let t = &*vol.volume_type;
     let storage_rate = match input.table.price(Service::Ebs, t) {
         Some(rate) => rate,
         None if KNOWN_TYPES.contains(&t) => {
@@ -70,13 +131,8 @@ pub(crate) fn price_volume(
             });
         }
     };
-    let storage = storage_rate * vol.size_gb;
-    let mut monthly = storage;
-    let mut detail = format!(
-        "{} GB {t} x {} USD/GB-month",
-        qty(vol.size_gb),
-        usd(storage_rate)
-    );
+    let mut monthly = storage_rate * vol.size_gb;
+    let mut extras = Vec::new();
     let mut tiers = Vec::new();
     let mut assumptions = Vec::new();
     let extra = |item: &str| input.rate(Service::EbsExtras, item);
@@ -85,22 +141,16 @@ pub(crate) fn price_volume(
             let iops = vol.iops.unwrap_or(GP3_FREE_IOPS);
             if iops > GP3_FREE_IOPS {
                 let rate = extra("gp3_iops")?;
-                monthly += (iops - GP3_FREE_IOPS) * rate;
-                detail += &format!(
-                    " + {} IOPS above {GP3_FREE_IOPS} x {} USD/IOPS-month",
-                    qty(iops - GP3_FREE_IOPS),
-                    usd(rate)
-                );
+                let above = iops - GP3_FREE_IOPS;
+                monthly += above * rate;
+                extras.push(Extra::Gp3Iops { above, rate });
             }
             let mibps = vol.throughput_mibps.unwrap_or(GP3_FREE_MIBPS);
             if mibps > GP3_FREE_MIBPS {
                 let rate = extra("gp3_throughput")? / MIB_PER_GIB;
-                monthly += (mibps - GP3_FREE_MIBPS) * rate;
-                detail += &format!(
-                    " + {} MiB/s above {GP3_FREE_MIBPS} x {} USD/MiBps-month",
-                    qty(mibps - GP3_FREE_MIBPS),
-                    usd(rate)
-                );
+                let above = mibps - GP3_FREE_MIBPS;
+                monthly += above * rate;
+                extras.push(Extra::Gp3Throughput { above, rate });
             }
             assumptions.push("gp3 includes 3000 IOPS and 125 MiB/s at no charge".into());
         }
@@ -108,14 +158,14 @@ pub(crate) fn price_volume(
             let iops = match vol.iops {
                 Some(iops) => iops,
                 None => {
-                    defaults.config(&format!("{label}iops"), MIN_PIOPS);
+                    defaults.config(format!("{label}iops"), MIN_PIOPS);
                     MIN_PIOPS
                 }
             };
             if t == "io1" {
                 let rate = extra("io1_iops")?;
                 monthly += iops * rate;
-                detail += &format!(" + {} IOPS x {} USD/IOPS-month", qty(iops), usd(rate));
+                extras.push(Extra::Piops { iops, rate });
             } else {
                 let bands = [
                     (
@@ -138,7 +188,7 @@ pub(crate) fn price_volume(
                     bands.iter().map(|(u, r, _)| (*u, *r)).collect();
                 let cost = super::tiered_cost(iops, &spec);
                 monthly += cost;
-                detail += &format!(" + {} IOPS tiered = {} USD", qty(iops), usd(cost));
+                extras.push(Extra::TieredIops { iops, cost });
                 let mut lower = 0.0;
                 for (upper, rate, what) in bands {
                     tiers.push(Tier {
@@ -162,7 +212,7 @@ pub(crate) fn price_volume(
     Ok(Priced {
         storage_rate,
         monthly,
-        detail,
+        extras,
         tiers,
         assumptions,
     })
@@ -173,10 +223,10 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
     let mut defaults = Defaults::default();
     let props = &input.props;
     let volume_type = match input.sku_from(&["type", "volumeType"])? {
-        Some(t) => t.to_ascii_lowercase(),
+        Some(t) => lower(t),
         None => {
             defaults.config("volume_type", DEFAULT_TYPE);
-            DEFAULT_TYPE.to_owned()
+            Cow::Borrowed(DEFAULT_TYPE)
         }
     };
     let size_gb = match props.number(&["size", "volumeSize"])? {
@@ -196,18 +246,24 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
     let (defaults_applied, quality) = defaults.into_parts();
     Ok(Estimate {
         kind: "ebs",
-        billing_detail: format!("{} = {:.2} USD/month", priced.detail, priced.monthly),
-        description: format!(
-            "Amazon EBS {} volume, {} GB",
-            vol.volume_type,
-            qty(vol.size_gb)
+        billing_detail: format!(
+            "{} = {} USD/month",
+            priced.detail(&vol),
+            Cents(priced.monthly)
         ),
-        sku: vol.volume_type,
+        description: input.prose(|| {
+            format!(
+                "Amazon EBS {} volume, {} GB",
+                vol.volume_type,
+                qty(vol.size_gb)
+            )
+        }),
+        sku: vol.volume_type.into_owned(),
         unit_price: priced.storage_rate,
         unit: "GB-month",
         cost_per_month: priced.monthly,
         billing_mode: "per_gb_month",
-        source: input.source(&[Service::Ebs, Service::EbsExtras]),
+        source: Source::Tables(&[Service::Ebs, Service::EbsExtras]),
         tiers: priced.tiers,
         assumptions: priced.assumptions,
         metric_hints: &[("storage_gb", "GB-month")],
@@ -332,5 +388,30 @@ mod tests {
         );
         let err = price(Region::UsEast1, "ebs", "gp3", &[("size", "-5")]).unwrap_err();
         assert!(matches!(err, EstimateError::InvalidArgument { .. }));
+    }
+
+    #[test]
+    fn billing_detail_spells_out_each_charge() {
+        let detail = |sku: &str, tags: &[(&str, &str)]| {
+            price(Region::UsEast1, "ebs", sku, tags)
+                .unwrap()
+                .billing_detail
+        };
+        assert_eq!(
+            detail(
+                "gp3",
+                &[("size", "100"), ("iops", "4000"), ("throughput", "250")]
+            ),
+            "100 GB gp3 x 0.08 USD/GB-month + 1000 IOPS above 3000 x 0.005 USD/IOPS-month \
+             + 125 MiB/s above 125 x 0.04 USD/MiBps-month = 18.00 USD/month"
+        );
+        assert_eq!(
+            detail("io1", &[("size", "10"), ("iops", "1000")]),
+            "10 GB io1 x 0.125 USD/GB-month + 1000 IOPS x 0.065 USD/IOPS-month = 66.25 USD/month"
+        );
+        assert_eq!(
+            detail("IO2", &[("size", "10"), ("iops", "40000")]),
+            "10 GB io2 x 0.125 USD/GB-month + 40000 IOPS tiered = 2444 USD = 2445.25 USD/month"
+        );
     }
 }

@@ -8,7 +8,9 @@
 use std::borrow::Cow;
 
 use super::ebs::{self, Volume};
-use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, qty, usd};
+use super::{
+    Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, Source, push_cents, push_usd, qty,
+};
 use crate::pricing::Service;
 use crate::resource::clip;
 
@@ -44,26 +46,42 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
     let root = root_volume(input, &mut defaults)?;
     let root_priced = ebs::price_volume(input, &root, &mut defaults, "root_volume_")?;
     let mut monthly = compute + root_priced.monthly;
-    let mut detail = format!(
-        "{instance_type} on-demand Linux {} USD/h x 730 h = {:.2} USD + {} GB {} root volume ({:.2} USD/month)",
-        usd(hourly),
-        compute,
-        qty(root.size_gb),
-        root.volume_type,
-        root_priced.monthly
-    );
-    let mut assumptions = vec![
-        "on-demand Linux, shared tenancy, running 730 hours a month".into(),
-        "data transfer and Elastic IPs are not included".into(),
-    ];
-    assumptions.extend(root_priced.assumptions);
+    // "<type> on-demand Linux <rate> USD/h x 730 h = <compute> USD + <size> GB <type> root volume
+    // (<root> USD/month)", written piece by piece: this is every GetProjectedCost of an instance.
+    let mut detail = String::with_capacity(160);
+    detail.push_str(instance_type);
+    detail.push_str(" on-demand Linux ");
+    push_usd(&mut detail, hourly);
+    detail.push_str(" USD/h x 730 h = ");
+    push_cents(&mut detail, compute);
+    detail.push_str(" USD + ");
+    push_usd(&mut detail, root.size_gb);
+    detail.push_str(" GB ");
+    detail.push_str(&root.volume_type);
+    detail.push_str(" root volume (");
+    push_cents(&mut detail, root_priced.monthly);
+    detail.push_str(" USD/month)");
+    let mut assumptions = Vec::new();
+    if input.prose {
+        assumptions.extend([
+            "on-demand Linux, shared tenancy, running 730 hours a month".into(),
+            "data transfer and Elastic IPs are not included".into(),
+        ]);
+        assumptions.extend(root_priced.assumptions);
+    }
 
     let (extra, extra_detail) = block_devices(input, &mut defaults, &mut assumptions)?;
     if extra > 0.0 {
         monthly += extra;
-        detail += &format!(" + {extra_detail} ({extra:.2} USD/month)");
+        detail.push_str(" + ");
+        detail.push_str(&extra_detail);
+        detail.push_str(" (");
+        push_cents(&mut detail, extra);
+        detail.push_str(" USD/month)");
     }
-    detail += &format!(" = {monthly:.2} USD/month");
+    detail.push_str(" = ");
+    push_cents(&mut detail, monthly);
+    detail.push_str(" USD/month");
 
     let (defaults_applied, quality) = defaults.into_parts();
     Ok(Estimate {
@@ -74,10 +92,12 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         cost_per_month: monthly,
         billing_mode: "per_hour",
         billing_detail: detail,
-        description: format!(
-            "Amazon EC2 {instance_type} on-demand instance (Linux, shared tenancy) with its root EBS volume"
-        ),
-        source: input.source(&[Service::Ec2, Service::Ebs]),
+        description: input.prose(|| {
+            format!(
+                "Amazon EC2 {instance_type} on-demand instance (Linux, shared tenancy) with its root EBS volume"
+            )
+        }),
+        source: Source::Tables(&[Service::Ec2, Service::Ebs]),
         tiers: Vec::new(),
         assumptions,
         metric_hints: &[("instance_hours", "hour"), ("root_volume_gb", "GB-month")],
@@ -87,7 +107,10 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
 }
 
 /// The root volume from `rootBlockDevice` or flat keys, else the 8 GB gp2 default.
-fn root_volume(input: &Input<'_>, defaults: &mut Defaults) -> Result<Volume, EstimateError> {
+fn root_volume<'a>(
+    input: &Input<'a>,
+    defaults: &mut Defaults,
+) -> Result<Volume<'a>, EstimateError> {
     let props = &input.props;
     let root = props.map(&["rootBlockDevice"]);
     let size = match root.number("volumeSize")? {
@@ -107,11 +130,11 @@ fn root_volume(input: &Input<'_>, defaults: &mut Defaults) -> Result<Volume, Est
     let volume_type = match volume_type {
         Some((key, t)) => {
             crate::resource::validate_sku(t, &props.field(&key))?;
-            t.to_ascii_lowercase()
+            ebs::lower(t)
         }
         None => {
             defaults.config("root_volume_type", ebs::DEFAULT_TYPE);
-            ebs::DEFAULT_TYPE.to_owned()
+            Cow::Borrowed(ebs::DEFAULT_TYPE)
         }
     };
     Ok(Volume {
@@ -159,11 +182,11 @@ fn block_devices(
                     t,
                     &input.props.field(&format!("{key}[{i}].volumeType")),
                 )?;
-                t.to_ascii_lowercase()
+                ebs::lower(t)
             }
             None => {
-                defaults.config(&format!("ebs_block_device_{i}_type"), ebs::DEFAULT_TYPE);
-                ebs::DEFAULT_TYPE.to_owned()
+                defaults.config(format!("ebs_block_device_{i}_type"), ebs::DEFAULT_TYPE);
+                Cow::Borrowed(ebs::DEFAULT_TYPE)
             }
         };
         let number = |k: &str| -> Result<Option<f64>, EstimateError> {
@@ -337,6 +360,25 @@ mod tests {
         assert!(
             matches!(&err, EstimateError::InvalidArgument { field, .. } if field == "resource.tags.rootBlockDevice.volumeSize"),
             "{err:?}"
+        );
+    }
+
+    #[test]
+    fn billing_detail_spells_out_instance_and_volumes() {
+        let e = price(
+            Region::UsEast1,
+            "ec2",
+            "t3.micro",
+            &[
+                ("rootBlockDevice", "map[volumeSize:20 volumeType:GP3]"),
+                ("ebsBlockDevices", "[map[volumeSize:100 volumeType:gp3]]"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            e.billing_detail,
+            "t3.micro on-demand Linux 0.0104 USD/h x 730 h = 7.59 USD + 20 GB gp3 root volume \
+             (1.60 USD/month) + 100 GB gp3 (8.00 USD/month) = 17.19 USD/month"
         );
     }
 }

@@ -5,7 +5,7 @@
 //! calendar, not on its properties (`upgradePolicy` only allows it), so it is charged only when
 //! the tag `extendedSupport` is true. Worker nodes and Fargate pods are priced separately.
 
-use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, usd};
+use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, Source, usd};
 use crate::pricing::Service;
 
 /// Prices an EKS cluster.
@@ -41,8 +41,8 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         cost_per_month: monthly,
         billing_mode: "per_hour",
         billing_detail: format!("{detail} x 730 h = {monthly:.2} USD/month"),
-        description: "Amazon EKS cluster control plane".to_owned(),
-        source: input.source(&[Service::Eks]),
+        description: input.prose(|| "Amazon EKS cluster control plane".to_owned()),
+        source: Source::Tables(&[Service::Eks]),
         tiers: Vec::new(),
         assumptions: vec!["worker nodes, Fargate pods and add-ons are priced separately".into()],
         metric_hints: &[("cluster_hours", "hour")],

@@ -1,7 +1,7 @@
 //! ElastiCache clusters: node-hours of one node type x nodes x 730, per engine
 //! (redis, valkey, memcached).
 
-use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, qty, usd};
+use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, Source, qty, usd};
 use crate::pricing::Service;
 use crate::resource::clip;
 
@@ -55,8 +55,8 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
             qty(nodes),
             usd(hourly)
         ),
-        description: format!("Amazon ElastiCache ({engine}) {node_type} cluster"),
-        source: input.source(&[Service::ElastiCache]),
+        description: input.prose(|| format!("Amazon ElastiCache ({engine}) {node_type} cluster")),
+        source: Source::Tables(&[Service::ElastiCache]),
         tiers: Vec::new(),
         assumptions: vec![
             "on-demand nodes running 730 hours a month; backups and data transfer not included"

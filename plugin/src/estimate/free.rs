@@ -1,7 +1,7 @@
 //! Resources AWS does not bill on their own: VPC, subnet, security group and rules, route
 //! table, internet gateway, launch template, IAM, ECS cluster. They cost 0 and say why.
 
-use super::{Estimate, Input, Quality};
+use super::{Estimate, Input, Quality, Source};
 use crate::resource::FreeKind;
 
 /// The zero-cost estimate for `free`.
@@ -36,8 +36,8 @@ pub(crate) fn estimate(input: &Input<'_>, free: FreeKind) -> Estimate {
         cost_per_month: 0.0,
         billing_mode: "zero_cost",
         billing_detail: format!("{what}: no AWS charge, cost 0 ({note})"),
-        description: format!("AWS {what} (no charge)"),
-        source: format!("AWS pricing: {what} has no charge of its own"),
+        description: input.prose(|| format!("AWS {what} (no charge)")),
+        source: Source::NoCharge(what),
         tiers: Vec::new(),
         assumptions: Vec::new(),
         metric_hints: &[],

@@ -5,7 +5,7 @@
 //! (default 0) and `avgDurationMs` (default 100). Memory is `memorySize` (default 128 MB, the
 //! AWS default). The free tier is not subtracted: it is per account, not per function.
 
-use super::{Defaults, Estimate, EstimateError, Input, Tier, qty, tiered_cost, usd};
+use super::{Defaults, Estimate, EstimateError, Input, Source, Tier, qty, tiered_cost, usd};
 use crate::pricing::Service;
 use crate::resource::clip;
 
@@ -123,11 +123,13 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         cost_per_month: monthly,
         billing_mode: "per_request_and_gb_second",
         billing_detail: format!("{detail} = {monthly:.2} USD/month"),
-        description: format!(
-            "AWS Lambda function, {} MB, {arch}",
-            clip(&qty(memory_mb), 32)
-        ),
-        source: input.source(&[Service::Lambda]),
+        description: input.prose(|| {
+            format!(
+                "AWS Lambda function, {} MB, {arch}",
+                clip(&qty(memory_mb), 32)
+            )
+        }),
+        source: Source::Tables(&[Service::Lambda]),
         tiers: tier_list,
         assumptions: vec![
             "free tier not subtracted (it applies per account)".into(),

@@ -1,6 +1,6 @@
 //! NAT gateways: hourly fee x 730 plus each GB processed (`dataProcessedGb`, default 0).
 
-use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, qty, usd};
+use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, Source, qty, usd};
 use crate::pricing::Service;
 
 /// Prices a NAT gateway.
@@ -31,8 +31,8 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
             qty(gb),
             usd(per_gb)
         ),
-        description: "Amazon VPC NAT gateway".to_owned(),
-        source: input.source(&[Service::NatGateway]),
+        description: input.prose(|| "Amazon VPC NAT gateway".to_owned()),
+        source: Source::Tables(&[Service::NatGateway]),
         tiers: Vec::new(),
         assumptions: vec!["data transfer out of AWS is billed separately".into()],
         metric_hints: &[("gateway_hours", "hour"), ("data_processed_gb", "GB")],

@@ -5,7 +5,7 @@
 //! (MySQL and PostgreSQL); only the excess is billed. io1/io2 bill every provisioned IOPS.
 //! Other engines (Aurora, MariaDB, Oracle, SQL Server) have no embedded rates.
 
-use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, qty, usd};
+use super::{Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, Source, qty, usd};
 use crate::pricing::Service;
 use crate::resource::clip;
 
@@ -139,8 +139,11 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         cost_per_month: monthly,
         billing_mode: "per_hour",
         billing_detail: format!("{detail} = {monthly:.2} USD/month"),
-        description: format!("Amazon RDS for {engine} {class}, {az}"),
-        source: input.source(&[service]),
+        description: input.prose(|| format!("Amazon RDS for {engine} {class}, {az}")),
+        source: Source::Tables(match service {
+            Service::RdsPostgresql => &[Service::RdsPostgresql],
+            _ => &[Service::RdsMysql],
+        }),
         tiers: Vec::new(),
         assumptions: vec![
             "on-demand, license included, running 730 hours a month".into(),

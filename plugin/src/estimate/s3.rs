@@ -4,7 +4,7 @@
 //! the estimate is `low` quality. The feed has the first tier of each class (Standard: first
 //! 50 TB), so larger buckets are priced at that rate and the assumption says so.
 
-use super::{Defaults, Estimate, EstimateError, Input, qty, usd};
+use super::{Defaults, Estimate, EstimateError, Input, Source, qty, usd};
 use crate::pricing::Service;
 use crate::resource::clip;
 
@@ -96,13 +96,13 @@ pub(crate) fn estimate(input: &Input<'_>) -> Result<Estimate, EstimateError> {
     Ok(Estimate {
         kind: "s3",
         billing_detail: format!("{detail} = {monthly:.2} USD/month"),
-        description: format!("Amazon S3 bucket, {class} storage"),
+        description: input.prose(|| format!("Amazon S3 bucket, {class} storage")),
         sku: class,
         unit_price: rate,
         unit: "GB-month",
         cost_per_month: monthly,
         billing_mode: "per_gb_month",
-        source: input.source(&[Service::S3]),
+        source: Source::Tables(&[Service::S3]),
         tiers: Vec::new(),
         assumptions,
         metric_hints: &[

@@ -17,12 +17,14 @@ const MAX_REGION_LEN: usize = 32;
 ///
 /// `prefix` is the descriptor's path in the request (`resource.`), used in field names of
 /// errors. `fallback_utilization` is the request-level utilisation, used when the descriptor
-/// carries none. Type and SKU are validated again, in depth, by the estimator.
+/// carries none; `prose` is [`Query::prose`]. Type and SKU are validated again, in depth, by the
+/// estimator.
 pub fn query<'a>(
     descriptor: &'a ResourceDescriptor,
     served: Region,
     prefix: &str,
     fallback_utilization: Option<f64>,
+    prose: bool,
 ) -> Result<Query<'a>, ServiceError> {
     // Field paths are spelled out only when a check fails.
     check_provider(&descriptor.provider, format_args!("{prefix}provider"))?;
@@ -40,6 +42,7 @@ pub fn query<'a>(
         tags: &descriptor.tags,
         // The estimator validates the range.
         utilization: descriptor.utilization_percentage.or(fallback_utilization),
+        prose,
     })
 }
 
@@ -74,7 +77,8 @@ pub fn check_region(
     field: impl fmt::Display,
 ) -> Result<(), ServiceError> {
     let region = region.trim();
-    if region.is_empty() {
+    // The served region itself is the usual case and needs no closer look.
+    if region.is_empty() || region.eq_ignore_ascii_case(served.code()) {
         return Ok(());
     }
     if !looks_like_region(region) {
@@ -145,7 +149,7 @@ mod tests {
             "",
         ] {
             let d = descriptor("aws", "aws:ec2/instance:Instance", region);
-            let q = query(&d, Region::UsEast1, "resource.", None).unwrap();
+            let q = query(&d, Region::UsEast1, "resource.", None, false).unwrap();
             assert_eq!(q.region, "us-east-1");
             assert_eq!(q.sku, "t3.micro");
         }
@@ -155,7 +159,7 @@ mod tests {
     fn another_region_is_a_failed_precondition() {
         for region in ["eu-west-1", "eu-central-1", "us-gov-west-1b"] {
             let d = descriptor("aws", "ec2", region);
-            let err = query(&d, Region::UsEast1, "resource.", None).unwrap_err();
+            let err = query(&d, Region::UsEast1, "resource.", None, false).unwrap_err();
             assert_eq!(err.code(), Code::FailedPrecondition, "{region}");
         }
     }
@@ -178,7 +182,7 @@ mod tests {
             ),
         ];
         for (d, field) in cases {
-            let err = query(&d, Region::UsEast1, "resource.", None).unwrap_err();
+            let err = query(&d, Region::UsEast1, "resource.", None, false).unwrap_err();
             assert_eq!(err.code(), Code::InvalidArgument, "{field}");
             let detail = err.detail();
             assert_eq!(detail.details["field"], field);
@@ -215,10 +219,10 @@ mod tests {
     #[test]
     fn utilization_falls_back_to_the_request() {
         let mut d = descriptor("aws", "ec2", "");
-        let q = query(&d, Region::UsEast1, "resource.", Some(50.0)).unwrap();
+        let q = query(&d, Region::UsEast1, "resource.", Some(50.0), false).unwrap();
         assert_eq!(q.utilization, Some(50.0));
         d.utilization_percentage = Some(20.0);
-        let q = query(&d, Region::UsEast1, "resource.", Some(50.0)).unwrap();
+        let q = query(&d, Region::UsEast1, "resource.", Some(50.0), false).unwrap();
         assert_eq!(q.utilization, Some(20.0));
     }
 }

@@ -5,7 +5,7 @@
 //! Values a client sent are cut short before they are echoed, so a hostile string cannot grow
 //! the response headers.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use prost::Message as _;
 use tonic::{Code, Status};
@@ -177,7 +177,7 @@ impl ServiceError {
             details: details
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), echo(&v)))
-                .collect::<HashMap<_, _>>(),
+                .collect::<BTreeMap<_, _>>(),
             retry_after_seconds: None,
             timestamp: Some(std::time::SystemTime::now().into()),
         }

@@ -4,8 +4,8 @@
 //! Our keys are fixed names, but values can quote client input (a SKU, a property), so the
 //! limits are enforced on the way out instead of trusted.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 /// Most entries in one metadata map.
 pub const MAX_ENTRIES: usize = 32;
@@ -17,9 +17,8 @@ pub const MAX_VALUE_LEN: usize = 1024;
 /// Builds a metadata map within the limits: keys that break the rules are dropped, values are
 /// cut at a character boundary, the first occurrence of a key wins and entries past
 /// [`MAX_ENTRIES`] are dropped.
-pub fn bounded(pairs: impl IntoIterator<Item = (String, String)>) -> HashMap<String, String> {
-    let pairs = pairs.into_iter();
-    let mut map = HashMap::with_capacity(pairs.size_hint().0.min(MAX_ENTRIES));
+pub fn bounded(pairs: impl IntoIterator<Item = (String, String)>) -> BTreeMap<String, String> {
+    let mut map = BTreeMap::new();
     for (key, value) in pairs {
         if map.len() == MAX_ENTRIES {
             break;
@@ -34,7 +33,13 @@ pub fn bounded(pairs: impl IntoIterator<Item = (String, String)>) -> HashMap<Str
     map
 }
 
-fn valid_key(key: &str) -> bool {
+/// `value` cut to [`MAX_VALUE_LEN`] bytes at a character boundary.
+pub fn bounded_value(value: String) -> String {
+    cut_bytes(value, MAX_VALUE_LEN)
+}
+
+/// Whether `key` can be a metadata key.
+pub fn valid_key(key: &str) -> bool {
     (1..=MAX_KEY_LEN).contains(&key.len()) && key.bytes().all(|b| (0x20..=0x7e).contains(&b))
 }
 
