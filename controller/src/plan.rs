@@ -226,6 +226,20 @@ pub enum Action {
 }
 
 impl Action {
+    /// Whether the action changes a Cloud Map resource that already exists (whose ownership was
+    /// judged from its tags).
+    #[must_use]
+    pub fn changes_existing_cloud_map(&self) -> bool {
+        matches!(
+            self,
+            Self::UpdateNamespace { .. }
+                | Self::DeleteNamespace { .. }
+                | Self::TagCloudMap { .. }
+                | Self::UpdateDiscoveryService { .. }
+                | Self::DeleteDiscoveryService { .. }
+        )
+    }
+
     /// A one-line description for logs and outcomes.
     #[must_use]
     pub fn describe(&self) -> String {

@@ -1,6 +1,6 @@
 //! The production engine of the `run` loop against the emulator: an apply reports the task definition
 //! it put on the ECS service, so rollout tracking starts from it instead of waiting for the next
-//! observation.
+//! observation; Cloud Map ownership is judged from fresh tags before the engine writes.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod support;
@@ -8,9 +8,12 @@ mod support;
 use std::sync::Arc;
 
 use finfocus_ecs_controller::manifest::{self, ManifestSet};
-use finfocus_ecs_controller::plan::PlanOptions;
+use finfocus_ecs_controller::plan::{PlanOptions, Status};
 use finfocus_ecs_controller::runtime::{Applied, AwsEngine, Engine};
-use support::{Case, REGION, describe_service, set_desired_count};
+use finfocus_ecs_controller::{TAG_INSTANCE, TAG_MANAGED_BY, TAG_OBJECT};
+use support::{
+    Case, REGION, describe_service, find_namespace, namespace_manifest, set_desired_count,
+};
 
 fn load(case: &Case) -> ManifestSet {
     manifest::load(&[case.dir.path().to_path_buf()])
@@ -101,4 +104,59 @@ async fn applies_report_the_task_definition_they_put_on_the_service() {
             task_definition: None,
         }
     );
+}
+
+/// The engine reads Cloud Map tags through a cache. A namespace whose ownership tags were removed
+/// by hand after they were cached is no longer ours: a manifest change must not be applied to it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_namespace_untagged_by_hand_is_left_alone() {
+    let case = Case::new("untag");
+    let names = &case.names;
+    let engine = AwsEngine::new(
+        Arc::new(case.emu.context().await),
+        PlanOptions::new(&names.instance, REGION),
+    );
+    let manifest = |description: &str| {
+        format!(
+            "{}  description: {description}\n",
+            namespace_manifest(&names.namespace, &names.dns, &names.vpc)
+        )
+    };
+    let key = format!("CloudMapNamespace/{}", names.namespace);
+    let status = async || {
+        let plan = engine.plan(&load(&case)).await.unwrap();
+        let rp = plan
+            .plan
+            .resources
+            .iter()
+            .find(|rp| rp.key.to_string() == key)
+            .cloned()
+            .expect("the namespace is planned");
+        (rp.status, rp.actions)
+    };
+
+    case.dir.write("namespace.yaml", &manifest("first"));
+    converge(&engine, &load(&case), &key).await;
+    // This pass reads the namespace's tags, and the engine keeps them.
+    assert_eq!(status().await, (Status::InSync, Vec::new()));
+
+    let cloudmap = case.emu.cloudmap().await;
+    let namespace = find_namespace(&cloudmap, &names.dns)
+        .await
+        .expect("the namespace exists");
+    cloudmap
+        .untag_resource()
+        .resource_arn(namespace.arn().unwrap())
+        .tag_keys(TAG_MANAGED_BY)
+        .tag_keys(TAG_OBJECT)
+        .tag_keys(TAG_INSTANCE)
+        .send()
+        .await
+        .unwrap();
+    case.dir.write("namespace.yaml", &manifest("second"));
+    let (status, actions) = status().await;
+    assert_eq!(status, Status::Error);
+    assert!(actions.is_empty(), "{actions:?}");
+    let namespace = find_namespace(&cloudmap, &names.dns).await.unwrap();
+    assert_eq!(namespace.description(), Some("first"));
 }

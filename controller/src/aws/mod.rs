@@ -11,8 +11,10 @@
 //!   SDK are not counted separately) under `(service, operation, code)`, where `code` is `OK`
 //!   or the AWS error code.
 //! - Task definition revisions are immutable, so `DescribeTaskDefinition` answers are cached
-//!   by ARN for the life of the context; Cloud Map tags are cached by ARN too (call
-//!   [`Context::forget_tags`] to re-read them).
+//!   by ARN for the life of the context. Cloud Map tags (ownership lives there, and only
+//!   `ListTagsForResource` returns them) are cached by ARN for [`ContextOptions::tag_ttl`];
+//!   [`Context::forget_tags`] drops them at once, which the `run` engine does before any plan
+//!   that writes to an existing Cloud Map resource.
 
 mod convert;
 mod live;
@@ -21,7 +23,7 @@ pub(crate) mod ops;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_ecs::error::ProvideErrorMetadata;
@@ -45,6 +47,9 @@ pub struct ContextOptions {
     pub wait_timeout: Duration,
     /// First delay between polls of asynchronous work (doubles up to 10 s).
     pub poll_interval: Duration,
+    /// How long Cloud Map tags read once are trusted: a tag changed by hand shows in the drift
+    /// report at most this late.
+    pub tag_ttl: Duration,
 }
 
 impl Default for ContextOptions {
@@ -54,6 +59,7 @@ impl Default for ContextOptions {
             max_attempts: 5,
             wait_timeout: Duration::from_secs(300),
             poll_interval: Duration::from_millis(500),
+            tag_ttl: Duration::from_secs(300),
         }
     }
 }
@@ -165,6 +171,9 @@ struct Clients {
     cloudmap: aws_sdk_servicediscovery::Client,
 }
 
+/// Tags of one resource.
+type Tags = BTreeMap<String, String>;
+
 /// Clients, counters and caches shared by every reconcile. Cheap to share behind an `Arc`.
 pub struct Context {
     config: aws_config::SdkConfig,
@@ -173,7 +182,8 @@ pub struct Context {
     clients: Mutex<HashMap<String, Clients>>,
     calls: CallCounter,
     task_definitions: Mutex<HashMap<String, LiveTaskDefinition>>,
-    tags: Mutex<HashMap<String, BTreeMap<String, String>>>,
+    /// Cloud Map tags by ARN, with when they were read.
+    tags: Mutex<HashMap<String, (Instant, Tags)>>,
     namespace_ids: Mutex<HashMap<(String, String), String>>,
 }
 
@@ -297,11 +307,14 @@ impl Context {
     }
 
     pub(crate) fn cached_tags(&self, arn: &str) -> Option<BTreeMap<String, String>> {
-        lock(&self.tags).get(arn).cloned()
+        lock(&self.tags)
+            .get(arn)
+            .filter(|(read, _)| read.elapsed() < self.options.tag_ttl)
+            .map(|(_, tags)| tags.clone())
     }
 
     pub(crate) fn cache_tags(&self, arn: &str, tags: BTreeMap<String, String>) {
-        lock(&self.tags).insert(arn.to_owned(), tags);
+        lock(&self.tags).insert(arn.to_owned(), (Instant::now(), tags));
     }
 
     /// Remembers the id of a namespace created by this context (saves a listing when a
@@ -320,7 +333,7 @@ impl Context {
     }
 
     pub(crate) fn merge_cached_tags(&self, arn: &str, tags: &BTreeMap<String, String>) {
-        if let Some(cached) = lock(&self.tags).get_mut(arn) {
+        if let Some((_, cached)) = lock(&self.tags).get_mut(arn) {
             cached.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
     }
@@ -385,4 +398,41 @@ pub fn ownership_tags(object: &str, instance: &str) -> BTreeMap<String, String> 
         (crate::TAG_OBJECT.to_owned(), object.to_owned()),
         (crate::TAG_INSTANCE.to_owned(), instance.to_owned()),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+    use super::*;
+
+    fn context(tag_ttl: Duration) -> Context {
+        let config = aws_config::SdkConfig::builder()
+            .region(Region::new("us-east-1"))
+            .behavior_version(BehaviorVersion::latest())
+            .build();
+        Context::from_config(
+            config,
+            ContextOptions {
+                tag_ttl,
+                ..ContextOptions::default()
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn cloud_map_tags_are_trusted_for_their_ttl_and_until_forgotten() {
+        let tags = ownership_tags("CloudMapNamespace/ns", "a");
+        let fresh = context(Duration::from_secs(3600));
+        fresh.cache_tags("arn:ns", tags.clone());
+        assert_eq!(fresh.cached_tags("arn:ns"), Some(tags.clone()));
+        fresh.merge_cached_tags("arn:ns", &BTreeMap::from([("k".into(), "v".into())]));
+        assert_eq!(fresh.cached_tags("arn:ns").unwrap()["k"], "v");
+        fresh.forget_tags();
+        assert_eq!(fresh.cached_tags("arn:ns"), None);
+
+        let expired = context(Duration::ZERO);
+        expired.cache_tags("arn:ns", tags);
+        assert_eq!(expired.cached_tags("arn:ns"), None);
+    }
 }

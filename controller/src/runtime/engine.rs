@@ -91,6 +91,19 @@ impl Engine for AwsEngine {
     async fn plan(&self, desired: &ManifestSet) -> Result<AwsPlan, Error> {
         let live = aws::observe(&self.ctx, desired, &self.opts).await?;
         let plan = plan::plan(desired, &live, &self.opts);
+        let writes_cloud_map = plan
+            .resources
+            .iter()
+            .flat_map(|rp| &rp.actions)
+            .any(Action::changes_existing_cloud_map);
+        if !writes_cloud_map {
+            return Ok(AwsPlan { plan, live });
+        }
+        // Cloud Map ownership was judged from cached tags, which a person may have changed since:
+        // judge it again from fresh ones before this plan writes to those resources.
+        self.ctx.forget_tags();
+        let live = aws::observe(&self.ctx, desired, &self.opts).await?;
+        let plan = plan::plan(desired, &live, &self.opts);
         Ok(AwsPlan { plan, live })
     }
 
