@@ -11,16 +11,17 @@
 //! - A child that exits (or never becomes ready) is restarted with exponential backoff
 //!   (100 ms doubling to 30 s, plus jitter); the backoff resets once a child stayed up for
 //!   [`STABLE_AFTER`]. The other regions are not touched.
+//! - A ready child whose `/healthz` fails [`LIVENESS_FAILURES`] probes in a row (one every
+//!   `--liveness-interval`) is hung: it is killed and restarted like a crashed one, instead of
+//!   the container's health check failing the whole task.
 //! - Each child's stderr line is re-emitted on our stderr with `"region":"<code>"` injected
 //!   (non-JSON lines are wrapped into a JSON object), so one log stream stays attributable.
 //! - On SIGTERM (or Ctrl-C) every child gets SIGTERM and may drain until the drain deadline
 //!   (the stop timeout minus [`KILL_MARGIN`]); stragglers get SIGKILL. Then the aggregator stops
 //!   and `serve_all` returns `Ok`, so the process exits 0 inside the ECS stop timeout.
 //!
-//! # Caveats
-//! If the supervisor itself is killed with SIGKILL its children are not signalled (no
-//! `PR_SET_PDEATHSIG` without unsafe code); in a container the runtime kills the whole
-//! process tree anyway.
+//! - If the supervisor itself dies (even by SIGKILL), every child gets SIGTERM from the kernel
+//!   ([`follow_supervisor`]), so no region outlives it.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -50,6 +51,9 @@ pub const KILL_MARGIN: Duration = Duration::from_secs(2);
 /// Bound of one aggregator scrape or health probe of a region.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Failed `/healthz` probes in a row after which a ready region counts as hung.
+pub const LIVENESS_FAILURES: u32 = 3;
+
 /// Log lines buffered between the children and stderr before readers wait.
 const LOG_QUEUE: usize = 4096;
 
@@ -71,6 +75,10 @@ pub struct ServeAllArgs {
     /// Time a region may take from spawn to ready before it is killed and retried, e.g. `10s`.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub ready_timeout: Duration,
+    /// How often a ready region's `/healthz` is probed; after three failures in a row the
+    /// region is restarted. `0s` turns the probes off.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub liveness_interval: Duration,
 }
 
 /// Why `serve-all` could not run.
@@ -231,6 +239,8 @@ struct Context {
     base_port: u16,
     ready_timeout: Duration,
     probe_health: bool,
+    /// Time between liveness probes of a ready region; `None` when off.
+    liveness_interval: Option<Duration>,
     fleet: Arc<Fleet>,
     prober: Prober,
     logs: mpsc::Sender<String>,
@@ -302,6 +312,7 @@ pub async fn serve_all(args: &ServeAllArgs) -> Result<(), SupervisorError> {
         base_port: args.base_port,
         ready_timeout: args.ready_timeout,
         probe_health: web.enabled && web.health_endpoint,
+        liveness_interval: (!args.liveness_interval.is_zero()).then_some(args.liveness_interval),
         fleet: fleet.clone(),
         prober: prober.clone(),
         logs: log_tx,
@@ -541,17 +552,49 @@ async fn run_child(region: Region, ctx: &Context) -> Outcome {
     ctx.all_ready.notify_waiters();
 
     let status = tokio::select! {
-        status = child.wait() => Some(status),
+        status = child.wait() => Some(describe_exit(status)),
+        reason = hung(region, ctx) => {
+            // SIGKILL also ends a stopped process; kill() waits for it.
+            let _ = child.kill().await;
+            Some(reason)
+        }
         () = stopping(&mut shutdown) => None,
     };
     match status {
-        Some(status) => Outcome::Failed {
+        Some(reason) => Outcome::Failed {
             was_ready: true,
-            reason: describe_exit(status),
+            reason,
         },
         None => {
             stop_child(region, &mut child, ctx).await;
             Outcome::Shutdown
+        }
+    }
+}
+
+/// Resolves once a ready region failed [`LIVENESS_FAILURES`] health probes in a row; never when
+/// probes are off (no health endpoint, or `--liveness-interval 0s`).
+async fn hung(region: Region, ctx: &Context) -> String {
+    let Some(interval) = ctx.liveness_interval.filter(|_| ctx.probe_health) else {
+        return std::future::pending().await;
+    };
+    let addr = ctx.addr(region);
+    let mut failures = 0;
+    loop {
+        tokio::time::sleep(interval).await;
+        // Each probe is bounded by PROBE_TIMEOUT.
+        if ctx.prober.healthy(addr).await {
+            failures = 0;
+            continue;
+        }
+        failures += 1;
+        tracing::warn!(
+            region = region.code(),
+            failures,
+            "regional /healthz probe failed"
+        );
+        if failures >= LIVENESS_FAILURES {
+            return format!("http://{addr}/healthz failed {failures} probes in a row");
         }
     }
 }

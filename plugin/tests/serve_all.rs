@@ -640,6 +640,33 @@ fn healthcheck_script_tells_a_healthy_fleet_from_a_dead_region() {
     assert!(status.success());
 }
 
+/// A region that stops answering (SIGSTOP: its socket still accepts, nothing is served) is
+/// killed and restarted after three failed probes; the other regions keep their processes.
+#[test]
+fn a_hung_region_is_restarted_and_the_others_keep_running() {
+    let mut fleet = ServeAll::start(&["--liveness-interval", "100ms"], &[]);
+    let before = fleet.pids.clone();
+    let victim = Region::SaEast1;
+    let hung = before[&victim];
+    signal(hung, Signal::STOP);
+    let line = fleet.wait_for_line(READY_TIMEOUT, |l| {
+        l.starts_with(&format!("READY region={} ", victim.code()))
+    });
+    assert_ne!(fleet.pids[&victim], hung, "{line}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(hung) {
+        assert!(Instant::now() < deadline, "the hung process was not killed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(healthz(fleet.port(victim)));
+    for (region, pid) in before.iter().filter(|(r, _)| **r != victim) {
+        assert_eq!(fleet.pids[region], *pid, "{region} was not restarted");
+        assert!(alive(*pid), "{region} keeps running");
+    }
+    let (status, _) = fleet.terminate(Duration::from_secs(STOP_TIMEOUT_SECS + 5));
+    assert!(status.success());
+}
+
 #[test]
 fn serve_all_refuses_bad_settings_before_starting_regions() {
     let run = |args: &[&str], env: &[(&str, &str)]| {
