@@ -215,39 +215,39 @@ impl Emulator {
         .expect("context")
     }
 
-    fn ec2_query(&self, action: &str) -> String {
-        let body = format!("Action={action}&Version=2016-11-15");
-        let (status, answer) = http(
-            &self.endpoint,
-            "POST",
-            "/",
-            &[
-                ("Content-Type", "application/x-www-form-urlencoded"),
-                ("Authorization", &authorization("ec2")),
-            ],
-            &body,
-        )
-        .expect("EC2 query");
-        assert_eq!(status, 200, "{action}: {answer}");
+    /// POSTs `body` to the emulator as a request of `service` (signed for it), with `headers`;
+    /// panics unless it answers 200. `what` names the request in the panic.
+    fn post(&self, service: &str, headers: &[(&str, &str)], body: &str, what: &str) -> String {
+        let authorization = authorization(service);
+        let mut all = vec![("Authorization", authorization.as_str())];
+        all.extend_from_slice(headers);
+        let (status, answer) =
+            http(&self.endpoint, "POST", "/", &all, body).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(status, 200, "{what}: {answer}");
         answer
+    }
+
+    fn ec2_query(&self, action: &str) -> String {
+        self.post(
+            "ec2",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            &format!("Action={action}&Version=2016-11-15"),
+            action,
+        )
     }
 
     /// Calls an ECS operation with a JSON body, for tests that run without an async runtime.
     pub fn ecs_call(&self, operation: &str, body: &serde_json::Value) -> serde_json::Value {
         let target = format!("AmazonEC2ContainerServiceV20141113.{operation}");
-        let (status, text) = http(
-            &self.endpoint,
-            "POST",
-            "/",
+        let text = self.post(
+            "ecs",
             &[
                 ("Content-Type", "application/x-amz-json-1.1"),
                 ("X-Amz-Target", &target),
-                ("Authorization", &authorization("ecs")),
             ],
             &body.to_string(),
-        )
-        .expect("ECS call");
-        assert_eq!(status, 200, "{operation}: {text}");
+            operation,
+        );
         serde_json::from_str(&text).unwrap()
     }
 
