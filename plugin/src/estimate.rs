@@ -115,8 +115,8 @@ pub struct Estimate {
     pub source: Source,
     /// Volume tiers of the headline rate, if tiered.
     pub tiers: Vec<Tier>,
-    /// What the estimate assumes (mostly fixed sentences, so they are borrowed); an estimator may
-    /// leave it empty when the query does not ask for prose.
+    /// What the estimate assumes (mostly fixed sentences, so they are borrowed); empty unless the
+    /// query asked for prose ([`Query::prose`]).
     pub assumptions: Vec<Cow<'static, str>>,
     /// Usage metrics that refine the estimate: (metric, unit).
     pub metric_hints: &'static [(&'static str, &'static str)],
@@ -267,15 +267,13 @@ pub fn supports(resource_type: &str) -> Result<Support, EstimateError> {
 pub fn estimate(table: &PriceTable, q: &Query<'_>) -> Result<Estimate, EstimateError> {
     let kind = parse_kind(q.resource_type, "resource.resource_type")?;
     validate_sku(q.sku, "resource.sku")?;
-    let mut assumptions = Vec::new();
-    if let Some(u) = q.utilization {
-        if !(0.0..=100.0).contains(&u) {
-            return Err(EstimateError::InvalidArgument {
-                field: "resource.utilization_percentage".to_owned(),
-                reason: "must be a fraction 0..=1 or a percentage 0..=100".to_owned(),
-            });
-        }
-        assumptions.push("utilization does not change on-demand list prices".into());
+    if let Some(u) = q.utilization
+        && !(0.0..=100.0).contains(&u)
+    {
+        return Err(EstimateError::InvalidArgument {
+            field: "resource.utilization_percentage".to_owned(),
+            reason: "must be a fraction 0..=1 or a percentage 0..=100".to_owned(),
+        });
     }
     let input = Input {
         table,
@@ -286,7 +284,11 @@ pub fn estimate(table: &PriceTable, q: &Query<'_>) -> Result<Estimate, EstimateE
         prose: q.prose,
     };
     let mut estimate = dispatch(&input)?;
-    estimate.assumptions.extend(assumptions);
+    if q.prose && q.utilization.is_some() {
+        estimate
+            .assumptions
+            .push("utilization does not change on-demand list prices".into());
+    }
     Ok(estimate)
 }
 
@@ -350,6 +352,10 @@ fn dispatch(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         });
     }
     estimate.cost_per_month = round_money(estimate.cost_per_month);
+    if !input.prose {
+        // Estimators may skip building them (EC2 does, on the hot path); none may show them.
+        estimate.assumptions.clear();
+    }
     Ok(estimate)
 }
 
