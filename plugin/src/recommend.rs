@@ -384,24 +384,26 @@ fn advise_rds(
         fmt_number(included),
         fmt_number(gp2_iops)
     )];
-    if gp2_iops > included {
-        tags.insert("iops".to_owned(), fmt_number(gp2_iops));
-        reasoning.push(format!(
-            "{} IOPS are provisioned on gp3 to keep gp2's baseline",
-            fmt_number(gp2_iops)
-        ));
-    }
-    let alt = Query { tags: &tags, ..*q };
     let config = |t: &str| {
         vec![
             ("storage_type", t.to_owned()),
             ("allocated_storage_gb", fmt_number(size)),
         ]
     };
+    let mut recommended = config("gp3");
+    if gp2_iops > included {
+        tags.insert("iops".to_owned(), fmt_number(gp2_iops));
+        recommended.push(("iops", fmt_number(gp2_iops)));
+        reasoning.push(format!(
+            "{} IOPS are provisioned on gp3 to keep gp2's baseline",
+            fmt_number(gp2_iops)
+        ));
+    }
+    let alt = Query { tags: &tags, ..*q };
     let change = Change::Config {
         kind: "storage_type",
         current: config("gp2"),
-        recommended: config("gp3"),
+        recommended,
     };
     push_if_no_dearer(
         table,
