@@ -607,6 +607,26 @@ mod tests {
             )
             .is_empty()
         );
+        // Multi-AZ gp3 is 0.001 USD/GB-month dearer than gp2 in eu-west-1: not offered there.
+        let multi_az = [
+            ("allocatedStorage", "100"),
+            ("storageType", "gp2"),
+            ("multiAz", "true"),
+        ];
+        assert!(advise_in(Region::EuWest1, "rds", "db.t3.micro", &multi_az).is_empty());
+        assert_eq!(
+            rules(&advise_in(Region::UsEast1, "rds", "db.t3.micro", &multi_az)),
+            [Rule::RdsGp2ToGp3]
+        );
+        // Above 4000 GB, keeping gp2's 3 IOPS/GB on gp3 means paying for IOPS beyond the
+        // included 12000: dearer, so not offered.
+        let big = advise_in(
+            Region::UsEast1,
+            "rds",
+            "db.t3.micro",
+            &[("allocatedStorage", "5000"), ("storageType", "gp2")],
+        );
+        assert!(big.is_empty(), "{big:?}");
     }
 
     #[test]
