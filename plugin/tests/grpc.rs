@@ -331,6 +331,30 @@ async fn actual_cost_prorates_the_monthly_cost() {
     let err = client.get_actual_cost(unnamed).await.unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(error_detail(&err).details["field"], "tags.resource_type");
+
+    // Named only by an opaque id: nothing to price it from, another source must answer.
+    let opaque = GetActualCostRequest {
+        resource_id: "i-0123456789abcdef0".to_owned(),
+        start: Some(start),
+        end: Some(end),
+        ..Default::default()
+    };
+    let answer = client
+        .get_actual_cost(opaque.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(answer.results.is_empty());
+    assert_eq!(answer.fallback_hint, FallbackHint::Required as i32);
+    let err = client
+        .get_actual_cost(GetActualCostRequest {
+            start: Some(end),
+            end: Some(start),
+            ..opaque
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error_detail(&err).code(), ErrorCode::InvalidTimeRange);
 }
 
 #[tokio::test]

@@ -691,6 +691,29 @@ mod tests {
     }
 
     #[test]
+    fn a_filter_with_type_and_sku_names_the_resource_when_there_are_no_targets() {
+        let r = ask(GetRecommendationsRequest {
+            filter: Some(RecommendationFilter {
+                resource_type: "ec2".to_owned(),
+                sku: "t2.medium".to_owned(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .unwrap();
+        let skus: Vec<_> = r
+            .recommendations
+            .iter()
+            .map(|r| r.resource.as_ref().unwrap().sku.as_str())
+            .collect();
+        assert_eq!(skus, ["t2.medium", "t2.medium"], "t3 and t4g");
+        let Some(ActionDetail::Rightsize(a)) = &r.recommendations[0].action_detail else {
+            panic!("rightsize expected")
+        };
+        assert_eq!(a.recommended_instance_type, "t3.medium");
+    }
+
+    #[test]
     fn annual_projection_scales_the_monthly_savings() {
         let request = |period: &str| GetRecommendationsRequest {
             target_resources: vec![target("ebs", "gp2", &[("size", "100")])],
