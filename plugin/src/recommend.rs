@@ -191,6 +191,11 @@ const RDS_GP2_MAX_IOPS: f64 = 64_000.0;
 /// Default RDS storage size of the estimator when `allocatedStorage` is not given.
 const RDS_DEFAULT_STORAGE_GB: f64 = 20.0;
 
+/// Whether any rule looks at resources of the estimator's `kind` (`ec2`, `ebs`, ...).
+pub fn covers(kind: &str) -> bool {
+    matches!(kind, "ebs" | "ec2" | "rds" | "elasticache")
+}
+
 /// The recommendations for the resource `q` describes, priced from `table`.
 ///
 /// An error is the estimator's answer for the resource itself (an unknown sku, a malformed

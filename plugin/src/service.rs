@@ -433,19 +433,26 @@ impl CostSourceService for CostSource {
         descriptor::check_resource_type(&resource.resource_type, "resource.resource_type")?;
         descriptor::check_region(self.served(), &resource.region, "resource.region")?;
         let response = match estimate::supports(resource.resource_type.trim()) {
-            Ok(support) => SupportsResponse {
-                supported: true,
-                reason: format!(
-                    "{} is priced from AWS public list prices ({})",
-                    support.kind, support.billing_mode
-                ),
-                capabilities: CAPABILITIES
-                    .iter()
-                    .map(|c| (capability_key(*c), true))
-                    .collect(),
-                supported_metrics: Vec::new(),
-                capabilities_enum: CAPABILITIES.iter().map(|c| (*c).into()).collect(),
-            },
+            Ok(support) => {
+                // Recommendations only for the kinds a rule looks at.
+                let offered: Vec<PluginCapability> = CAPABILITIES
+                    .into_iter()
+                    .filter(|c| {
+                        *c != PluginCapability::Recommendations
+                            || crate::recommend::covers(support.kind)
+                    })
+                    .collect();
+                SupportsResponse {
+                    supported: true,
+                    reason: format!(
+                        "{} is priced from AWS public list prices ({})",
+                        support.kind, support.billing_mode
+                    ),
+                    capabilities: offered.iter().map(|c| (capability_key(*c), true)).collect(),
+                    supported_metrics: Vec::new(),
+                    capabilities_enum: offered.iter().map(|c| (*c).into()).collect(),
+                }
+            }
             Err(err @ estimate::EstimateError::UnsupportedResourceType { .. }) => {
                 SupportsResponse {
                     supported: false,
@@ -694,6 +701,10 @@ mod tests {
         let yes = svc.supports(ask("ec2", "")).await.unwrap().into_inner();
         assert!(yes.supported);
         assert_eq!(yes.capabilities_enum.len(), CAPABILITIES.len());
+        assert!(yes.capabilities["recommendations"]);
+        let lambda = svc.supports(ask("lambda", "")).await.unwrap().into_inner();
+        assert_eq!(lambda.capabilities_enum.len(), CAPABILITIES.len() - 1);
+        assert!(!lambda.capabilities.contains_key("recommendations"));
         let err = svc.supports(ask("ec2", "us-east-1")).await.unwrap_err();
         assert_eq!(err.code(), Code::FailedPrecondition);
     }

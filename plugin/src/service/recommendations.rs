@@ -299,36 +299,7 @@ fn recommendation(
     if advice.rule.needs_arm_image() {
         meta.push(("requires_arm64_image".to_owned(), "true".to_owned()));
     }
-    let description = if savings > 0.0 {
-        format!(
-            "Change {} {} to {}: {:.2} {CURRENCY} less per month",
-            advice.kind,
-            advice.current_sku,
-            advice.recommended_sku,
-            advice.monthly_savings()
-        )
-    } else {
-        format!(
-            "Change {} {} to {}: same price, better baseline",
-            advice.kind, advice.current_sku, advice.recommended_sku
-        )
-    };
-    let description = match &advice.change {
-        Change::Config {
-            kind, recommended, ..
-        } if advice.current_sku == advice.recommended_sku => {
-            let to = recommended
-                .iter()
-                .find(|(k, _)| k == kind)
-                .map_or("", |(_, v)| v.as_str());
-            description.replacen(
-                &format!("{} to {}", advice.current_sku, advice.recommended_sku),
-                &format!("{} {kind} to {to}", advice.current_sku),
-                1,
-            )
-        }
-        _ => description,
-    };
+    let description = describe(advice);
     Recommendation {
         id: recommendation_id(region, advice.rule, target, &advice.current_sku),
         category: category.into(),
@@ -365,6 +336,33 @@ fn recommendation(
         source: SOURCE.to_owned(),
         created_at: Some(Timestamp::from(std::time::SystemTime::now())),
         metadata: metadata::bounded(meta).into_iter().collect(),
+    }
+}
+
+/// "Change ec2 t2.micro to t3.micro: 0.88 USD less per month", or "...: same price".
+fn describe(advice: &Advice) -> String {
+    let what = match &advice.change {
+        // A storage change keeps the sku (the DB instance class): name the property instead.
+        Change::Config {
+            kind, recommended, ..
+        } if advice.current_sku == advice.recommended_sku => {
+            let to = recommended
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map_or("", |(_, v)| v.as_str());
+            format!("{} {} {kind} to {to}", advice.kind, advice.current_sku)
+        }
+        _ => format!(
+            "{} {} to {}",
+            advice.kind, advice.current_sku, advice.recommended_sku
+        ),
+    };
+    match advice.category() {
+        Category::Cost => format!(
+            "Change {what}: {:.2} {CURRENCY} less per month",
+            advice.monthly_savings()
+        ),
+        Category::Performance => format!("Change {what}: same price, newer or higher baseline"),
     }
 }
 
@@ -659,6 +657,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(performance.recommendations.len(), 1, "RDS gp2->gp3");
+        assert_eq!(
+            performance.recommendations[0].description,
+            "Change rds db.t3.micro storage_type to gp3: same price, newer or higher baseline"
+        );
     }
 
     #[test]
@@ -711,6 +713,13 @@ mod tests {
             panic!("rightsize expected")
         };
         assert_eq!(a.recommended_instance_type, "t3.medium");
+        assert!(
+            r.recommendations[0]
+                .description
+                .starts_with("Change ec2 t2.medium to t3.medium: "),
+            "{}",
+            r.recommendations[0].description
+        );
     }
 
     #[test]
