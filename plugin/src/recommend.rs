@@ -337,7 +337,7 @@ fn advise_ec2(table: &PriceTable, q: &Query<'_>, current: &Estimate, out: &mut V
             estimate::estimate(table, &alt).ok().map(|e| (*t, e))
         });
         if let Some((graviton, e)) = priced
-            && e.cost_per_month <= current.cost_per_month
+            && round_cents_noise(current.cost_per_month - e.cost_per_month) >= 0.0
         {
             let reasoning = vec![
                 format!(

@@ -15,6 +15,9 @@
 //! an empty answer) and with a mixed list of target resources, so that the filters, pages and
 //! summaries are checked on real recommendations too.
 //!
+//! The host package's `CheckProtocolVersion` (version.go) is a helper that none of its checks
+//! calls, so there is nothing of it to port.
+//!
 //! # Checks that do not apply to a real plugin
 //! [`NOT_APPLICABLE`] lists them with the reason; [`not_applicable_inputs_get_honest_answers`]
 //! shows what this plugin answers to their inputs instead.
