@@ -17,7 +17,7 @@
 //!   issue (or one past the end of the list) is `INVALID_ARGUMENT`.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -119,7 +119,12 @@ pub fn answer(
             all.push(recommendation(table, target, &advice, period));
         }
     }
-    all.retain(|r| matches(r, &filter) && !request.excluded_recommendation_ids.contains(&r.id));
+    let excluded: HashSet<&str> = request
+        .excluded_recommendation_ids
+        .iter()
+        .map(String::as_str)
+        .collect();
+    all.retain(|r| matches(r, &filter) && !excluded.contains(r.id.as_str()));
     sort(&mut all, &filter);
 
     if offset > all.len() {
