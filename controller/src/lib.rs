@@ -27,6 +27,9 @@
 //! - [`metrics`] holds the Prometheus registry and [`http`] serves `/healthz`, `/readyz`,
 //!   `/metrics` and `/report`.
 //!
+//! Before a deploy, [`verify`] checks in AWS what the manifests rely on (roles, log groups,
+//! network, images, secrets, capacity) and reports each problem with its fix.
+//!
 //! The command line lives in [`cli`] (one file per verb); `main.rs` only maps the verb's
 //! result to an exit code.
 
@@ -44,6 +47,7 @@ pub mod rollout;
 pub mod runtime;
 pub mod source;
 pub mod taskdef;
+pub mod verify;
 
 /// API version every manifest document must declare.
 pub const API_VERSION: &str = "ecs.finfocus.io/v1alpha1";

@@ -1,5 +1,5 @@
 //! `finfocus-ecs-controller`: parse the command line, run the verb, map its result to an exit
-//! code (0 ok / in sync, 2 plan has changes, 1 error).
+//! code (0 ok / in sync, 2 plan has changes or verify found problems, 1 error).
 
 use std::process::ExitCode;
 

@@ -256,6 +256,13 @@ impl Context {
         &self.options
     }
 
+    /// The shared SDK configuration, for clients of further services (`verify` reads EC2,
+    /// IAM, Logs, ECR, SSM and Secrets Manager with it).
+    #[must_use]
+    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
+        &self.config
+    }
+
     /// The call counter.
     #[must_use]
     pub fn calls(&self) -> &CallCounter {

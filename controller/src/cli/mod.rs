@@ -2,12 +2,13 @@
 //! struct and one function; this module only parses and routes.
 //!
 //! Exit codes (DESIGN.md): `validate` 0 valid / 1 invalid; `plan` 0 in sync / 2 changes or
-//! drift / 1 error; `apply` 0 converged / 1 error.
+//! drift / 1 error; `apply` 0 converged / 1 error; `verify` 0 all good / 2 problems / 1 error.
 
 pub mod apply;
 pub mod plan;
 pub mod run;
 pub mod validate;
+pub mod verify;
 
 use std::process::ExitCode;
 
@@ -92,6 +93,8 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Run the controller: follow a directory or git repository and keep AWS converged.
     Run(run::RunArgs),
+    /// Check in AWS what the manifests rely on; exit 0 all good, 2 problems, 1 error.
+    Verify(verify::VerifyArgs),
 }
 
 /// How a verb ended.
@@ -126,6 +129,7 @@ pub async fn run(cli: Cli) -> Result<Exit> {
         Command::Plan(args) => plan::plan(&cli.global, args).await,
         Command::Apply(args) => apply::apply(&cli.global, args).await,
         Command::Run(args) => Ok(run::run(&cli.global, args).await),
+        Command::Verify(args) => verify::verify(&cli.global, args).await,
     }
 }
 

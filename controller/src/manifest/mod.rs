@@ -16,6 +16,7 @@
 //! `apiVersion`, `serviceDiscovery.namespace`) and otherwise at the start of `spec`.
 
 mod document;
+mod network;
 pub mod spec;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -604,6 +605,7 @@ fn validate_document(label: &str, doc: RawDocument, doc_at: Location, out: &mut 
                 tags: raw.tags,
             };
             check_service(&mut check, &svc, spec_at);
+            network::check_duplicate_network(&mut check, &svc, spec_at);
             check_tags(&mut check, &svc.tags, spec_at);
             (
                 svc.region.clone(),
