@@ -38,6 +38,9 @@ use crate::pricing::{PriceTable, Service};
 use crate::resource::{Kind, Props, clip, validate_resource_type, validate_sku};
 pub(crate) use text::{Cents, Usd, push_cents, push_usd, qty, usd};
 
+/// Size assumed for an EBS volume that does not give one.
+pub(crate) use ebs::DEFAULT_SIZE_GB as EBS_DEFAULT_SIZE_GB;
+
 /// Hours in the month every monthly figure uses.
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
@@ -295,25 +298,81 @@ pub fn estimate(table: &PriceTable, q: &Query<'_>) -> Result<Estimate, EstimateE
     Ok(estimate)
 }
 
+/// What `EstimateCost` assumes for a kind whose sku attribute is absent: (kind, attribute,
+/// name in `defaults_applied`, value). The spec treats null attributes as an empty struct and
+/// leaves the plugin to decide (its FR-005); these are the smallest current-generation sizes,
+/// present in every region's table, and always reported.
+pub const ATTRIBUTE_DEFAULTS: [(Kind, &str, &str, &str); 3] = [
+    (Kind::Ec2, "instanceType", "instance_type", "t3.micro"),
+    (Kind::Rds, "instanceClass", "instance_class", "db.t3.micro"),
+    (Kind::ElastiCache, "nodeType", "node_type", "cache.t3.micro"),
+];
+
 /// Prices an `EstimateCost` request: `attributes` is the request Struct flattened by the server
 /// (strings as-is, numbers via `{}`, bools `true`/`false`, nested structs as Go-map text, lists as
-/// `[a b]`); the sku is read from the attributes (`instanceType`, `instanceClass`, ...). The
-/// answer shows only the cost, so the estimate carries no prose.
+/// `[a b]`); the sku is read from the attributes (`instanceType`, `instanceClass`, ...), else
+/// taken from [`ATTRIBUTE_DEFAULTS`] and listed first in `defaults_applied`. The resource type
+/// must be a Pulumi type token (`provider:module/resource:Type`) or a short name we know;
+/// anything else is `InvalidArgument`. The answer shows only the cost, so the estimate carries
+/// no prose.
 pub fn estimate_attributes(
     table: &PriceTable,
     resource_type: &str,
     attributes: &HashMap<String, String>,
 ) -> Result<Estimate, EstimateError> {
-    let kind = parse_kind(resource_type, "resource_type")?;
+    validate_resource_type(resource_type, "resource_type")?;
+    let Some(kind) = Kind::parse(resource_type) else {
+        if is_type_token(resource_type) {
+            return Err(EstimateError::UnsupportedResourceType {
+                resource_type: resource_type.to_owned(),
+            });
+        }
+        return Err(EstimateError::InvalidArgument {
+            field: "resource_type".to_owned(),
+            reason: format!(
+                "{:?} is neither a Pulumi type token provider:module/resource:Type \
+                 (e.g. aws:ec2/instance:Instance) nor a short name this plugin knows (ec2, ebs, rds, ...)",
+                clip(resource_type, 64)
+            ),
+        });
+    };
+    let props = Props::new(attributes, "attributes");
+    let default = ATTRIBUTE_DEFAULTS
+        .iter()
+        .find(|(k, attribute, ..)| *k == kind && props.find(&[attribute]).is_none());
     let input = Input {
         table,
         kind,
-        sku: "",
+        sku: default.map_or("", |(.., value)| value),
         sku_field: None,
-        props: Props::new(attributes, "attributes"),
+        props,
         prose: false,
     };
-    dispatch(&input)
+    let mut estimate = dispatch(&input)?;
+    if let Some((_, _, name, value)) = default {
+        estimate
+            .defaults_applied
+            .insert(0, (Cow::Borrowed(*name), Cow::Borrowed(*value)));
+        if estimate.quality == Quality::High {
+            estimate.quality = Quality::Medium;
+        }
+    }
+    Ok(estimate)
+}
+
+/// `provider:module/resource:Type`: three non-empty parts, the middle one `module/resource`.
+fn is_type_token(resource_type: &str) -> bool {
+    let parts: Vec<&str> = resource_type.split(':').collect();
+    match parts.as_slice() {
+        [provider, middle, ty] => {
+            !provider.is_empty()
+                && !ty.is_empty()
+                && middle
+                    .split_once('/')
+                    .is_some_and(|(m, r)| !m.is_empty() && !r.is_empty() && !r.contains('/'))
+        }
+        _ => false,
+    }
 }
 
 fn parse_kind(resource_type: &str, field: &str) -> Result<Kind, EstimateError> {
@@ -772,11 +831,39 @@ mod tests {
         let e = estimate_attributes(&table, "aws:ec2/instance:Instance", &attrs).unwrap();
         assert_usd(e.cost_per_month, 0.0104 * 730.0 + 20.0 * 0.08);
         assert_eq!(e.quality, Quality::High);
-        let err = estimate_attributes(&table, "aws:ec2/instance:Instance", &tags(&[])).unwrap_err();
+        // No attributes: the documented default type, reported first.
+        let e = estimate_attributes(&table, "aws:ec2/instance:Instance", &tags(&[])).unwrap();
+        assert_usd(e.cost_per_month, 0.0104 * 730.0 + 8.0 * 0.1);
+        assert_eq!(e.sku, "t3.micro");
+        assert_eq!(e.quality, Quality::Medium);
+        let meta: HashMap<_, _> = e.metadata().into_iter().collect();
         assert!(
-            matches!(&err, EstimateError::InvalidArgument { field, .. } if field == "attributes.instanceType"),
-            "{err:?}"
+            meta["defaults_applied"].starts_with("instance_type=t3.micro,"),
+            "{}",
+            meta["defaults_applied"]
         );
+        for (kind, ..) in ATTRIBUTE_DEFAULTS {
+            for region in Region::ALL {
+                let t = super::test_support::table(region);
+                let e = estimate_attributes(&t, kind.name(), &tags(&[])).unwrap();
+                assert!(e.cost_per_month > 0.0, "{kind:?} in {region}");
+            }
+        }
+        // Malformed types are invalid; well-formed unknown tokens are unsupported.
+        for bad in [
+            "invalid-format",
+            "aws:ec2:Instance",
+            "aws/ec2/instance",
+            "aws:ec2/a/b:C",
+        ] {
+            let err = estimate_attributes(&table, bad, &attrs).unwrap_err();
+            assert!(
+                matches!(&err, EstimateError::InvalidArgument { field, .. } if field == "resource_type"),
+                "{bad}: {err:?}"
+            );
+        }
+        let err = estimate_attributes(&table, "aws:foo/bar:Baz", &attrs).unwrap_err();
+        assert!(matches!(err, EstimateError::UnsupportedResourceType { .. }));
         let err = estimate_attributes(&table, "", &attrs).unwrap_err();
         assert!(
             matches!(&err, EstimateError::InvalidArgument { field, .. } if field == "resource_type")

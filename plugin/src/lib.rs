@@ -5,6 +5,7 @@
 //! - [`pricing`] holds the embedded per-region price tables; a process loads only its own region.
 //! - [`resource`] turns what a client sends (short names, Pulumi tokens, Pulumi properties, Go-map
 //!   text) into a typed query; [`estimate`] prices it. Both are pure and unit-tested.
+//! - [`recommend`] proposes cheaper or newer configurations, priced by [`estimate`].
 //! - [`offer`] rebuilds the tables from AWS Price List bulk offer files.
 //! - [`service`] implements the FinFocus `CostSourceService` over gRPC; [`server`] is the
 //!   host launch contract (port selection, `PORT=` line, logs, graceful stop).
@@ -16,6 +17,7 @@ pub mod metrics;
 pub mod offer;
 pub mod pricing;
 pub mod proto;
+pub mod recommend;
 pub mod region;
 pub mod resource;
 pub mod server;
