@@ -399,6 +399,50 @@ mod tests {
     }
 
     #[test]
+    fn fargate_and_elb_rows_from_the_sources() {
+        // Shared SOURCES.md, "Fargate and Elastic Load Balancing", checks.
+        let use1 = PriceTable::load(Region::UsEast1).unwrap();
+        assert_eq!(
+            use1.price(Service::Fargate, "linux_x86_vcpu"),
+            Some(0.04048)
+        );
+        assert_eq!(
+            use1.price(Service::Fargate, "linux_x86_memory"),
+            Some(0.004445)
+        );
+        assert_eq!(
+            use1.price(Service::Fargate, "linux_arm_vcpu"),
+            Some(0.03238)
+        );
+        assert_eq!(
+            use1.price(Service::Fargate, "ephemeral_storage"),
+            Some(0.000111)
+        );
+        assert_eq!(
+            use1.price(Service::FargateSpot, "spot_linux_x86_vcpu"),
+            Some(0.01288561)
+        );
+        assert_eq!(use1.price(Service::Fargate, "spot_linux_x86_vcpu"), None);
+        assert_eq!(use1.price(Service::Elb, "alb_hour"), Some(0.0225));
+        assert_eq!(use1.price(Service::Elb, "clb_data_processed"), Some(0.008));
+        assert_eq!(use1.service_as_of(Service::Fargate), "2025-10-27");
+        assert_eq!(use1.service_as_of(Service::FargateSpot), "2026-09-29");
+        assert_eq!(use1.service_as_of(Service::Elb), "2025-06-05");
+        let gov = PriceTable::load(Region::UsGovWest1).unwrap();
+        assert_eq!(gov.price(Service::Fargate, "linux_x86_vcpu"), Some(0.0486));
+        assert_eq!(
+            gov.price(Service::FargateSpot, "spot_linux_x86_vcpu"),
+            Some(0.01458)
+        );
+        for region in Region::ALL {
+            let table = PriceTable::load(region).unwrap();
+            assert_eq!(table.rows(Service::Fargate).len(), 8, "{region}");
+            assert_eq!(table.rows(Service::FargateSpot).len(), 2, "{region}");
+            assert_eq!(table.rows(Service::Elb).len(), 8, "{region}");
+        }
+    }
+
+    #[test]
     fn row_counts_match_the_source_coverage() {
         let use1 = PriceTable::load(Region::UsEast1).unwrap();
         let sizes: std::collections::HashMap<_, _> = use1.sizes().into_iter().collect();

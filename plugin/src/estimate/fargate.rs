@@ -174,6 +174,11 @@ pub(crate) fn estimate_service(input: &Input<'_>) -> Result<Estimate, EstimateEr
                 )
                 .into(),
             );
+            if task.extra_storage_gib > 0.0 {
+                assumptions.push(
+                    "Spot tasks' ephemeral storage is priced at the on-demand storage rate".into(),
+                );
+            }
         }
     }
     for (provider, n) in &shares.others {
@@ -684,7 +689,7 @@ fn spot_hourly(input: &Input<'_>, task: &Task) -> Result<f64, EstimateError> {
     let gb = input.rate(Service::FargateSpot, "spot_linux_x86_memory")?;
     let mut hourly = task.vcpu * vcpu + task.gb * gb;
     if task.extra_storage_gib > 0.0 {
-        // Spot discounts compute; ephemeral storage is billed at its one rate.
+        // The Spot snapshot has vCPU and GB rates only; storage is priced at the on-demand rate.
         hourly += task.extra_storage_gib * input.rate(Service::Fargate, "ephemeral_storage")?;
     }
     Ok(hourly)
