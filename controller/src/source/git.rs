@@ -173,12 +173,28 @@ impl GitSource {
             seq: 0,
         };
         if !source.git_dir.join("HEAD").exists() {
-            let dir = source.git_dir.display().to_string();
-            source
-                .git("init", &["init", "--quiet", "--bare", "--", &dir], false)
-                .await?;
+            source.init().await?;
         }
         Ok(source)
+    }
+
+    /// Creates the empty local repository.
+    async fn init(&self) -> Result<(), SourceError> {
+        let dir = self.git_dir.display().to_string();
+        self.git("init", &["init", "--quiet", "--bare", "--", &dir], false)
+            .await
+            .map(drop)
+    }
+
+    /// Replaces the local repository with an empty one, so that objects of a refused fetch are
+    /// gone and the next fetch transfers (and measures) them again instead of finding them present.
+    async fn reset(&self) -> Result<(), SourceError> {
+        match tokio::fs::remove_dir_all(&self.git_dir).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(SourceError::io("remove", &self.git_dir, e)),
+        }
+        self.init().await
     }
 
     /// The options this source was opened with.
@@ -214,27 +230,37 @@ impl GitSource {
             .await
             .unwrap_or(0);
         let limit = self.opts.max_fetch_bytes;
+        let over = || async {
+            let git_dir = self.git_dir.clone();
+            let now = tokio::task::spawn_blocking(move || guard::dir_size(&git_dir))
+                .await
+                .unwrap_or(0);
+            now.saturating_sub(before) > limit
+        };
         let growth = async {
             loop {
                 tokio::time::sleep(FETCH_SIZE_POLL).await;
-                let git_dir = self.git_dir.clone();
-                let now = tokio::task::spawn_blocking(move || guard::dir_size(&git_dir))
-                    .await
-                    .unwrap_or(0);
-                if now.saturating_sub(before) > limit {
-                    return SourceError::TooLarge {
-                        what: "the fetch",
-                        limit: human(limit),
-                        flag: "--git-max-fetch-bytes",
-                    };
+                if over().await {
+                    break;
                 }
             }
         };
-        tokio::select! {
-            result = self.output("fetch", cmd) => { result?; }
-            // Dropping the fetch future kills git (`kill_on_drop`); its temporary pack is left for
-            // git's own clean-up of stale temporary files.
-            err = growth => return Err(err),
+        let too_large = tokio::select! {
+            result = self.output("fetch", cmd) => {
+                result?;
+                // A fetch quicker than one measurement is measured once it is done.
+                over().await
+            }
+            // Dropping the fetch future kills git (`kill_on_drop`).
+            () = growth => true,
+        };
+        if too_large {
+            self.reset().await?;
+            return Err(SourceError::TooLarge {
+                what: "the fetch",
+                limit: human(limit),
+                flag: "--git-max-fetch-bytes",
+            });
         }
         let target = format!("{TARGET_REF}^{{commit}}");
         let out = self
