@@ -291,3 +291,63 @@ fn an_error_shows_the_offending_token_cut_short_not_the_file() {
     let text = refused(dir.path(), "kind.yaml", "unknown kind `KKK");
     assert!(text.len() < 1000, "{} characters shown", text.len());
 }
+
+/// Runs `validate` with `args`, killing it if it has not exited within 20 s; returns the exit code
+/// and stderr.
+fn validate(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_finfocus-ecs-controller"))
+        .arg("validate")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("validate {args:?} did not exit within 20s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn validate_refuses_special_files_and_takes_the_limit_flags() {
+    let (code, err) = validate(&["-f", "/dev/zero"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("/dev/zero: refused: a character device"),
+        "{err}"
+    );
+
+    let dir = TempDir::new("guard-flags");
+    dir.write(
+        "a.yaml",
+        &format!("{}# {}\n", cluster_manifest("a"), "x".repeat(2000)),
+    );
+    let (code, err) = validate(&["-f", &dir.arg()]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = validate(&["-f", &dir.arg(), "--max-file-bytes", "1K"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("file is larger than 1024 bytes (limit: --max-file-bytes)"),
+        "{err}"
+    );
+    dir.write("b.yaml", &cluster_manifest("b"));
+    let (code, err) = validate(&["-f", &dir.arg(), "--max-documents", "1"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("b.yaml: more than 1 documents in this revision"),
+        "{err}"
+    );
+    let (code, err) = validate(&["-f", &dir.arg(), "--max-file-bytes", "4MB"]);
+    assert_eq!(code, Some(2), "a bad size is a usage error: {err}");
+    assert!(err.contains("unknown size unit `MB`"), "{err}");
+}

@@ -17,13 +17,13 @@ pub struct LimitArgs {
     #[arg(long, global = true, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
     pub max_revision_bytes: u64,
     /// Most manifest files and directories in one revision.
-    #[arg(long, global = true, value_name = "N", default_value_t = Limits::default().max_files)]
+    #[arg(long, global = true, value_name = "N", default_value_t = Limits::default().max_files, value_parser = parse_count)]
     pub max_files: usize,
     /// Most YAML documents in one manifest file.
-    #[arg(long, global = true, value_name = "N", default_value_t = Limits::default().max_documents_per_file)]
+    #[arg(long, global = true, value_name = "N", default_value_t = Limits::default().max_documents_per_file, value_parser = parse_count)]
     pub max_documents_per_file: usize,
     /// Most YAML documents in one revision.
-    #[arg(long, global = true, value_name = "N", default_value_t = Limits::default().max_documents)]
+    #[arg(long, global = true, value_name = "N", default_value_t = Limits::default().max_documents, value_parser = parse_count)]
     pub max_documents: usize,
     /// Deepest nesting of mappings and sequences in a manifest document.
     #[arg(long, global = true, value_name = "N", default_value_t = Limits::default().max_depth,
@@ -56,7 +56,7 @@ pub struct GitLimitArgs {
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size, requires = "git")]
     pub git_max_checkout_bytes: u64,
     /// Most files under the manifests path of one commit.
-    #[arg(long, value_name = "N", default_value_t = 10_000, requires = "git")]
+    #[arg(long, value_name = "N", default_value_t = 10_000, requires = "git", value_parser = parse_count)]
     pub git_max_checkout_files: usize,
 }
 
@@ -66,6 +66,18 @@ impl GitLimitArgs {
         opts.max_fetch_bytes = self.git_max_fetch_bytes;
         opts.max_checkout_bytes = self.git_max_checkout_bytes;
         opts.max_checkout_files = self.git_max_checkout_files;
+    }
+}
+
+/// Parses a count of at least one.
+///
+/// # Errors
+/// A message naming what is wrong.
+pub fn parse_count(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("a limit of zero would refuse every manifest".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a whole number")),
     }
 }
 
@@ -114,5 +126,13 @@ mod tests {
         assert!(parse_size("4MB").is_err());
         assert!(parse_size("-1").is_err());
         assert!(parse_size("99999999999999999999G").is_err());
+    }
+
+    #[test]
+    fn counts_are_positive_whole_numbers() {
+        assert_eq!(parse_count("10"), Ok(10));
+        assert!(parse_count("0").is_err());
+        assert!(parse_count("-1").is_err());
+        assert!(parse_count("1.5").is_err());
     }
 }
