@@ -10,6 +10,8 @@
 //!   anything when there is an error, the long-running controller keeps reconciling the rest.
 //! - Parsing is two-staged: the private `document` module reads raw located documents, this
 //!   module validates them into typed [`Resource`]s.
+//! - Files are read only inside the source root and every revision is bounded by [`Limits`]
+//!   (the private `read` and `limits` modules); a refusal is an error like any other.
 //!
 //! Locations: serde-saphyr locates syntax, type and unknown-field errors exactly; semantic
 //! checks point at the value they concern when it is located (`metadata.name`, `kind`,

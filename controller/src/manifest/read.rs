@@ -1,15 +1,20 @@
-//! Guarded reading of manifest files from disk.
+//! Guarded reading of manifest files from disk: a committer chooses what the controller reads.
 //!
-//! A committer chooses what the controller reads, so reading is confined:
-//! - every path is resolved to its real path, which must stay inside the source root (the
+//! # Guarantees
+//! - Every path is resolved to its real path, which must stay inside the source root (the
 //!   checkout, or the directory given; for a single file, its directory). A symbolic link that
-//!   resolves inside the root works; one that leads outside is refused and never opened;
-//! - only regular files are opened. Devices, FIFOs and sockets are refused by their type before
-//!   any `open`, and the open itself uses `O_NOFOLLOW | O_NONBLOCK` and re-checks the type of
-//!   what it got, so a file swapped in between cannot block or escape;
-//! - reads go through a reader bounded by the remaining per-file and per-revision byte limits,
-//!   so a file that grows while being read still cannot exceed them;
-//! - errors name the file as it was walked and never contain bytes of a refused file.
+//!   resolves inside the root works; one that leads outside is refused and never opened.
+//! - Only regular files are opened. Devices, FIFOs and sockets are refused by their type before
+//!   any `open`; the open itself uses `O_NOFOLLOW | O_NONBLOCK` and re-checks the type of what it
+//!   got, so a special file swapped in between can neither block nor be read.
+//! - Reads go through a reader bounded by the remaining per-file and per-revision byte limits, so
+//!   a file that grows while being read still cannot exceed them.
+//! - Errors name the file as it was walked and never contain bytes of a refused file.
+//!
+//! # Caveats
+//! - Containment is checked on the resolved path before the open. Someone who can rename
+//!   directories inside a watched `--source` directory while it is read could race that check;
+//!   a committer cannot, since a git checkout is private to the controller and does not change.
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
