@@ -27,8 +27,8 @@ fn mode(path: &Path) -> u32 {
 }
 
 /// Bytes that do not compress, so their size on the wire is their size.
-fn noise(len: usize) -> String {
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+fn noise(len: usize, seed: u64) -> String {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15 ^ seed.wrapping_mul(0x2545_f491_4f6c_dd1d);
     (0..len)
         .map(|_| {
             state ^= state << 13;
@@ -141,7 +141,7 @@ async fn a_fetch_over_its_limit_is_stopped_every_time() {
     let url = daemon.create_repo("fetch-limit");
     let tree = WorkTree::new(&url);
     tree.write("manifests/app.yaml", "kind: x\n");
-    tree.write("assets/noise.bin", &noise(4 << 20));
+    tree.write("assets/noise.bin", &noise(4 << 20, 0));
     tree.commit_and_push("noisy");
 
     let workdir = TempDir::new("git-fetch-limit");
@@ -176,4 +176,27 @@ fn support_dir_size(dir: &Path) -> u64 {
         }
     }
     total
+}
+
+#[tokio::test]
+async fn the_local_repository_stays_bounded_over_many_commits() {
+    let daemon = GitDaemon::start();
+    let url = daemon.create_repo("growth");
+    let tree = WorkTree::new(&url);
+    let workdir = TempDir::new("git-growth");
+    let mut opts = options(&url, &workdir);
+    opts.max_fetch_bytes = 1 << 20;
+    let mut source = GitSource::open(opts).await.unwrap();
+    let mut peak = 0;
+    for i in 0..8 {
+        tree.write("manifests/app.yaml", &format!("kind: x{i}\n"));
+        // Each commit brings about 330 KiB of new bytes once packed: eight are more than twice the limit.
+        tree.write("assets/noise.bin", &noise(400 << 10, i + 1));
+        let commit = tree.commit_and_push(&format!("v{i}"));
+        let snap = source.poll().await.unwrap().unwrap();
+        assert_eq!(snap.revision.as_deref(), Some(commit.as_str()));
+        peak = peak.max(support_dir_size(&workdir.path().join("repo.git")));
+    }
+    eprintln!("peak size of the local repository: {peak} bytes");
+    assert!(peak < 2 << 20, "the local repository grew to {peak} bytes");
 }

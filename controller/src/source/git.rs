@@ -17,7 +17,8 @@
 //! A committer (and whoever sets the flags) must not be able to steer git itself:
 //! - the URL never appears on a command line and the ref only after `--` inside a refspec; both are
 //!   refused when they start with `-` (see `guard`); the `ext::` transport is disabled;
-//! - a fetch is stopped when it writes more than [`GitSourceOptions::max_fetch_bytes`], and a commit
+//! - a fetch is stopped when it writes more than [`GitSourceOptions::max_fetch_bytes`] (and the local
+//!   repository is started afresh once it holds more than that), and a commit
 //!   whose manifests path holds more than [`GitSourceOptions::max_checkout_bytes`] or
 //!   [`GitSourceOptions::max_checkout_files`] is refused before anything is checked out; every git
 //!   command runs under [`GitSourceOptions::timeout`];
@@ -225,11 +226,17 @@ impl GitSource {
             true,
             &[],
         );
+        let limit = self.opts.max_fetch_bytes;
         let git_dir = self.git_dir.clone();
-        let before = tokio::task::spawn_blocking(move || guard::dir_size(&git_dir))
+        let mut before = tokio::task::spawn_blocking(move || guard::dir_size(&git_dir))
             .await
             .unwrap_or(0);
-        let limit = self.opts.max_fetch_bytes;
+        // Objects of earlier commits are never pruned: once they pass the limit, start afresh, so
+        // the repository stays under about twice the limit however many commits arrive.
+        if before > limit {
+            self.reset().await?;
+            before = 0;
+        }
         let over = || async {
             let git_dir = self.git_dir.clone();
             let now = tokio::task::spawn_blocking(move || guard::dir_size(&git_dir))
