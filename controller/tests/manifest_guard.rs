@@ -202,6 +202,35 @@ fn an_oversized_file_and_an_oversized_revision_are_refused() {
 }
 
 #[test]
+fn too_many_files_are_refused() {
+    let dir = TempDir::new("guard-files");
+    for i in 0..5 {
+        dir.write(&format!("{i}.yaml"), &cluster_manifest(&format!("c{i}")));
+    }
+    let limits = Limits {
+        max_files: 3,
+        ..Limits::default()
+    };
+    let (loaded, _) = load_bounded(None, &[dir.path().to_path_buf()], limits);
+    assert!(
+        errors(&loaded).contains("more than 3 entries in this directory (limit: --max-files)"),
+        "{}",
+        errors(&loaded)
+    );
+    let limits = Limits {
+        max_files: 5,
+        ..Limits::default()
+    };
+    // Five entries list, but the directory itself is the sixth thing visited.
+    let (loaded, _) = load_bounded(None, &[dir.path().to_path_buf()], limits);
+    assert!(
+        errors(&loaded).contains("more than 5 files and directories in this revision"),
+        "{}",
+        errors(&loaded)
+    );
+}
+
+#[test]
 fn too_many_documents_are_refused() {
     let dir = TempDir::new("guard-docs");
     dir.write("many.yaml", &"---\n{}\n".repeat(1001));

@@ -161,7 +161,21 @@ impl Walk<'_> {
             Ok(entries) => entries,
             Err(e) => return self.refuse(path, format!("cannot list directory: {e}")),
         };
-        let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        // Listing is bounded too: a directory of a million other files must not fill memory.
+        let mut children: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .take(self.limits.max_files.saturating_add(1))
+            .collect();
+        if children.len() > self.limits.max_files {
+            self.over_limit = true;
+            return self.refuse(
+                path,
+                format!(
+                    "more than {} entries in this directory (limit: --max-files)",
+                    self.limits.max_files
+                ),
+            );
+        }
         children.sort();
         for child in children {
             let name = child.file_name().and_then(|n| n.to_str()).unwrap_or("");
