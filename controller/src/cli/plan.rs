@@ -57,7 +57,7 @@ pub(crate) async fn with_plan(
     allow_replace: bool,
     verb: impl AsyncFnOnce(&Context, Plan) -> Result<Exit>,
 ) -> Result<Exit> {
-    let Some(loaded) = load(files) else {
+    let Some(loaded) = load(files, &global.limits.limits()) else {
         return Ok(Exit::Failed);
     };
     let ctx = global.context().await?;

@@ -66,6 +66,9 @@ pub struct RunArgs {
     /// First delay after a failed apply (doubles per failure up to 5m).
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub retry_delay: Duration,
+    /// Limits of the git source.
+    #[command(flatten)]
+    pub git_limits: crate::cli::limits::GitLimitArgs,
 }
 
 /// Why `run` stopped with an error.
@@ -134,6 +137,7 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
             opts.path.clone_from(&args.path);
             opts.interval = args.interval;
             opts.timeout = args.git_timeout;
+            args.git_limits.apply(&mut opts);
             tracing::info!(url = %url, reference = %args.reference, path = %args.path.display(), "following git");
             GitSource::open(opts).await?.spawn()
         }
@@ -177,7 +181,8 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
         shutdown.clone(),
     ));
 
-    let engine = Arc::new(AwsEngine::new(Arc::clone(&ctx), plan_opts));
+    let engine =
+        Arc::new(AwsEngine::new(Arc::clone(&ctx), plan_opts).with_limits(global.limits.limits()));
     let opts = RuntimeOptions {
         resync: args.resync,
         max_concurrent: usize::from(args.max_concurrent),

@@ -10,12 +10,16 @@
 //!   anything when there is an error, the long-running controller keeps reconciling the rest.
 //! - Parsing is two-staged: the private `document` module reads raw located documents, this
 //!   module validates them into typed [`Resource`]s.
+//! - Files are read only inside the source root and every revision is bounded by [`Limits`]
+//!   (the private `read` and `limits` modules); a refusal is an error like any other.
 //!
 //! Locations: serde-saphyr locates syntax, type and unknown-field errors exactly; semantic
 //! checks point at the value they concern when it is located (`metadata.name`, `kind`,
 //! `apiVersion`, `serviceDiscovery.namespace`) and otherwise at the start of `spec`.
 
 mod document;
+mod limits;
+mod read;
 pub mod spec;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,13 +31,10 @@ use serde::Serialize;
 use serde_saphyr::Location;
 
 use self::document::{LocatedDocument, Problem, RawDocument, RawSpec, take_error_path};
+use self::limits::DocumentCount;
+pub use self::limits::Limits;
 pub use self::spec::{ClusterSpec, DiscoverySpec, EcsServiceSpec, NamespaceSpec, ServiceSettings};
 use crate::{ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, API_VERSION};
-
-/// Largest manifest file read, to bound memory on hostile input.
-const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
-/// Most documents accepted in one file.
-const MAX_DOCUMENTS: usize = 1000;
 
 /// The kinds of manifest objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -303,15 +304,31 @@ impl Loaded {
     }
 }
 
-/// Loads files and directories (`*.yaml`/`*.yml`, recursively, sorted; dot-files skipped).
+/// Loads files and directories (`*.yaml`/`*.yml`, recursively, sorted; dot-files skipped)
+/// under the default [`Limits`], each path confined to itself (a file to its directory).
 #[must_use]
 pub fn load(paths: &[PathBuf]) -> Loaded {
-    let mut sources = Vec::new();
-    let mut errors = Vec::new();
-    for path in paths {
-        collect_files(path, &mut sources, &mut errors);
-    }
-    let mut loaded = load_sources(&sources);
+    load_with(paths, &Limits::default())
+}
+
+/// As [`load`], under `limits`.
+#[must_use]
+pub fn load_with(paths: &[PathBuf], limits: &Limits) -> Loaded {
+    finish(read::read(None, paths, limits), limits)
+}
+
+/// As [`load_with`], with every path confined to `root` (e.g. a whole checkout, of which `paths`
+/// is a part): nothing whose real path leaves `root` is read.
+#[must_use]
+pub fn load_within(root: &Path, paths: &[PathBuf], limits: &Limits) -> Loaded {
+    finish(read::read(Some(root), paths, limits), limits)
+}
+
+/// Parses what was read; refusals of the reading come first.
+fn finish(files: read::Files, limits: &Limits) -> Loaded {
+    let mut loaded = load_sources_with(&files.sources, limits);
+    let mut errors = files.errors;
+    errors.iter_mut().for_each(read::clip);
     errors.append(&mut loaded.errors);
     loaded.errors = errors;
     loaded
@@ -334,9 +351,17 @@ pub fn load_str(file_label: &str, text: &str) -> Result<ManifestSet, Vec<Manifes
 /// (duplicates and references span files).
 #[must_use]
 pub fn load_sources(sources: &[(String, String)]) -> Loaded {
+    load_sources_with(sources, &Limits::default())
+}
+
+/// As [`load_sources`], under `limits` (of which the byte and file limits concern reading and
+/// are not checked here).
+#[must_use]
+pub fn load_sources_with(sources: &[(String, String)], limits: &Limits) -> Loaded {
+    let mut documents = DocumentCount::new(limits);
     let mut files: Vec<FileResult> = sources
         .iter()
-        .map(|(label, text)| parse_file(label, text))
+        .map(|(label, text)| parse_file(label, text, limits, &mut documents))
         .collect();
     check_duplicates(&mut files);
     check_references(&mut files);
@@ -349,59 +374,11 @@ pub fn load_sources(sources: &[(String, String)]) -> Loaded {
             errors.extend(file.errors);
         }
     }
+    errors.iter_mut().for_each(read::clip);
     Loaded {
         set: ManifestSet::new(resources),
         errors,
         files: sources.iter().map(|(label, _)| label.clone()).collect(),
-    }
-}
-
-fn collect_files(path: &Path, out: &mut Vec<(String, String)>, errors: &mut Vec<ManifestError>) {
-    let label = path.display().to_string();
-    let file_error = |message: String| ManifestError {
-        file: label.clone(),
-        line: 0,
-        column: 0,
-        field: None,
-        message,
-    };
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => return errors.push(file_error(format!("cannot read: {e}"))),
-    };
-    if meta.is_dir() {
-        let entries = match std::fs::read_dir(path) {
-            Ok(entries) => entries,
-            Err(e) => return errors.push(file_error(format!("cannot list directory: {e}"))),
-        };
-        let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        children.sort();
-        for child in children {
-            let name = child.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name.starts_with('.') {
-                continue;
-            }
-            let is_yaml = child
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| e == "yaml" || e == "yml");
-            if child.is_dir() || is_yaml {
-                collect_files(&child, out, errors);
-            }
-        }
-        return;
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return errors.push(file_error(format!(
-            "file is larger than {MAX_FILE_BYTES} bytes"
-        )));
-    }
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => out.push((label, text)),
-            Err(_) => errors.push(file_error("file is not valid UTF-8".into())),
-        },
-        Err(e) => errors.push(file_error(format!("cannot read: {e}"))),
     }
 }
 
@@ -422,28 +399,33 @@ struct Refs {
     namespace_ref: Option<(u64, u64)>,
 }
 
-fn parse_file(label: &str, text: &str) -> FileResult {
+fn parse_file(
+    label: &str,
+    text: &str,
+    limits: &Limits,
+    documents: &mut DocumentCount,
+) -> FileResult {
     let mut result = FileResult {
         label: label.to_owned(),
         resources: Vec::new(),
         defined: Vec::new(),
         errors: Vec::new(),
     };
-    let options = serde_saphyr::options! {
-        strict_booleans: true,
-        with_snippet: false,
-    };
     let mut reader = Cursor::new(text.as_bytes());
     for (index, item) in
-        serde_saphyr::read_with_options::<_, LocatedDocument>(&mut reader, options).enumerate()
+        serde_saphyr::read_with_options::<_, LocatedDocument>(&mut reader, limits.yaml_options())
+            .enumerate()
     {
-        if index >= MAX_DOCUMENTS {
+        if let Err(message) = documents.admit(index) {
+            // The file is refused as a whole: the errors of its documents would only bury why.
+            result.errors.clear();
+            result.resources.clear();
             result.errors.push(ManifestError {
                 file: label.to_owned(),
                 line: 0,
                 column: 0,
                 field: None,
-                message: format!("more than {MAX_DOCUMENTS} documents"),
+                message,
             });
             break;
         }

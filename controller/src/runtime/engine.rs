@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::Error;
 use crate::aws::{self, Context, LiveState};
-use crate::manifest::{self, DriftPolicy, Kind, ManifestSet};
+use crate::manifest::{self, DriftPolicy, Kind, Limits, ManifestSet};
 use crate::plan::{self, Action, Plan, PlanOptions, ResourcePlan, Status};
 use crate::report::{self, ConditionReport, DriftReport, ResourceReport, Summary};
 use crate::rollout::{Deployment, RolloutState};
@@ -34,6 +34,8 @@ pub struct AwsPlan {
 pub struct AwsEngine {
     ctx: Arc<Context>,
     opts: PlanOptions,
+    /// What one revision may make the controller read and parse.
+    limits: Limits,
     /// The previous report, to keep `lastTransitionTime` of unchanged conditions.
     previous: Mutex<Option<DriftReport>>,
 }
@@ -45,8 +47,16 @@ impl AwsEngine {
         Self {
             ctx,
             opts,
+            limits: Limits::default(),
             previous: Mutex::new(None),
         }
+    }
+
+    /// The same engine loading manifests under `limits`.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 }
 
@@ -70,9 +80,15 @@ impl Engine for AwsEngine {
     type Error = Error;
 
     async fn load(&self, snapshot: Snapshot) -> Result<ManifestSet, Vec<String>> {
+        let limits = self.limits;
         let loaded = tokio::task::spawn_blocking(move || {
             // The snapshot (and so its checkout) stays alive until loading is done.
-            let loaded = manifest::load(std::slice::from_ref(&snapshot.root));
+            let paths = std::slice::from_ref(&snapshot.root);
+            // A git revision is confined to its whole checkout, a directory to itself.
+            let loaded = match snapshot.boundary() {
+                Some(checkout) => manifest::load_within(checkout, paths, &limits),
+                None => manifest::load_with(paths, &limits),
+            };
             (loaded, snapshot.root.display().to_string())
         })
         .await;

@@ -16,6 +16,7 @@
 
 mod dir;
 mod git;
+mod guard;
 mod redact;
 
 use std::path::{Path, PathBuf};
@@ -67,6 +68,13 @@ impl Snapshot {
             root,
             checkout: None,
         }
+    }
+
+    /// The directory every file of this snapshot must stay inside: the whole checkout of a git
+    /// revision; `None` for a live directory, which is its own boundary.
+    #[must_use]
+    pub fn boundary(&self) -> Option<&Path> {
+        self.checkout.as_deref().map(|c| c.dir.as_path())
     }
 
     /// Whether the files under [`Snapshot::root`] can change while this snapshot is held (a watched
@@ -129,6 +137,22 @@ pub enum SourceError {
     /// The manifests path is absolute or leaves the repository.
     #[error("invalid path {0}: it must be relative and stay inside the repository")]
     InvalidPath(String),
+    /// The ref to follow could be read as an option or is not a ref name.
+    #[error("invalid ref {0:?}: {1}")]
+    InvalidRef(String, &'static str),
+    /// The repository URL (shown redacted) could be read as an option.
+    #[error("invalid URL {0}: it must not start with `-`")]
+    InvalidUrl(String),
+    /// A fetch or checkout went over one of its limits and was stopped.
+    #[error("{what} is larger than the limit of {limit} (limit: {flag})")]
+    TooLarge {
+        /// What grew too large.
+        what: &'static str,
+        /// The limit, with its unit.
+        limit: String,
+        /// The flag that raises it.
+        flag: &'static str,
+    },
     /// A local file system operation failed.
     #[error("{action} {path}: {source}")]
     Io {
@@ -161,6 +185,9 @@ impl SourceError {
             Self::Git { .. } => "git_failed",
             Self::MissingPath { .. } => "missing_path",
             Self::InvalidPath(_) => "invalid_path",
+            Self::InvalidRef(..) => "invalid_ref",
+            Self::InvalidUrl(_) => "invalid_url",
+            Self::TooLarge { .. } => "too_large",
             Self::Io { .. } => "io",
             Self::Watch { .. } => "watch",
         }
