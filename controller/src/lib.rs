@@ -43,6 +43,7 @@ pub mod report;
 pub mod rollout;
 pub mod runtime;
 pub mod source;
+pub mod status;
 pub mod taskdef;
 
 /// API version every manifest document must declare.

@@ -26,41 +26,20 @@ pub mod scheduler;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::{Id, JoinSet};
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::manifest::DriftPolicy;
 use crate::metrics::{Metrics, ReconcileResult};
 use crate::rollout::{self, Deployment, Rollout};
 use crate::source::{Snapshot, SourceState};
+use crate::status::{Condition, Status};
 pub use engine::{AwsEngine, AwsPlan};
 pub use scheduler::{Backoff, Scheduler};
-
-/// Whether drift of a resource is corrected or only reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Policy {
-    /// Apply changes (the default).
-    #[default]
-    Enforce,
-    /// Only report drift (a missing resource is still created: there is nothing to drift from).
-    Detect,
-}
-
-/// The plan's verdict on one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlanStatus {
-    /// Live matches desired.
-    InSync,
-    /// Live differs from desired.
-    Drifted,
-    /// The resource does not exist yet.
-    Missing,
-    /// The resource cannot be planned (for example, it exists but is not owned).
-    Error,
-}
 
 /// What the loop needs to know about one resource of a plan.
 #[derive(Debug, Clone)]
@@ -73,9 +52,9 @@ pub struct ResourceSummary {
     /// (namespaces and clusters before the services that use them).
     pub wave: u8,
     /// The drift policy.
-    pub policy: Policy,
+    pub policy: DriftPolicy,
     /// The plan's verdict.
-    pub status: PlanStatus,
+    pub status: Status,
     /// Whether applying the resource would change anything.
     pub actionable: bool,
     /// The live deployments of an ECS service, for rollout tracking; `None` for other kinds.
@@ -160,36 +139,13 @@ pub type ReportSender = watch::Sender<Option<Arc<dyn ReportView>>>;
 /// The receiving side of [`ReportSender`].
 pub type ReportReceiver = watch::Receiver<Option<Arc<dyn ReportView>>>;
 
-/// How the loop overrides a resource's reported status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusOverride {
-    /// Being applied, or rolling out.
-    Progressing,
-    /// Its last apply failed, or its rollout was rolled back.
-    Error,
-}
-
-/// A condition the loop adds to a resource, in the report's shape.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Condition {
-    /// The condition type (`Applied`, `Progressing`, `Degraded`, `DriftDetected`).
-    pub kind: &'static str,
-    /// Whether the condition holds.
-    pub status: bool,
-    /// A short CamelCase reason.
-    pub reason: String,
-    /// Human-readable detail.
-    pub message: String,
-    /// When the condition last changed status or reason.
-    pub last_transition: SystemTime,
-}
-
 /// What the loop knows about a resource beyond the plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResourceNote {
-    /// A status that replaces the plan's.
-    pub status: Option<StatusOverride>,
-    /// Conditions to add.
+    /// A status that replaces the plan's (`Progressing` while applying or rolling out, `Error`
+    /// after a failed apply or a rolled-back rollout).
+    pub status: Option<Status>,
+    /// Conditions to add (the report stamps their transition times).
     pub conditions: Vec<Condition>,
 }
 
@@ -311,52 +267,9 @@ pub struct RunSummary {
     pub aborted: usize,
 }
 
-/// Records when each (resource, condition) last changed, for `lastTransitionTime`.
-#[derive(Debug, Default)]
-struct ConditionBook {
-    seen: HashMap<(String, &'static str), (bool, String, SystemTime)>,
-}
-
-impl ConditionBook {
-    fn stamp(
-        &mut self,
-        key: &str,
-        kind: &'static str,
-        status: bool,
-        reason: &str,
-        message: String,
-    ) -> Condition {
-        let now = SystemTime::now();
-        let entry = self
-            .seen
-            .entry((key.to_owned(), kind))
-            .or_insert_with(|| (status, reason.to_owned(), now));
-        if entry.0 != status || entry.1 != reason {
-            *entry = (status, reason.to_owned(), now);
-        }
-        Condition {
-            kind,
-            status,
-            reason: reason.to_owned(),
-            message,
-            last_transition: entry.2,
-        }
-    }
-
-    /// The condition of a resource whose apply is in flight.
-    fn applying(&mut self, key: &str) -> Condition {
-        self.stamp(
-            key,
-            "Applied",
-            false,
-            "Applying",
-            "an apply is in progress".to_owned(),
-        )
-    }
-
-    fn retain_keys(&mut self, keep: impl Fn(&str) -> bool) {
-        self.seen.retain(|(key, _), _| keep(key));
-    }
+/// The condition of a resource whose apply is in flight.
+fn applying() -> Condition {
+    Condition::new("Applied", false, "Applying", "an apply is in progress")
 }
 
 /// What a finished apply task hands back.
@@ -389,7 +302,6 @@ struct State<E: Engine> {
     /// Services whose rollout is watched: key -> the task definition the apply put in place, or `None`
     /// when the apply did not name one (then the first observation after it fills it in).
     tracked: HashMap<String, Option<String>>,
-    book: ConditionBook,
     passes: u64,
     pass_failures: u32,
 }
@@ -416,7 +328,6 @@ pub async fn run<E: Engine>(
         tasks: JoinSet::new(),
         flights: HashMap::new(),
         tracked: HashMap::new(),
-        book: ConditionBook::default(),
         passes: 0,
         pass_failures: 0,
     };
@@ -502,14 +413,13 @@ impl<E: Engine> State<E> {
             summaries.iter().map(|s| s.key.clone()).collect();
         self.scheduler.retain(|k| keys.contains(k));
         self.tracked.retain(|k, _| keys.contains(k));
-        self.book.retain_keys(|k| keys.contains(k));
 
         let mut notes = self.global_notes(&source);
         let mut drifted: HashMap<&str, i64> = HashMap::new();
         let now = Instant::now();
         for summary in &summaries {
             let counter = drifted.entry(summary.kind.as_str()).or_insert(0);
-            if matches!(summary.status, PlanStatus::Drifted | PlanStatus::Missing) {
+            if matches!(summary.status, Status::Drifted | Status::Missing) {
                 *counter += 1;
             }
             let note = self.decide(&plan, summary, now);
@@ -578,11 +488,10 @@ impl<E: Engine> State<E> {
             match rollout::assess(deployments, &expected) {
                 Rollout::Progressing { message } => {
                     // Rolling out is news only for a resource otherwise in sync; drift must stay visible.
-                    if summary.status == PlanStatus::InSync {
-                        note.status = Some(StatusOverride::Progressing);
+                    if summary.status.is_in_sync() {
+                        note.status = Some(Status::Progressing);
                     }
-                    note.conditions.push(self.book.stamp(
-                        key,
+                    note.conditions.push(Condition::new(
                         "Progressing",
                         true,
                         "RolloutInProgress",
@@ -596,19 +505,19 @@ impl<E: Engine> State<E> {
                     self.tracked.remove(key);
                     // Re-applying the same revision at once would likely fail the same way: back off.
                     self.scheduler.failed(key.to_owned(), now, message.clone());
-                    note.status = Some(StatusOverride::Error);
+                    note.status = Some(Status::Error);
                     note.conditions
-                        .push(self.book.stamp(key, "Degraded", true, reason, message));
+                        .push(Condition::new("Degraded", true, reason, message));
                 }
             }
         }
 
         if self.flights.values().any(|f| f.key == key) {
-            note.status = Some(StatusOverride::Progressing);
-            note.conditions.push(self.book.applying(key));
+            note.status = Some(Status::Progressing);
+            note.conditions.push(applying());
             return note;
         }
-        if summary.status == PlanStatus::Error {
+        if summary.status == Status::Error {
             self.metrics
                 .reconcile
                 .count(kind, ReconcileResult::PlanError);
@@ -618,17 +527,11 @@ impl<E: Engine> State<E> {
             self.metrics.reconcile.count(kind, ReconcileResult::InSync);
             return note;
         }
-        if summary.policy == Policy::Detect && summary.status != PlanStatus::Missing {
+        if summary.policy == DriftPolicy::Detect && summary.status != Status::Missing {
+            // The plan's own `DriftPolicy` condition already tells the reader why nothing is applied.
             self.metrics
                 .reconcile
                 .count(kind, ReconcileResult::DriftDetected);
-            note.conditions.push(self.book.stamp(
-                key,
-                "DriftDetected",
-                true,
-                "DetectOnly",
-                "drift is reported, not corrected (drift-policy: detect)".to_owned(),
-            ));
             return note;
         }
         if let Some((failures, retry_at, error)) = self.scheduler.state(&summary.key)
@@ -639,11 +542,9 @@ impl<E: Engine> State<E> {
                 retry_at.duration_since(now).as_secs()
             );
             self.metrics.reconcile.count(kind, ReconcileResult::Backoff);
-            note.status = Some(StatusOverride::Error);
-            note.conditions.push(
-                self.book
-                    .stamp(key, "Applied", false, "BackingOff", message),
-            );
+            note.status = Some(Status::Error);
+            note.conditions
+                .push(Condition::new("Applied", false, "BackingOff", message));
             return note;
         }
         let dependency_busy = self.flights.values().any(|f| f.wave < summary.wave);
@@ -681,8 +582,8 @@ impl<E: Engine> State<E> {
                 wave: summary.wave,
             },
         );
-        note.status = Some(StatusOverride::Progressing);
-        note.conditions.push(self.book.applying(key));
+        note.status = Some(Status::Progressing);
+        note.conditions.push(applying());
         note
     }
 
