@@ -39,6 +39,7 @@ pub mod http;
 pub mod manifest;
 pub mod metrics;
 pub mod plan;
+pub mod reconcile;
 pub mod report;
 pub mod rollout;
 pub mod runtime;

@@ -5,9 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use crate::Error;
-use crate::aws::{self, Context, LiveState};
+use crate::aws::Context;
 use crate::manifest::{self, DriftPolicy, Kind, ManifestSet};
-use crate::plan::{self, Action, Plan, PlanOptions, ResourcePlan};
+use crate::plan::{Action, Plan, PlanOptions, ResourcePlan};
+use crate::reconcile::{Planned, observe_and_plan};
 use crate::report::{self, DriftReport, ResourceReport};
 use crate::rollout::{Deployment, RolloutState};
 use crate::source::Snapshot;
@@ -21,13 +22,7 @@ const SOURCE_KIND: &str = "Source";
 const SOURCE_NAME: &str = "manifests";
 
 /// Observe + plan of one pass; the live state is kept for rollout tracking.
-#[derive(Debug)]
-pub struct AwsPlan {
-    /// The plan.
-    pub plan: Plan,
-    /// What was observed.
-    pub live: LiveState,
-}
+pub type AwsPlan = Planned;
 
 /// The engine `run` uses.
 #[derive(Debug)]
@@ -89,22 +84,7 @@ impl Engine for AwsEngine {
     }
 
     async fn plan(&self, desired: &ManifestSet) -> Result<AwsPlan, Error> {
-        let live = aws::observe(&self.ctx, desired, &self.opts).await?;
-        let plan = plan::plan(desired, &live, &self.opts);
-        let writes_cloud_map = plan
-            .resources
-            .iter()
-            .flat_map(|rp| &rp.actions)
-            .any(Action::changes_existing_cloud_map);
-        if !writes_cloud_map {
-            return Ok(AwsPlan { plan, live });
-        }
-        // Cloud Map ownership was judged from cached tags, which a person may have changed since:
-        // judge it again from fresh ones before this plan writes to those resources.
-        self.ctx.forget_tags();
-        let live = aws::observe(&self.ctx, desired, &self.opts).await?;
-        let plan = plan::plan(desired, &live, &self.opts);
-        Ok(AwsPlan { plan, live })
+        observe_and_plan(&self.ctx, desired, &self.opts).await
     }
 
     fn summarize(&self, plan: &AwsPlan) -> Vec<ResourceSummary> {
