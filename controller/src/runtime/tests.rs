@@ -5,9 +5,13 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use tokio::time::Instant;
+
 use super::*;
 use crate::manifest::DriftPolicy;
+use crate::metrics::Metrics;
 use crate::rollout::RolloutState;
+use crate::source::SourceState;
 use crate::status::{Condition, Status};
 
 #[derive(Debug, Clone)]
