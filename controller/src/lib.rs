@@ -80,11 +80,11 @@ pub enum Error {
         resource: String,
         /// AWS error code (`ThrottlingException`, ...) or the SDK failure class.
         code: String,
-        /// Human-readable message from AWS or the SDK.
+        /// Human-readable message from AWS, or the SDK error with its causes.
         message: String,
-        /// The SDK error.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        /// The SDK error, kept for inspection. It is not the `source()`: `message` already
+        /// says what it says, and a chain would print it twice.
+        sdk_error: Box<dyn std::error::Error + Send + Sync>,
     },
     /// An asynchronous AWS operation reported failure.
     #[error("{operation} on {resource} failed: {message}")]
@@ -136,10 +136,10 @@ pub enum Error {
         total: usize,
     },
     /// Writing output failed.
-    #[error("writing output: {0}")]
+    #[error("writing output")]
     Io(#[source] std::io::Error),
     /// Serializing a report failed.
-    #[error("serializing report: {0}")]
+    #[error("serializing report")]
     Json(#[source] serde_json::Error),
 }
 
@@ -197,3 +197,44 @@ fn aws_code_label(code: &str) -> &'static str {
 
 /// Result with the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its causes, outermost first, joined by `: ` (what `{:#}` of `anyhow` prints).
+/// Error messages here never repeat their `source()`, so each cause shows once; use this where
+/// an error becomes text that outlives it (stderr, logs, a report).
+#[must_use]
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_shows_once() {
+        let io = Error::Io(std::io::Error::other("disk full"));
+        assert_eq!(error_chain(&io), "writing output: disk full");
+        assert_eq!(
+            format!("{:#}", anyhow::Error::new(io)),
+            "writing output: disk full"
+        );
+        let aws = Error::Aws {
+            operation: "UpdateService",
+            resource: "c/s".into(),
+            code: "InvalidParameterException".into(),
+            message: "bad revision".into(),
+            sdk_error: "InvalidParameterException: bad revision".into(),
+        };
+        assert_eq!(
+            error_chain(&aws),
+            "UpdateService on c/s: InvalidParameterException: bad revision"
+        );
+    }
+}

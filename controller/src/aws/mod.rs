@@ -378,7 +378,7 @@ impl Context {
                     resource: resource.to_owned(),
                     code,
                     message,
-                    source: Box::new(e),
+                    sdk_error: Box::new(e),
                 })
             }
         }
