@@ -10,25 +10,32 @@
 //! 2. [`aws::observe`] reads the live state ([`aws::LiveState`]) with as few calls as it can,
 //!    counting every call in [`aws::CallCounter`]; [`aws::Context`] holds the clients.
 //! 3. [`plan::plan`] canonicalizes both sides ([`canon`]), diffs them ([`diff`]) and orders the
-//!    actions per resource; it never touches the network.
-//! 4. [`apply::apply`] executes a [`plan::Plan`] (or [`apply::apply_resource`] one
+//!    actions per resource; it never touches the network. Each resource gets a
+//!    [`status::Status`] and [`status::Condition`]s, the words the loop and the report reuse.
+//! 4. [`reconcile::observe_and_plan`] is steps 2 and 3 as every caller runs them (`plan`,
+//!    `apply` and the `run` engine), including the re-read of cached Cloud Map tags before a
+//!    plan writes to Cloud Map.
+//! 5. [`apply::apply`] executes a [`plan::Plan`] (or [`apply::apply_resource`] one
 //!    [`plan::ResourcePlan`] at a time).
-//! 5. [`report::DriftReport`] renders the outcome as JSON, text or Markdown.
+//! 6. [`report::DriftReport`] renders the outcome as JSON, text or Markdown.
 //!
 //! The long-running controller (`run`) wraps that pipeline in a loop:
 //!
 //! - [`source`] follows a directory or a git repository and publishes the newest snapshot;
 //! - [`runtime`] is the loop: each pass loads the snapshot, observes and plans once, and
-//!   applies resources as independent tasks with per-resource backoff. It drives the pipeline
-//!   through the [`runtime::Engine`] trait ([`runtime::AwsEngine`] in production), so its
-//!   tests run on a fake under paused time;
+//!   applies resources as independent tasks with per-resource backoff. Its `mod.rs` is the
+//!   contract with the [`runtime::Engine`] that drives the pipeline ([`runtime::AwsEngine`] in
+//!   production, so the loop's tests run on a fake under paused time); `run.rs` holds the
+//!   passes, `decide.rs` what a pass does with each resource, `shutdown.rs` the stop signal.
+//!   [`status::Transitions`] keeps each condition's `lastTransitionTime` from pass to pass;
 //! - [`rollout`] judges, pass after pass, whether an ECS deployment the loop started
 //!   completed, is still going, or was rolled back;
 //! - [`metrics`] holds the Prometheus registry and [`http`] serves `/healthz`, `/readyz`,
 //!   `/metrics` and `/report`.
 //!
 //! The command line lives in [`cli`] (one file per verb); `main.rs` only maps the verb's
-//! result to an exit code.
+//! result to an exit code. Errors say what failed at their own level and leave the cause to
+//! `source()`; [`error_chain`] prints an error with each cause once.
 
 pub mod apply;
 pub mod aws;
