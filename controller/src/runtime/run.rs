@@ -36,19 +36,19 @@ pub(super) struct State<E: Engine> {
     pub(super) engine: Arc<E>,
     pub(super) opts: RuntimeOptions,
     pub(super) metrics: Arc<Metrics>,
-    pub(super) reports: ReportSender,
-    pub(super) desired: Option<Arc<E::Desired>>,
-    pub(super) revision: Option<String>,
-    pub(super) loaded_generation: u64,
-    pub(super) rejected: Option<RejectedRevision>,
+    reports: ReportSender,
+    desired: Option<Arc<E::Desired>>,
+    revision: Option<String>,
+    loaded_generation: u64,
+    rejected: Option<RejectedRevision>,
     pub(super) scheduler: Scheduler<String>,
     pub(super) tasks: JoinSet<Done<E>>,
     pub(super) flights: HashMap<Id, Flight>,
     /// Services whose rollout is watched: key -> the task definition the apply put in place, or `None`
     /// when the apply did not name one (then the first observation after it fills it in).
     pub(super) tracked: HashMap<String, Option<String>>,
-    pub(super) passes: u64,
-    pub(super) pass_failures: u32,
+    passes: u64,
+    pass_failures: u32,
 }
 
 /// Runs the loop until `shutdown`, then drains applies in flight.
