@@ -159,7 +159,7 @@ impl DriftReport {
 
     /// Keeps `lastTransitionTime` from the previous report `book` saw for conditions whose
     /// status and reason did not change (for a long-running controller that reports every
-    /// pass), and recounts the summary.
+    /// pass).
     pub fn carry_transitions(&mut self, book: &mut Transitions, now: std::time::SystemTime) {
         book.stamp(
             self.resources.iter_mut().map(|r| {
@@ -170,7 +170,6 @@ impl DriftReport {
             }),
             now,
         );
-        self.summary = Summary::of(&self.resources);
     }
 }
 

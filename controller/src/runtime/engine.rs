@@ -9,7 +9,7 @@ use crate::aws::Context;
 use crate::manifest::{self, DriftPolicy, Kind, ManifestSet};
 use crate::plan::{Action, Plan, PlanOptions, ResourcePlan};
 use crate::reconcile::{Planned, observe_and_plan};
-use crate::report::{self, DriftReport, ResourceReport};
+use crate::report::{self, DriftReport, ResourceReport, Summary};
 use crate::rollout::{Deployment, RolloutState};
 use crate::source::Snapshot;
 use crate::status::{Condition, Status, Transitions};
@@ -175,6 +175,7 @@ impl Engine for AwsEngine {
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
             now,
         );
+        report.summary = Summary::of(&report.resources);
         report
     }
 
