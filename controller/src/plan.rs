@@ -20,7 +20,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::aws::{
@@ -71,45 +70,7 @@ pub fn owned_by(tags: &BTreeMap<String, String>, instance: &str) -> bool {
         && tags.get(crate::TAG_INSTANCE).map(String::as_str) == Some(instance)
 }
 
-/// Status of one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Status {
-    /// Live matches desired.
-    InSync,
-    /// Live differs from desired (or an owned orphan is to be deleted).
-    Drifted,
-    /// The resource does not exist.
-    Missing,
-    /// In sync, and a deployment is rolling out.
-    Progressing,
-    /// It could not be observed, is not owned, or is otherwise blocked.
-    Error,
-}
-
-/// A condition in the Kubernetes style.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Condition {
-    /// Condition type: `Observed`, `Owned`, `InSync`, `ReplacementRequired`, `DriftPolicy`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// `True` or `False`.
-    pub status: String,
-    /// Machine-readable reason.
-    pub reason: String,
-    /// Human-readable message.
-    pub message: String,
-}
-
-impl Condition {
-    fn new(kind: &str, status: bool, reason: &str, message: impl Into<String>) -> Self {
-        Self {
-            kind: kind.to_owned(),
-            status: if status { "True" } else { "False" }.to_owned(),
-            reason: reason.to_owned(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::status::{Condition, Status};
 
 /// An ARN known now or produced by an earlier action of the same resource.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,8 +13,9 @@
 //! - Task definition revisions are immutable, so `DescribeTaskDefinition` answers are cached
 //!   by ARN for the life of the context. Cloud Map tags (ownership lives there, and only
 //!   `ListTagsForResource` returns them) are cached by ARN for [`ContextOptions::tag_ttl`];
-//!   [`Context::forget_tags`] drops them at once, which the `run` engine does before any plan
-//!   that writes to an existing Cloud Map resource.
+//!   [`Context::forget_tags_read_before`] drops the ones a pass took from the cache, which
+//!   [`crate::reconcile::observe_and_plan`] does before any plan that writes to an existing
+//!   Cloud Map resource.
 
 mod convert;
 mod live;
@@ -267,6 +268,15 @@ impl Context {
         lock(&self.tags).clear();
     }
 
+    /// Drops the cached Cloud Map tags read before `since`, and says whether there were any:
+    /// an observation that started at `since` trusted those from the cache rather than AWS.
+    pub fn forget_tags_read_before(&self, since: Instant) -> bool {
+        let mut tags = lock(&self.tags);
+        let cached = tags.len();
+        tags.retain(|_, (read, _)| *read >= since);
+        tags.len() != cached
+    }
+
     fn clients(&self, region: &str) -> Clients {
         let mut clients = lock(&self.clients);
         clients
@@ -368,7 +378,7 @@ impl Context {
                     resource: resource.to_owned(),
                     code,
                     message,
-                    source: Box::new(e),
+                    sdk_error: Box::new(e),
                 })
             }
         }

@@ -372,7 +372,7 @@ impl GitSource {
                         tx.send_if_modified(|state| state.error.take().is_some());
                     }
                     Err(err) => {
-                        let message = err.to_string();
+                        let message = crate::error_chain(&err);
                         tracing::warn!(url = %self.opts.url, error = %message, "git source failed");
                         tx.send_modify(|state| state.error = Some(message));
                     }

@@ -106,7 +106,7 @@ impl Drop for Checkout {
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// The `git` program could not be started.
-    #[error("cannot run git: {0}")]
+    #[error("cannot run git")]
     Spawn(#[source] std::io::Error),
     /// A `git` command exceeded its time limit and was killed.
     #[error("git {command} timed out after {seconds}s")]
@@ -154,7 +154,7 @@ pub enum SourceError {
         flag: &'static str,
     },
     /// A local file system operation failed.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}")]
     Io {
         /// What was attempted.
         action: &'static str,
@@ -165,7 +165,7 @@ pub enum SourceError {
         source: std::io::Error,
     },
     /// The file watcher could not be set up.
-    #[error("cannot watch {path}: {source}")]
+    #[error("cannot watch {path}")]
     Watch {
         /// The watched path.
         path: String,
