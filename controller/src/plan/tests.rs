@@ -95,6 +95,8 @@ fn in_sync(set: &ManifestSet) -> LiveState {
             name: "c1".into(),
             status: "ACTIVE".into(),
             settings: vec![],
+            capacity_providers: vec![],
+            default_capacity_provider_strategy: vec![],
             tags: owned("EcsCluster/c1"),
         }),
     );
@@ -208,7 +210,10 @@ fn empty_account_creates_everything_in_order() {
         panic!()
     };
     assert_eq!(*task_definition, ArnRef::FromPreviousAction);
-    assert_eq!(*registry, Some(ArnRef::FromPreviousAction));
+    assert_eq!(
+        registry.as_ref().map(|r| &r.arn),
+        Some(&ArnRef::FromPreviousAction)
+    );
     assert_eq!(
         tags.get(crate::TAG_OBJECT).map(String::as_str),
         Some("EcsService/svc")
