@@ -836,7 +836,7 @@ fn discovery_action(path: &str) -> ChangeAction {
 
 /// The live Cloud Map service in the manifest shape. The registry port fields belong to the
 /// ECS service (compared there, in `serviceRegistries`), so they are taken from `desired`.
-fn live_discovery_spec(desired: &DiscoverySpec, live: &LiveDiscovery) -> DiscoverySpec {
+pub(crate) fn live_discovery_spec(desired: &DiscoverySpec, live: &LiveDiscovery) -> DiscoverySpec {
     DiscoverySpec {
         container_name: desired.container_name.clone(),
         container_port: desired.container_port,

@@ -22,6 +22,8 @@
 //!   tags, and dropped by [`Context::forget_tags`] too).
 
 mod convert;
+#[cfg(test)]
+mod fixtures;
 mod live;
 mod observe;
 pub(crate) mod ops;

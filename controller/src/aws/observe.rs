@@ -900,3 +900,48 @@ async fn list_service_arns(ctx: &Context, region: &str, cluster: &str) -> Result
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+    use std::cell::Cell;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn paginate_reads_every_page_until_the_token_ends() {
+        let calls = Cell::new(0);
+        let items = paginate("ListServices", "c", |token| {
+            calls.set(calls.get() + 1);
+            let page = token.map_or(0, |t: String| t.parse::<usize>().unwrap());
+            async move {
+                let next = (page < 2).then(|| (page + 1).to_string());
+                Ok((vec![page], next))
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(items, [0, 1, 2]);
+        assert_eq!(calls.get(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_listing_that_never_ends_is_an_error_not_a_truncation() {
+        let result = paginate("ListServices", "cluster-a", |_| async {
+            Ok((vec![1], Some("more".to_owned())))
+        })
+        .await;
+        let Err(Error::UnexpectedResponse {
+            operation,
+            resource,
+            message,
+        }) = result
+        else {
+            panic!("{result:?}")
+        };
+        assert_eq!(operation, "ListServices");
+        assert_eq!(resource, "cluster-a");
+        assert!(message.contains(&format!("{MAX_PAGES} pages")), "{message}");
+    }
+}
