@@ -278,7 +278,8 @@ impl Emulator {
             ("Content-Type", "application/x-amz-json-1.1"),
             ("X-Amz-Target", target.as_str()),
         ];
-        let (status, text) = self.post_at(endpoint, service, &headers, &body.to_string(), operation);
+        let (status, text) =
+            self.post_at(endpoint, service, &headers, &body.to_string(), operation);
         let json = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("{operation}: answer is not JSON ({e}): {text}"));
         (status, json)
