@@ -306,6 +306,13 @@ fn failure_threshold_other_than_one_is_accepted_and_compared_as_one() {
             ..Variant::default()
         },
     );
+    let validated = case.run(&["validate"]);
+    validated.expect_code(0);
+    let output = format!("{}{}", validated.stdout, validated.stderr);
+    assert!(
+        output.contains("failureThreshold"),
+        "a warning names the field: {output}"
+    );
     converges_then_stays_quiet(&case);
     // Cloud Map stores 1 whatever is sent: so does moto behind the layer.
     let (_, listed) = case.emu.json_call_at(
@@ -340,6 +347,36 @@ fn srv_records_register_with_container_name_and_port() {
     let registry = &live_service(&case)["serviceRegistries"][0];
     assert_eq!(registry["containerName"], "app");
     assert_eq!(registry["containerPort"], 8001);
+}
+
+#[test]
+fn code_deploy_and_external_services_are_refused_before_any_call() {
+    // ECS refuses UpdateService of their task definition, network, platform version, registries
+    // and strategy (the layer answers so): the controller refuses them at validate instead of
+    // planning updates that would fail on every pass.
+    for controller in ["CODE_DEPLOY", "EXTERNAL"] {
+        let case = Case::new("fid-controller");
+        let settings = format!(
+            "    desiredCount: 1\n    launchType: FARGATE\n    deploymentController: {{type: {controller}}}\n"
+        );
+        write_variant(
+            &case,
+            &Variant {
+                service: &settings,
+                ..Variant::default()
+            },
+        );
+        let validated = case.run(&["validate"]);
+        validated.expect_code(1);
+        let output = format!("{}{}", validated.stdout, validated.stderr);
+        assert!(
+            output.contains("deploymentController") && output.contains(controller),
+            "{output}"
+        );
+        let applied = case.run(&["apply"]);
+        applied.expect_code(1);
+        assert!(write_operations(&applied).is_empty(), "{}", applied.calls());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
