@@ -42,7 +42,7 @@ fn each_in(answer: &mut Answer, key: &str, rule: fn(&mut Value)) {
 
 async fn ecs(exchange: &Exchange<'_>, call: &Call, mut request: Value) -> Result<Answer, AwsError> {
     if let Some(paging) = page::paging(call.api, &call.operation) {
-        return list(exchange, &paging, request, |_| {}).await;
+        return list(exchange, &paging, request, |_| true, |_| {}).await;
     }
     let answer = match call.operation.as_str() {
         "RegisterTaskDefinition" => {
@@ -172,11 +172,23 @@ async fn cloud_map(
     mut request: Value,
 ) -> Result<Answer, AwsError> {
     if let Some(paging) = page::paging(call.api, &call.operation) {
-        let rule = match call.operation.as_str() {
-            "ListNamespaces" => cloudmap::namespace_summary,
-            _ => cloudmap::service_answer,
+        let filters = request.get("Filters").cloned();
+        let keep = |item: &Value| cloudmap::service_matches(filters.as_ref(), item);
+        return match call.operation.as_str() {
+            "ListServices" => {
+                list(exchange, &paging, request, keep, cloudmap::service_answer).await
+            }
+            _ => {
+                list(
+                    exchange,
+                    &paging,
+                    request,
+                    |_| true,
+                    cloudmap::namespace_summary,
+                )
+                .await
+            }
         };
-        return list(exchange, &paging, request, rule).await;
     }
     let answer = match call.operation.as_str() {
         "CreateService" => {
@@ -195,17 +207,21 @@ async fn cloud_map(
     Ok(answer)
 }
 
-/// A list call: the emulator answers everything, the layer answers one page of it, each item
-/// rewritten by `rule`.
+/// A list call: the emulator answers everything, the layer keeps the items that pass the
+/// request's filters (`keep`) and answers one page of them, each item rewritten by `rule`.
 async fn list(
     exchange: &Exchange<'_>,
     paging: &Paging,
     mut request: Value,
+    keep: impl Fn(&Value) -> bool,
     rule: fn(&mut Value),
 ) -> Result<Answer, AwsError> {
     let wanted = page::take_page(paging, &mut request)?;
     let mut answer = exchange.forward_json(&request).await;
     answer.edit(|value| {
+        if let Some(Value::Array(items)) = value.get_mut(paging.items) {
+            items.retain(|item| keep(item));
+        }
         page::cut(paging, wanted, value);
         if let Some(Value::Array(items)) = value.get_mut(paging.items) {
             items.iter_mut().for_each(rule);

@@ -48,6 +48,33 @@ pub fn service_type(service: &mut Value) {
     }
 }
 
+/// Whether a service summary passes the `Filters` of a `ListServices` request. Only the
+/// `NAMESPACE_ID` filter is applied (conditions `EQ`, the default, and `IN`); the emulator ignores
+/// every filter and answers the services of all namespaces.
+///
+/// Source: API reference, ListServices `Filters` and ServiceFilter (`NAMESPACE_ID` with the namespace
+/// ids in `Values`; `EQ` is the default condition).
+pub fn service_matches(filters: Option<&Value>, service: &Value) -> bool {
+    let filters = filters
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    filters.iter().all(|filter| {
+        let name = filter.get("Name").and_then(Value::as_str);
+        let condition = filter
+            .get("Condition")
+            .and_then(Value::as_str)
+            .unwrap_or("EQ");
+        if name != Some("NAMESPACE_ID") || !matches!(condition, "EQ" | "IN") {
+            return true;
+        }
+        let namespace = service.get("NamespaceId");
+        filter
+            .get("Values")
+            .and_then(Value::as_array)
+            .is_some_and(|values| values.iter().any(|v| Some(v) == namespace))
+    })
+}
+
 /// Namespace summaries of `ListNamespaces` carry an empty `SOA` (the SDKs read its TTL as 0): the
 /// SOA TTL is only in `GetNamespace`. The summary's `HttpProperties` carry the namespace's `HttpName`.
 ///
@@ -87,6 +114,30 @@ mod tests {
         let mut without = json!({"Name": "s"});
         create_request(&mut without);
         assert!(without.get("HealthCheckCustomConfig").is_none());
+    }
+
+    #[test]
+    fn list_services_keeps_only_the_filtered_namespace() {
+        let filters = json!([{"Name": "NAMESPACE_ID", "Values": ["ns-1"], "Condition": "EQ"}]);
+        assert!(service_matches(
+            Some(&filters),
+            &json!({"NamespaceId": "ns-1"})
+        ));
+        assert!(!service_matches(
+            Some(&filters),
+            &json!({"NamespaceId": "ns-2"})
+        ));
+        let default_condition = json!([{"Name": "NAMESPACE_ID", "Values": ["ns-2"]}]);
+        assert!(service_matches(
+            Some(&default_condition),
+            &json!({"NamespaceId": "ns-2"})
+        ));
+        assert!(service_matches(None, &json!({"NamespaceId": "ns-2"})));
+        let owner = json!([{"Name": "RESOURCE_OWNER", "Values": ["SELF"]}]);
+        assert!(service_matches(
+            Some(&owner),
+            &json!({"NamespaceId": "ns-2"})
+        ));
     }
 
     #[test]
