@@ -615,25 +615,69 @@ fn layer_refuses_what_aws_refuses() {
     assert_eq!(status, 200);
 }
 
-#[test]
-fn layer_refuses_srv_registries_without_a_port() {
-    let case = Case::new("fid-srv-refuse");
-    let td = cluster_and_task_definition(&case);
+/// Creates the case's private DNS namespace through the layer and returns its id.
+fn namespace_id(case: &Case) -> Value {
     let (status, ns) = through_layer(
-        &case,
+        case,
         "servicediscovery",
         "CreatePrivateDnsNamespace",
         json!({"Name": case.names.dns, "Vpc": case.names.vpc}),
     );
     assert_eq!(status, 200, "{ns}");
-    let (_, namespaces) = through_layer(&case, "servicediscovery", "ListNamespaces", json!({}));
-    let namespace_id = namespaces["Namespaces"]
+    let (_, namespaces) = through_layer(case, "servicediscovery", "ListNamespaces", json!({}));
+    namespaces["Namespaces"]
         .as_array()
         .unwrap()
         .iter()
         .find(|n| n["Name"] == case.names.dns.as_str())
         .map(|n| n["Id"].clone())
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn layer_refuses_a_second_cloud_map_service_of_the_same_name() {
+    let case = Case::new("fid-sd-twice");
+    let namespace_id = namespace_id(&case);
+    let create = |request_id: &str| {
+        through_layer(
+            &case,
+            "servicediscovery",
+            "CreateService",
+            json!({"Name": case.names.discovery, "NamespaceId": namespace_id,
+                   "CreatorRequestId": request_id,
+                   "DnsConfig": {"DnsRecords": [{"Type": "A", "TTL": 60}]}}),
+        )
+    };
+    let (status, first) = create("request-1");
+    assert_eq!(status, 200, "{first}");
+    // A retry of the same request answers the same service.
+    let (status, retried) = create("request-1");
+    assert_eq!(status, 200, "{retried}");
+    assert_eq!(retried["Service"]["Id"], first["Service"]["Id"]);
+    let (status, second) = create("request-2");
+    assert_eq!(status, 400, "{second}");
+    assert_eq!(second["__type"], "ServiceAlreadyExists");
+    // Moto holds one service of that name (it would have made three).
+    let (_, listed) = case.emu.json_call_at(
+        case.emu.raw_endpoint(),
+        "servicediscovery",
+        "ListServices",
+        &json!({}),
+    );
+    let named = listed["Services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Name"] == case.names.discovery.as_str())
+        .count();
+    assert_eq!(named, 1);
+}
+
+#[test]
+fn layer_refuses_srv_registries_without_a_port() {
+    let case = Case::new("fid-srv-refuse");
+    let td = cluster_and_task_definition(&case);
+    let namespace_id = namespace_id(&case);
     let (status, discovery) = through_layer(
         &case,
         "servicediscovery",

@@ -94,6 +94,15 @@ impl AwsError {
         }
     }
 
+    /// The exception `code` of `api` with `message`.
+    pub fn new(api: Api, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            api,
+            code,
+            message: message.into(),
+        }
+    }
+
     /// ECS `ClientException` (what `RegisterTaskDefinition` answers for a bad definition).
     pub fn client(message: impl Into<String>) -> Self {
         Self {

@@ -192,8 +192,24 @@ async fn cloud_map(
     }
     let answer = match call.operation.as_str() {
         "CreateService" => {
-            cloudmap::create_request(&mut request);
-            let mut answer = exchange.forward_json(&request).await;
+            let listed = exchange
+                .call(Api::CloudMap, "ListServices", &json!({}))
+                .await
+                .json()
+                .and_then(|v| v.get("Services").and_then(Value::as_array).cloned())
+                .unwrap_or_default();
+            let mut answer = match cloudmap::existing_service(&request, &listed)? {
+                // A retry of the request that created it: the same service, not a second one.
+                Some(existing) => {
+                    exchange
+                        .call(Api::CloudMap, "GetService", &json!({"Id": existing["Id"]}))
+                        .await
+                }
+                None => {
+                    cloudmap::create_request(&mut request);
+                    exchange.forward_json(&request).await
+                }
+            };
             each_in(&mut answer, "Service", cloudmap::service_answer);
             answer
         }

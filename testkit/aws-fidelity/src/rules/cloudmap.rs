@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::{default_field, object};
+use crate::call::{Api, AwsError};
 
 /// Cloud Map no longer honours `HealthCheckCustomConfig.FailureThreshold`: whatever is sent, the
 /// service stores 1. Applied to `CreateService` requests and to `Service` objects of answers.
@@ -14,6 +15,40 @@ pub fn failure_threshold_is_one(service: &mut Value) {
     if let Some(Value::Object(config)) = service.get_mut("HealthCheckCustomConfig") {
         config.insert("FailureThreshold".into(), json!(1));
     }
+}
+
+/// What a `CreateService` meets among the services that exist (`services`, as `ListServices` answers
+/// them): `Ok(None)` when the name is free in the namespace, `Ok(Some(service))` when it is a retry
+/// of the request that created `service` (same non-empty `CreatorRequestId`), else the
+/// `ServiceAlreadyExists` error. The emulator creates a second service of the same name instead.
+///
+/// Source: API reference, CreateService: `CreatorRequestId` lets a failed request be retried
+/// without running the operation twice, and the `ServiceAlreadyExists` error answers a service name
+/// that already exists.
+pub fn existing_service(request: &Value, services: &[Value]) -> Result<Option<Value>, AwsError> {
+    let same = |service: &&Value, key: &str| service.get(key) == request.get(key);
+    let Some(existing) = services
+        .iter()
+        .find(|service| same(service, "Name") && same(service, "NamespaceId"))
+    else {
+        return Ok(None);
+    };
+    let retry = request
+        .get("CreatorRequestId")
+        .and_then(Value::as_str)
+        .is_some_and(|id| {
+            !id.is_empty() && existing.get("CreatorRequestId").and_then(Value::as_str) == Some(id)
+        });
+    if retry {
+        return Ok(Some(existing.clone()));
+    }
+    let name = request.get("Name").and_then(Value::as_str).unwrap_or("?");
+    let id = existing.get("Id").and_then(Value::as_str).unwrap_or("?");
+    Err(AwsError::new(
+        Api::CloudMap,
+        "ServiceAlreadyExists",
+        format!("a service named {name} already exists in this namespace: {id}"),
+    ))
 }
 
 /// The `CreateService` request body carries the service's fields at the top level.
@@ -114,6 +149,27 @@ mod tests {
         let mut without = json!({"Name": "s"});
         create_request(&mut without);
         assert!(without.get("HealthCheckCustomConfig").is_none());
+    }
+
+    #[test]
+    fn a_second_service_of_the_same_name_is_refused_unless_it_is_a_retry() {
+        let existing =
+            json!({"Id": "srv-1", "Name": "api", "NamespaceId": "ns-1", "CreatorRequestId": "r-1"});
+        let others = [
+            json!({"Id": "srv-2", "Name": "api", "NamespaceId": "ns-2"}),
+            existing.clone(),
+        ];
+        let new_name = json!({"Name": "web", "NamespaceId": "ns-1"});
+        assert_eq!(existing_service(&new_name, &others), Ok(None));
+        let retry = json!({"Name": "api", "NamespaceId": "ns-1", "CreatorRequestId": "r-1"});
+        assert_eq!(existing_service(&retry, &others), Ok(Some(existing)));
+        for conflict in [
+            json!({"Name": "api", "NamespaceId": "ns-1"}),
+            json!({"Name": "api", "NamespaceId": "ns-1", "CreatorRequestId": "r-2"}),
+        ] {
+            let err = existing_service(&conflict, &others).err();
+            assert_eq!(err.map(|e| e.code), Some("ServiceAlreadyExists"));
+        }
     }
 
     #[test]
