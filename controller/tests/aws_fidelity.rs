@@ -10,6 +10,7 @@
 
 mod support;
 
+use finfocus_aws_fidelity::{Rollout, StoppedContainer, StoppedTask};
 use serde_json::{Value, json};
 use support::{Case, Run, describe_service};
 
@@ -777,4 +778,82 @@ fn layer_changes_what_moto_stores_the_way_aws_does() {
         raw["taskDefinition"]["containerDefinitions"][0]["environment"],
         json!([{"name": "SET", "value": "1"}])
     );
+}
+
+/// The primary deployment of the case's service, as the layer answers it (one `DescribeServices`).
+fn primary_deployment(case: &Case) -> Value {
+    let live = live_service(case);
+    live["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["status"] == "PRIMARY")
+        .cloned()
+        .unwrap_or_else(|| panic!("no primary deployment: {live}"))
+}
+
+#[test]
+fn layer_plays_scripted_rollouts_forward() {
+    let case = Case::new("fid-rollout");
+    write_variant(
+        &case,
+        &Variant {
+            service: "    desiredCount: 2\n    launchType: FARGATE\n",
+            ..Variant::default()
+        },
+    );
+    case.run(&["apply"]).expect_code(0);
+    // Unscripted, the emulator's deployment never ends.
+    assert_eq!(primary_deployment(&case)["rolloutState"], "IN_PROGRESS");
+
+    let fidelity = case.emu.fidelity();
+    fidelity.play_rollout(&case.names.service, Rollout::Complete { after_polls: 2 });
+    assert_eq!(primary_deployment(&case)["rolloutState"], "IN_PROGRESS");
+    let completed = primary_deployment(&case);
+    assert_eq!(completed["rolloutState"], "COMPLETED");
+    assert_eq!(completed["runningCount"], 2);
+    // The controller reads the completed rollout as in sync and stays quiet.
+    stays_quiet(&case);
+
+    let reason = "CannotPullContainerError: pull image manifest has been retried 5 time(s)";
+    fidelity.play_rollout(
+        &case.names.service,
+        Rollout::Fail {
+            after_polls: 1,
+            tasks: vec![StoppedTask {
+                stop_code: "TaskFailedToStart".into(),
+                stopped_reason: reason.into(),
+                containers: vec![StoppedContainer {
+                    name: "app".into(),
+                    exit_code: None,
+                    reason: Some("CannotPullContainerError".into()),
+                }],
+            }],
+        },
+    );
+    let failed = primary_deployment(&case);
+    assert_eq!(failed["rolloutState"], "FAILED");
+    assert_eq!(failed["failedTasks"], 1);
+    let (status, listed) = through_layer(
+        &case,
+        "ecs",
+        "ListTasks",
+        json!({"cluster": case.names.cluster, "serviceName": case.names.service, "desiredStatus": "STOPPED"}),
+    );
+    assert_eq!(status, 200, "{listed}");
+    let arns = listed["taskArns"].as_array().unwrap().clone();
+    assert_eq!(arns.len(), 1, "{listed}");
+    let (status, described) = through_layer(
+        &case,
+        "ecs",
+        "DescribeTasks",
+        json!({"cluster": case.names.cluster, "tasks": arns}),
+    );
+    assert_eq!(status, 200, "{described}");
+    let task = &described["tasks"][0];
+    assert_eq!(task["stoppedReason"], reason);
+    assert_eq!(task["stopCode"], "TaskFailedToStart");
+    assert_eq!(task["group"], format!("service:{}", case.names.service));
+    assert_eq!(task["startedBy"], failed["id"]);
+    assert_eq!(task["containers"][0]["reason"], "CannotPullContainerError");
 }

@@ -160,6 +160,11 @@ impl Emulator {
         self.fidelity.upstream()
     }
 
+    /// The fidelity layer, to script rollouts (`play_rollout`).
+    pub fn fidelity(&self) -> &Fidelity {
+        &self.fidelity
+    }
+
     /// A command running the controller binary against the emulator.
     pub fn command(&self, instance: &str) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_finfocus-ecs-controller"));

@@ -13,7 +13,7 @@
 //! - [`rules`] holds the behaviours, each a small pure function over JSON that names its public
 //!   source (AWS API reference, aws-cli examples, the issue trackers of tools that met it).
 //! - `route` decides which rules apply to which operation and makes the extra emulator reads some
-//!   rules need; the layer itself keeps no state.
+//!   rules need; besides scripted rollouts the layer keeps no state.
 //!
 //! # Guarantees
 //! - Listens on 127.0.0.1 only; every emulator call has a timeout.
@@ -22,16 +22,21 @@
 //!
 //! # Extending
 //! A new behaviour is a function in [`rules`] with its source, a unit test, and one line in `route`.
-//! Behaviours that need memory across calls (for example playing a rollout forward over several
-//! `DescribeServices` polls) keep it in the emulator too, or in a small map owned by the server,
-//! keyed by service ARN, consulted in the `DescribeServices` branch of `route`.
+//!
+//! # Rollouts
+//! The emulator never completes a deployment. [`Fidelity::play_rollout`] scripts one service's
+//! rollout: its primary deployment completes after some `DescribeServices` answers, or fails, and
+//! `ListTasks` / `DescribeTasks` then answer its stopped tasks with the reasons the test gave. This
+//! is the only state the layer keeps.
 
 pub mod call;
+mod rollouts;
 mod route;
 pub mod rules;
 mod server;
 mod upstream;
 
+pub use rules::rollout::{Rollout, StoppedContainer, StoppedTask};
 pub use server::Fidelity;
 
 /// Why the layer could not start.

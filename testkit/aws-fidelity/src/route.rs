@@ -3,16 +3,16 @@
 //! Every ECS and Cloud Map JSON call passes here: request checks and rewrites run first (a refused
 //! request never reaches the emulator), then the emulator answers, then the answer rewrites run.
 //! Anything else (EC2 query calls, the emulator's own API, calls the layer has no rule for) is
-//! forwarded unchanged. The layer keeps no state of its own: what it must remember (a capacity
-//! provider strategy, the availability zone rebalancing AWS chose) is stored in the emulator with an
-//! `UpdateService`, which the emulator applies field by field.
+//! forwarded unchanged. Besides the rollouts tests script, the layer keeps no state of its own: what
+//! it must remember (a capacity provider strategy, the availability zone rebalancing AWS chose) is
+//! stored in the emulator with an `UpdateService`, which the emulator applies field by field.
 
 use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::call::{Api, AwsError, Call};
 use crate::rules::page::{self, Paging};
-use crate::rules::{cloudmap, service, task_definition};
+use crate::rules::{cloudmap, rollout, service, task_definition};
 use crate::upstream::{Answer, Exchange};
 
 /// Handles one request.
@@ -64,8 +64,24 @@ async fn ecs(exchange: &Exchange<'_>, call: &Call, mut request: Value) -> Result
             service::check_describe_count(&request, "services", service::DESCRIBE_SERVICES_MAX)?;
             let mut answer = exchange.forward_json(&request).await;
             each_in(&mut answer, "services", service::answer);
+            answer.edit(|value| {
+                let Some(Value::Array(services)) = value.get_mut("services") else {
+                    return;
+                };
+                for live in services {
+                    let name = live
+                        .get("serviceName")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    if let Some((script, polls)) = exchange.rollouts().poll(name) {
+                        rollout::play(live, &script, polls);
+                    }
+                }
+            });
             answer
         }
+        "ListTasks" => list_tasks(exchange, request).await,
+        "DescribeTasks" => describe_tasks(exchange, request).await,
         "DeleteService" => {
             let mut answer = exchange.forward_json(&request).await;
             each_in(&mut answer, "service", service::answer);
@@ -138,6 +154,123 @@ async fn update_service(exchange: &Exchange<'_>, request: Value) -> Result<Answe
     let mut answer = exchange.forward_json(&request).await;
     each_in(&mut answer, "service", service::answer);
     Ok(answer)
+}
+
+/// The service `name` of `cluster` as the emulator answers it.
+async fn current_service(exchange: &Exchange<'_>, cluster: &Value, name: &str) -> Option<Value> {
+    exchange
+        .call(
+            Api::Ecs,
+            "DescribeServices",
+            &json!({"cluster": cluster, "services": [name]}),
+        )
+        .await
+        .json()
+        .and_then(|v| v.pointer("/services/0").cloned())
+}
+
+/// The stopped tasks of a failed scripted rollout of `name`, if it has failed.
+async fn scripted_stopped_tasks(
+    exchange: &Exchange<'_>,
+    cluster: &Value,
+    name: &str,
+) -> Vec<Value> {
+    let Some((script, polls)) = exchange.rollouts().peek(name) else {
+        return Vec::new();
+    };
+    let stopped = script.stopped(polls);
+    if stopped.is_empty() {
+        return Vec::new();
+    }
+    match current_service(exchange, cluster, name).await {
+        Some(live) => rollout::stopped_tasks(&live, stopped),
+        None => Vec::new(),
+    }
+}
+
+/// `ListTasks` of a service whose scripted rollout failed also lists its stopped tasks.
+async fn list_tasks(exchange: &Exchange<'_>, request: Value) -> Answer {
+    let mut answer = exchange.forward_json(&request).await;
+    let stopped_wanted = request.get("desiredStatus").and_then(Value::as_str) == Some("STOPPED");
+    let Some(name) = request.get("serviceName").and_then(Value::as_str) else {
+        return answer;
+    };
+    if !stopped_wanted {
+        return answer;
+    }
+    let cluster = request.get("cluster").cloned().unwrap_or(json!("default"));
+    let tasks = scripted_stopped_tasks(exchange, &cluster, name).await;
+    answer.edit(|value| {
+        if let Some(Value::Array(arns)) = value.get_mut("taskArns") {
+            arns.extend(tasks.iter().filter_map(|t| t.get("taskArn").cloned()));
+        }
+    });
+    answer
+}
+
+/// `DescribeTasks` answers the layer's stopped tasks itself and asks the emulator for the others.
+async fn describe_tasks(exchange: &Exchange<'_>, mut request: Value) -> Answer {
+    let cluster = request.get("cluster").cloned().unwrap_or(json!("default"));
+    let wanted: Vec<String> = request
+        .get("tasks")
+        .and_then(Value::as_array)
+        .map(|arns| {
+            arns.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let (own, others): (Vec<String>, Vec<String>) = wanted
+        .into_iter()
+        .partition(|arn| rollout::task_service(arn).is_some());
+    if own.is_empty() {
+        return exchange.forward_json(&request).await;
+    }
+    let mut services: Vec<&str> = own
+        .iter()
+        .filter_map(|arn| rollout::task_service(arn))
+        .collect();
+    services.sort_unstable();
+    services.dedup();
+    let mut found = Vec::new();
+    for name in services {
+        found.extend(
+            scripted_stopped_tasks(exchange, &cluster, name)
+                .await
+                .into_iter()
+                .filter(|t| {
+                    t.get("taskArn")
+                        .and_then(Value::as_str)
+                        .is_some_and(|a| own.iter().any(|o| o == a))
+                }),
+        );
+    }
+    let failures: Vec<Value> = own
+        .iter()
+        .filter(|arn| {
+            !found
+                .iter()
+                .any(|t| t.get("taskArn").and_then(Value::as_str) == Some(arn.as_str()))
+        })
+        .map(|arn| json!({"arn": arn, "reason": "MISSING"}))
+        .collect();
+    if others.is_empty() {
+        return Answer::json_ok(&json!({"tasks": found, "failures": failures}));
+    }
+    if let Some(fields) = request.as_object_mut() {
+        fields.insert("tasks".into(), json!(others));
+    }
+    let mut answer = exchange.forward_json(&request).await;
+    answer.edit(|value| {
+        if let Some(Value::Array(tasks)) = value.get_mut("tasks") {
+            tasks.extend(found);
+        }
+        if let Some(Value::Array(missing)) = value.get_mut("failures") {
+            missing.extend(failures);
+        }
+    });
+    answer
 }
 
 /// Reads the Cloud Map service of each registry of a service request and checks the SRV rule.

@@ -13,7 +13,9 @@ use http::StatusCode;
 use tokio::sync::oneshot;
 
 use crate::Error;
+use crate::rollouts::Rollouts;
 use crate::route;
+use crate::rules::rollout::Rollout;
 use crate::upstream::{Exchange, Upstream};
 
 /// Largest request body the layer reads (task definitions are the largest ECS requests, far below).
@@ -24,6 +26,7 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 pub struct Fidelity {
     endpoint: String,
     upstream: String,
+    rollouts: Arc<Rollouts>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -48,7 +51,11 @@ impl Fidelity {
             .build()
             .map_err(Error::Runtime)?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = router(Arc::new(client));
+        let rollouts = Arc::new(Rollouts::default());
+        let app = router(Arc::new(Shared {
+            upstream: client,
+            rollouts: Arc::clone(&rollouts),
+        }));
         let thread = std::thread::Builder::new()
             .name("aws-fidelity".into())
             .spawn(move || {
@@ -67,6 +74,7 @@ impl Fidelity {
         Ok(Self {
             endpoint: format!("http://{address}"),
             upstream,
+            rollouts,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -81,6 +89,20 @@ impl Fidelity {
     pub fn upstream(&self) -> &str {
         &self.upstream
     }
+
+    /// Scripts the rollout of the ECS service named `service` (any cluster): from now on its
+    /// primary deployment completes or fails as `rollout` says, counted in `DescribeServices`
+    /// answers that carry it.
+    pub fn play_rollout(&self, service: &str, rollout: Rollout) {
+        self.rollouts.script(service, rollout);
+    }
+}
+
+/// What every request handler shares.
+#[derive(Debug)]
+struct Shared {
+    upstream: Upstream,
+    rollouts: Arc<Rollouts>,
 }
 
 impl Drop for Fidelity {
@@ -95,11 +117,11 @@ impl Drop for Fidelity {
 }
 
 /// The proxy: every method and path goes to [`route::handle`].
-fn router(upstream: Arc<Upstream>) -> Router {
-    Router::new().fallback(proxy).with_state(upstream)
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new().fallback(proxy).with_state(shared)
 }
 
-async fn proxy(State(upstream): State<Arc<Upstream>>, request: Request) -> Response {
+async fn proxy(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(body) => body,
@@ -109,7 +131,13 @@ async fn proxy(State(upstream): State<Arc<Upstream>>, request: Request) -> Respo
         .uri
         .path_and_query()
         .map_or_else(|| "/".to_owned(), ToString::to_string);
-    let exchange = Exchange::new(&upstream, parts.method, path, parts.headers);
+    let exchange = Exchange::new(
+        &shared.upstream,
+        &shared.rollouts,
+        parts.method,
+        path,
+        parts.headers,
+    );
     let answer = route::handle(&exchange, body).await;
     (answer.status, answer.headers, answer.body).into_response()
 }

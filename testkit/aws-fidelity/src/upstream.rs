@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::Error;
 use crate::call::{Api, AwsError};
+use crate::rollouts::Rollouts;
 
 /// Longest wait for one emulator answer, so no request of the layer hangs.
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(60);
@@ -65,6 +66,20 @@ impl Answer {
             status,
             headers,
             body,
+        }
+    }
+
+    /// A 200 answer with a JSON body (for calls the layer answers itself).
+    pub fn json_ok(value: &Value) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-amz-json-1.1"),
+        );
+        Self {
+            status: StatusCode::OK,
+            headers,
+            body: Bytes::from(value.to_string()),
         }
     }
 
@@ -164,6 +179,7 @@ impl Upstream {
 #[derive(Debug)]
 pub struct Exchange<'a> {
     upstream: &'a Upstream,
+    rollouts: &'a Rollouts,
     method: Method,
     path: String,
     headers: HeaderMap,
@@ -171,13 +187,25 @@ pub struct Exchange<'a> {
 
 impl<'a> Exchange<'a> {
     /// The exchange of one incoming request.
-    pub fn new(upstream: &'a Upstream, method: Method, path: String, headers: HeaderMap) -> Self {
+    pub fn new(
+        upstream: &'a Upstream,
+        rollouts: &'a Rollouts,
+        method: Method,
+        path: String,
+        headers: HeaderMap,
+    ) -> Self {
         Self {
             upstream,
+            rollouts,
             method,
             path,
             headers,
         }
+    }
+
+    /// The rollouts tests scripted.
+    pub fn rollouts(&self) -> &Rollouts {
+        self.rollouts
     }
 
     /// The incoming request's headers.

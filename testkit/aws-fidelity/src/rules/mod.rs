@@ -7,7 +7,9 @@
 //! - *checks* answer the AWS error where AWS rejects a request the emulator accepts;
 //! - *answer rewrites* fill what AWS answers and the emulator leaves out (the service-linked role,
 //!   defaults of new fields, `"SOA": {}` in namespace summaries);
-//! - *pages* split list answers the way AWS pages them.
+//! - *pages* split list answers the way AWS pages them;
+//! - *rollouts* play deployments forward where a test scripted it (the emulator never completes
+//!   one).
 //!
 //! Rules never need the network: what a rule needs to know besides the request (the cluster's
 //! default capacity provider strategy, the Cloud Map service of a registry) is passed in by
@@ -15,6 +17,7 @@
 
 pub mod cloudmap;
 pub mod page;
+pub mod rollout;
 pub mod service;
 pub mod task_definition;
 
