@@ -976,3 +976,6 @@ pub(crate) fn dns_config_to_sdk(d: &DnsConfig) -> Result<sd::DnsConfig, BuildErr
         .set_routing_policy(en(d.routing_policy.as_ref()))
         .build()
 }
+
+#[cfg(test)]
+mod tests;
