@@ -39,6 +39,9 @@ pub fn validate(global: &GlobalArgs, args: &ValidateArgs) -> Result<Exit> {
 /// or nothing was found, since no verb acts on part of the input.
 pub(crate) fn load(files: &[PathBuf], limits: &Limits) -> Option<Loaded> {
     let loaded = manifest::load_with(files, limits);
+    for w in &loaded.warnings {
+        eprintln!("warning: {w}");
+    }
     if !loaded.errors.is_empty() {
         print_manifest_errors(&loaded.errors);
         return None;

@@ -286,6 +286,9 @@ pub struct Loaded {
     pub set: ManifestSet,
     /// All errors, in file order.
     pub errors: Vec<ManifestError>,
+    /// Settings that are accepted but do not do what they say (e.g. a deprecated value AWS
+    /// ignores), in file order.
+    pub warnings: Vec<ManifestError>,
     /// Files read (labels), in order.
     pub files: Vec<String>,
 }
@@ -366,8 +369,10 @@ pub fn load_sources_with(sources: &[(String, String)], limits: &Limits) -> Loade
     check_duplicates(&mut files);
     check_references(&mut files);
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     let mut resources = Vec::new();
-    for file in files {
+    for mut file in files {
+        warnings.append(&mut file.warnings);
         if file.errors.is_empty() {
             resources.extend(file.resources.into_iter().map(|(r, _)| r));
         } else {
@@ -378,6 +383,7 @@ pub fn load_sources_with(sources: &[(String, String)], limits: &Limits) -> Loade
     Loaded {
         set: ManifestSet::new(resources),
         errors,
+        warnings,
         files: sources.iter().map(|(label, _)| label.clone()).collect(),
     }
 }
@@ -390,6 +396,7 @@ struct FileResult {
     /// Every object whose kind and name could be read, valid or not.
     defined: Vec<ResourceKey>,
     errors: Vec<ManifestError>,
+    warnings: Vec<ManifestError>,
 }
 
 /// Located values needed by the cross-file checks.
@@ -410,6 +417,7 @@ fn parse_file(
         resources: Vec::new(),
         defined: Vec::new(),
         errors: Vec::new(),
+        warnings: Vec::new(),
     };
     let mut reader = Cursor::new(text.as_bytes());
     for (index, item) in
@@ -465,18 +473,29 @@ struct DocCheck<'a> {
     label: &'a str,
     doc_at: Location,
     errors: Vec<ManifestError>,
+    warnings: Vec<ManifestError>,
 }
 
 impl DocCheck<'_> {
-    fn error(&mut self, at: Option<Location>, field: &str, message: impl Into<String>) {
+    fn located(&self, at: Option<Location>, field: &str, message: String) -> ManifestError {
         let at = at.filter(|l| l.line() > 0).unwrap_or(self.doc_at);
-        self.errors.push(ManifestError {
+        ManifestError {
             file: self.label.to_owned(),
             line: at.line(),
             column: at.column(),
             field: (!field.is_empty()).then(|| field.to_owned()),
-            message: message.into(),
-        });
+            message,
+        }
+    }
+
+    fn error(&mut self, at: Option<Location>, field: &str, message: impl Into<String>) {
+        let e = self.located(at, field, message.into());
+        self.errors.push(e);
+    }
+
+    fn warn(&mut self, at: Option<Location>, field: &str, message: impl Into<String>) {
+        let w = self.located(at, field, message.into());
+        self.warnings.push(w);
     }
 }
 
@@ -485,6 +504,7 @@ fn validate_document(label: &str, doc: RawDocument, doc_at: Location, out: &mut 
         label,
         doc_at,
         errors: Vec::new(),
+        warnings: Vec::new(),
     };
     for Problem {
         location,
@@ -560,6 +580,7 @@ fn validate_document(label: &str, doc: RawDocument, doc_at: Location, out: &mut 
             (ns.region.clone(), ResourceSpec::Namespace(ns), None)
         }
         RawSpec::Cluster(cluster) => {
+            check_cluster(&mut check, &cluster, spec_at);
             check_tags(&mut check, &cluster.tags, spec_at);
             (cluster.region.clone(), ResourceSpec::Cluster(cluster), None)
         }
@@ -582,6 +603,9 @@ fn validate_document(label: &str, doc: RawDocument, doc_at: Location, out: &mut 
                     description: d.description,
                     dns_config: d.dns_config,
                     health_check_custom_config: d.health_check_custom_config,
+                    container_name: d.container_name,
+                    container_port: d.container_port,
+                    port: d.port,
                 }),
                 tags: raw.tags,
             };
@@ -603,6 +627,7 @@ fn validate_document(label: &str, doc: RawDocument, doc_at: Location, out: &mut 
             format!("`{region}` is not a region name"),
         );
     }
+    out.warnings.append(&mut check.warnings);
     if !check.errors.is_empty() {
         out.errors.append(&mut check.errors);
         return;
@@ -717,6 +742,38 @@ fn check_namespace(check: &mut DocCheck<'_>, ns: &NamespaceSpec, at: Location) {
     }
 }
 
+/// The default strategy may only name providers the cluster is associated with
+/// (PutClusterCapacityProviders refuses anything else), so it needs `capacityProviders`.
+fn check_cluster(check: &mut DocCheck<'_>, cluster: &ClusterSpec, at: Location) {
+    let Some(strategy) = &cluster.default_capacity_provider_strategy else {
+        return;
+    };
+    let Some(providers) = &cluster.capacity_providers else {
+        check.error(
+            Some(at),
+            "spec.defaultCapacityProviderStrategy",
+            "needs spec.capacityProviders listing every provider it names",
+        );
+        return;
+    };
+    for (i, item) in strategy.iter().enumerate() {
+        if !providers.contains(&item.capacity_provider) {
+            check.error(
+                Some(at),
+                &format!("spec.defaultCapacityProviderStrategy[{i}].capacityProvider"),
+                format!(
+                    "`{}` is not in spec.capacityProviders",
+                    item.capacity_provider
+                ),
+            );
+        }
+    }
+}
+
+#[allow(
+    clippy::too_many_lines,
+    reason = "one linear list of checks over the parts of a service"
+)]
 fn check_service(check: &mut DocCheck<'_>, svc: &EcsServiceSpec, at: Location) {
     let td = &svc.task_definition;
     if svc.cluster.trim().is_empty() || !valid_name(&svc.cluster) {
@@ -785,15 +842,40 @@ fn check_service(check: &mut DocCheck<'_>, svc: &EcsServiceSpec, at: Location) {
     }
     let s = &svc.service;
     let awsvpc = td.network_mode.as_deref() == Some("awsvpc");
-    let daemon = s.scheduling_strategy.as_deref() == Some("DAEMON");
-    match s.desired_count {
-        None if !daemon => check.error(
+    // Without `desiredCount` the service starts with one task and the count is left to
+    // whoever scales it (Application Auto Scaling); DAEMON services ignore it.
+    if s.desired_count.is_some_and(|n| n < 0) {
+        check.error(Some(at), "spec.service.desiredCount", "must be >= 0");
+    }
+    if let Some(kind) = s
+        .deployment_controller
+        .as_ref()
+        .and_then(|d| d.kind.as_deref())
+        .filter(|k| *k != "ECS")
+    {
+        // CODE_DEPLOY services change their task definition, network, platform version,
+        // registries and capacity strategy only through CodeDeploy deployments, and EXTERNAL
+        // services have no task definition at all (API reference, UpdateService and
+        // DeploymentController): the controller would plan updates ECS refuses, every pass.
+        check.error(
             Some(at),
-            "spec.service.desiredCount",
-            "required for REPLICA services",
-        ),
-        Some(n) if n < 0 => check.error(Some(at), "spec.service.desiredCount", "must be >= 0"),
-        _ => {}
+            "spec.service.deploymentController.type",
+            format!(
+                "`{kind}` is not supported: this controller rolls out task definitions itself and manages ECS deployments only; omit deploymentController or set type ECS"
+            ),
+        );
+    }
+    let fargate_strategy = s
+        .capacity_provider_strategy
+        .iter()
+        .flatten()
+        .any(|c| c.capacity_provider == "FARGATE" || c.capacity_provider == "FARGATE_SPOT");
+    if fargate_strategy && !awsvpc {
+        check.error(
+            Some(at),
+            "spec.taskDefinition.networkMode",
+            "FARGATE capacity providers need networkMode `awsvpc`",
+        );
     }
     if s.launch_type.is_some() && s.capacity_provider_strategy.is_some() {
         check.error(
@@ -876,6 +958,104 @@ fn check_service(check: &mut DocCheck<'_>, svc: &EcsServiceSpec, at: Location) {
                 );
             }
         }
+        check_registry_port(check, svc, d, kinds.contains("SRV"), at);
+        if let Some(threshold) = d
+            .health_check_custom_config
+            .as_ref()
+            .and_then(|h| h.failure_threshold)
+            .filter(|t| *t != 1)
+        {
+            check.warn(
+                Some(at),
+                "spec.serviceDiscovery.healthCheckCustomConfig.failureThreshold",
+                format!(
+                    "is deprecated and always 1 in Cloud Map, whatever is sent; {threshold} is compared as 1"
+                ),
+            );
+        }
+    }
+}
+
+/// An `SRV` record needs a port: `containerName` + `containerPort` (a port mapping of that
+/// container), or `port` in `awsvpc` mode (API reference, ECS ServiceRegistry). Without an
+/// `SRV` record the fields mean nothing and are refused.
+fn check_registry_port(
+    check: &mut DocCheck<'_>,
+    svc: &EcsServiceSpec,
+    d: &DiscoverySpec,
+    srv: bool,
+    at: Location,
+) {
+    let awsvpc = svc.task_definition.network_mode.as_deref() == Some("awsvpc");
+    let field = "spec.serviceDiscovery";
+    let named = d.container_name.is_some() || d.container_port.is_some();
+    if !srv {
+        if named || d.port.is_some() {
+            check.error(
+                Some(at),
+                field,
+                "containerName, containerPort and port are only used by SRV records",
+            );
+        }
+        return;
+    }
+    if named && d.port.is_some() {
+        check.error(
+            Some(at),
+            &format!("{field}.port"),
+            "give either containerName and containerPort, or port",
+        );
+        return;
+    }
+    match (&d.container_name, d.container_port, d.port) {
+        (Some(name), Some(port), None) => {
+            let container = svc
+                .task_definition
+                .container_definitions
+                .iter()
+                .find(|c| &c.name == name);
+            match container {
+                None => check.error(
+                    Some(at),
+                    &format!("{field}.containerName"),
+                    format!("no container named `{name}` in the task definition"),
+                ),
+                Some(c) => {
+                    let mapped = c
+                        .port_mappings
+                        .iter()
+                        .flatten()
+                        .any(|p| p.container_port == Some(port));
+                    if !mapped {
+                        check.error(
+                            Some(at),
+                            &format!("{field}.containerPort"),
+                            format!("container `{name}` has no port mapping for {port}"),
+                        );
+                    }
+                }
+            }
+        }
+        (None, None, Some(port)) => {
+            if !awsvpc {
+                check.error(
+                    Some(at),
+                    &format!("{field}.port"),
+                    "port is only for networkMode `awsvpc`; give containerName and containerPort",
+                );
+            } else if !(1..=65_535).contains(&port) {
+                check.error(Some(at), &format!("{field}.port"), "must be 1-65535");
+            }
+        }
+        _ => check.error(
+            Some(at),
+            field,
+            if awsvpc {
+                "an SRV record needs containerName and containerPort, or port"
+            } else {
+                "an SRV record needs containerName and containerPort"
+            },
+        ),
     }
 }
 
