@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::manifest::spec::{ClusterSetting, DnsConfig, HealthCheckCustomConfig, ServiceSettings};
+use crate::manifest::spec::{
+    CapacityProviderStrategyItem, ClusterSetting, DnsConfig, HealthCheckCustomConfig,
+    ServiceSettings,
+};
 use crate::manifest::{Kind, ResourceKey};
 use crate::taskdef::TaskDefinition;
 
@@ -103,6 +106,10 @@ pub struct LiveCluster {
     pub status: String,
     /// Settings.
     pub settings: Vec<ClusterSetting>,
+    /// Capacity providers associated with the cluster.
+    pub capacity_providers: Vec<String>,
+    /// Default capacity provider strategy.
+    pub default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
     /// Tags.
     pub tags: BTreeMap<String, String>,
 }

@@ -35,8 +35,16 @@ use crate::manifest::{Kind, ManifestSet, Resource, ResourceKey, ResourceSpec};
 use crate::plan::{PlanOptions, owned_by};
 use crate::{Error, Result};
 
-/// Most pages read from one listing (bounds a misbehaving endpoint).
+/// Most pages read from one listing (bounds a misbehaving endpoint). A listing that does not
+/// end within it is an error: treating the rest as absent would plan creates (or miss
+/// orphans) for what is merely unread.
 const MAX_PAGES: usize = 200;
+
+/// The largest page each listing allows, asked for explicitly: without `maxResults` ECS
+/// `ListServices` and `ListClusters` answer 10 items a page (API reference, ListServices and
+/// ListClusters `maxResults`: 1-100, default 10); Cloud Map `ListNamespaces` and
+/// `ListServices` allow up to 100 (API reference, `MaxResults`).
+pub(crate) const PAGE_SIZE: i32 = 100;
 
 /// Observes everything `set` describes (and, with `opts.prune`, every resource this instance
 /// owns in the regions involved).
@@ -81,9 +89,17 @@ async fn observe_region(
     }
 }
 
-/// Reads every page of a listing, at most [`MAX_PAGES`]: `page` fetches the page that follows
-/// a token and returns its items and the next token (`None` ends the listing).
-pub(crate) async fn paginate<T, F, Fut>(mut page: F) -> Result<Vec<T>>
+/// Reads every page of a listing: `page` fetches the page that follows a token and returns
+/// its items and the next token (`None` ends the listing).
+///
+/// # Errors
+/// The first failing page's error, or [`Error::UnexpectedResponse`] naming `operation` and
+/// `resource` when the listing has not ended after [`MAX_PAGES`] pages.
+pub(crate) async fn paginate<T, F, Fut>(
+    operation: &'static str,
+    resource: &str,
+    mut page: F,
+) -> Result<Vec<T>>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Result<(Vec<T>, Option<String>)>>,
@@ -95,10 +111,17 @@ where
         out.extend(items);
         token = next;
         if token.is_none() {
-            break;
+            return Ok(out);
         }
     }
-    Ok(out)
+    Err(Error::UnexpectedResponse {
+        operation,
+        resource: resource.to_owned(),
+        message: format!(
+            "the listing did not end after {MAX_PAGES} pages ({} items); nothing is assumed missing",
+            out.len()
+        ),
+    })
 }
 
 // ---------------------------------------------------------------- namespaces
@@ -107,8 +130,12 @@ async fn list_namespaces(ctx: &Context, region: &str) -> Result<Vec<NamespaceSum
     let client = ctx.cloudmap(region);
     let resource = format!("namespaces in {region}");
     let resource = resource.as_str();
-    paginate(move |token| {
-        let request = client.list_namespaces().set_next_token(token).send();
+    paginate("ListNamespaces", resource, move |token| {
+        let request = client
+            .list_namespaces()
+            .max_results(PAGE_SIZE)
+            .set_next_token(token)
+            .send();
         async move {
             let page = ctx
                 .call("servicediscovery", "ListNamespaces", resource, request)
@@ -145,6 +172,25 @@ pub(crate) async fn cloudmap_tags(
     let tags = convert::cloudmap_tags_from_sdk(out.tags());
     ctx.cache_tags(arn, tags.clone());
     Ok(tags)
+}
+
+/// The SOA TTL of a namespace, cached (see [`Context`]) or read with `GetNamespace`: the
+/// `ListNamespaces` summary lacks it.
+async fn namespace_soa_ttl(ctx: &Context, region: &str, id: &str) -> Result<Option<i64>> {
+    if let Some(ttl) = ctx.cached_soa(id) {
+        return Ok(ttl);
+    }
+    let out = ctx
+        .call(
+            "servicediscovery",
+            "GetNamespace",
+            id,
+            ctx.cloudmap(region).get_namespace().id(id).send(),
+        )
+        .await?;
+    let ttl = out.namespace().and_then(convert::namespace_soa_ttl);
+    ctx.cache_soa(id, ttl);
+    Ok(ttl)
 }
 
 /// Returns the namespace listing for the prune scan (when it was read).
@@ -186,7 +232,19 @@ async fn observe_namespaces(
             None => Lookup::Missing,
             Some(summary) => {
                 let mut ns: LiveNamespace = convert::namespace_from_sdk(summary);
-                match cloudmap_tags(ctx, region, &ns.arn).await {
+                let soa = if spec.properties.is_some() {
+                    namespace_soa_ttl(ctx, region, &ns.id).await
+                } else {
+                    Ok(None)
+                };
+                let tags = match soa {
+                    Ok(ttl) => {
+                        ns.soa_ttl = ttl;
+                        cloudmap_tags(ctx, region, &ns.arn).await
+                    }
+                    Err(e) => Err(e),
+                };
+                match tags {
                     Ok(tags) => {
                         ns.tags = tags;
                         Lookup::Found(ns)
@@ -229,7 +287,11 @@ async fn describe_clusters(
 }
 
 fn live_cluster(c: &aws_sdk_ecs::types::Cluster) -> LiveCluster {
+    let (capacity_providers, default_capacity_provider_strategy) =
+        convert::cluster_capacity_from_sdk(c);
     LiveCluster {
+        capacity_providers,
+        default_capacity_provider_strategy,
         arn: c.cluster_arn().unwrap_or_default().to_owned(),
         name: c.cluster_name().unwrap_or_default().to_owned(),
         status: c.status().unwrap_or_default().to_owned(),
@@ -454,10 +516,11 @@ async fn list_cloudmap_services(
         |id| format!("services in {id}"),
     );
     let resource = resource.as_str();
-    paginate(move |token| {
+    paginate("ListServices", resource, move |token| {
         let request = client
             .list_services()
             .set_filters(filter.clone().map(|f| vec![f]))
+            .max_results(PAGE_SIZE)
             .set_next_token(token)
             .send();
         async move {
@@ -801,8 +864,12 @@ async fn list_clusters(ctx: &Context, region: &str) -> Result<Vec<String>> {
     let client = ctx.ecs(region);
     let resource = format!("clusters in {region}");
     let resource = resource.as_str();
-    paginate(move |token| {
-        let request = client.list_clusters().set_next_token(token).send();
+    paginate("ListClusters", resource, move |token| {
+        let request = client
+            .list_clusters()
+            .max_results(PAGE_SIZE)
+            .set_next_token(token)
+            .send();
         async move {
             let page = ctx.call("ecs", "ListClusters", resource, request).await?;
             Ok((
@@ -816,10 +883,11 @@ async fn list_clusters(ctx: &Context, region: &str) -> Result<Vec<String>> {
 
 async fn list_service_arns(ctx: &Context, region: &str, cluster: &str) -> Result<Vec<String>> {
     let client = ctx.ecs(region);
-    paginate(move |token| {
+    paginate("ListServices", cluster, move |token| {
         let request = client
             .list_services()
             .cluster(cluster)
+            .max_results(PAGE_SIZE)
             .set_next_token(token)
             .send();
         async move {
@@ -831,4 +899,49 @@ async fn list_service_arns(ctx: &Context, region: &str, cluster: &str) -> Result
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+    use std::cell::Cell;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn paginate_reads_every_page_until_the_token_ends() {
+        let calls = Cell::new(0);
+        let items = paginate("ListServices", "c", |token| {
+            calls.set(calls.get() + 1);
+            let page = token.map_or(0, |t: String| t.parse::<usize>().unwrap());
+            async move {
+                let next = (page < 2).then(|| (page + 1).to_string());
+                Ok((vec![page], next))
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(items, [0, 1, 2]);
+        assert_eq!(calls.get(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_listing_that_never_ends_is_an_error_not_a_truncation() {
+        let result = paginate("ListServices", "cluster-a", |_| async {
+            Ok((vec![1], Some("more".to_owned())))
+        })
+        .await;
+        let Err(Error::UnexpectedResponse {
+            operation,
+            resource,
+            message,
+        }) = result
+        else {
+            panic!("{result:?}")
+        };
+        assert_eq!(operation, "ListServices");
+        assert_eq!(resource, "cluster-a");
+        assert!(message.contains(&format!("{MAX_PAGES} pages")), "{message}");
+    }
 }
