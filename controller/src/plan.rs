@@ -12,7 +12,11 @@
 //!   planned only on a real difference.
 //! - ECS service fields `UpdateService` can change are updated in place; `launchType`,
 //!   `schedulingStrategy`, `role` and `deploymentController` need a replacement, which is
-//!   planned only with `allow_replace` (otherwise the resource is reported as blocked).
+//!   planned only with `allow_replace` (otherwise the resource is reported as blocked). A
+//!   move from a launch type to a capacity provider strategy is made in place.
+//! - Fields the manifest leaves to AWS (`desiredCount`, the launch type or capacity strategy
+//!   when neither is set, fields AWS added later) are never compared; see
+//!   [`canon::service_against_live`].
 //! - Cloud Map: description and record TTLs are updated in place; record types, routing
 //!   policy and the custom health check config need a replacement (same rule).
 //! - Drift policy `detect` keeps the changes in the report but plans no action on an existing
@@ -20,96 +24,28 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use serde_json::Value;
 
-use crate::aws::{
-    LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState, Lookup,
-    Orphan, OrphanTarget, ownership_tags,
-};
 use crate::canon;
 use crate::diff::{self, Change, ChangeAction, FieldDiff};
+use crate::live::{
+    LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState, Lookup,
+    OrphanTarget, Unclaimed,
+};
 use crate::manifest::spec::{
-    ClusterSetting, DiscoverySpec, DnsConfig, DnsRecord, ServiceRegistry, ServiceSettings,
+    CapacityProviderStrategyItem, ClusterSetting, DiscoverySpec, DnsConfig, DnsRecord,
+    ServiceRegistry, ServiceSettings,
 };
 use crate::manifest::{
-    ClusterSpec, DriftPolicy, EcsServiceSpec, ManifestSet, NamespaceSpec, Resource, ResourceKey,
-    ResourceSpec,
+    ClusterSpec, DriftPolicy, EcsServiceSpec, Kind, ManifestSet, NamespaceSpec, Resource,
+    ResourceKey, ResourceSpec,
 };
+use crate::ownership::{self, ownership_tags};
 use crate::taskdef::TaskDefinition;
 
-/// Options that shape a plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanOptions {
-    /// Ownership instance id (`--instance`).
-    pub instance: String,
-    /// Default region (resources without `spec.region`).
-    pub region: String,
-    /// Delete owned resources whose manifest is gone.
-    pub prune: bool,
-    /// Replace resources whose change cannot be made in place.
-    pub allow_replace: bool,
-}
-
-impl PlanOptions {
-    /// Options with pruning and replacement off.
-    #[must_use]
-    pub fn new(instance: impl Into<String>, region: impl Into<String>) -> Self {
-        Self {
-            instance: instance.into(),
-            region: region.into(),
-            prune: false,
-            allow_replace: false,
-        }
-    }
-}
-
-/// Whether tags mark a resource as owned by this controller instance.
-#[must_use]
-pub fn owned_by(tags: &BTreeMap<String, String>, instance: &str) -> bool {
-    tags.get(crate::TAG_MANAGED_BY).map(String::as_str) == Some(crate::MANAGED_BY_VALUE)
-        && tags.get(crate::TAG_INSTANCE).map(String::as_str) == Some(instance)
-}
-
-/// Status of one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Status {
-    /// Live matches desired.
-    InSync,
-    /// Live differs from desired (or an owned orphan is to be deleted).
-    Drifted,
-    /// The resource does not exist.
-    Missing,
-    /// In sync, and a deployment is rolling out.
-    Progressing,
-    /// It could not be observed, is not owned, or is otherwise blocked.
-    Error,
-}
-
-/// A condition in the Kubernetes style.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Condition {
-    /// Condition type: `Observed`, `Owned`, `InSync`, `ReplacementRequired`, `DriftPolicy`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// `True` or `False`.
-    pub status: String,
-    /// Machine-readable reason.
-    pub reason: String,
-    /// Human-readable message.
-    pub message: String,
-}
-
-impl Condition {
-    fn new(kind: &str, status: bool, reason: &str, message: impl Into<String>) -> Self {
-        Self {
-            kind: kind.to_owned(),
-            status: if status { "True" } else { "False" }.to_owned(),
-            reason: reason.to_owned(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::options::PlanOptions;
+pub use crate::ownership::owned_by;
+pub use crate::status::{Condition, Status};
 
 /// An ARN known now or produced by an earlier action of the same resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,13 +56,51 @@ pub enum ArnRef {
     FromPreviousAction,
 }
 
+/// The Cloud Map service an ECS service registers its tasks in, with the port its `SRV`
+/// record names (ECS `serviceRegistries[]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registry {
+    /// The Cloud Map service.
+    pub arn: ArnRef,
+    /// Container whose port the `SRV` record names.
+    pub container_name: Option<String>,
+    /// Port of that container.
+    pub container_port: Option<i32>,
+    /// Port of an `awsvpc` task for the `SRV` record.
+    pub port: Option<i32>,
+}
+
+impl Registry {
+    /// The registry of a service with this discovery spec.
+    #[must_use]
+    pub fn new(arn: ArnRef, spec: &DiscoverySpec) -> Self {
+        Self {
+            arn,
+            container_name: spec.container_name.clone(),
+            container_port: spec.container_port,
+            port: spec.port,
+        }
+    }
+
+    /// The ECS `serviceRegistries[]` entry, with `arn` standing for the Cloud Map service.
+    #[must_use]
+    pub fn entry(&self, arn: String) -> ServiceRegistry {
+        ServiceRegistry {
+            registry_arn: arn,
+            container_name: self.container_name.clone(),
+            container_port: self.container_port,
+            port: self.port,
+        }
+    }
+}
+
 /// How `UpdateService` treats `serviceRegistries`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegistryUpdate {
     /// Leave as is.
     Keep,
     /// Register in this Cloud Map service.
-    Set(ArnRef),
+    Set(Registry),
     /// Register nowhere.
     Clear,
 }
@@ -167,7 +141,15 @@ pub enum Action {
     CreateCluster {
         name: String,
         settings: Vec<ClusterSetting>,
+        capacity_providers: Option<Vec<String>>,
+        default_capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
         tags: BTreeMap<String, String>,
+    },
+    /// `PutClusterCapacityProviders` (both lists are always sent whole).
+    PutClusterCapacityProviders {
+        name: String,
+        capacity_providers: Vec<String>,
+        default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
     },
     /// `UpdateClusterSettings`.
     UpdateClusterSettings {
@@ -201,7 +183,7 @@ pub enum Action {
         name: String,
         settings: ServiceSettings,
         task_definition: ArnRef,
-        registry: Option<ArnRef>,
+        registry: Option<Registry>,
         tags: BTreeMap<String, String>,
     },
     /// ECS `UpdateService` with only the changed fields set in `patch`.
@@ -211,6 +193,8 @@ pub enum Action {
         patch: ServiceSettings,
         task_definition: Option<ArnRef>,
         registries: RegistryUpdate,
+        /// Start a new deployment: a capacity provider strategy change alone does not.
+        force_new_deployment: bool,
     },
     /// Scale to 0 (when needed), `DeleteService`, and optionally wait until `INACTIVE`.
     DeleteService {
@@ -250,6 +234,9 @@ impl Action {
             Self::TagEcs { arn, .. } => format!("TagResource (ECS) {arn}"),
             Self::CreateCluster { name, .. } => format!("CreateCluster {name}"),
             Self::UpdateClusterSettings { name, .. } => format!("UpdateClusterSettings {name}"),
+            Self::PutClusterCapacityProviders { name, .. } => {
+                format!("PutClusterCapacityProviders {name}")
+            }
             Self::CreateDiscoveryService {
                 namespace, spec, ..
             } => {
@@ -405,21 +392,17 @@ pub fn plan(set: &ManifestSet, live: &LiveState, opts: &PlanOptions) -> Plan {
         .collect();
     let mut errors = Vec::new();
     if opts.prune {
+        let orphans = orphans(&live.unclaimed, &opts.instance);
         // A cluster can only be deleted once its services are inactive, so services in a
         // cluster that is pruned too are waited for.
-        let pruned_clusters: Vec<&str> = live
-            .orphans
+        let pruned_clusters: Vec<&str> = orphans
             .iter()
             .filter_map(|o| match &o.target {
                 OrphanTarget::Cluster { name, .. } => Some(name.as_str()),
                 _ => None,
             })
             .collect();
-        resources.extend(
-            live.orphans
-                .iter()
-                .map(|o| plan_orphan(o, &pruned_clusters)),
-        );
+        resources.extend(orphans.iter().map(|o| plan_orphan(o, &pruned_clusters)));
         errors.extend(
             live.orphan_scan_errors
                 .iter()
@@ -512,8 +495,7 @@ fn check_owner(
         ));
         return true;
     }
-    let managed =
-        tags.get(crate::TAG_MANAGED_BY).map(String::as_str) == Some(crate::MANAGED_BY_VALUE);
+    let managed = ownership::managed(tags);
     // Adoption is for unmanaged resources; taking one from another instance would make two
     // controllers fight over it.
     if resource.adopt && !managed {
@@ -656,6 +638,8 @@ fn plan_cluster(
         rp.create(Action::CreateCluster {
             name: resource.name().to_owned(),
             settings,
+            capacity_providers: spec.capacity_providers.clone(),
+            default_capacity_provider_strategy: spec.default_capacity_provider_strategy.clone(),
             tags,
         });
         return;
@@ -690,6 +674,7 @@ fn plan_cluster(
             settings: changed,
         });
     }
+    plan_cluster_capacity(rp, spec, cluster);
     let missing = missing_tag_changes(rp, "tags", &tags, &cluster.tags);
     if !missing.is_empty() {
         rp.actions.push(Action::TagEcs {
@@ -698,6 +683,51 @@ fn plan_cluster(
         });
     }
     rp.finish(true);
+}
+
+/// Compares the capacity providers and default strategy the manifest sets (AWS reports both
+/// for every cluster, empty when none were associated) and plans one
+/// `PutClusterCapacityProviders`, which replaces both lists: the one the manifest does not
+/// set is sent as it is live (API reference, PutClusterCapacityProviders).
+fn plan_cluster_capacity(rp: &mut ResourcePlan, spec: &ClusterSpec, cluster: &LiveCluster) {
+    let live_providers = canon::capacity_providers(cluster.capacity_providers.clone());
+    let live_strategy =
+        canon::capacity_provider_strategy(Some(cluster.default_capacity_provider_strategy.clone()))
+            .unwrap_or_default();
+    let providers = spec
+        .capacity_providers
+        .clone()
+        .map_or_else(|| live_providers.clone(), canon::capacity_providers);
+    let strategy = spec.default_capacity_provider_strategy.clone().map_or_else(
+        || live_strategy.clone(),
+        |s| canon::capacity_provider_strategy(Some(s)).unwrap_or_default(),
+    );
+    let mut changed = false;
+    if providers != live_providers {
+        rp.changes.push(Change::new(
+            "spec.capacityProviders".into(),
+            serde_json::to_value(&providers).ok(),
+            serde_json::to_value(&live_providers).ok(),
+            ChangeAction::Update,
+        ));
+        changed = true;
+    }
+    if strategy != live_strategy {
+        rp.changes.push(Change::new(
+            "spec.defaultCapacityProviderStrategy".into(),
+            serde_json::to_value(&strategy).ok(),
+            serde_json::to_value(&live_strategy).ok(),
+            ChangeAction::Update,
+        ));
+        changed = true;
+    }
+    if changed {
+        rp.actions.push(Action::PutClusterCapacityProviders {
+            name: cluster.name.clone(),
+            capacity_providers: providers,
+            default_capacity_provider_strategy: strategy,
+        });
+    }
 }
 
 // ---------------------------------------------------------------- services
@@ -730,8 +760,13 @@ fn discovery_action(path: &str) -> ChangeAction {
     ChangeAction::Replace
 }
 
-fn live_discovery_spec(desired: &DiscoverySpec, live: &LiveDiscovery) -> DiscoverySpec {
+/// The live Cloud Map service in the manifest shape. The registry port fields belong to the
+/// ECS service (compared there, in `serviceRegistries`), so they are taken from `desired`.
+pub(crate) fn live_discovery_spec(desired: &DiscoverySpec, live: &LiveDiscovery) -> DiscoverySpec {
     DiscoverySpec {
+        container_name: desired.container_name.clone(),
+        container_port: desired.container_port,
+        port: desired.port,
         namespace: desired.namespace.clone(),
         name: live.name.clone(),
         description: live.description.clone(),
@@ -757,7 +792,7 @@ fn plan_discovery(
     observed: &LiveEcsService,
     tags: &BTreeMap<String, String>,
     opts: &PlanOptions,
-) -> (Option<ArnRef>, Option<String>) {
+) -> (Option<Registry>, Option<String>) {
     let Some(desired) = &spec.service_discovery else {
         return (None, None);
     };
@@ -779,7 +814,10 @@ fn plan_discovery(
             ChangeAction::Create,
         ));
         rp.actions.push(create(desired_c));
-        return (Some(ArnRef::FromPreviousAction), None);
+        return (
+            Some(Registry::new(ArnRef::FromPreviousAction, desired)),
+            None,
+        );
     };
     let live_c = canon::discovery(live_discovery_spec(desired, live));
     let diffs = diff::diff("serviceDiscovery", &desired_c, &live_c);
@@ -804,6 +842,7 @@ fn plan_discovery(
                 patch: ServiceSettings::default(),
                 task_definition: None,
                 registries: RegistryUpdate::Clear,
+                force_new_deployment: false,
             });
         }
         rp.actions.push(Action::DeleteDiscoveryService {
@@ -811,7 +850,10 @@ fn plan_discovery(
             name: live.name.clone(),
         });
         rp.actions.push(create(desired_c));
-        return (Some(ArnRef::FromPreviousAction), None);
+        return (
+            Some(Registry::new(ArnRef::FromPreviousAction, desired)),
+            None,
+        );
     }
     let in_place = rp.changes.iter().any(|c| {
         c.path.starts_with("serviceDiscovery.")
@@ -833,7 +875,10 @@ fn plan_discovery(
         });
     }
     let blocked = replace.then(|| format!("Cloud Map service `{}`", live.name));
-    (Some(ArnRef::Known(live.arn.clone())), blocked)
+    (
+        Some(Registry::new(ArnRef::Known(live.arn.clone()), desired)),
+        blocked,
+    )
 }
 
 #[allow(
@@ -896,8 +941,15 @@ fn plan_service(
     let mut replace_reasons: Vec<String> = blocked.into_iter().collect();
 
     // 2. Task definition: a new revision unless the live one already equals the manifest.
-    let desired_td = canon::task_definition(spec.task_definition.clone());
+    // Role names are compared as the ARNs ECS stores, in the account of the live objects.
     let live_td = observed.task_definition.found();
+    let account_arn = live_td
+        .map(|td| td.arn.as_str())
+        .or_else(|| live_service.map(|s| s.arn.as_str()));
+    let desired_td = canon::task_definition(match account_arn {
+        Some(arn) => canon::qualify_roles(spec.task_definition.clone(), arn),
+        None => spec.task_definition.clone(),
+    });
     let diffs = live_td.map(|td| {
         let live_c = canon::task_definition(td.definition.clone());
         diff::diff("taskDefinition", &desired_td, &live_c)
@@ -939,45 +991,49 @@ fn plan_service(
     };
     let mut desired_settings = spec.service.clone();
     desired_settings.service_registries = registry.as_ref().map(|r| {
-        vec![ServiceRegistry {
-            registry_arn: match r {
-                ArnRef::Known(arn) => arn.clone(),
-                ArnRef::FromPreviousAction => NEW_REGISTRY.to_owned(),
-            },
-            ..ServiceRegistry::default()
-        }]
+        vec![r.entry(match &r.arn {
+            ArnRef::Known(arn) => arn.clone(),
+            ArnRef::FromPreviousAction => NEW_REGISTRY.to_owned(),
+        })]
     });
-    let desired_c = canon::service(desired_settings);
+    let desired_c = canon::service(canon::service_against_live(
+        desired_settings,
+        &live.settings,
+    ));
     let live_c = canon::service(live.settings.clone());
     let diffs = diff::diff("service", &desired_c, &live_c);
-    let mut patch = ServiceSettings::default();
-    let mut registries = RegistryUpdate::Keep;
-    let mut service_replace = Vec::new();
+    let replaces = |path: &str| needs_replacement(top_field(path, "service"), &desired_c);
+    let mut service_replace: Vec<String> = Vec::new();
     for d in &diffs {
         let field = top_field(&d.path, "service");
-        if REPLACE_FIELDS.contains(&field) {
-            if !service_replace.contains(&field.to_owned()) {
-                service_replace.push(field.to_owned());
-            }
-        } else if field == "serviceRegistries" {
-            registries = match &registry {
-                Some(r) => RegistryUpdate::Set(r.clone()),
-                None => RegistryUpdate::Clear,
-            };
-        } else {
-            set_patch_field(&mut patch, &desired_c, field);
+        if replaces(&d.path) && !service_replace.iter().any(|f| f == field) {
+            service_replace.push(field.to_owned());
         }
     }
+    let patch = service_patch(&desired_c, &live_c);
+    let mut registries = if desired_c.service_registries == live_c.service_registries {
+        RegistryUpdate::Keep
+    } else {
+        registry
+            .clone()
+            .map_or(RegistryUpdate::Clear, RegistryUpdate::Set)
+    };
+    // A capacity provider strategy change (from a launch type or another strategy) does not
+    // start a deployment by itself (API reference, UpdateService `capacityProviderStrategy`).
+    let force_new_deployment = patch.capacity_provider_strategy.is_some();
     rp.push_diffs(diffs, |path| {
-        if REPLACE_FIELDS.contains(&top_field(path, "service")) {
+        if replaces(path) {
             ChangeAction::Replace
         } else {
             ChangeAction::Update
         }
     });
     // A replaced Cloud Map service means a new registry ARN even if the diff could not see it.
-    if matches!(registry, Some(ArnRef::FromPreviousAction)) {
-        registries = RegistryUpdate::Set(ArnRef::FromPreviousAction);
+    if let Some(r) = registry
+        .as_ref()
+        .filter(|r| matches!(r.arn, ArnRef::FromPreviousAction))
+    {
+        registries = RegistryUpdate::Set(r.clone());
     }
     let td_update =
         matches!(task_definition, ArnRef::FromPreviousAction).then_some(ArnRef::FromPreviousAction);
@@ -997,10 +1053,15 @@ fn plan_service(
             scale_down: live.settings.desired_count.unwrap_or(0) > 0,
             wait_inactive: true,
         });
+        // A count the manifest leaves to autoscaling is carried over to the new service.
+        let mut settings = spec.service.clone();
+        if settings.desired_count.is_none() {
+            settings.desired_count = live.settings.desired_count;
+        }
         rp.actions.push(Action::CreateService {
             cluster: spec.cluster.clone(),
             name: live.name.clone(),
-            settings: spec.service.clone(),
+            settings,
             task_definition: td_update.unwrap_or(task_definition),
             registry,
             tags: tags.clone(),
@@ -1020,6 +1081,7 @@ fn plan_service(
                 patch,
                 task_definition: td_update,
                 registries,
+                force_new_deployment,
             });
         }
         let missing = missing_tag_changes(rp, "tags", &tags, &live.tags);
@@ -1056,42 +1118,133 @@ fn rolling_out(s: &LiveService) -> bool {
             .any(|d| d.status == "PRIMARY" && d.rollout_state.as_deref() == Some("IN_PROGRESS"))
 }
 
-/// Copies one top-level field from the canonical desired settings into the patch. A field
-/// the manifest no longer sets is cleared with an empty list where AWS allows that.
-fn set_patch_field(patch: &mut ServiceSettings, d: &ServiceSettings, field: &str) {
-    match field {
-        "desiredCount" => patch.desired_count = d.desired_count,
-        "capacityProviderStrategy" => {
-            patch.capacity_provider_strategy =
-                Some(d.capacity_provider_strategy.clone().unwrap_or_default());
-        }
-        "platformVersion" => patch.platform_version.clone_from(&d.platform_version),
-        "deploymentConfiguration" => patch
-            .deployment_configuration
-            .clone_from(&d.deployment_configuration),
-        "placementConstraints" => {
-            patch.placement_constraints = Some(d.placement_constraints.clone().unwrap_or_default());
-        }
-        "placementStrategy" => {
-            patch.placement_strategy = Some(d.placement_strategy.clone().unwrap_or_default())
-        }
-        "networkConfiguration" => patch
-            .network_configuration
-            .clone_from(&d.network_configuration),
-        "healthCheckGracePeriodSeconds" => {
-            patch.health_check_grace_period_seconds = d.health_check_grace_period_seconds
-        }
-        "enableECSManagedTags" => patch.enable_ecs_managed_tags = d.enable_ecs_managed_tags,
-        "propagateTags" => patch.propagate_tags.clone_from(&d.propagate_tags),
-        "enableExecuteCommand" => patch.enable_execute_command = d.enable_execute_command,
-        "loadBalancers" => {
-            patch.load_balancers = Some(d.load_balancers.clone().unwrap_or_default())
-        }
-        _ => {}
+/// Whether a difference in this top-level service field needs a replacement. `launchType`
+/// does, except when the manifest moves the service to a capacity provider strategy:
+/// `UpdateService` changes a launch type into a strategy in place (API reference,
+/// UpdateService `capacityProviderStrategy`, "valid transitions").
+fn needs_replacement(field: &str, desired: &ServiceSettings) -> bool {
+    if field == "launchType" {
+        return desired.launch_type.is_some() || desired.capacity_provider_strategy.is_none();
+    }
+    REPLACE_FIELDS.contains(&field)
+}
+
+/// The `UpdateService` patch between canonical desired and live settings: every field that
+/// `UpdateService` takes and that differs, with the desired value; a list the manifest no
+/// longer sets is cleared with an empty list. The destructuring names every field, so a
+/// field added to [`ServiceSettings`] fails to compile here until it is handled.
+fn service_patch(desired: &ServiceSettings, live: &ServiceSettings) -> ServiceSettings {
+    fn value<T: Clone + PartialEq>(d: &Option<T>, l: &Option<T>) -> Option<T> {
+        if d == l { None } else { d.clone() }
+    }
+    fn list<T: Clone + PartialEq>(d: &Option<Vec<T>>, l: &Option<Vec<T>>) -> Option<Vec<T>> {
+        (d != l).then(|| d.clone().unwrap_or_default())
+    }
+    let ServiceSettings {
+        desired_count,
+        // Needs a replacement, except a move to a strategy, which the strategy carries.
+        launch_type: _,
+        capacity_provider_strategy,
+        platform_version,
+        // Needs a replacement.
+        role: _,
+        deployment_configuration,
+        placement_constraints,
+        placement_strategy,
+        network_configuration,
+        health_check_grace_period_seconds,
+        // Needs a replacement.
+        scheduling_strategy: _,
+        // Needs a replacement.
+        deployment_controller: _,
+        enable_ecs_managed_tags,
+        propagate_tags,
+        enable_execute_command,
+        load_balancers,
+        availability_zone_rebalancing,
+        // Sent separately (`RegistryUpdate`): the ARN may come from an earlier action.
+        service_registries: _,
+    } = desired;
+    ServiceSettings {
+        desired_count: value(desired_count, &live.desired_count),
+        launch_type: None,
+        capacity_provider_strategy: list(
+            capacity_provider_strategy,
+            &live.capacity_provider_strategy,
+        ),
+        platform_version: value(platform_version, &live.platform_version),
+        role: None,
+        deployment_configuration: value(deployment_configuration, &live.deployment_configuration),
+        placement_constraints: list(placement_constraints, &live.placement_constraints),
+        placement_strategy: list(placement_strategy, &live.placement_strategy),
+        network_configuration: value(network_configuration, &live.network_configuration),
+        health_check_grace_period_seconds: value(
+            health_check_grace_period_seconds,
+            &live.health_check_grace_period_seconds,
+        ),
+        scheduling_strategy: None,
+        deployment_controller: None,
+        enable_ecs_managed_tags: value(enable_ecs_managed_tags, &live.enable_ecs_managed_tags),
+        propagate_tags: value(propagate_tags, &live.propagate_tags),
+        enable_execute_command: value(enable_execute_command, &live.enable_execute_command),
+        load_balancers: list(load_balancers, &live.load_balancers),
+        availability_zone_rebalancing: value(
+            availability_zone_rebalancing,
+            &live.availability_zone_rebalancing,
+        ),
+        service_registries: None,
     }
 }
 
 // ---------------------------------------------------------------- orphans
+
+/// A resource owned by this controller instance whose manifest is gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Orphan {
+    /// The manifest object it belonged to (from the `ecs.finfocus.io/object` tag).
+    pub key: ResourceKey,
+    /// Region.
+    pub region: String,
+    /// What it is.
+    pub target: OrphanTarget,
+}
+
+impl Orphan {
+    /// Delete order: ECS services, then Cloud Map services, then namespaces, then clusters.
+    #[must_use]
+    pub fn delete_rank(&self) -> u8 {
+        match self.target {
+            OrphanTarget::EcsService { .. } => 0,
+            OrphanTarget::DiscoveryService { .. } => 1,
+            OrphanTarget::Namespace { .. } => 2,
+            OrphanTarget::Cluster { .. } => 3,
+        }
+    }
+
+    /// The kind of the orphaned object.
+    #[must_use]
+    pub fn kind(&self) -> Kind {
+        self.key.kind
+    }
+}
+
+/// The unclaimed resources this instance owns, in delete order: they are its orphans.
+#[must_use]
+pub fn orphans(unclaimed: &[Unclaimed], instance: &str) -> Vec<Orphan> {
+    let mut orphans: Vec<Orphan> = unclaimed
+        .iter()
+        .filter(|u| owned_by(&u.tags, instance))
+        .filter_map(|u| {
+            Some(Orphan {
+                key: ownership::object_key(&u.tags)?,
+                region: u.region.clone(),
+                target: u.target.clone(),
+            })
+        })
+        .collect();
+    orphans.sort_by(|a, b| (a.delete_rank(), &a.key).cmp(&(b.delete_rank(), &b.key)));
+    orphans
+}
 
 fn plan_orphan(orphan: &Orphan, pruned_clusters: &[&str]) -> ResourcePlan {
     let mut rp = ResourcePlan::new(orphan.key.clone(), &orphan.region, DriftPolicy::Enforce);

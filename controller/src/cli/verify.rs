@@ -28,7 +28,7 @@ pub struct VerifyArgs {
 /// # Errors
 /// When AWS cannot be configured or reached, or output cannot be written.
 pub async fn verify(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
-    let Some(loaded) = load(&args.files) else {
+    let Some(loaded) = load(&args.files, &global.limits.limits()) else {
         return Ok(Exit::Failed);
     };
     let ctx = global.context().await?;

@@ -10,13 +10,17 @@
 //!   anything when there is an error, the long-running controller keeps reconciling the rest.
 //! - Parsing is two-staged: the private `document` module reads raw located documents, this
 //!   module validates them into typed [`Resource`]s.
+//! - Files are read only inside the source root and every revision is bounded by [`Limits`]
+//!   (the private `read` and `limits` modules); a refusal is an error like any other.
 //!
 //! Locations: serde-saphyr locates syntax, type and unknown-field errors exactly; semantic
 //! checks point at the value they concern when it is located (`metadata.name`, `kind`,
 //! `apiVersion`, `serviceDiscovery.namespace`) and otherwise at the start of `spec`.
 
 mod document;
+mod limits;
 mod network;
+mod read;
 pub mod spec;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,13 +32,10 @@ use serde::Serialize;
 use serde_saphyr::Location;
 
 use self::document::{LocatedDocument, Problem, RawDocument, RawSpec, take_error_path};
+use self::limits::DocumentCount;
+pub use self::limits::Limits;
 pub use self::spec::{ClusterSpec, DiscoverySpec, EcsServiceSpec, NamespaceSpec, ServiceSettings};
 use crate::{ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, API_VERSION};
-
-/// Largest manifest file read, to bound memory on hostile input.
-const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
-/// Most documents accepted in one file.
-const MAX_DOCUMENTS: usize = 1000;
 
 /// The kinds of manifest objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -286,6 +287,9 @@ pub struct Loaded {
     pub set: ManifestSet,
     /// All errors, in file order.
     pub errors: Vec<ManifestError>,
+    /// Settings that are accepted but do not do what they say (e.g. a deprecated value AWS
+    /// ignores), in file order.
+    pub warnings: Vec<ManifestError>,
     /// Files read (labels), in order.
     pub files: Vec<String>,
 }
@@ -304,15 +308,31 @@ impl Loaded {
     }
 }
 
-/// Loads files and directories (`*.yaml`/`*.yml`, recursively, sorted; dot-files skipped).
+/// Loads files and directories (`*.yaml`/`*.yml`, recursively, sorted; dot-files skipped)
+/// under the default [`Limits`], each path confined to itself (a file to its directory).
 #[must_use]
 pub fn load(paths: &[PathBuf]) -> Loaded {
-    let mut sources = Vec::new();
-    let mut errors = Vec::new();
-    for path in paths {
-        collect_files(path, &mut sources, &mut errors);
-    }
-    let mut loaded = load_sources(&sources);
+    load_with(paths, &Limits::default())
+}
+
+/// As [`load`], under `limits`.
+#[must_use]
+pub fn load_with(paths: &[PathBuf], limits: &Limits) -> Loaded {
+    finish(read::read(None, paths, limits), limits)
+}
+
+/// As [`load_with`], with every path confined to `root` (e.g. a whole checkout, of which `paths`
+/// is a part): nothing whose real path leaves `root` is read.
+#[must_use]
+pub fn load_within(root: &Path, paths: &[PathBuf], limits: &Limits) -> Loaded {
+    finish(read::read(Some(root), paths, limits), limits)
+}
+
+/// Parses what was read; refusals of the reading come first.
+fn finish(files: read::Files, limits: &Limits) -> Loaded {
+    let mut loaded = load_sources_with(&files.sources, limits);
+    let mut errors = files.errors;
+    errors.iter_mut().for_each(read::clip);
     errors.append(&mut loaded.errors);
     loaded.errors = errors;
     loaded
@@ -335,74 +355,37 @@ pub fn load_str(file_label: &str, text: &str) -> Result<ManifestSet, Vec<Manifes
 /// (duplicates and references span files).
 #[must_use]
 pub fn load_sources(sources: &[(String, String)]) -> Loaded {
+    load_sources_with(sources, &Limits::default())
+}
+
+/// As [`load_sources`], under `limits` (of which the byte and file limits concern reading and
+/// are not checked here).
+#[must_use]
+pub fn load_sources_with(sources: &[(String, String)], limits: &Limits) -> Loaded {
+    let mut documents = DocumentCount::new(limits);
     let mut files: Vec<FileResult> = sources
         .iter()
-        .map(|(label, text)| parse_file(label, text))
+        .map(|(label, text)| parse_file(label, text, limits, &mut documents))
         .collect();
     check_duplicates(&mut files);
     check_references(&mut files);
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     let mut resources = Vec::new();
-    for file in files {
+    for mut file in files {
+        warnings.append(&mut file.warnings);
         if file.errors.is_empty() {
             resources.extend(file.resources.into_iter().map(|(r, _)| r));
         } else {
             errors.extend(file.errors);
         }
     }
+    errors.iter_mut().for_each(read::clip);
     Loaded {
         set: ManifestSet::new(resources),
         errors,
+        warnings,
         files: sources.iter().map(|(label, _)| label.clone()).collect(),
-    }
-}
-
-fn collect_files(path: &Path, out: &mut Vec<(String, String)>, errors: &mut Vec<ManifestError>) {
-    let label = path.display().to_string();
-    let file_error = |message: String| ManifestError {
-        file: label.clone(),
-        line: 0,
-        column: 0,
-        field: None,
-        message,
-    };
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => return errors.push(file_error(format!("cannot read: {e}"))),
-    };
-    if meta.is_dir() {
-        let entries = match std::fs::read_dir(path) {
-            Ok(entries) => entries,
-            Err(e) => return errors.push(file_error(format!("cannot list directory: {e}"))),
-        };
-        let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        children.sort();
-        for child in children {
-            let name = child.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name.starts_with('.') {
-                continue;
-            }
-            let is_yaml = child
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| e == "yaml" || e == "yml");
-            if child.is_dir() || is_yaml {
-                collect_files(&child, out, errors);
-            }
-        }
-        return;
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return errors.push(file_error(format!(
-            "file is larger than {MAX_FILE_BYTES} bytes"
-        )));
-    }
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => out.push((label, text)),
-            Err(_) => errors.push(file_error("file is not valid UTF-8".into())),
-        },
-        Err(e) => errors.push(file_error(format!("cannot read: {e}"))),
     }
 }
 
@@ -414,6 +397,7 @@ struct FileResult {
     /// Every object whose kind and name could be read, valid or not.
     defined: Vec<ResourceKey>,
     errors: Vec<ManifestError>,
+    warnings: Vec<ManifestError>,
 }
 
 /// Located values needed by the cross-file checks.
@@ -423,28 +407,34 @@ struct Refs {
     namespace_ref: Option<(u64, u64)>,
 }
 
-fn parse_file(label: &str, text: &str) -> FileResult {
+fn parse_file(
+    label: &str,
+    text: &str,
+    limits: &Limits,
+    documents: &mut DocumentCount,
+) -> FileResult {
     let mut result = FileResult {
         label: label.to_owned(),
         resources: Vec::new(),
         defined: Vec::new(),
         errors: Vec::new(),
-    };
-    let options = serde_saphyr::options! {
-        strict_booleans: true,
-        with_snippet: false,
+        warnings: Vec::new(),
     };
     let mut reader = Cursor::new(text.as_bytes());
     for (index, item) in
-        serde_saphyr::read_with_options::<_, LocatedDocument>(&mut reader, options).enumerate()
+        serde_saphyr::read_with_options::<_, LocatedDocument>(&mut reader, limits.yaml_options())
+            .enumerate()
     {
-        if index >= MAX_DOCUMENTS {
+        if let Err(message) = documents.admit(index) {
+            // The file is refused as a whole: the errors of its documents would only bury why.
+            result.errors.clear();
+            result.resources.clear();
             result.errors.push(ManifestError {
                 file: label.to_owned(),
                 line: 0,
                 column: 0,
                 field: None,
-                message: format!("more than {MAX_DOCUMENTS} documents"),
+                message,
             });
             break;
         }
@@ -484,18 +474,29 @@ struct DocCheck<'a> {
     label: &'a str,
     doc_at: Location,
     errors: Vec<ManifestError>,
+    warnings: Vec<ManifestError>,
 }
 
 impl DocCheck<'_> {
-    fn error(&mut self, at: Option<Location>, field: &str, message: impl Into<String>) {
+    fn located(&self, at: Option<Location>, field: &str, message: String) -> ManifestError {
         let at = at.filter(|l| l.line() > 0).unwrap_or(self.doc_at);
-        self.errors.push(ManifestError {
+        ManifestError {
             file: self.label.to_owned(),
             line: at.line(),
             column: at.column(),
             field: (!field.is_empty()).then(|| field.to_owned()),
-            message: message.into(),
-        });
+            message,
+        }
+    }
+
+    fn error(&mut self, at: Option<Location>, field: &str, message: impl Into<String>) {
+        let e = self.located(at, field, message.into());
+        self.errors.push(e);
+    }
+
+    fn warn(&mut self, at: Option<Location>, field: &str, message: impl Into<String>) {
+        let w = self.located(at, field, message.into());
+        self.warnings.push(w);
     }
 }
 
@@ -504,6 +505,7 @@ fn validate_document(label: &str, doc: RawDocument, doc_at: Location, out: &mut 
         label,
         doc_at,
         errors: Vec::new(),
+        warnings: Vec::new(),
     };
     for Problem {
         location,
@@ -579,6 +581,7 @@ fn validate_document(label: &str, doc: RawDocument, doc_at: Location, out: &mut 
             (ns.region.clone(), ResourceSpec::Namespace(ns), None)
         }
         RawSpec::Cluster(cluster) => {
+            check_cluster(&mut check, &cluster, spec_at);
             check_tags(&mut check, &cluster.tags, spec_at);
             (cluster.region.clone(), ResourceSpec::Cluster(cluster), None)
         }
@@ -601,6 +604,9 @@ fn validate_document(label: &str, doc: RawDocument, doc_at: Location, out: &mut 
                     description: d.description,
                     dns_config: d.dns_config,
                     health_check_custom_config: d.health_check_custom_config,
+                    container_name: d.container_name,
+                    container_port: d.container_port,
+                    port: d.port,
                 }),
                 tags: raw.tags,
             };
@@ -623,6 +629,7 @@ fn validate_document(label: &str, doc: RawDocument, doc_at: Location, out: &mut 
             format!("`{region}` is not a region name"),
         );
     }
+    out.warnings.append(&mut check.warnings);
     if !check.errors.is_empty() {
         out.errors.append(&mut check.errors);
         return;
@@ -737,6 +744,38 @@ fn check_namespace(check: &mut DocCheck<'_>, ns: &NamespaceSpec, at: Location) {
     }
 }
 
+/// The default strategy may only name providers the cluster is associated with
+/// (PutClusterCapacityProviders refuses anything else), so it needs `capacityProviders`.
+fn check_cluster(check: &mut DocCheck<'_>, cluster: &ClusterSpec, at: Location) {
+    let Some(strategy) = &cluster.default_capacity_provider_strategy else {
+        return;
+    };
+    let Some(providers) = &cluster.capacity_providers else {
+        check.error(
+            Some(at),
+            "spec.defaultCapacityProviderStrategy",
+            "needs spec.capacityProviders listing every provider it names",
+        );
+        return;
+    };
+    for (i, item) in strategy.iter().enumerate() {
+        if !providers.contains(&item.capacity_provider) {
+            check.error(
+                Some(at),
+                &format!("spec.defaultCapacityProviderStrategy[{i}].capacityProvider"),
+                format!(
+                    "`{}` is not in spec.capacityProviders",
+                    item.capacity_provider
+                ),
+            );
+        }
+    }
+}
+
+#[allow(
+    clippy::too_many_lines,
+    reason = "one linear list of checks over the parts of a service"
+)]
 fn check_service(check: &mut DocCheck<'_>, svc: &EcsServiceSpec, at: Location) {
     let td = &svc.task_definition;
     if svc.cluster.trim().is_empty() || !valid_name(&svc.cluster) {
@@ -805,15 +844,40 @@ fn check_service(check: &mut DocCheck<'_>, svc: &EcsServiceSpec, at: Location) {
     }
     let s = &svc.service;
     let awsvpc = td.network_mode.as_deref() == Some("awsvpc");
-    let daemon = s.scheduling_strategy.as_deref() == Some("DAEMON");
-    match s.desired_count {
-        None if !daemon => check.error(
+    // Without `desiredCount` the service starts with one task and the count is left to
+    // whoever scales it (Application Auto Scaling); DAEMON services ignore it.
+    if s.desired_count.is_some_and(|n| n < 0) {
+        check.error(Some(at), "spec.service.desiredCount", "must be >= 0");
+    }
+    if let Some(kind) = s
+        .deployment_controller
+        .as_ref()
+        .and_then(|d| d.kind.as_deref())
+        .filter(|k| *k != "ECS")
+    {
+        // CODE_DEPLOY services change their task definition, network, platform version,
+        // registries and capacity strategy only through CodeDeploy deployments, and EXTERNAL
+        // services have no task definition at all (API reference, UpdateService and
+        // DeploymentController): the controller would plan updates ECS refuses, every pass.
+        check.error(
             Some(at),
-            "spec.service.desiredCount",
-            "required for REPLICA services",
-        ),
-        Some(n) if n < 0 => check.error(Some(at), "spec.service.desiredCount", "must be >= 0"),
-        _ => {}
+            "spec.service.deploymentController.type",
+            format!(
+                "`{kind}` is not supported: this controller rolls out task definitions itself and manages ECS deployments only; omit deploymentController or set type ECS"
+            ),
+        );
+    }
+    let fargate_strategy = s
+        .capacity_provider_strategy
+        .iter()
+        .flatten()
+        .any(|c| c.capacity_provider == "FARGATE" || c.capacity_provider == "FARGATE_SPOT");
+    if fargate_strategy && !awsvpc {
+        check.error(
+            Some(at),
+            "spec.taskDefinition.networkMode",
+            "FARGATE capacity providers need networkMode `awsvpc`",
+        );
     }
     if s.launch_type.is_some() && s.capacity_provider_strategy.is_some() {
         check.error(
@@ -896,6 +960,104 @@ fn check_service(check: &mut DocCheck<'_>, svc: &EcsServiceSpec, at: Location) {
                 );
             }
         }
+        check_registry_port(check, svc, d, kinds.contains("SRV"), at);
+        if let Some(threshold) = d
+            .health_check_custom_config
+            .as_ref()
+            .and_then(|h| h.failure_threshold)
+            .filter(|t| *t != 1)
+        {
+            check.warn(
+                Some(at),
+                "spec.serviceDiscovery.healthCheckCustomConfig.failureThreshold",
+                format!(
+                    "is deprecated and always 1 in Cloud Map, whatever is sent; {threshold} is compared as 1"
+                ),
+            );
+        }
+    }
+}
+
+/// An `SRV` record needs a port: `containerName` + `containerPort` (a port mapping of that
+/// container), or `port` in `awsvpc` mode (API reference, ECS ServiceRegistry). Without an
+/// `SRV` record the fields mean nothing and are refused.
+fn check_registry_port(
+    check: &mut DocCheck<'_>,
+    svc: &EcsServiceSpec,
+    d: &DiscoverySpec,
+    srv: bool,
+    at: Location,
+) {
+    let awsvpc = svc.task_definition.network_mode.as_deref() == Some("awsvpc");
+    let field = "spec.serviceDiscovery";
+    let named = d.container_name.is_some() || d.container_port.is_some();
+    if !srv {
+        if named || d.port.is_some() {
+            check.error(
+                Some(at),
+                field,
+                "containerName, containerPort and port are only used by SRV records",
+            );
+        }
+        return;
+    }
+    if named && d.port.is_some() {
+        check.error(
+            Some(at),
+            &format!("{field}.port"),
+            "give either containerName and containerPort, or port",
+        );
+        return;
+    }
+    match (&d.container_name, d.container_port, d.port) {
+        (Some(name), Some(port), None) => {
+            let container = svc
+                .task_definition
+                .container_definitions
+                .iter()
+                .find(|c| &c.name == name);
+            match container {
+                None => check.error(
+                    Some(at),
+                    &format!("{field}.containerName"),
+                    format!("no container named `{name}` in the task definition"),
+                ),
+                Some(c) => {
+                    let mapped = c
+                        .port_mappings
+                        .iter()
+                        .flatten()
+                        .any(|p| p.container_port == Some(port));
+                    if !mapped {
+                        check.error(
+                            Some(at),
+                            &format!("{field}.containerPort"),
+                            format!("container `{name}` has no port mapping for {port}"),
+                        );
+                    }
+                }
+            }
+        }
+        (None, None, Some(port)) => {
+            if !awsvpc {
+                check.error(
+                    Some(at),
+                    &format!("{field}.port"),
+                    "port is only for networkMode `awsvpc`; give containerName and containerPort",
+                );
+            } else if !(1..=65_535).contains(&port) {
+                check.error(Some(at), &format!("{field}.port"), "must be 1-65535");
+            }
+        }
+        _ => check.error(
+            Some(at),
+            field,
+            if awsvpc {
+                "an SRV record needs containerName and containerPort, or port"
+            } else {
+                "an SRV record needs containerName and containerPort"
+            },
+        ),
     }
 }
 

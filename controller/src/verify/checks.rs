@@ -813,8 +813,15 @@ fn secrets(out: &mut Vec<Finding>, svc: &Svc<'_>) {
 
 fn capacity(out: &mut Vec<Finding>, svc: &Svc<'_>) {
     let name = svc.spec.cluster.as_str();
-    let in_manifests = svc.set.resources().iter().any(|r| {
-        r.kind() == Kind::EcsCluster && r.name() == name && r.region_or(svc.region) == svc.region
+    let manifest = svc.set.resources().iter().find_map(|r| match &r.spec {
+        ResourceSpec::Cluster(c)
+            if r.kind() == Kind::EcsCluster
+                && r.name() == name
+                && r.region_or(svc.region) == svc.region =>
+        {
+            Some(c)
+        }
+        _ => None,
     });
     let live = svc
         .facts
@@ -822,7 +829,7 @@ fn capacity(out: &mut Vec<Finding>, svc: &Svc<'_>) {
         .get(&(svc.region.to_owned(), name.to_owned()));
     out.push(match live {
         Some(Fact::Found(_)) => svc.ok(Area::Capacity, format!("cluster {name} exists")),
-        _ if in_manifests => svc.ok(
+        _ if manifest.is_some() => svc.ok(
             Area::Capacity,
             format!("cluster {name} is defined in the manifests"),
         ),
@@ -837,13 +844,25 @@ fn capacity(out: &mut Vec<Finding>, svc: &Svc<'_>) {
         Some(Fact::Unknown(e)) => svc.not_checked(Area::Capacity, format!("cluster {name}: {e}")),
         None => svc.not_checked(Area::Capacity, format!("cluster {name} was not looked up")),
     });
+    // Providers the cluster manifest declares are attached by `apply`.
+    let declared = manifest
+        .and_then(|c| c.capacity_providers.as_ref())
+        .map_or(&[][..], Vec::as_slice);
     for item in svc.spec.service.capacity_provider_strategy.iter().flatten() {
         let cp = item.capacity_provider.as_str();
-        let fix = format!(
-            "aws ecs put-cluster-capacity-providers --cluster {name} --capacity-providers {cp} --default-capacity-provider-strategy capacityProvider={cp} --region {}",
-            svc.region
-        );
+        let fix = if manifest.is_some() {
+            format!("add {cp} to spec.capacityProviders of EcsCluster/{name}")
+        } else {
+            format!(
+                "aws ecs put-cluster-capacity-providers --cluster {name} --capacity-providers {cp} --default-capacity-provider-strategy capacityProvider={cp} --region {}",
+                svc.region
+            )
+        };
         out.push(match live {
+            _ if declared.iter().any(|p| p == cp) => svc.ok(
+                Area::Capacity,
+                format!("capacity provider {cp} is declared on EcsCluster/{name}"),
+            ),
             Some(Fact::Found(c)) if c.capacity_providers.iter().any(|p| p == cp) => svc.ok(
                 Area::Capacity,
                 format!("capacity provider {cp} is attached to cluster {name}"),
@@ -853,12 +872,12 @@ fn capacity(out: &mut Vec<Finding>, svc: &Svc<'_>) {
                 format!("capacity provider {cp} is not attached to cluster {name}"),
                 fix,
             ),
-            Some(Fact::Missing) if in_manifests => svc.problem(
+            Some(Fact::Missing) if manifest.is_some() => svc.problem(
                 Area::Capacity,
                 format!(
-                    "cluster {name} will be created without capacity providers, but the strategy names {cp}"
+                    "cluster {name} will be created without capacity provider {cp}, which the strategy names"
                 ),
-                format!("after the cluster is created: {fix}"),
+                fix,
             ),
             Some(Fact::Unknown(e)) => svc.not_checked(
                 Area::Capacity,

@@ -410,6 +410,15 @@ fn each_planted_problem_is_found_with_a_fix() {
             Area::Capacity,
             "capacity provider FARGATE is not attached to cluster main",
         ),
+        (
+            "cluster manifest without the provider",
+            |m, f| {
+                m.push_str("---\napiVersion: ecs.finfocus.io/v1alpha1\nkind: EcsCluster\nmetadata: {name: main}\nspec: {}\n");
+                f.clusters.insert(k("main"), Fact::Missing);
+            },
+            Area::Capacity,
+            "cluster main will be created without capacity provider FARGATE",
+        ),
     ];
     for (name, mutate, area, needle) in cases {
         let mut manifests = MANIFESTS.to_owned();
@@ -466,6 +475,14 @@ fn alternatives_that_also_pass() {
             f.log_groups.insert(k("/ecs/app"), Fact::Missing);
             exec(f).policies.push(Policy { name: "logs".into(), document: Fact::Found(json!({"Statement": [{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]})) });
         }),
+        (
+            "strategy provider declared on the cluster manifest",
+            |m, f| {
+                m.push_str("---\napiVersion: ecs.finfocus.io/v1alpha1\nkind: EcsCluster\nmetadata: {name: main}\nspec: {capacityProviders: [FARGATE]}\n");
+                f.clusters
+                    .insert(k("main"), Fact::Found(Cluster::default()));
+            },
+        ),
         ("cluster only in the manifests, no strategy", |m, f| {
             m.push_str("---\napiVersion: ecs.finfocus.io/v1alpha1\nkind: EcsCluster\nmetadata: {name: main}\nspec: {}\n");
             *m = m.replace(
