@@ -543,7 +543,7 @@ fn ports(
         // A group that could not be read may be the one that opens the port.
         out.push(svc.not_checked(
             Area::Network,
-            "inbound ports: not every security group could be read".into(),
+            "inbound ports: not every security group exists or could be read".into(),
         ));
         return;
     }

@@ -131,7 +131,7 @@ pub fn trusts_ecs_tasks(trust: &Value) -> Result<bool, String> {
         let principal_ok = st.get("Principal").is_some_and(|p| {
             p.as_str() == Some("*")
                 || p.get("Service")
-                    .is_some_and(|s| strings(s).iter().any(|v| *v == ECS_TASKS))
+                    .is_some_and(|s| strings(s).contains(&ECS_TASKS))
         });
         if !principal_ok {
             continue;

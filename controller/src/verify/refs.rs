@@ -207,6 +207,8 @@ pub fn role_name(role: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
     use super::*;
 
     #[test]

@@ -120,6 +120,8 @@ pub fn markdown(findings: &[Finding]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
     use super::*;
     use crate::verify::Area;
 
