@@ -1,0 +1,41 @@
+//! Manifests: YAML files (many documents per file, many files per directory) into a
+//! validated [`ManifestSet`].
+//!
+//! # Contract
+//! - Every error names the file, line, column and field ([`ManifestError`]). Unknown fields,
+//!   wrong types, unknown kinds, duplicate names and dangling references (a service pointing
+//!   at a namespace no valid manifest defines) are errors.
+//! - A file with any error contributes nothing; other files still load. [`load`] returns the
+//!   good set together with every error, so a caller decides: the CLI refuses to apply
+//!   anything when there is an error, the long-running controller keeps reconciling the rest.
+//! - Parsing is two-staged: the private `document` module reads raw located documents,
+//!   `checks` validates each into typed [`Resource`]s and `cross` checks what spans files
+//!   (duplicates, references); `load` runs both and `model` holds the types.
+//! - Files are read only inside the source root and every revision is bounded by [`Limits`]
+//!   (the private `read` and `limits` modules); a refusal is an error like any other.
+//!
+//! Locations: serde-saphyr locates syntax, type and unknown-field errors exactly; semantic
+//! checks point at the value they concern when it is located (`metadata.name`, `kind`,
+//! `apiVersion`, `serviceDiscovery.namespace`) and otherwise at the start of `spec`.
+
+mod checks;
+mod cross;
+mod document;
+mod limits;
+mod load;
+mod model;
+mod read;
+pub mod spec;
+
+pub use self::limits::Limits;
+pub use self::load::{
+    Loaded, load, load_sources, load_sources_with, load_str, load_with, load_within,
+};
+pub use self::model::{
+    DriftPolicy, Kind, ManifestError, ManifestSet, Resource, ResourceKey, ResourceSpec,
+    SourceLocation,
+};
+pub use self::spec::{ClusterSpec, DiscoverySpec, EcsServiceSpec, NamespaceSpec, ServiceSettings};
+
+#[cfg(test)]
+mod tests;
