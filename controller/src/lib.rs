@@ -56,6 +56,7 @@ pub mod runtime;
 pub mod source;
 pub mod status;
 pub mod taskdef;
+pub mod units;
 
 /// API version every manifest document must declare.
 pub const API_VERSION: &str = "ecs.finfocus.io/v1alpha1";

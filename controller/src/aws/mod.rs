@@ -28,6 +28,7 @@ mod convert;
 mod fixtures;
 mod observe;
 pub(crate) mod ops;
+mod read;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -390,7 +390,7 @@ fn check_service(check: &mut DocCheck<'_>, svc: &EcsServiceSpec, at: Location) {
         }
     }
     if let Some(cpu) = &td.cpu
-        && crate::canon::normalize_cpu(cpu).is_none()
+        && crate::units::normalize_cpu(cpu).is_none()
     {
         check.error(
             Some(at),
@@ -399,7 +399,7 @@ fn check_service(check: &mut DocCheck<'_>, svc: &EcsServiceSpec, at: Location) {
         );
     }
     if let Some(memory) = &td.memory
-        && crate::canon::normalize_memory(memory).is_none()
+        && crate::units::normalize_memory(memory).is_none()
     {
         check.error(
             Some(at),
