@@ -2,7 +2,8 @@
 //!
 //! Per region, without `--prune`:
 //! - `ListNamespaces` (all pages) once if any namespace is managed there, then
-//!   `ListTagsForResource` per matched namespace (cached by ARN);
+//!   `ListTagsForResource` per matched namespace (cached by ARN), and `GetNamespace` for a
+//!   namespace whose manifest sets an SOA TTL (the listing lacks it; cached by id);
 //! - `DescribeClusters` (up to 100 names, tags and settings included) for `EcsCluster`s;
 //! - `DescribeServices` per cluster in batches of 10 with tags included;
 //! - `DescribeTaskDefinition` per service revision not already cached (revisions are
