@@ -46,6 +46,7 @@ pub mod http;
 pub mod manifest;
 pub mod metrics;
 pub mod plan;
+pub mod pricing;
 pub mod reconcile;
 pub mod report;
 pub mod rollout;
@@ -68,6 +69,9 @@ pub const TAG_INSTANCE: &str = "ecs.finfocus.io/instance";
 pub const ANNOTATION_DRIFT_POLICY: &str = "ecs.finfocus.io/drift-policy";
 /// Annotation allowing the controller to take over an existing untagged resource.
 pub const ANNOTATION_ADOPT: &str = "ecs.finfocus.io/adopt";
+/// Annotation capping an `EcsService`'s monthly cost in USD: a change that would raise it
+/// above is not applied (condition `BudgetExceeded`).
+pub const ANNOTATION_MAX_MONTHLY_COST: &str = "ecs.finfocus.io/max-monthly-cost";
 /// Default controller instance id.
 pub const DEFAULT_INSTANCE: &str = "default";
 

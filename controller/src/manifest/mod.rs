@@ -34,7 +34,7 @@ use self::document::{LocatedDocument, Problem, RawDocument, RawSpec, take_error_
 use self::limits::DocumentCount;
 pub use self::limits::Limits;
 pub use self::spec::{ClusterSpec, DiscoverySpec, EcsServiceSpec, NamespaceSpec, ServiceSettings};
-use crate::{ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, API_VERSION};
+use crate::{ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, ANNOTATION_MAX_MONTHLY_COST, API_VERSION};
 
 /// The kinds of manifest objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -152,6 +152,44 @@ pub enum ResourceSpec {
     Service(Box<EcsServiceSpec>),
 }
 
+/// A monthly budget in USD, kept in cents so manifests compare exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthlyBudget {
+    cents: u64,
+}
+
+impl MonthlyBudget {
+    /// The budget in USD.
+    #[must_use]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "budgets are at most 10^9 USD, exact in an f64"
+    )]
+    pub fn usd(self) -> f64 {
+        self.cents as f64 / 100.0
+    }
+
+    /// Parses a non-negative amount with at most two decimals (`"100"`, `"72.5"`).
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        let (whole, frac) = match text.split_once('.') {
+            Some((_, "")) => return None,
+            Some(parts) => parts,
+            None => (text, ""),
+        };
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || whole.len() > 9 || frac.len() > 2 || !digits(whole) || !digits(frac)
+        {
+            return None;
+        }
+        let whole: u64 = whole.parse().ok()?;
+        let frac: u64 = format!("{frac:0<2}").parse().ok()?;
+        Some(Self {
+            cents: whole * 100 + frac,
+        })
+    }
+}
+
 /// One validated manifest object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
@@ -163,6 +201,8 @@ pub struct Resource {
     pub drift_policy: DriftPolicy,
     /// Whether an existing untagged resource may be taken over.
     pub adopt: bool,
+    /// `ecs.finfocus.io/max-monthly-cost`: the monthly cost a change may not raise it above.
+    pub max_monthly_cost: Option<MonthlyBudget>,
     /// Where it was defined.
     pub source: SourceLocation,
     /// `metadata.labels` (informational).
@@ -564,7 +604,8 @@ fn validate_document(label: &str, doc: RawDocument, doc_at: Location, out: &mut 
             "must be 1-255 letters, digits, hyphens or underscores, starting with a letter or digit",
         );
     }
-    let (drift_policy, adopt) = check_annotations(&mut check, &metadata.annotations, name_at);
+    let (drift_policy, adopt, max_monthly_cost) =
+        check_annotations(&mut check, &metadata.annotations, name_at);
     let Some(spec) = doc.spec else {
         if kind.is_some() && doc.problems.is_empty() {
             check.error(None, "spec", "missing field `spec`");
@@ -639,6 +680,7 @@ fn validate_document(label: &str, doc: RawDocument, doc_at: Location, out: &mut 
             region,
             drift_policy,
             adopt,
+            max_monthly_cost,
             source: SourceLocation {
                 file: label.to_owned(),
                 line: name_at.line(),
@@ -658,9 +700,10 @@ fn check_annotations(
     check: &mut DocCheck<'_>,
     annotations: &BTreeMap<String, String>,
     at: Location,
-) -> (DriftPolicy, bool) {
+) -> (DriftPolicy, bool, Option<MonthlyBudget>) {
     let mut policy = DriftPolicy::Enforce;
     let mut adopt = false;
+    let mut budget = None;
     for (key, value) in annotations {
         let field = format!("metadata.annotations.{key}");
         match key.as_str() {
@@ -682,17 +725,27 @@ fn check_annotations(
                     format!("expected \"true\" or \"false\", found `{other}`"),
                 ),
             },
+            ANNOTATION_MAX_MONTHLY_COST => match MonthlyBudget::parse(value) {
+                Some(b) => budget = Some(b),
+                None => check.error(
+                    Some(at),
+                    &field,
+                    format!(
+                        "expected an amount in USD such as \"100\" or \"72.50\", found `{value}`"
+                    ),
+                ),
+            },
             k if k.starts_with("ecs.finfocus.io/") => check.error(
                 Some(at),
                 &field,
                 format!(
-                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}` or `{ANNOTATION_ADOPT}`"
+                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}`, `{ANNOTATION_ADOPT}` or `{ANNOTATION_MAX_MONTHLY_COST}`"
                 ),
             ),
             _ => {}
         }
     }
-    (policy, adopt)
+    (policy, adopt, budget)
 }
 
 fn check_tags(check: &mut DocCheck<'_>, tags: &BTreeMap<String, String>, at: Location) {

@@ -249,6 +249,7 @@ fn source_entry(notes: &Notes, report: &DriftReport) -> Option<ResourceReport> {
         status: Status::Error,
         changes: Vec::new(),
         conditions,
+        cost: None,
     })
 }
 
