@@ -11,7 +11,7 @@
     reason = "integration tests fail loudly on purpose"
 )]
 
-use std::io::{Read as _, Write as _};
+use std::io::{BufRead as _, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -89,7 +89,7 @@ fn emulator() -> Emulator {
     }
 }
 
-/// The guide's task (2 vCPU, 4 GB, us-east-1) as a service of `count` tasks.
+/// A cluster and the guide's task (2 vCPU, 4 GB, us-east-1) as a service of `count` tasks.
 fn service_yaml(
     case: &Case,
     cluster: &str,
@@ -97,18 +97,31 @@ fn service_yaml(
     count: u32,
     budget: Option<&str>,
 ) -> String {
-    let (subnet, group) = (&case.network.0, &case.network.1);
-    let annotations = budget.map_or_else(String::new, |b| {
-        format!("  annotations:\n    ecs.finfocus.io/max-monthly-cost: \"{b}\"\n")
-    });
+    format!(
+        "{}---\n{}",
+        cluster_doc(cluster),
+        service_doc(case, cluster, name, count, budget)
+    )
+}
+
+fn cluster_doc(cluster: &str) -> String {
     format!(
         "apiVersion: ecs.finfocus.io/v1alpha1
 kind: EcsCluster
 metadata:
   name: {cluster}
 spec: {{}}
----
-apiVersion: ecs.finfocus.io/v1alpha1
+"
+    )
+}
+
+fn service_doc(case: &Case, cluster: &str, name: &str, count: u32, budget: Option<&str>) -> String {
+    let (subnet, group) = (&case.network.0, &case.network.1);
+    let annotations = budget.map_or_else(String::new, |b| {
+        format!("  annotations:\n    ecs.finfocus.io/max-monthly-cost: \"{b}\"\n")
+    });
+    format!(
+        "apiVersion: ecs.finfocus.io/v1alpha1
 kind: EcsService
 metadata:
   name: {name}
@@ -363,6 +376,92 @@ fn a_budget_holds_back_a_change_that_would_exceed_it() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
+/// One HTTP/1.1 GET on loopback; `None` while nothing listens yet.
+fn get(port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    Some(answer)
+}
+
+/// Kills the controller if a test fails before it is stopped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn run_reports_each_service_cost_and_the_gauge() {
+    let case = Case::new("run");
+    let (cluster, name) = (
+        format!("{}-c", case.instance),
+        format!("{}-svc", case.instance),
+    );
+    case.write(&service_yaml(&case, &cluster, &name, 1, None));
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = Command::new(program("finfocus-ecs-controller"))
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", case.emu.fidelity.endpoint())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .args(["--instance", &case.instance, "run", "--resync", "1s"])
+        .args(["--source", case.dir.to_str().unwrap(), "--listen", &listen])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _running = Running(child);
+    // Readiness: the report prices the service once it exists (bounded; the first pass creates
+    // it, a later one sees it live).
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let series = format!(
+        "finfocus_controller_monthly_cost_usd{{kind=\"EcsService\",name=\"{name}\",region=\"us-east-1\"}} 72.08"
+    );
+    loop {
+        let report = get(port, "/report?format=text").unwrap_or_default();
+        let metrics = get(port, "/metrics").unwrap_or_default();
+        if report.contains("cost total: 72.08 -> 72.08 USD/month (+0.00)")
+            && metrics.contains(&series)
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no priced report within 90s:\n{report}\n{metrics}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let json = get(port, "/report").unwrap();
+    let body = &json[json.find("\r\n\r\n").unwrap() + 4..];
+    let report: Value = serde_json::from_str(body.trim()).unwrap_or_else(|e| panic!("{e}: {body}"));
+    let service = report["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "EcsService")
+        .unwrap();
+    assert_eq!(service["cost"]["before"], 72.08);
+    assert_eq!(report["summary"]["cost"]["after"], 72.08);
+}
+
 #[test]
 fn the_deployed_plugin_ports_are_the_plugin_regions() {
     let served: Vec<String> = Region::ALL.iter().map(ToString::to_string).collect();
@@ -370,4 +469,80 @@ fn the_deployed_plugin_ports_are_the_plugin_regions() {
     for r in Region::ALL {
         assert_eq!(REGION_PORTS[usize::from(r.port_offset())], r.to_string());
     }
+}
+
+/// Starts one plugin the way the FinFocus host does and returns it with its port.
+fn start_plugin() -> (Child, u16) {
+    let mut child = Command::new(program(PLUGIN_BINARY))
+        .arg("--port=0")
+        .env("FINFOCUS_LOG_LEVEL", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().strip_prefix("PORT=").unwrap().parse().unwrap();
+    (child, port)
+}
+
+fn median_ms(mut runs: Vec<Duration>) -> f64 {
+    runs.sort();
+    runs[runs.len() / 2].as_secs_f64() * 1000.0
+}
+
+/// What pricing adds to a `plan` of 100 services: `--pricing off`, a running plugin (two
+/// `BatchCost` calls: 200 descriptors, before and after), and `auto` (launching the plugin
+/// too). Medians of 7 runs of the whole process; recorded in BENCHMARKS.md.
+#[test]
+#[ignore = "benchmark: cargo test -p finfocus-e2e --test cost_plan -- --ignored --nocapture"]
+fn bench_pricing_a_plan_of_100_services() {
+    let case = Case::new("bench");
+    let cluster = format!("{}-c", case.instance);
+    let mut yaml = cluster_doc(&cluster);
+    for i in 0..100 {
+        yaml.push_str("---\n");
+        yaml.push_str(&service_doc(
+            &case,
+            &cluster,
+            &format!("{}-{i:03}", case.instance),
+            1,
+            None,
+        ));
+    }
+    case.write(&yaml);
+    let out = case.run(&["--pricing", "off", "apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let (mut plugin, port) = start_plugin();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let modes: [(&str, &[&str]); 3] = [
+        ("off", &["--pricing", "off", "plan"]),
+        ("running plugin", &["--pricing", &endpoint, "plan"]),
+        ("auto (launch + price)", &["plan"]),
+    ];
+    for (label, args) in modes {
+        let mut runs = Vec::new();
+        for _ in 0..7 {
+            let started = Instant::now();
+            let out = case.run(args);
+            runs.push(started.elapsed());
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+            if label != "off" {
+                assert!(
+                    stdout(&out).contains("cost total: 7208.00 -> 7208.00 USD/month (+0.00)"),
+                    "{}",
+                    text(&out)
+                );
+            }
+        }
+        println!(
+            "plan of 100 services, pricing {label}: median {:.0} ms",
+            median_ms(runs)
+        );
+    }
+    let _ = plugin.kill();
+    let _ = plugin.wait();
 }
