@@ -190,3 +190,72 @@ fn lowest_quality(a: Option<&client::Price>, b: Option<&client::Price>) -> Optio
         .filter_map(|p| p.quality.clone())
         .min_by_key(|q| rank(q))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use super::*;
+
+    const SERVICE: &str = "apiVersion: ecs.finfocus.io/v1alpha1
+kind: EcsService
+metadata:
+  name: web
+spec:
+  cluster: c
+  taskDefinition:
+    family: web
+    cpu: \"2048\"
+    memory: \"4096\"
+    containerDefinitions:
+      - {name: app, image: nginx, essential: true}
+  service: {desiredCount: 1}
+";
+
+    #[tokio::test]
+    async fn a_plugin_that_never_answers_costs_the_timeout_and_leaves_the_cost_unknown() {
+        // Accepts connections and never speaks: the gRPC handshake cannot complete.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let silent = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let set = crate::manifest::load_str("web.yaml", SERVICE).unwrap();
+        let mode: PricingMode = format!("http://127.0.0.1:{port}").parse().unwrap();
+        let pricer = Pricer::new(mode, Duration::from_millis(300));
+        let started = std::time::Instant::now();
+        let costs = pricer
+            .price(&set, &LiveState::default(), "us-east-1")
+            .await
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(3), "bounded");
+        let web = &costs["web"];
+        // Not created yet: it costs 0 before; the after side is unknown, and says why.
+        assert_eq!(web.before, Some(0.0));
+        assert_eq!(web.after, None);
+        assert!(!web.is_known());
+        assert!(
+            web.unknown
+                .as_deref()
+                .unwrap_or_default()
+                .contains("no price within 0.3s"),
+            "{web:?}"
+        );
+        silent.abort();
+    }
+
+    #[tokio::test]
+    async fn pricing_off_prices_nothing() {
+        let set = crate::manifest::load_str("web.yaml", SERVICE).unwrap();
+        let pricer = Pricer::new(PricingMode::Off, DEFAULT_TIMEOUT);
+        assert!(
+            pricer
+                .price(&set, &LiveState::default(), "us-east-1")
+                .await
+                .is_none()
+        );
+    }
+}

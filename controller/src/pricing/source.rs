@@ -151,7 +151,7 @@ pub enum SourceError {
 #[derive(Debug)]
 struct Launched {
     url: String,
-    _child: Child,
+    child: Child,
 }
 
 /// Resolves a region to the URL of a plugin serving it, launching one when needed.
@@ -184,7 +184,8 @@ impl Source {
     }
 
     /// The URL of a plugin serving `region`. A launch that failed is not retried by this
-    /// source, so a missing plugin costs its timeout once per command, not once per plan.
+    /// source, so a missing plugin costs its timeout once per command, not once per pass; a
+    /// launched plugin that has exited since is launched again.
     ///
     /// # Errors
     /// When no plugin serves `region` (see [`SourceError`]); the message is the error chain.
@@ -196,6 +197,12 @@ impl Source {
                 .ok_or_else(|| SourceError::NoRegion(region.to_owned()).to_string()),
             PricingMode::Auto => {
                 let mut launched = self.launched.lock().await;
+                // A plugin that exited since (it crashed, or was killed) is launched again.
+                if let Some(Ok(l)) = launched.get_mut(region)
+                    && !matches!(l.child.try_wait(), Ok(None))
+                {
+                    launched.remove(region);
+                }
                 if let Some(done) = launched.get(region) {
                     return done.as_ref().map(|l| l.url.clone()).map_err(Clone::clone);
                 }
@@ -260,7 +267,7 @@ async fn launch(binary: &Path, region: &str) -> Result<Launched, SourceError> {
         {
             return Ok(Launched {
                 url: format!("http://127.0.0.1:{announced}"),
-                _child: child,
+                child,
             });
         }
     }
