@@ -106,6 +106,34 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_budget_annotation_is_a_manifest_error_naming_it() {
+        let doc = |budget: &str| {
+            format!(
+                "apiVersion: ecs.finfocus.io/v1alpha1
+kind: EcsCluster
+metadata:
+  name: c
+  annotations: {{ecs.finfocus.io/max-monthly-cost: \"{budget}\"}}
+spec: {{}}
+"
+            )
+        };
+        let set = crate::manifest::load_str("c.yaml", &doc("100.50")).unwrap_or_default();
+        let budget = set.resources()[0].max_monthly_cost.map(|b| b.usd());
+        assert_eq!(budget, Some(100.5));
+        let errors = crate::manifest::load_str("c.yaml", &doc("ten")).unwrap_err();
+        assert_eq!(
+            errors[0].field.as_deref(),
+            Some("metadata.annotations.ecs.finfocus.io/max-monthly-cost")
+        );
+        assert!(
+            errors[0].message.contains("found `ten`"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
     fn the_gate_compares_the_total_increase() {
         let costs: Costs = [
             ("a".to_owned(), ServiceCost::new(Some(72.08), Some(144.16))),
