@@ -66,6 +66,7 @@ pub fn increase_above(costs: &Costs, max: f64) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
     use super::*;
 
     #[test]
