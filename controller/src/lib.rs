@@ -64,6 +64,7 @@ pub mod metrics;
 pub mod options;
 pub mod ownership;
 pub mod plan;
+pub mod pricing;
 pub mod reconcile;
 pub mod report;
 pub mod rollout;
@@ -80,6 +81,9 @@ pub use ownership::{MANAGED_BY_VALUE, TAG_INSTANCE, TAG_MANAGED_BY, TAG_OBJECT};
 pub const ANNOTATION_DRIFT_POLICY: &str = "ecs.finfocus.io/drift-policy";
 /// Annotation allowing the controller to take over an existing untagged resource.
 pub const ANNOTATION_ADOPT: &str = "ecs.finfocus.io/adopt";
+/// Annotation capping an `EcsService`'s monthly cost in USD: a change that would raise it
+/// above is not applied (condition `BudgetExceeded`).
+pub const ANNOTATION_MAX_MONTHLY_COST: &str = "ecs.finfocus.io/max-monthly-cost";
 /// Default controller instance id.
 pub const DEFAULT_INSTANCE: &str = "default";
 

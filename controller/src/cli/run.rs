@@ -182,8 +182,11 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
         shutdown.clone(),
     ));
 
-    let engine =
-        Arc::new(AwsEngine::new(Arc::clone(&ctx), plan_opts).with_limits(global.limits.limits()));
+    let engine = Arc::new(
+        AwsEngine::new(Arc::clone(&ctx), plan_opts)
+            .with_limits(global.limits.limits())
+            .with_pricing(global.pricer(), metrics.cost.clone()),
+    );
     let opts = RuntimeOptions {
         resync: args.resync,
         max_concurrent: usize::from(args.max_concurrent),

@@ -7,10 +7,11 @@ use serde_saphyr::Location;
 
 use super::document::{self, Problem, RawDocument, RawSpec};
 use super::model::{
-    DriftPolicy, Kind, ManifestError, Resource, ResourceKey, ResourceSpec, SourceLocation,
+    DriftPolicy, Kind, ManifestError, MonthlyBudget, Resource, ResourceKey, ResourceSpec,
+    SourceLocation,
 };
 use super::spec::{ClusterSpec, DiscoverySpec, EcsServiceSpec, NamespaceSpec};
-use crate::{ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, API_VERSION};
+use crate::{ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, ANNOTATION_MAX_MONTHLY_COST, API_VERSION};
 
 /// Per-file state while loading.
 pub(super) struct FileResult {
@@ -131,7 +132,8 @@ pub(super) fn validate_document(
             "must be 1-255 letters, digits, hyphens or underscores, starting with a letter or digit",
         );
     }
-    let (drift_policy, adopt) = check_annotations(&mut check, &metadata.annotations, name_at);
+    let (drift_policy, adopt, max_monthly_cost) =
+        check_annotations(&mut check, &metadata.annotations, name_at);
     let Some(spec) = doc.spec else {
         if kind.is_some() && doc.problems.is_empty() {
             check.error(None, "spec", "missing field `spec`");
@@ -206,6 +208,7 @@ pub(super) fn validate_document(
             region,
             drift_policy,
             adopt,
+            max_monthly_cost,
             source: SourceLocation {
                 file: label.to_owned(),
                 line: name_at.line(),
@@ -225,9 +228,10 @@ fn check_annotations(
     check: &mut DocCheck<'_>,
     annotations: &BTreeMap<String, String>,
     at: Location,
-) -> (DriftPolicy, bool) {
+) -> (DriftPolicy, bool, Option<MonthlyBudget>) {
     let mut policy = DriftPolicy::Enforce;
     let mut adopt = false;
+    let mut budget = None;
     for (key, value) in annotations {
         let field = format!("metadata.annotations.{key}");
         match key.as_str() {
@@ -249,17 +253,27 @@ fn check_annotations(
                     format!("expected \"true\" or \"false\", found `{other}`"),
                 ),
             },
+            ANNOTATION_MAX_MONTHLY_COST => match MonthlyBudget::parse(value) {
+                Some(b) => budget = Some(b),
+                None => check.error(
+                    Some(at),
+                    &field,
+                    format!(
+                        "expected an amount in USD such as \"100\" or \"72.50\", found `{value}`"
+                    ),
+                ),
+            },
             k if k.starts_with("ecs.finfocus.io/") => check.error(
                 Some(at),
                 &field,
                 format!(
-                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}` or `{ANNOTATION_ADOPT}`"
+                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}`, `{ANNOTATION_ADOPT}` or `{ANNOTATION_MAX_MONTHLY_COST}`"
                 ),
             ),
             _ => {}
         }
     }
-    (policy, adopt)
+    (policy, adopt, budget)
 }
 
 fn check_tags(check: &mut DocCheck<'_>, tags: &BTreeMap<String, String>, at: Location) {
