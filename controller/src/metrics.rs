@@ -341,6 +341,13 @@ impl Metrics {
         }
     }
 
+    /// Registers a group that lives in another module (the lease metrics) in this registry.
+    #[must_use]
+    pub fn with(mut self, register: impl FnOnce(&mut Registry)) -> Self {
+        register(&mut self.registry);
+        self
+    }
+
     /// Adds `finfocus_controller_aws_api_calls_total`, read from `snapshot` at each scrape.
     #[must_use]
     pub fn with_api_calls(mut self, snapshot: Arc<ApiCallSnapshot>) -> Self {
