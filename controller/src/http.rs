@@ -284,6 +284,58 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_standby_says_so_on_readyz_and_report() {
+        use crate::lease::{Gate, Status};
+        let (mut state, reports) = state(false);
+        let (lease, rx) = watch::channel(Status::default());
+        state.lease = Some(Gate::new(rx, std::time::Duration::from_secs(1)));
+        assert_eq!(
+            get(&state, "/readyz").await.0,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready before reaching the lease table"
+        );
+        lease.send_replace(Status {
+            contacted: true,
+            ..Status::default()
+        });
+        assert_eq!(
+            get(&state, "/readyz").await,
+            (
+                StatusCode::OK,
+                "text/plain; charset=utf-8".to_owned(),
+                "standby\n".to_owned()
+            )
+        );
+        let response = router(state.clone())
+            .oneshot(Request::get("/report").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[ROLE_HEADER], "standby");
+
+        // A report of its own (from an earlier lead) is served, marked as a standby's.
+        reports.send_replace(Some(Arc::new(Fixed)));
+        let response = router(state.clone())
+            .oneshot(Request::get("/report").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[ROLE_HEADER], "standby");
+
+        lease.send_replace(Status {
+            contacted: true,
+            leading: true,
+            until: Some(tokio::time::Instant::now() + std::time::Duration::from_secs(60)),
+        });
+        let response = router(state.clone())
+            .oneshot(Request::get("/report").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.headers()[ROLE_HEADER], "leader");
+        assert_eq!(get(&state, "/readyz").await.0, StatusCode::OK);
+    }
+
+    #[tokio::test]
     async fn serve_stops_on_shutdown() {
         let (state, _tx) = state(true);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
