@@ -12,6 +12,8 @@
 //! | `finfocus_controller_passes_total` | result | completed and failed passes |
 //! | `finfocus_controller_pass_duration_seconds` | | time of observe + plan + report of a pass |
 //! | `finfocus_controller_aws_api_calls_total` | service, operation, code | every AWS call, read at scrape time |
+//! | `finfocus_controller_leader` | instance | with `--lease-table`: 1 while this replica leads (see `lease::elector`) |
+//! | `finfocus_controller_lease_transitions_total` | | with `--lease-table`: times this replica gained or lost the lease |
 
 use std::collections::HashSet;
 use std::fmt;

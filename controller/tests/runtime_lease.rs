@@ -242,6 +242,11 @@ fn a_paused_leader_that_wakes_after_losing_the_lease_writes_nothing() {
         a.get("/readyz") == (200, "standby\n".to_owned())
     });
     assert_eq!(writes(&a), before, "the woken leader wrote:\n{}", a.logs());
+    assert!(
+        a.logs().contains("lost the lease"),
+        "the woken leader did not notice:\n{}",
+        a.logs()
+    );
     assert_eq!(a.terminate(), Some(0));
     assert_eq!(b.terminate(), Some(0));
 }
