@@ -58,6 +58,7 @@ pub mod canon;
 pub mod cli;
 pub mod diff;
 pub mod http;
+pub mod lease;
 pub mod live;
 pub mod manifest;
 pub mod metrics;

@@ -12,6 +12,8 @@
 //! | `finfocus_controller_passes_total` | result | completed and failed passes |
 //! | `finfocus_controller_pass_duration_seconds` | | time of observe + plan + report of a pass |
 //! | `finfocus_controller_aws_api_calls_total` | service, operation, code | every AWS call, read at scrape time |
+//! | `finfocus_controller_leader` | instance | with `--lease-table`: 1 while this replica leads (see `lease::elector`) |
+//! | `finfocus_controller_lease_transitions_total` | | with `--lease-table`: times this replica gained or lost the lease |
 
 use std::collections::HashSet;
 use std::fmt;
@@ -384,6 +386,13 @@ impl Metrics {
             passes,
             cost,
         }
+    }
+
+    /// Registers a group that lives in another module (the lease metrics) in this registry.
+    #[must_use]
+    pub fn with(mut self, register: impl FnOnce(&mut Registry)) -> Self {
+        register(&mut self.registry);
+        self
     }
 
     /// Adds `finfocus_controller_aws_api_calls_total`, read from `snapshot` at each scrape.

@@ -263,6 +263,12 @@ impl Context {
         &self.region
     }
 
+    /// The AWS configuration the clients are built from (for clients of other services).
+    #[must_use]
+    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
+        &self.config
+    }
+
     /// The options the context was built with.
     #[must_use]
     pub fn options(&self) -> &ContextOptions {

@@ -112,7 +112,7 @@ pub enum Command {
     /// Converge AWS toward the manifests once; exit 0 converged, 1 error.
     Apply(apply::ApplyArgs),
     /// Run the controller: follow a directory or git repository and keep AWS converged.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
 }
 
 /// How a verb ended.
