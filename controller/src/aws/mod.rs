@@ -28,6 +28,7 @@ mod convert;
 mod fixtures;
 mod observe;
 pub(crate) mod ops;
+mod read;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -262,17 +263,16 @@ impl Context {
         &self.region
     }
 
+    /// The AWS configuration the clients are built from (for clients of other services).
+    #[must_use]
+    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
+        &self.config
+    }
+
     /// The options the context was built with.
     #[must_use]
     pub fn options(&self) -> &ContextOptions {
         &self.options
-    }
-
-    /// The shared SDK configuration, for clients of further services (`verify` reads EC2,
-    /// IAM, Logs, ECR, SSM and Secrets Manager with it).
-    #[must_use]
-    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
-        &self.config
     }
 
     /// The call counter.

@@ -9,6 +9,7 @@ use super::{Exit, GlobalArgs};
 use crate::Result;
 use crate::aws::Context;
 use crate::plan::{Plan, Status};
+use crate::pricing::Costs;
 use crate::report::{DriftReport, render_text};
 
 /// Options of `apply`.
@@ -37,13 +38,17 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
         &args.files,
         args.prune,
         args.allow_replace,
-        async |ctx, plan| converge(ctx, &plan).await,
+        async |ctx, plan, costs| converge(ctx, &plan, costs.as_ref()).await,
     )
     .await
 }
 
-async fn converge(ctx: &Context, plan: &Plan) -> Result<Exit> {
-    print!("{}", render_text(&DriftReport::from_plan(plan, None)));
+async fn converge(ctx: &Context, plan: &Plan, costs: Option<&Costs>) -> Result<Exit> {
+    let mut report = DriftReport::from_plan(plan, None);
+    if let Some(costs) = costs {
+        report.set_costs(costs);
+    }
+    print!("{}", render_text(&report));
     for e in &plan.errors {
         eprintln!("error: {e}");
     }

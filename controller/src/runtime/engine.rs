@@ -7,7 +7,9 @@ use std::time::SystemTime;
 use crate::Error;
 use crate::aws::Context;
 use crate::manifest::{self, DriftPolicy, Kind, Limits, ManifestSet};
+use crate::metrics::{CostLabels, CostMetrics};
 use crate::plan::{Action, Plan, PlanOptions, ResourcePlan};
+use crate::pricing::{Pricer, budget};
 use crate::reconcile::{Planned, observe_and_plan};
 use crate::report::{self, DriftReport, ResourceReport, Summary};
 use crate::rollout::{Deployment, RolloutState};
@@ -33,6 +35,8 @@ pub struct AwsEngine {
     limits: Limits,
     /// When each reported condition last changed, for `lastTransitionTime`.
     transitions: Mutex<Transitions>,
+    /// Prices each pass's services (budgets, report, gauge); `None` prices nothing.
+    pricing: Option<(Pricer, CostMetrics)>,
 }
 
 impl AwsEngine {
@@ -44,7 +48,15 @@ impl AwsEngine {
             opts,
             limits: Limits::default(),
             transitions: Mutex::new(Transitions::default()),
+            pricing: None,
         }
+    }
+
+    /// The same engine pricing every pass with `pricer` (unless it is off) into `gauge`.
+    #[must_use]
+    pub fn with_pricing(mut self, pricer: Pricer, gauge: CostMetrics) -> Self {
+        self.pricing = (!pricer.is_off()).then_some((pricer, gauge));
+        self
     }
 
     /// The same engine loading manifests under `limits`.
@@ -100,7 +112,29 @@ impl Engine for AwsEngine {
     }
 
     async fn plan(&self, desired: &ManifestSet) -> Result<AwsPlan, Error> {
-        observe_and_plan(&self.ctx, desired, &self.opts).await
+        let mut planned = observe_and_plan(&self.ctx, desired, &self.opts).await?;
+        if let Some((pricer, gauge)) = &self.pricing
+            && let Some(costs) = pricer
+                .price(desired, &planned.live, &self.opts.region)
+                .await
+        {
+            budget::enforce(&mut planned.plan, desired, &costs);
+            gauge.set(desired.resources().iter().filter_map(|r| {
+                let now = costs
+                    .get(r.name())
+                    .filter(|_| r.kind() == Kind::EcsService)?;
+                Some((
+                    CostLabels {
+                        kind: r.kind().as_str().to_owned(),
+                        name: r.name().to_owned(),
+                        region: r.region_or(&self.opts.region).to_owned(),
+                    },
+                    now.before?,
+                ))
+            }));
+            planned.costs = Some(costs);
+        }
+        Ok(planned)
     }
 
     fn summarize(&self, plan: &AwsPlan) -> Vec<ResourceSummary> {
@@ -170,6 +204,9 @@ impl Engine for AwsEngine {
             revision.map(str::to_owned),
             now,
         );
+        if let Some(costs) = plan.and_then(|p| p.costs.as_ref()) {
+            report.set_costs(costs);
+        }
         if let Some(entry) = source_entry(notes, &report) {
             report.resources.push(entry);
         }
@@ -249,6 +286,7 @@ fn source_entry(notes: &Notes, report: &DriftReport) -> Option<ResourceReport> {
         status: Status::Error,
         changes: Vec::new(),
         conditions,
+        cost: None,
     })
 }
 

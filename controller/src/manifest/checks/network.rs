@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde_saphyr::Location;
 
 use super::DocCheck;
-use super::spec::EcsServiceSpec;
+use crate::manifest::spec::EcsServiceSpec;
 
 /// Reports every subnet and security group listed more than once in one service.
 pub(super) fn check_duplicate_network(
@@ -70,9 +70,11 @@ spec:
 
     #[test]
     fn duplicate_subnets_and_groups_are_errors() {
-        assert!(super::super::load_str("a.yaml", &service("subnet-a, subnet-b", "sg-1")).is_ok());
+        assert!(
+            crate::manifest::load_str("a.yaml", &service("subnet-a, subnet-b", "sg-1")).is_ok()
+        );
         let errors =
-            super::super::load_str("a.yaml", &service("subnet-a, subnet-a", "sg-1, sg-2, sg-1"))
+            crate::manifest::load_str("a.yaml", &service("subnet-a, subnet-a", "sg-1, sg-2, sg-1"))
                 .unwrap_err();
         let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert_eq!(errors.len(), 2, "{shown:?}");
