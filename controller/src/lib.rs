@@ -30,6 +30,8 @@
 //!   [`status::Transitions`] keeps each condition's `lastTransitionTime` from pass to pass;
 //! - [`rollout`] judges, pass after pass, whether an ECS deployment the loop started
 //!   completed, is still going, or was rolled back;
+//! - [`wait`] is `apply --wait`: it polls the services an apply changed until their rollouts end,
+//!   and [`diagnosis`] says in a few lines why one failed;
 //! - [`metrics`] holds the Prometheus registry and [`http`] serves `/healthz`, `/readyz`,
 //!   `/metrics` and `/report`.
 //!
@@ -41,6 +43,7 @@ pub mod apply;
 pub mod aws;
 pub mod canon;
 pub mod cli;
+pub mod diagnosis;
 pub mod diff;
 pub mod http;
 pub mod manifest;
@@ -53,6 +56,7 @@ pub mod runtime;
 pub mod source;
 pub mod status;
 pub mod taskdef;
+pub mod wait;
 
 /// API version every manifest document must declare.
 pub const API_VERSION: &str = "ecs.finfocus.io/v1alpha1";
@@ -68,6 +72,9 @@ pub const TAG_INSTANCE: &str = "ecs.finfocus.io/instance";
 pub const ANNOTATION_DRIFT_POLICY: &str = "ecs.finfocus.io/drift-policy";
 /// Annotation allowing the controller to take over an existing untagged resource.
 pub const ANNOTATION_ADOPT: &str = "ecs.finfocus.io/adopt";
+/// Annotation listing environment variables (comma-separated names) whose values plans and
+/// reports redact, besides those whose names look secret.
+pub const ANNOTATION_REDACT_ENV: &str = "ecs.finfocus.io/redact-env";
 /// Default controller instance id.
 pub const DEFAULT_INSTANCE: &str = "default";
 

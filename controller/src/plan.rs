@@ -26,6 +26,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+mod creation;
+
 use crate::aws::{
     LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState, Lookup,
     Orphan, OrphanTarget, ownership_tags,
@@ -352,8 +354,10 @@ impl ResourcePlan {
 
     /// Plans the creation of a resource that does not exist, after any actions it depends on.
     fn create(&mut self, action: Action) {
+        // A reviewer reads what will be created rather than a row of unset fields.
+        let what = creation::summarize(&action, &self.actions);
         self.changes
-            .push(Change::new(String::new(), None, None, ChangeAction::Create));
+            .push(Change::new(String::new(), what, None, ChangeAction::Create));
         self.actions.push(action);
         self.finish(false);
     }
@@ -473,6 +477,9 @@ pub fn plan_resource(
             let observed = live.services.get(resource.name()).unwrap_or(&unobserved);
             plan_service(&mut rp, set, resource, spec, observed, tags, opts);
         }
+    }
+    for change in &mut rp.changes {
+        change.redact_env(&resource.redact_env);
     }
     rp
 }

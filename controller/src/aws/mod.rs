@@ -29,6 +29,7 @@ mod fixtures;
 mod live;
 mod observe;
 pub(crate) mod ops;
+pub mod watch;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -34,7 +34,7 @@ use self::document::{LocatedDocument, Problem, RawDocument, RawSpec, take_error_
 use self::limits::DocumentCount;
 pub use self::limits::Limits;
 pub use self::spec::{ClusterSpec, DiscoverySpec, EcsServiceSpec, NamespaceSpec, ServiceSettings};
-use crate::{ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, API_VERSION};
+use crate::{ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, ANNOTATION_REDACT_ENV, API_VERSION};
 
 /// The kinds of manifest objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -163,6 +163,8 @@ pub struct Resource {
     pub drift_policy: DriftPolicy,
     /// Whether an existing untagged resource may be taken over.
     pub adopt: bool,
+    /// Environment variables whose values plans redact (`ecs.finfocus.io/redact-env`).
+    pub redact_env: Vec<String>,
     /// Where it was defined.
     pub source: SourceLocation,
     /// `metadata.labels` (informational).
@@ -564,7 +566,8 @@ fn validate_document(label: &str, doc: RawDocument, doc_at: Location, out: &mut 
             "must be 1-255 letters, digits, hyphens or underscores, starting with a letter or digit",
         );
     }
-    let (drift_policy, adopt) = check_annotations(&mut check, &metadata.annotations, name_at);
+    let (drift_policy, adopt, redact_env) =
+        check_annotations(&mut check, &metadata.annotations, name_at);
     let Some(spec) = doc.spec else {
         if kind.is_some() && doc.problems.is_empty() {
             check.error(None, "spec", "missing field `spec`");
@@ -639,6 +642,7 @@ fn validate_document(label: &str, doc: RawDocument, doc_at: Location, out: &mut 
             region,
             drift_policy,
             adopt,
+            redact_env,
             source: SourceLocation {
                 file: label.to_owned(),
                 line: name_at.line(),
@@ -658,9 +662,10 @@ fn check_annotations(
     check: &mut DocCheck<'_>,
     annotations: &BTreeMap<String, String>,
     at: Location,
-) -> (DriftPolicy, bool) {
+) -> (DriftPolicy, bool, Vec<String>) {
     let mut policy = DriftPolicy::Enforce;
     let mut adopt = false;
+    let mut redact_env = Vec::new();
     for (key, value) in annotations {
         let field = format!("metadata.annotations.{key}");
         match key.as_str() {
@@ -682,17 +687,32 @@ fn check_annotations(
                     format!("expected \"true\" or \"false\", found `{other}`"),
                 ),
             },
+            ANNOTATION_REDACT_ENV => {
+                redact_env = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if redact_env.is_empty() {
+                    check.error(
+                        Some(at),
+                        &field,
+                        "expected comma-separated environment variable names, e.g. \"INTERNAL_URL,TENANT\"",
+                    );
+                }
+            }
             k if k.starts_with("ecs.finfocus.io/") => check.error(
                 Some(at),
                 &field,
                 format!(
-                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}` or `{ANNOTATION_ADOPT}`"
+                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}`, `{ANNOTATION_ADOPT}` or `{ANNOTATION_REDACT_ENV}`"
                 ),
             ),
             _ => {}
         }
     }
-    (policy, adopt)
+    (policy, adopt, redact_env)
 }
 
 fn check_tags(check: &mut DocCheck<'_>, tags: &BTreeMap<String, String>, at: Location) {
