@@ -274,6 +274,29 @@ pub async fn wait(
         .collect())
 }
 
+/// Why the failed deployment of a service failed: the lines [`diagnosis::explain`] makes of its
+/// most recent stopped tasks and latest events (for the `run` report's `Degraded` condition).
+///
+/// # Errors
+/// [`crate::Error::Aws`] when a read fails after the SDK's retries.
+pub async fn diagnose(
+    ctx: &Context,
+    region: &str,
+    cluster: &str,
+    name: &str,
+) -> Result<Vec<String>> {
+    let Some(live) = watch::service_rollout(ctx, region, cluster, name).await? else {
+        return Ok(Vec::new());
+    };
+    let failed = live
+        .deployments
+        .iter()
+        .find(|d| d.deployment.rollout_state == Some(crate::rollout::RolloutState::Failed))
+        .and_then(|d| d.id.clone());
+    let tasks = watch::stopped_tasks(ctx, region, cluster, name, failed.as_deref()).await?;
+    Ok(diagnosis::explain(&tasks, &live.events))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

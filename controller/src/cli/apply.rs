@@ -32,7 +32,7 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub wait: bool,
     /// How long `--wait` waits for all rollouts (e.g. `90s`, `10m`, `1h`).
-    #[arg(long, requires = "wait", value_parser = humantime::parse_duration, default_value = "10m")]
+    #[arg(long, requires = "wait", value_parser = super::run::parse_duration, default_value = "10m")]
     pub timeout: Duration,
 }
 

@@ -56,7 +56,7 @@ pub async fn rollouts(ctx: &Context, services: &[Watched], timeout: Duration) ->
                 exit = Exit::Failed;
                 eprintln!(
                     "rollout still pending after {}: {who}: {last}",
-                    humantime::format_duration(timeout)
+                    seconds(timeout)
                 );
             }
         }
@@ -68,8 +68,14 @@ fn label(service: &Watched) -> String {
     format!("{} ({}/{})", service.key, service.cluster, service.name)
 }
 
+/// `45s`, `2m`, `1m30s`: whole seconds, as the duration flags are written.
 fn seconds(elapsed: Duration) -> String {
-    humantime::format_duration(Duration::from_secs(elapsed.as_secs())).to_string()
+    let secs = elapsed.as_secs();
+    match (secs / 60, secs % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m{s}s"),
+    }
 }
 
 /// Plain lines for logs.
