@@ -22,6 +22,8 @@ mod ebs;
 mod ec2;
 mod eks;
 mod elasticache;
+mod elb;
+mod fargate;
 mod free;
 mod lambda;
 mod nat;
@@ -246,8 +248,8 @@ pub struct Support {
     pub billing_mode: &'static str,
 }
 
-/// Whether `resource_type` can be priced. ELB is recognised but has no embedded rate, so it is
-/// a [`EstimateError::NoPrice`], like an unknown type is [`EstimateError::UnsupportedResourceType`].
+/// Whether `resource_type` can be priced; an unknown type is
+/// [`EstimateError::UnsupportedResourceType`].
 pub fn supports(resource_type: &str) -> Result<Support, EstimateError> {
     let kind = parse_kind(resource_type, "resource.resource_type")?;
     let billing_mode = match kind {
@@ -257,7 +259,8 @@ pub fn supports(resource_type: &str) -> Result<Support, EstimateError> {
         Kind::DynamoDb => "per_capacity_unit_hour",
         Kind::CloudWatch | Kind::LogGroup => "per_gb",
         Kind::MetricAlarm => "per_alarm_month",
-        Kind::Elb => return Err(elb_no_price()),
+        Kind::Elb(_) => "per_hour",
+        Kind::EcsTask | Kind::EcsService => fargate::BILLING_MODE,
         Kind::Free(_) => "zero_cost",
     };
     Ok(Support {
@@ -379,13 +382,6 @@ fn parse_kind(resource_type: &str, field: &str) -> Result<Kind, EstimateError> {
     })
 }
 
-fn elb_no_price() -> EstimateError {
-    EstimateError::NoPrice {
-        kind: "elb",
-        item: "load balancer hours and LCUs (no public ELB rate is embedded)".to_owned(),
-    }
-}
-
 fn dispatch(input: &Input<'_>) -> Result<Estimate, EstimateError> {
     let mut estimate = match input.kind {
         Kind::Ec2 => ec2::estimate(input),
@@ -400,7 +396,9 @@ fn dispatch(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         Kind::CloudWatch => cloudwatch::estimate_auto(input),
         Kind::LogGroup => cloudwatch::estimate_log_group(input),
         Kind::MetricAlarm => cloudwatch::estimate_alarm(input),
-        Kind::Elb => Err(elb_no_price()),
+        Kind::Elb(lb) => elb::estimate(input, lb),
+        Kind::EcsTask => fargate::estimate_task(input),
+        Kind::EcsService => fargate::estimate_service(input),
         Kind::Free(free) => Ok(free::estimate(input, free)),
     }?;
     if !estimate.cost_per_month.is_finite() || !estimate.unit_price.is_finite() {
@@ -697,6 +695,9 @@ mod tests {
             "cloudwatch",
             "aws:cloudwatch/metricAlarm:MetricAlarm",
             "elb",
+            "aws:elb/loadBalancer:LoadBalancer",
+            "ecs-task",
+            "ecs-service",
             "vpc",
         ];
         let keys = [
@@ -733,6 +734,16 @@ mod tests {
             "metricQueries",
             "extendedSupport",
             "tenancy",
+            "cpu",
+            "memory",
+            "runtimePlatform",
+            "ephemeralStorage",
+            "desiredCount",
+            "launchType",
+            "capacityProviderStrategy",
+            "requiresCompatibilities",
+            "loadBalancerType",
+            "capacityUnits",
         ];
         for value in [
             big.as_str(),
@@ -773,7 +784,7 @@ mod tests {
     }
 
     #[test]
-    fn supports_names_kinds_and_refuses_elb() {
+    fn supports_names_kinds() {
         assert_eq!(
             supports("aws:ec2/instance:Instance").unwrap(),
             Support {
@@ -789,26 +800,25 @@ mod tests {
             supports("lambda").unwrap().billing_mode,
             "per_request_and_gb_second"
         );
-        assert!(matches!(
-            supports("aws:lb/loadBalancer:LoadBalancer"),
-            Err(EstimateError::NoPrice { kind: "elb", .. })
-        ));
+        assert_eq!(
+            supports("aws:lb/loadBalancer:LoadBalancer").unwrap(),
+            Support {
+                kind: "elb",
+                billing_mode: "per_hour"
+            }
+        );
+        assert_eq!(
+            supports("aws:ecs/taskDefinition:TaskDefinition").unwrap(),
+            Support {
+                kind: "ecs-task",
+                billing_mode: "per_vcpu_and_gb_hour"
+            }
+        );
+        assert_eq!(supports("ecs-service").unwrap().kind, "ecs-service");
         assert!(matches!(
             supports("azure-vm"),
             Err(EstimateError::UnsupportedResourceType { .. })
         ));
-    }
-
-    #[test]
-    fn elb_is_not_found_never_a_made_up_price() {
-        for t in ["elb", "alb", "aws:lb/loadBalancer:LoadBalancer"] {
-            let err = price(Region::UsEast1, t, "", &[]).unwrap_err();
-            assert!(
-                matches!(err, EstimateError::NoPrice { kind: "elb", .. }),
-                "{t}"
-            );
-            assert_eq!(err.metric_label(), "no_price");
-        }
     }
 
     #[test]

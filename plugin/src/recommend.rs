@@ -16,7 +16,7 @@
 //!
 //! A change that costs the same is still offered (a newer generation, a higher baseline) with a
 //! saving of 0 and the [`Advice::category`] `Performance`; one that costs more is never offered.
-//! Fargate x86 -> ARM is not a rule: no Fargate rate is embedded yet.
+//! Fargate x86 -> ARM is not a rule yet (the Fargate rates are embedded; the rule is not written).
 
 use std::collections::HashMap;
 
