@@ -46,8 +46,11 @@ pub mod cli;
 pub mod diagnosis;
 pub mod diff;
 pub mod http;
+pub mod live;
 pub mod manifest;
 pub mod metrics;
+pub mod options;
+pub mod ownership;
 pub mod plan;
 pub mod reconcile;
 pub mod report;
@@ -60,14 +63,7 @@ pub mod wait;
 
 /// API version every manifest document must declare.
 pub const API_VERSION: &str = "ecs.finfocus.io/v1alpha1";
-/// Tag key marking a resource as created (or adopted) by this controller.
-pub const TAG_MANAGED_BY: &str = "ecs.finfocus.io/managed-by";
-/// Value of [`TAG_MANAGED_BY`].
-pub const MANAGED_BY_VALUE: &str = "finfocus-ecs-controller";
-/// Tag key naming the manifest object (`<Kind>/<name>`) a resource belongs to.
-pub const TAG_OBJECT: &str = "ecs.finfocus.io/object";
-/// Tag key naming the controller instance that owns a resource (flag `--instance`).
-pub const TAG_INSTANCE: &str = "ecs.finfocus.io/instance";
+pub use ownership::{MANAGED_BY_VALUE, TAG_INSTANCE, TAG_MANAGED_BY, TAG_OBJECT};
 /// Annotation selecting the drift policy (`enforce` or `detect`).
 pub const ANNOTATION_DRIFT_POLICY: &str = "ecs.finfocus.io/drift-policy";
 /// Annotation allowing the controller to take over an existing untagged resource.

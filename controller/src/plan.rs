@@ -28,55 +28,25 @@ use serde_json::Value;
 
 mod creation;
 
-use crate::aws::{
-    LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState, Lookup,
-    Orphan, OrphanTarget, ownership_tags,
-};
 use crate::canon;
 use crate::diff::{self, Change, ChangeAction, FieldDiff};
+use crate::live::{
+    LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState, Lookup,
+    OrphanTarget, Unclaimed,
+};
 use crate::manifest::spec::{
     CapacityProviderStrategyItem, ClusterSetting, DiscoverySpec, DnsConfig, DnsRecord,
     ServiceRegistry, ServiceSettings,
 };
 use crate::manifest::{
-    ClusterSpec, DriftPolicy, EcsServiceSpec, ManifestSet, NamespaceSpec, Resource, ResourceKey,
-    ResourceSpec,
+    ClusterSpec, DriftPolicy, EcsServiceSpec, Kind, ManifestSet, NamespaceSpec, Resource,
+    ResourceKey, ResourceSpec,
 };
+use crate::ownership::{self, ownership_tags};
 use crate::taskdef::TaskDefinition;
 
-/// Options that shape a plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanOptions {
-    /// Ownership instance id (`--instance`).
-    pub instance: String,
-    /// Default region (resources without `spec.region`).
-    pub region: String,
-    /// Delete owned resources whose manifest is gone.
-    pub prune: bool,
-    /// Replace resources whose change cannot be made in place.
-    pub allow_replace: bool,
-}
-
-impl PlanOptions {
-    /// Options with pruning and replacement off.
-    #[must_use]
-    pub fn new(instance: impl Into<String>, region: impl Into<String>) -> Self {
-        Self {
-            instance: instance.into(),
-            region: region.into(),
-            prune: false,
-            allow_replace: false,
-        }
-    }
-}
-
-/// Whether tags mark a resource as owned by this controller instance.
-#[must_use]
-pub fn owned_by(tags: &BTreeMap<String, String>, instance: &str) -> bool {
-    tags.get(crate::TAG_MANAGED_BY).map(String::as_str) == Some(crate::MANAGED_BY_VALUE)
-        && tags.get(crate::TAG_INSTANCE).map(String::as_str) == Some(instance)
-}
-
+pub use crate::options::PlanOptions;
+pub use crate::ownership::owned_by;
 pub use crate::status::{Condition, Status};
 
 /// An ARN known now or produced by an earlier action of the same resource.
@@ -426,21 +396,17 @@ pub fn plan(set: &ManifestSet, live: &LiveState, opts: &PlanOptions) -> Plan {
         .collect();
     let mut errors = Vec::new();
     if opts.prune {
+        let orphans = orphans(&live.unclaimed, &opts.instance);
         // A cluster can only be deleted once its services are inactive, so services in a
         // cluster that is pruned too are waited for.
-        let pruned_clusters: Vec<&str> = live
-            .orphans
+        let pruned_clusters: Vec<&str> = orphans
             .iter()
             .filter_map(|o| match &o.target {
                 OrphanTarget::Cluster { name, .. } => Some(name.as_str()),
                 _ => None,
             })
             .collect();
-        resources.extend(
-            live.orphans
-                .iter()
-                .map(|o| plan_orphan(o, &pruned_clusters)),
-        );
+        resources.extend(orphans.iter().map(|o| plan_orphan(o, &pruned_clusters)));
         errors.extend(
             live.orphan_scan_errors
                 .iter()
@@ -536,8 +502,7 @@ fn check_owner(
         ));
         return true;
     }
-    let managed =
-        tags.get(crate::TAG_MANAGED_BY).map(String::as_str) == Some(crate::MANAGED_BY_VALUE);
+    let managed = ownership::managed(tags);
     // Adoption is for unmanaged resources; taking one from another instance would make two
     // controllers fight over it.
     if resource.adopt && !managed {
@@ -1239,6 +1204,54 @@ fn service_patch(desired: &ServiceSettings, live: &ServiceSettings) -> ServiceSe
 }
 
 // ---------------------------------------------------------------- orphans
+
+/// A resource owned by this controller instance whose manifest is gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Orphan {
+    /// The manifest object it belonged to (from the `ecs.finfocus.io/object` tag).
+    pub key: ResourceKey,
+    /// Region.
+    pub region: String,
+    /// What it is.
+    pub target: OrphanTarget,
+}
+
+impl Orphan {
+    /// Delete order: ECS services, then Cloud Map services, then namespaces, then clusters.
+    #[must_use]
+    pub fn delete_rank(&self) -> u8 {
+        match self.target {
+            OrphanTarget::EcsService { .. } => 0,
+            OrphanTarget::DiscoveryService { .. } => 1,
+            OrphanTarget::Namespace { .. } => 2,
+            OrphanTarget::Cluster { .. } => 3,
+        }
+    }
+
+    /// The kind of the orphaned object.
+    #[must_use]
+    pub fn kind(&self) -> Kind {
+        self.key.kind
+    }
+}
+
+/// The unclaimed resources this instance owns, in delete order: they are its orphans.
+#[must_use]
+pub fn orphans(unclaimed: &[Unclaimed], instance: &str) -> Vec<Orphan> {
+    let mut orphans: Vec<Orphan> = unclaimed
+        .iter()
+        .filter(|u| owned_by(&u.tags, instance))
+        .filter_map(|u| {
+            Some(Orphan {
+                key: ownership::object_key(&u.tags)?,
+                region: u.region.clone(),
+                target: u.target.clone(),
+            })
+        })
+        .collect();
+    orphans.sort_by(|a, b| (a.delete_rank(), &a.key).cmp(&(b.delete_rank(), &b.key)));
+    orphans
+}
 
 fn plan_orphan(orphan: &Orphan, pruned_clusters: &[&str]) -> ResourcePlan {
     let mut rp = ResourcePlan::new(orphan.key.clone(), &orphan.region, DriftPolicy::Enforce);

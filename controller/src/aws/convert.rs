@@ -11,7 +11,7 @@ use aws_sdk_ecs::types as ecs;
 use aws_sdk_servicediscovery::types as sd;
 use aws_smithy_types::error::operation::BuildError;
 
-use super::live::{Deployment, LiveDiscovery, LiveNamespace, LiveService, LiveTaskDefinition};
+use crate::live::{Deployment, LiveDiscovery, LiveNamespace, LiveService, LiveTaskDefinition};
 use crate::manifest::spec::{
     AwsVpcConfiguration, CapacityProviderStrategyItem, ClusterSetting, DeploymentAlarms,
     DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentController, DnsConfig, DnsRecord,

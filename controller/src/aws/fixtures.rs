@@ -16,8 +16,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 
 use super::convert;
-use super::live::{LiveNamespace, LiveState, Lookup};
 use crate::canon;
+use crate::live::{LiveNamespace, LiveState, Lookup};
 use crate::manifest::{Kind, ManifestSet, ResourceKey, ResourceSpec, load_str};
 use crate::plan::{PlanOptions, Status, plan};
 

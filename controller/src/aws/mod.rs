@@ -26,7 +26,6 @@
 mod convert;
 #[cfg(test)]
 mod fixtures;
-mod live;
 mod observe;
 pub(crate) mod ops;
 pub mod watch;
@@ -39,11 +38,12 @@ use aws_config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutCo
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_smithy_types::error::display::DisplayErrorContext;
 
-pub use self::live::{
-    Deployment, LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState,
-    LiveTaskDefinition, Lookup, LookupError, Orphan, OrphanTarget,
-};
 pub use self::observe::observe;
+pub use crate::live::{
+    Deployment, LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState,
+    LiveTaskDefinition, Lookup, LookupError, OrphanTarget, Unclaimed,
+};
+pub use crate::ownership::ownership_tags;
 use crate::{Error, Result};
 
 /// How the [`Context`] is built.
@@ -428,19 +428,6 @@ fn sdk_failure_class<E, R>(e: &aws_sdk_ecs::error::SdkError<E, R>) -> &'static s
         SdkError::ServiceError(_) => "ServiceError",
         _ => "Unknown",
     }
-}
-
-/// The ownership tags every managed resource carries.
-#[must_use]
-pub fn ownership_tags(object: &str, instance: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (
-            crate::TAG_MANAGED_BY.to_owned(),
-            crate::MANAGED_BY_VALUE.to_owned(),
-        ),
-        (crate::TAG_OBJECT.to_owned(), object.to_owned()),
-        (crate::TAG_INSTANCE.to_owned(), instance.to_owned()),
-    ])
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //!
 //! Per region, without `--prune`:
 //! - `ListNamespaces` (all pages) once if any namespace is managed there, then
-//!   `ListTagsForResource` per matched namespace (cached by ARN);
+//!   `ListTagsForResource` per matched namespace (cached by ARN), and `GetNamespace` for a
+//!   namespace whose manifest sets an SOA TTL (the listing lacks it; cached by id);
 //! - `DescribeClusters` (up to 100 names, tags and settings included) for `EcsCluster`s;
 //! - `DescribeServices` per cluster in batches of 10 with tags included;
 //! - `DescribeTaskDefinition` per service revision not already cached (revisions are
@@ -10,9 +11,10 @@
 //! - `ListServices` (Cloud Map, filtered by namespace id) once per namespace that has
 //!   discovery services, then `ListTagsForResource` per matched service (cached).
 //!
-//! With `--prune` the scan widens to everything this instance owns in the region (all
+//! With `--prune` the scan widens to everything in the region no manifest describes (all
 //! namespaces, Cloud Map services, clusters and their services), which costs a listing per
-//! cluster and a tag read per Cloud Map resource.
+//! cluster and a tag read per Cloud Map resource. Each is listed with its tags as
+//! [`crate::live::Unclaimed`]; [`crate::plan`] decides which of them this instance owns.
 //!
 //! A failed read marks only the resources it concerns as [`Lookup::Failed`]; the others are
 //! still observed.
@@ -26,13 +28,13 @@ use aws_sdk_servicediscovery::types::{
 
 use super::Context;
 use super::convert;
-use super::live::{
-    LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState,
-    LiveTaskDefinition, Lookup, LookupError, Orphan, OrphanTarget,
-};
 use crate::canon::dns_name;
-use crate::manifest::{Kind, ManifestSet, Resource, ResourceKey, ResourceSpec};
-use crate::plan::{PlanOptions, owned_by};
+use crate::live::{
+    LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState,
+    LiveTaskDefinition, Lookup, LookupError, OrphanTarget, Unclaimed,
+};
+use crate::manifest::{Kind, ManifestSet, Resource, ResourceSpec};
+use crate::options::PlanOptions;
 use crate::{Error, Result};
 
 /// Most pages read from one listing (bounds a misbehaving endpoint). A listing that does not
@@ -85,7 +87,7 @@ async fn observe_region(
     observe_services(ctx, region, &in_region, live).await;
     observe_discovery(ctx, set, region, &in_region, live).await;
     if opts.prune {
-        scan_orphans(ctx, set, opts, region, namespaces, live).await;
+        scan_unclaimed(ctx, set, opts, region, namespaces, live).await;
     }
 }
 
@@ -665,12 +667,7 @@ async fn observe_discovery(
 
 // ---------------------------------------------------------------- prune scan
 
-fn object_key(tags: &BTreeMap<String, String>) -> Option<ResourceKey> {
-    tags.get(crate::TAG_OBJECT)
-        .and_then(|v| ResourceKey::parse(v))
-}
-
-async fn scan_orphans(
+async fn scan_unclaimed(
     ctx: &Context,
     set: &ManifestSet,
     opts: &PlanOptions,
@@ -706,11 +703,7 @@ async fn scan_orphans(
         .filter(|r| r.kind() == Kind::EcsCluster)
         .map(|r| r.name().to_owned())
         .collect();
-    let scan = Scan {
-        ctx,
-        region,
-        instance: &opts.instance,
-    };
+    let scan = Scan { ctx, region };
 
     match namespaces {
         Some(Ok(summaries)) => {
@@ -719,7 +712,7 @@ async fn scan_orphans(
                 arn: n.arn().unwrap_or_default().to_owned(),
                 name: n.name().unwrap_or_default().to_owned(),
             });
-            scan.cloudmap_orphans(targets, &desired_cloudmap, live)
+            scan.cloudmap_unclaimed(targets, &desired_cloudmap, live)
                 .await;
         }
         Some(Err(e)) => live.orphan_scan_errors.push(e),
@@ -732,7 +725,7 @@ async fn scan_orphans(
                 arn: s.arn().unwrap_or_default().to_owned(),
                 name: s.name().unwrap_or_default().to_owned(),
             });
-            scan.cloudmap_orphans(targets, &desired_cloudmap, live)
+            scan.cloudmap_unclaimed(targets, &desired_cloudmap, live)
                 .await;
         }
         Err(e) => live.orphan_scan_errors.push(LookupError::from_error(&e)),
@@ -751,54 +744,43 @@ async fn scan_orphans(
     };
     for cluster in clusters.iter().filter(|c| c.status() == Some("ACTIVE")) {
         let lc = live_cluster(cluster);
-        match scan.ecs_service_orphans(&lc.name, &desired_services).await {
-            Ok(orphans) => live.orphans.extend(orphans),
+        match scan
+            .ecs_service_unclaimed(&lc.name, &desired_services)
+            .await
+        {
+            Ok(unclaimed) => live.unclaimed.extend(unclaimed),
             Err(e) => live.orphan_scan_errors.push(LookupError::from_error(&e)),
         }
-        if !desired_clusters.contains(&lc.name)
-            && let Some(key) = scan.owned_object(&lc.tags)
-        {
-            live.orphans.push(scan.orphan(
-                key,
+        if !desired_clusters.contains(&lc.name) {
+            live.unclaimed.push(scan.unclaimed(
                 OrphanTarget::Cluster {
                     name: lc.name,
                     arn: lc.arn,
                 },
+                lc.tags,
             ));
         }
     }
-    live.orphans
-        .sort_by(|a, b| (a.delete_rank(), &a.key).cmp(&(b.delete_rank(), &b.key)));
 }
 
 /// What every step of the prune scan of one region needs.
 struct Scan<'a> {
     ctx: &'a Context,
     region: &'a str,
-    instance: &'a str,
 }
 
 impl Scan<'_> {
-    /// The manifest object of a resource this instance owns (`None` for anything else).
-    fn owned_object(&self, tags: &BTreeMap<String, String>) -> Option<ResourceKey> {
-        if owned_by(tags, self.instance) {
-            object_key(tags)
-        } else {
-            None
-        }
-    }
-
-    fn orphan(&self, key: ResourceKey, target: OrphanTarget) -> Orphan {
-        Orphan {
-            key,
+    fn unclaimed(&self, target: OrphanTarget, tags: BTreeMap<String, String>) -> Unclaimed {
+        Unclaimed {
             region: self.region.to_owned(),
             target,
+            tags,
         }
     }
 
-    /// Records the Cloud Map resources among `targets` that this instance owns and no
-    /// manifest describes; their tags are read (cached) one by one.
-    async fn cloudmap_orphans(
+    /// Records the Cloud Map resources among `targets` that no manifest describes, with their
+    /// tags, read (cached) one by one.
+    async fn cloudmap_unclaimed(
         &self,
         targets: impl Iterator<Item = OrphanTarget>,
         desired: &BTreeSet<String>,
@@ -809,22 +791,18 @@ impl Scan<'_> {
                 continue;
             }
             match cloudmap_tags(self.ctx, self.region, target.arn()).await {
-                Ok(tags) => {
-                    if let Some(key) = self.owned_object(&tags) {
-                        live.orphans.push(self.orphan(key, target));
-                    }
-                }
+                Ok(tags) => live.unclaimed.push(self.unclaimed(target, tags)),
                 Err(e) => live.orphan_scan_errors.push(LookupError::from_error(&e)),
             }
         }
     }
 
-    /// The ECS services of `cluster` that this instance owns and no manifest describes.
-    async fn ecs_service_orphans(
+    /// The ECS services of `cluster` that no manifest describes, with their tags.
+    async fn ecs_service_unclaimed(
         &self,
         cluster: &str,
         desired: &BTreeSet<(String, String)>,
-    ) -> Result<Vec<Orphan>> {
+    ) -> Result<Vec<Unclaimed>> {
         let arns = list_service_arns(self.ctx, self.region, cluster).await?;
         // Services a manifest describes were read by `observe_services` already; the service
         // name is the last segment of the ARN in both the old and the long ARN format.
@@ -844,17 +822,16 @@ impl Scan<'_> {
             .filter(|s| s.status() == Some("ACTIVE"))
             .map(convert::service_from_sdk)
             .filter(|svc| !desired.contains(&(cluster.to_owned(), svc.name.clone())))
-            .filter_map(|svc| {
-                let key = self.owned_object(&svc.tags)?;
-                Some(self.orphan(
-                    key,
+            .map(|svc| {
+                self.unclaimed(
                     OrphanTarget::EcsService {
                         cluster: cluster.to_owned(),
                         desired_count: svc.settings.desired_count.unwrap_or(0),
                         name: svc.name,
                         arn: svc.arn,
                     },
-                ))
+                    svc.tags,
+                )
             })
             .collect())
     }

@@ -18,9 +18,9 @@ use aws_smithy_types::error::operation::BuildError;
 
 use super::Context;
 use super::convert;
-use super::live::LiveTaskDefinition;
 use super::observe;
 use crate::canon;
+use crate::live::LiveTaskDefinition;
 use crate::manifest::spec::{
     CapacityProviderStrategyItem, ClusterSetting, DiscoverySpec, DnsRecord, ServiceRegistry,
     ServiceSettings,

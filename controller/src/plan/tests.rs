@@ -502,12 +502,23 @@ fn rollout_in_progress_is_progressing() {
 fn prune_deletes_orphans_in_safe_order_only_when_asked() {
     let set = manifests("");
     let mut live = in_sync(&set);
-    let orphan = |kind: Kind, target: OrphanTarget| Orphan {
-        key: ResourceKey::new(kind, "old"),
+    let orphan = |kind: Kind, target: OrphanTarget| Unclaimed {
         region: "us-east-1".into(),
+        tags: owned(&ResourceKey::new(kind, "old").to_string()),
         target,
     };
-    live.orphans = vec![
+    let foreign = |tags: BTreeMap<String, String>, name: &str| Unclaimed {
+        region: "us-east-1".into(),
+        target: OrphanTarget::Cluster {
+            name: name.into(),
+            arn: format!("arn:{name}"),
+        },
+        tags,
+    };
+    // What another instance owns or nobody manages is left alone.
+    live.unclaimed = vec![
+        foreign(ownership_tags("EcsCluster/theirs", "other"), "theirs"),
+        foreign(BTreeMap::from([("team".into(), "x".into())]), "untagged"),
         orphan(
             Kind::EcsService,
             OrphanTarget::EcsService {
@@ -541,6 +552,8 @@ fn prune_deletes_orphans_in_safe_order_only_when_asked() {
             },
         ),
     ];
+    // Listed in reverse: the plan orders orphans by delete rank.
+    live.unclaimed.reverse();
     let p = plan(&set, &live, &opts());
     assert_eq!(p.resources.len(), 3, "no prune without the flag");
     let p = plan(
