@@ -4,10 +4,15 @@
 
 use std::collections::BTreeMap;
 
+use super::service::{needs_replacement, service_patch};
 use super::*;
 use crate::aws::{Deployment, LiveTaskDefinition, LookupError};
-use crate::manifest::spec::DnsRecord;
-use crate::manifest::{Kind, load_str};
+use crate::canon;
+use crate::live::{LiveCluster, LiveDiscovery, LiveNamespace, LiveService, Unclaimed};
+use crate::manifest::spec::{
+    CapacityProviderStrategyItem, DnsConfig, DnsRecord, ServiceRegistry, ServiceSettings,
+};
+use crate::manifest::{EcsServiceSpec, Kind, load_str};
 
 const INSTANCE: &str = "t1";
 
