@@ -18,11 +18,13 @@ SHELL ["/bin/ash", "-eo", "pipefail", "-c"]
 RUN apk add --no-cache musl-dev=~1.2
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+COPY proto/Cargo.toml proto/
 COPY plugin/Cargo.toml plugin/
 COPY controller/Cargo.toml controller/
 # Stub every target the manifests declare (main, lib, benches, tests, examples), so cargo can
 # resolve the workspace and compile the dependency graph before any source is copied.
 RUN set -eu; \
+    mkdir -p proto/src; : > proto/src/lib.rs; \
     for crate in plugin controller; do \
       mkdir -p "$crate/src"; \
       printf 'fn main() {}\n' > "$crate/src/main.rs"; \
@@ -46,9 +48,9 @@ RUN cargo fetch --locked
 
 # ---------------------------------------------------------------------------------------------
 FROM build-base AS plugin-build
-# build.rs compiles proto/ (protox, no protoc), so it belongs to the dependency layer too.
+# The finfocus-proto crate (proto/: build.rs compiles the .proto files with protox, no protoc)
+# only changes with the protocol, so it belongs to the dependency layer too.
 COPY proto proto
-COPY plugin/build.rs plugin/
 RUN cargo build --release --locked --offline -p finfocus-plugin-aws-public --bin finfocus-plugin-aws-public
 COPY plugin plugin
 # Sources are newer than the stub build's outputs; touch guards against clock skew.
@@ -63,6 +65,7 @@ RUN touch plugin/src/main.rs plugin/src/lib.rs \
 
 # ---------------------------------------------------------------------------------------------
 FROM build-base AS controller-build
+COPY proto proto
 RUN cargo build --release --locked --offline -p finfocus-ecs-controller --bin finfocus-ecs-controller
 COPY controller controller
 RUN touch controller/src/main.rs controller/src/lib.rs \

@@ -18,11 +18,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::plan::Plan;
+use crate::pricing::cost::{self, CostTotal, ServiceCost};
 pub use crate::status::rfc3339;
 use crate::status::{Condition, Status, Transitions};
 
-/// Counts by status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Counts by status, and the total monthly cost when services were priced.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// Resources in the report.
@@ -35,6 +36,9 @@ pub struct Summary {
     pub missing: usize,
     /// In error.
     pub errors: usize,
+    /// Monthly cost of the priced services before and after the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostTotal>,
 }
 
 /// One field change.
@@ -67,6 +71,9 @@ pub struct ResourceReport {
     pub changes: Vec<ChangeReport>,
     /// Conditions, each stamped with its transition time.
     pub conditions: Vec<Condition>,
+    /// Monthly cost before and after the plan (`EcsService`, when priced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<ServiceCost>,
 }
 
 /// The drift report.
@@ -104,6 +111,11 @@ impl Summary {
                 Status::Missing => summary.missing += 1,
                 Status::Error => summary.errors += 1,
             }
+        }
+        if resources.iter().any(|r| r.cost.is_some()) {
+            summary.cost = Some(CostTotal::of(
+                resources.iter().filter_map(|r| r.cost.as_ref()),
+            ));
         }
         summary
     }
@@ -146,6 +158,7 @@ impl DriftReport {
                         ..c.clone()
                     })
                     .collect(),
+                cost: None,
             })
             .collect();
         let summary = Summary::of(&resources);
@@ -155,6 +168,16 @@ impl DriftReport {
             summary,
             resources,
         }
+    }
+
+    /// Adds each `EcsService`'s monthly cost from `costs` (by name) and recounts the summary.
+    pub fn set_costs(&mut self, costs: &crate::pricing::Costs) {
+        for r in &mut self.resources {
+            if r.kind == crate::manifest::Kind::EcsService.as_str() {
+                r.cost = costs.get(&r.name).cloned();
+            }
+        }
+        self.summary = Summary::of(&self.resources);
     }
 
     /// Keeps `lastTransitionTime` from the previous report `book` saw for conditions whose
@@ -239,6 +262,9 @@ pub fn render_text(report: &DriftReport) -> String {
                 {
                     let _ = writeln!(out, "  {id}: {}", c.message);
                 }
+                if let Some(c) = &r.cost {
+                    let _ = writeln!(out, "  {id}: cost: {}", cost::describe(c));
+                }
             }
         }
     }
@@ -248,10 +274,39 @@ pub fn render_text(report: &DriftReport) -> String {
         "{} resource(s): {} in sync, {} drifted, {} missing, {} error(s)",
         s.resources, s.in_sync, s.drifted, s.missing, s.errors
     );
+    if let Some(total) = &s.cost {
+        let _ = writeln!(out, "{}", total_line(total));
+    }
     if s.drifted == 0 && s.missing == 0 && s.errors == 0 {
         out.push_str("No changes.\n");
     }
     out
+}
+
+/// `cost total: 72.08 -> 144.16 USD/month (+72.08)`, with the services left out.
+fn total_line(total: &CostTotal) -> String {
+    let mut line = format!(
+        "cost total: {:.2} -> {:.2} {}/month ({})",
+        total.before,
+        total.after,
+        total.currency,
+        cost::signed(total.delta)
+    );
+    if total.unknown > 0 {
+        let _ = write!(line, "; {} service(s) unknown, not counted", total.unknown);
+    }
+    line
+}
+
+/// The Markdown cost cell of a resource: `72.08 → 144.16 (+72.08)`.
+fn md_cost(r: &ResourceReport) -> String {
+    match &r.cost {
+        None => String::new(),
+        Some(c) => match (c.before, c.after) {
+            (Some(b), Some(a)) => format!("{b:.2} → {a:.2} ({})", cost::signed(a - b)),
+            _ => "unknown".to_owned(),
+        },
+    }
 }
 
 fn md_cell(s: &str) -> String {
@@ -300,8 +355,8 @@ pub fn render_markdown(report: &DriftReport) -> String {
         "**{}** resources: {} in sync, {} drifted, {} missing, {} errors.\n",
         s.resources, s.in_sync, s.drifted, s.missing, s.errors
     );
-    out.push_str("| Resource | Region | Status | Changes |\n");
-    out.push_str("|---|---|---|---|\n");
+    out.push_str("| Resource | Region | Status | Changes | Cost (USD/month) |\n");
+    out.push_str("|---|---|---|---|---|\n");
     for r in &report.resources {
         let id = md_cell(&format!("{}/{}", r.kind, r.name));
         let note = if r.changes.is_empty() {
@@ -319,7 +374,13 @@ pub fn render_markdown(report: &DriftReport) -> String {
         } else {
             format!("{} field(s)", r.changes.len())
         };
-        let _ = writeln!(out, "| `{id}` | {} | {} | {note} |", r.region, r.status);
+        let _ = writeln!(
+            out,
+            "| `{id}` | {} | {} | {note} | {} |",
+            r.region,
+            r.status,
+            md_cost(r)
+        );
     }
     for r in report.resources.iter().filter(|r| !r.changes.is_empty()) {
         let id = md_cell(&format!("{}/{}", r.kind, r.name));
@@ -352,6 +413,9 @@ pub fn render_markdown(report: &DriftReport) -> String {
         {
             let _ = writeln!(out, "\n> {}", md_cell(&c.message));
         }
+    }
+    if let Some(total) = &s.cost {
+        let _ = writeln!(out, "\n**{}**", total_line(total));
     }
     out
 }
@@ -519,8 +583,50 @@ mod tests {
                 in_sync: 1,
                 drifted: 1,
                 missing: 0,
-                errors: 0
+                errors: 0,
+                cost: None,
             }
         );
+    }
+
+    #[test]
+    fn costs_show_in_every_format() {
+        let mut report = DriftReport::from_plan_at(&sample(), None, at(0));
+        let costs: crate::pricing::Costs = [(
+            "finfocus-plugin-aws-public".to_owned(),
+            ServiceCost::new(Some(72.0802), Some(216.2406)),
+        )]
+        .into();
+        report.set_costs(&costs);
+        let text = render_text(&report);
+        assert!(
+            text.contains("cost: 72.08 -> 216.24 USD/month (+144.16)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("cost total: 72.08 -> 216.24 USD/month (+144.16)"),
+            "{text}"
+        );
+        let md = render_markdown(&report);
+        assert!(md.contains("| Cost (USD/month) |"), "{md}");
+        assert!(md.contains("| 72.08 → 216.24 (+144.16) |"), "{md}");
+        assert!(
+            md.contains("**cost total: 72.08 -> 216.24 USD/month (+144.16)**"),
+            "{md}"
+        );
+        let v = serde_json::to_value(&report).unwrap();
+        assert_eq!(
+            v["resources"][0]["cost"],
+            json!({"before": 72.08, "after": 216.24, "delta": 144.16, "currency": "USD", "quality": null})
+        );
+        assert_eq!(
+            v["summary"]["cost"],
+            json!({"before": 72.08, "after": 216.24, "delta": 144.16, "currency": "USD", "unknown": 0})
+        );
+        // Unpriced reports keep their shape.
+        let plain =
+            serde_json::to_value(DriftReport::from_plan_at(&sample(), None, at(0))).unwrap();
+        assert!(plain["summary"].get("cost").is_none());
+        assert!(plain["resources"][0].get("cost").is_none());
     }
 }

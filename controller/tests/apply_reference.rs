@@ -107,7 +107,7 @@ async fn reference_deployment_converges_and_stays_quiet() {
         .await
         .unwrap();
     let td = td.task_definition().unwrap();
-    assert_eq!((td.cpu(), td.memory()), (Some("2048"), Some("4096")));
+    assert_eq!((td.cpu(), td.memory()), (Some("256"), Some("512")));
     let container = &td.container_definitions()[0];
     let ports: Vec<i32> = container
         .port_mappings()

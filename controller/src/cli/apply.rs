@@ -12,6 +12,7 @@ use crate::Result;
 use crate::apply::ApplyOutcome;
 use crate::aws::Context;
 use crate::plan::{Plan, Status};
+use crate::pricing::Costs;
 use crate::report::{DriftReport, render_text};
 
 /// Options of `apply`.
@@ -47,8 +48,8 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
         &args.files,
         args.prune,
         args.allow_replace,
-        async |ctx, plan| {
-            let (exit, outcome) = converge(ctx, &plan).await?;
+        async |ctx, plan, costs| {
+            let (exit, outcome) = converge(ctx, &plan, costs.as_ref()).await?;
             if !args.wait || exit != Exit::Ok {
                 return Ok(exit);
             }
@@ -59,8 +60,16 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
     .await
 }
 
-async fn converge(ctx: &Context, plan: &Plan) -> Result<(Exit, ApplyOutcome)> {
-    print!("{}", render_text(&DriftReport::from_plan(plan, None)));
+async fn converge(
+    ctx: &Context,
+    plan: &Plan,
+    costs: Option<&Costs>,
+) -> Result<(Exit, ApplyOutcome)> {
+    let mut report = DriftReport::from_plan(plan, None);
+    if let Some(costs) = costs {
+        report.set_costs(costs);
+    }
+    print!("{}", render_text(&report));
     for e in &plan.errors {
         eprintln!("error: {e}");
     }

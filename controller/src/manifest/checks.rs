@@ -7,10 +7,14 @@ use serde_saphyr::Location;
 
 use super::document::{self, Problem, RawDocument, RawSpec};
 use super::model::{
-    DriftPolicy, Kind, ManifestError, Resource, ResourceKey, ResourceSpec, SourceLocation,
+    DriftPolicy, Kind, ManifestError, MonthlyBudget, Resource, ResourceKey, ResourceSpec,
+    SourceLocation,
 };
 use super::spec::{ClusterSpec, DiscoverySpec, EcsServiceSpec, NamespaceSpec};
-use crate::{ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, ANNOTATION_REDACT_ENV, API_VERSION};
+use crate::{
+    ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, ANNOTATION_MAX_MONTHLY_COST, ANNOTATION_REDACT_ENV,
+    API_VERSION,
+};
 
 /// Per-file state while loading.
 pub(super) struct FileResult {
@@ -131,7 +135,7 @@ pub(super) fn validate_document(
             "must be 1-255 letters, digits, hyphens or underscores, starting with a letter or digit",
         );
     }
-    let (drift_policy, adopt, redact_env) =
+    let (drift_policy, adopt, redact_env, max_monthly_cost) =
         check_annotations(&mut check, &metadata.annotations, name_at);
     let Some(spec) = doc.spec else {
         if kind.is_some() && doc.problems.is_empty() {
@@ -208,6 +212,7 @@ pub(super) fn validate_document(
             drift_policy,
             adopt,
             redact_env,
+            max_monthly_cost,
             source: SourceLocation {
                 file: label.to_owned(),
                 line: name_at.line(),
@@ -227,10 +232,11 @@ fn check_annotations(
     check: &mut DocCheck<'_>,
     annotations: &BTreeMap<String, String>,
     at: Location,
-) -> (DriftPolicy, bool, Vec<String>) {
+) -> (DriftPolicy, bool, Vec<String>, Option<MonthlyBudget>) {
     let mut policy = DriftPolicy::Enforce;
     let mut adopt = false;
     let mut redact_env = Vec::new();
+    let mut budget = None;
     for (key, value) in annotations {
         let field = format!("metadata.annotations.{key}");
         match key.as_str() {
@@ -267,17 +273,27 @@ fn check_annotations(
                     );
                 }
             }
+            ANNOTATION_MAX_MONTHLY_COST => match MonthlyBudget::parse(value) {
+                Some(b) => budget = Some(b),
+                None => check.error(
+                    Some(at),
+                    &field,
+                    format!(
+                        "expected an amount in USD such as \"100\" or \"72.50\", found `{value}`"
+                    ),
+                ),
+            },
             k if k.starts_with("ecs.finfocus.io/") => check.error(
                 Some(at),
                 &field,
                 format!(
-                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}`, `{ANNOTATION_ADOPT}` or `{ANNOTATION_REDACT_ENV}`"
+                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}`, `{ANNOTATION_ADOPT}`, `{ANNOTATION_MAX_MONTHLY_COST}` or `{ANNOTATION_REDACT_ENV}`"
                 ),
             ),
             _ => {}
         }
     }
-    (policy, adopt, redact_env)
+    (policy, adopt, redact_env, budget)
 }
 
 fn check_tags(check: &mut DocCheck<'_>, tags: &BTreeMap<String, String>, at: Location) {
@@ -408,7 +424,7 @@ fn check_service(check: &mut DocCheck<'_>, svc: &EcsServiceSpec, at: Location) {
         }
     }
     if let Some(cpu) = &td.cpu
-        && crate::canon::normalize_cpu(cpu).is_none()
+        && crate::units::normalize_cpu(cpu).is_none()
     {
         check.error(
             Some(at),
@@ -417,7 +433,7 @@ fn check_service(check: &mut DocCheck<'_>, svc: &EcsServiceSpec, at: Location) {
         );
     }
     if let Some(memory) = &td.memory
-        && crate::canon::normalize_memory(memory).is_none()
+        && crate::units::normalize_memory(memory).is_none()
     {
         check.error(
             Some(at),

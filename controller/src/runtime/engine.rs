@@ -8,7 +8,9 @@ use std::time::SystemTime;
 use crate::Error;
 use crate::aws::Context;
 use crate::manifest::{self, DriftPolicy, Kind, Limits, ManifestSet};
+use crate::metrics::{CostLabels, CostMetrics};
 use crate::plan::{Action, Plan, PlanOptions, ResourcePlan};
+use crate::pricing::{Pricer, budget};
 use crate::reconcile::{Planned, observe_and_plan};
 use crate::report::{self, DriftReport, ResourceReport, Summary};
 use crate::rollout::{Deployment, RolloutState};
@@ -37,6 +39,8 @@ pub struct AwsEngine {
     /// Per ECS service with a failed deployment: which failure was read, and why it failed. Read
     /// once per failure, not every pass.
     diagnoses: Mutex<HashMap<String, (String, Vec<String>)>>,
+    /// Prices each pass's services (budgets, report, gauge); `None` prices nothing.
+    pricing: Option<(Pricer, CostMetrics)>,
 }
 
 impl AwsEngine {
@@ -49,7 +53,15 @@ impl AwsEngine {
             limits: Limits::default(),
             transitions: Mutex::new(Transitions::default()),
             diagnoses: Mutex::new(HashMap::new()),
+            pricing: None,
         }
+    }
+
+    /// The same engine pricing every pass with `pricer` (unless it is off) into `gauge`.
+    #[must_use]
+    pub fn with_pricing(mut self, pricer: Pricer, gauge: CostMetrics) -> Self {
+        self.pricing = (!pricer.is_off()).then_some((pricer, gauge));
+        self
     }
 
     /// The same engine loading manifests under `limits`.
@@ -177,7 +189,28 @@ impl Engine for AwsEngine {
     }
 
     async fn plan(&self, desired: &ManifestSet) -> Result<AwsPlan, Error> {
-        let planned = observe_and_plan(&self.ctx, desired, &self.opts).await?;
+        let mut planned = observe_and_plan(&self.ctx, desired, &self.opts).await?;
+        if let Some((pricer, gauge)) = &self.pricing
+            && let Some(costs) = pricer
+                .price(desired, &planned.live, &self.opts.region)
+                .await
+        {
+            budget::enforce(&mut planned.plan, desired, &costs);
+            gauge.set(desired.resources().iter().filter_map(|r| {
+                let now = costs
+                    .get(r.name())
+                    .filter(|_| r.kind() == Kind::EcsService)?;
+                Some((
+                    CostLabels {
+                        kind: r.kind().as_str().to_owned(),
+                        name: r.name().to_owned(),
+                        region: r.region_or(&self.opts.region).to_owned(),
+                    },
+                    now.before?,
+                ))
+            }));
+            planned.costs = Some(costs);
+        }
         self.read_diagnoses(&planned).await;
         Ok(planned)
     }
@@ -256,6 +289,9 @@ impl Engine for AwsEngine {
             revision.map(str::to_owned),
             now,
         );
+        if let Some(costs) = plan.and_then(|p| p.costs.as_ref()) {
+            report.set_costs(costs);
+        }
         if let Some(entry) = source_entry(notes, &report) {
             report.resources.push(entry);
         }
@@ -335,6 +371,7 @@ fn source_entry(notes: &Notes, report: &DriftReport) -> Option<ResourceReport> {
         status: Status::Error,
         changes: Vec::new(),
         conditions,
+        cost: None,
     })
 }
 
