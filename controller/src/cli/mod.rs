@@ -2,7 +2,8 @@
 //! struct and one function; this module only parses and routes.
 //!
 //! Exit codes (DESIGN.md): `validate` 0 valid / 1 invalid; `plan` 0 in sync / 2 changes or
-//! drift / 1 error / 3 cost increase above `--max-cost-increase`; `apply` 0 converged / 1 error;
+//! drift / 1 error / 3 cost increase above `--max-cost-increase`; `apply` 0 converged (and, with
+//! `--wait`, rolled out) / 1 error.
 //! `verify` 0 all good / 2 problems / 1 error.
 
 pub mod apply;
@@ -11,6 +12,7 @@ pub mod plan;
 pub mod run;
 pub mod validate;
 pub mod verify;
+pub mod wait;
 
 use std::process::ExitCode;
 
