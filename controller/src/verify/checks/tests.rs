@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::verify::facts::{Cluster, Ingress, Policy, Route, SecurityGroup};
+use crate::verify::facts::{Cluster, Ingress, Policy, Route, SecurityGroup, Subnet, Vpc};
 use crate::verify::policy::EXECUTION_ROLE_POLICY;
 
 const R: &str = "us-east-1";
