@@ -126,9 +126,34 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
             Action::CreateCluster {
                 name,
                 settings,
+                capacity_providers,
+                default_capacity_provider_strategy,
                 tags,
             } => {
-                ops::create_cluster(ctx, region, name, settings, tags).await?;
+                ops::create_cluster(
+                    ctx,
+                    region,
+                    name,
+                    settings,
+                    capacity_providers.as_deref(),
+                    default_capacity_provider_strategy.as_deref(),
+                    tags,
+                )
+                .await?;
+            }
+            Action::PutClusterCapacityProviders {
+                name,
+                capacity_providers,
+                default_capacity_provider_strategy,
+            } => {
+                ops::put_cluster_capacity_providers(
+                    ctx,
+                    region,
+                    name,
+                    capacity_providers,
+                    default_capacity_provider_strategy,
+                )
+                .await?;
             }
             Action::UpdateClusterSettings { name, settings } => {
                 ops::update_cluster_settings(ctx, region, name, settings).await?;
@@ -199,7 +224,15 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
                 )?;
                 let reg = registry
                     .as_ref()
-                    .map(|r| resolve(r, produced.registry.as_ref(), "Cloud Map service", &rp.key))
+                    .map(|r| {
+                        resolve(
+                            &r.arn,
+                            produced.registry.as_ref(),
+                            "Cloud Map service",
+                            &rp.key,
+                        )
+                        .map(|arn| r.entry(arn))
+                    })
                     .transpose()?;
                 ops::create_service(
                     ctx,
@@ -208,7 +241,7 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
                     name,
                     settings,
                     &td,
-                    reg.as_deref(),
+                    reg.as_ref(),
                     tags,
                 )
                 .await?;
@@ -220,6 +253,7 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
                 patch,
                 task_definition,
                 registries,
+                force_new_deployment,
             } => {
                 let td = task_definition
                     .as_ref()
@@ -232,24 +266,27 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
                         )
                     })
                     .transpose()?;
-                let regs: Option<Vec<String>> = match registries {
+                let regs = match registries {
                     RegistryUpdate::Keep => None,
                     RegistryUpdate::Clear => Some(Vec::new()),
-                    RegistryUpdate::Set(r) => Some(vec![resolve(
-                        r,
+                    RegistryUpdate::Set(r) => Some(vec![r.entry(resolve(
+                        &r.arn,
                         produced.registry.as_ref(),
                         "Cloud Map service",
                         &rp.key,
-                    )?]),
+                    )?)]),
                 };
                 ops::update_service(
                     ctx,
                     region,
                     cluster,
                     name,
-                    patch,
-                    td.as_deref(),
-                    regs.as_deref(),
+                    &ops::ServiceUpdate {
+                        patch,
+                        task_definition: td.as_deref(),
+                        service_registries: regs.as_deref(),
+                        force_new_deployment: *force_new_deployment,
+                    },
                 )
                 .await?;
                 if td.is_some() {

@@ -16,14 +16,22 @@
 //!   `hostPort = containerPort` in `awsvpc`/`host` mode (`0` in `bridge`), health check
 //!   `interval 30`, `timeout 5`, `retries 3`, `startPeriod 0`, `networkMode: bridge`,
 //!   `readOnly: false`;
-//! - units: task `cpu` `"2 vCPU"` becomes `"2048"`, `memory` `"4 GB"` becomes `"4096"`.
+//! - units: task `cpu` `"2 vCPU"` becomes `"2048"`, `memory` `"4 GB"` becomes `"4096"`;
+//! - what ECS drops or fills on its own: environment entries with an empty value are dropped
+//!   (ECS does not store them), a container `memory`/`memoryReservation` of 0 is absent, an
+//!   EFS volume's `rootDirectory` defaults to `/` and a docker volume's `scope` to `task`;
+//! - role names: [`qualify_roles`] turns a `taskRoleArn`/`executionRoleArn` given as a role
+//!   name into the ARN ECS stores, in the account of a live ARN.
+//!
+//! Service rules: see [`service`] and [`service_against_live`] (fields the manifest leaves to
+//! AWS take the live value, so they never show as drift).
 
 use std::collections::BTreeMap;
 
 use crate::manifest::spec::{
-    AwsVpcConfiguration, ClusterSetting, DeploymentCircuitBreaker, DeploymentConfiguration,
-    DeploymentController, DiscoverySpec, DnsConfig, HealthCheckCustomConfig, NetworkConfiguration,
-    ServiceSettings,
+    AwsVpcConfiguration, CapacityProviderStrategyItem, ClusterSetting, DeploymentCircuitBreaker,
+    DeploymentConfiguration, DeploymentController, DiscoverySpec, DnsConfig,
+    HealthCheckCustomConfig, NetworkConfiguration, ServiceSettings,
 };
 use crate::taskdef::{
     ContainerDefinition, HealthCheck, LinuxParameters, LogConfiguration, PortMapping,
@@ -130,6 +138,46 @@ pub fn task_definition(td: TaskDefinition) -> TaskDefinition {
     }
 }
 
+/// Partition and account of an ARN (`arn:<partition>:<service>:<region>:<account>:...`).
+fn arn_account(arn: &str) -> Option<(&str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    if parts.next()? != "arn" {
+        return None;
+    }
+    let partition = parts.next()?;
+    let _service = parts.next()?;
+    let _region = parts.next()?;
+    let account = parts.next()?;
+    let valid =
+        !partition.is_empty() && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    valid.then_some((partition, account))
+}
+
+/// Rewrites a `taskRoleArn`/`executionRoleArn` given as a role name into the ARN ECS stores
+/// for it: RegisterTaskDefinition takes "the short name or full ARN" of the role and
+/// DescribeTaskDefinition answers with the ARN (API reference, RegisterTaskDefinition). The
+/// account and partition are those of `live_arn`, any ARN of the same account (a task
+/// definition, service or cluster ARN): task roles live in the account the task runs in,
+/// and no extra call (STS) is needed to learn it. Without a usable ARN nothing changes.
+#[must_use]
+pub fn qualify_roles(mut td: TaskDefinition, live_arn: &str) -> TaskDefinition {
+    let Some((partition, account)) = arn_account(live_arn) else {
+        return td;
+    };
+    let qualify = |role: Option<String>| {
+        role.map(|r| {
+            if r.is_empty() || r.starts_with("arn:") {
+                r
+            } else {
+                format!("arn:{partition}:iam::{account}:role/{r}")
+            }
+        })
+    };
+    td.task_role_arn = qualify(td.task_role_arn);
+    td.execution_role_arn = qualify(td.execution_role_arn);
+    td
+}
+
 fn volume(v: Volume) -> Volume {
     Volume {
         host: v.host.filter(|h| h.source_path.is_some()),
@@ -137,7 +185,17 @@ fn volume(v: Volume) -> Volume {
         docker_volume_configuration: v.docker_volume_configuration.map(|mut d| {
             d.driver_opts = non_empty_map(d.driver_opts);
             d.labels = non_empty_map(d.labels);
+            // A docker volume without `scope` is task-scoped (API reference,
+            // DockerVolumeConfiguration; aws/amazon-ecs-cli#607), and answers say so.
+            d.scope = Some(d.scope.unwrap_or_else(|| "task".to_owned()));
             d
+        }),
+        // `rootDirectory` defaults to the file system root (API reference,
+        // EFSVolumeConfiguration), which DescribeTaskDefinition reports as `/`.
+        efs_volume_configuration: v.efs_volume_configuration.map(|mut e| {
+            e.root_directory =
+                Some(non_empty_string(e.root_directory).unwrap_or_else(|| "/".to_owned()));
+            e
         }),
         ..v
     }
@@ -161,12 +219,26 @@ fn container(c: ContainerDefinition, network_mode: &str) -> ContainerDefinition 
     );
     ContainerDefinition {
         cpu: Some(c.cpu.unwrap_or(0)),
+        // An answer can carry `"memory": 0` for a container without a hard limit (the agent
+        // runs it with Docker `Memory=0`, eagletmt/hako#45); RegisterTaskDefinition refuses 0
+        // as a limit (ansible/ansible#67647), so 0 can only mean "unset".
+        memory: c.memory.filter(|m| *m != 0),
+        memory_reservation: c.memory_reservation.filter(|m| *m != 0),
         essential: Some(c.essential.unwrap_or(true)),
         links: non_empty(c.links),
         port_mappings,
         entry_point: non_empty(c.entry_point),
         command: non_empty(c.command),
-        environment: sorted_by(c.environment, |e| e.name.clone()),
+        // ECS silently drops environment entries whose value is empty, so a manifest that
+        // keeps one would register a new revision every pass (terraform-provider-aws#39533).
+        environment: sorted_by(
+            c.environment.map(|env| {
+                env.into_iter()
+                    .filter(|e| e.value.as_deref().is_some_and(|v| !v.is_empty()))
+                    .collect()
+            }),
+            |e| e.name.clone(),
+        ),
         environment_files: sorted_by(c.environment_files, |e| (e.value.clone(), e.kind.clone())),
         mount_points: sorted_by(
             c.mount_points.map(|ms| {
@@ -277,35 +349,77 @@ fn linux_parameters(l: LinuxParameters) -> Option<LinuxParameters> {
     (out != LinuxParameters::default()).then_some(out)
 }
 
-/// Canonical form of ECS service settings: AWS defaults filled in (launch type `EC2`,
-/// `REPLICA`, deployment 200%/100% with the circuit breaker off, `assignPublicIp: DISABLED`,
-/// `platformVersion: LATEST` on Fargate, grace period 0, `propagateTags: NONE`, ...), lists
-/// whose order does not matter sorted, the role reduced to its name.
+/// Suffix of the ECS service-linked role, which `DescribeServices` reports as `roleArn` for a
+/// service created without `role` (aws-cli `examples/ecs/create-service.rst`, the Fargate
+/// example answers `role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS`).
+const SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForECS";
+
+/// Capacity providers that run tasks on Fargate (the others are Auto Scaling groups).
+const FARGATE_PROVIDERS: &[&str] = &["FARGATE", "FARGATE_SPOT"];
+
+/// Fills the fields a manifest leaves to AWS with their live values, so that they never show
+/// as drift; a field the manifest sets is kept and compared. Run on the desired side before
+/// [`service`]:
+/// - `desiredCount` unset: the count is left to whoever scales the service (Application Auto
+///   Scaling); the service is created with 1 and the count is never compared afterwards;
+/// - neither `launchType` nor `capacityProviderStrategy`: ECS applies the cluster's default
+///   capacity provider strategy, or the `EC2` launch type when the cluster has none (API
+///   reference, CreateService `capacityProviderStrategy`), so whichever it chose is accepted;
+/// - `availabilityZoneRebalancing`, `deploymentConfiguration.strategy` and
+///   `bakeTimeInMinutes` unset: ECS fills them with defaults that changed over time (API
+///   reference, CreateService `availabilityZoneRebalancing`; DeploymentConfiguration).
+#[must_use]
+pub fn service_against_live(
+    mut desired: ServiceSettings,
+    live: &ServiceSettings,
+) -> ServiceSettings {
+    if desired.desired_count.is_none() {
+        desired.desired_count = live.desired_count;
+    }
+    if desired.launch_type.is_none() && desired.capacity_provider_strategy.is_none() {
+        desired.launch_type.clone_from(&live.launch_type);
+        desired
+            .capacity_provider_strategy
+            .clone_from(&live.capacity_provider_strategy);
+    }
+    if desired.availability_zone_rebalancing.is_none() {
+        desired
+            .availability_zone_rebalancing
+            .clone_from(&live.availability_zone_rebalancing);
+    }
+    let live_deployment = live.deployment_configuration.as_ref();
+    let deployment = desired
+        .deployment_configuration
+        .get_or_insert_with(DeploymentConfiguration::default);
+    if deployment.strategy.is_none() {
+        deployment.strategy = live_deployment.and_then(|d| d.strategy.clone());
+    }
+    if deployment.bake_time_in_minutes.is_none() {
+        deployment.bake_time_in_minutes = live_deployment.and_then(|d| d.bake_time_in_minutes);
+    }
+    desired
+}
+
+/// Canonical form of ECS service settings: AWS defaults filled in (`REPLICA`, deployment
+/// 200%/100% with the circuit breaker off, `assignPublicIp: DISABLED`, `platformVersion:
+/// LATEST` on Fargate, grace period 0, `propagateTags: NONE`, ...), lists whose order does
+/// not matter sorted, the role reduced to its name and the service-linked role dropped.
+/// Fields AWS chooses when the manifest is silent are settled by [`service_against_live`].
 #[must_use]
 pub fn service(s: ServiceSettings) -> ServiceSettings {
     let scheduling = s
         .scheduling_strategy
         .unwrap_or_else(|| "REPLICA".to_owned());
     let daemon = scheduling == "DAEMON";
-    let capacity = sorted_by(s.capacity_provider_strategy, |c| {
-        c.capacity_provider.clone()
-    })
-    .map(|items| {
-        items
-            .into_iter()
-            .map(|mut c| {
-                c.weight = Some(c.weight.unwrap_or(0));
-                c.base = Some(c.base.unwrap_or(0));
-                c
-            })
-            .collect::<Vec<_>>()
-    });
-    let launch_type = match (s.launch_type, &capacity) {
-        (Some(l), _) => Some(l),
-        (None, None) => Some("EC2".to_owned()),
-        (None, Some(_)) => None,
-    };
-    let fargate = launch_type.as_deref() == Some("FARGATE") || capacity.is_some();
+    let capacity = capacity_provider_strategy(s.capacity_provider_strategy);
+    // No launch type is invented: without one ECS may have used the cluster's default
+    // capacity provider strategy (see `service_against_live`).
+    let launch_type = s.launch_type;
+    let fargate = launch_type.as_deref() == Some("FARGATE")
+        || capacity
+            .iter()
+            .flatten()
+            .any(|c| FARGATE_PROVIDERS.contains(&c.capacity_provider.as_str()));
     let platform_version = if fargate {
         Some(s.platform_version.unwrap_or_else(|| "LATEST".to_owned()))
     } else {
@@ -336,6 +450,8 @@ pub fn service(s: ServiceSettings) -> ServiceSettings {
                 a.alarm_names.sort();
                 a
             }),
+        strategy: deployment.strategy,
+        bake_time_in_minutes: deployment.bake_time_in_minutes,
     });
     let network_configuration = s.network_configuration.map(|n| {
         let mut subnets = n.awsvpc_configuration.subnets;
@@ -354,18 +470,15 @@ pub fn service(s: ServiceSettings) -> ServiceSettings {
     });
     ServiceSettings {
         // ECS manages the count of a DAEMON service.
-        desired_count: if daemon {
-            None
-        } else {
-            Some(s.desired_count.unwrap_or(0))
-        },
+        desired_count: if daemon { None } else { s.desired_count },
         launch_type,
         capacity_provider_strategy: capacity,
         platform_version,
         role: s
             .role
             .filter(|r| !r.is_empty())
-            .map(|r| r.rsplit('/').next().unwrap_or(&r).to_owned()),
+            .map(|r| r.rsplit('/').next().unwrap_or(&r).to_owned())
+            .filter(|r| r != SERVICE_LINKED_ROLE),
         deployment_configuration,
         placement_constraints: sorted_by(s.placement_constraints, Clone::clone),
         placement_strategy: non_empty(s.placement_strategy),
@@ -383,12 +496,13 @@ pub fn service(s: ServiceSettings) -> ServiceSettings {
         propagate_tags: Some(s.propagate_tags.unwrap_or_else(|| "NONE".to_owned())),
         enable_execute_command: Some(s.enable_execute_command.unwrap_or(false)),
         load_balancers: sorted_by(s.load_balancers, Clone::clone),
+        availability_zone_rebalancing: s.availability_zone_rebalancing,
         service_registries: sorted_by(s.service_registries, Clone::clone),
     }
 }
 
 /// Canonical form of a Cloud Map service: records sorted by type, `MULTIVALUE` routing and a
-/// failure threshold of 1 when unset (AWS fixes it at 1), empty description absent.
+/// failure threshold of 1 (AWS fixes it at 1), empty description absent.
 #[must_use]
 pub fn discovery(d: DiscoverySpec) -> DiscoverySpec {
     let mut records = d.dns_config.dns_records;
@@ -405,12 +519,44 @@ pub fn discovery(d: DiscoverySpec) -> DiscoverySpec {
                     .unwrap_or_else(|| "MULTIVALUE".to_owned()),
             ),
         },
+        // `failureThreshold` is deprecated and "always set to 1" whatever is sent (API
+        // reference, Cloud Map HealthCheckCustomConfig), so any value compares as 1;
+        // `validate` warns about values other than 1.
         health_check_custom_config: d
             .health_check_custom_config
-            .map(|h| HealthCheckCustomConfig {
-                failure_threshold: Some(h.failure_threshold.unwrap_or(1)),
+            .map(|_| HealthCheckCustomConfig {
+                failure_threshold: Some(1),
             }),
+        container_name: d.container_name,
+        container_port: d.container_port,
+        port: d.port,
     }
+}
+
+/// Canonical form of a capacity provider strategy: sorted by provider, `weight` and `base`
+/// 0 when unset (their API defaults), empty absent.
+#[must_use]
+pub fn capacity_provider_strategy(
+    items: Option<Vec<CapacityProviderStrategyItem>>,
+) -> Option<Vec<CapacityProviderStrategyItem>> {
+    sorted_by(items, |c| c.capacity_provider.clone()).map(|items| {
+        items
+            .into_iter()
+            .map(|mut c| {
+                c.weight = Some(c.weight.unwrap_or(0));
+                c.base = Some(c.base.unwrap_or(0));
+                c
+            })
+            .collect()
+    })
+}
+
+/// Canonical form of a cluster's capacity providers: sorted, without duplicates.
+#[must_use]
+pub fn capacity_providers(mut providers: Vec<String>) -> Vec<String> {
+    providers.sort();
+    providers.dedup();
+    providers
 }
 
 /// Canonical form of cluster settings: sorted by name.

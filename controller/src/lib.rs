@@ -10,25 +10,32 @@
 //! 2. [`aws::observe`] reads the live state ([`aws::LiveState`]) with as few calls as it can,
 //!    counting every call in [`aws::CallCounter`]; [`aws::Context`] holds the clients.
 //! 3. [`plan::plan`] canonicalizes both sides ([`canon`]), diffs them ([`diff`]) and orders the
-//!    actions per resource; it never touches the network.
-//! 4. [`apply::apply`] executes a [`plan::Plan`] (or [`apply::apply_resource`] one
+//!    actions per resource; it never touches the network. Each resource gets a
+//!    [`status::Status`] and [`status::Condition`]s, the words the loop and the report reuse.
+//! 4. [`reconcile::observe_and_plan`] is steps 2 and 3 as every caller runs them (`plan`,
+//!    `apply` and the `run` engine), including the re-read of cached Cloud Map tags before a
+//!    plan writes to Cloud Map.
+//! 5. [`apply::apply`] executes a [`plan::Plan`] (or [`apply::apply_resource`] one
 //!    [`plan::ResourcePlan`] at a time).
-//! 5. [`report::DriftReport`] renders the outcome as JSON, text or Markdown.
+//! 6. [`report::DriftReport`] renders the outcome as JSON, text or Markdown.
 //!
 //! The long-running controller (`run`) wraps that pipeline in a loop:
 //!
 //! - [`source`] follows a directory or a git repository and publishes the newest snapshot;
 //! - [`runtime`] is the loop: each pass loads the snapshot, observes and plans once, and
-//!   applies resources as independent tasks with per-resource backoff. It drives the pipeline
-//!   through the [`runtime::Engine`] trait ([`runtime::AwsEngine`] in production), so its
-//!   tests run on a fake under paused time;
+//!   applies resources as independent tasks with per-resource backoff. Its `mod.rs` is the
+//!   contract with the [`runtime::Engine`] that drives the pipeline ([`runtime::AwsEngine`] in
+//!   production, so the loop's tests run on a fake under paused time); `run.rs` holds the
+//!   passes, `decide.rs` what a pass does with each resource, `shutdown.rs` the stop signal.
+//!   [`status::Transitions`] keeps each condition's `lastTransitionTime` from pass to pass;
 //! - [`rollout`] judges, pass after pass, whether an ECS deployment the loop started
 //!   completed, is still going, or was rolled back;
 //! - [`metrics`] holds the Prometheus registry and [`http`] serves `/healthz`, `/readyz`,
 //!   `/metrics` and `/report`.
 //!
 //! The command line lives in [`cli`] (one file per verb); `main.rs` only maps the verb's
-//! result to an exit code.
+//! result to an exit code. Errors say what failed at their own level and leave the cause to
+//! `source()`; [`error_chain`] prints an error with each cause once.
 
 pub mod apply;
 pub mod aws;
@@ -36,25 +43,23 @@ pub mod canon;
 pub mod cli;
 pub mod diff;
 pub mod http;
+pub mod live;
 pub mod manifest;
 pub mod metrics;
+pub mod options;
+pub mod ownership;
 pub mod plan;
+pub mod reconcile;
 pub mod report;
 pub mod rollout;
 pub mod runtime;
 pub mod source;
+pub mod status;
 pub mod taskdef;
 
 /// API version every manifest document must declare.
 pub const API_VERSION: &str = "ecs.finfocus.io/v1alpha1";
-/// Tag key marking a resource as created (or adopted) by this controller.
-pub const TAG_MANAGED_BY: &str = "ecs.finfocus.io/managed-by";
-/// Value of [`TAG_MANAGED_BY`].
-pub const MANAGED_BY_VALUE: &str = "finfocus-ecs-controller";
-/// Tag key naming the manifest object (`<Kind>/<name>`) a resource belongs to.
-pub const TAG_OBJECT: &str = "ecs.finfocus.io/object";
-/// Tag key naming the controller instance that owns a resource (flag `--instance`).
-pub const TAG_INSTANCE: &str = "ecs.finfocus.io/instance";
+pub use ownership::{MANAGED_BY_VALUE, TAG_INSTANCE, TAG_MANAGED_BY, TAG_OBJECT};
 /// Annotation selecting the drift policy (`enforce` or `detect`).
 pub const ANNOTATION_DRIFT_POLICY: &str = "ecs.finfocus.io/drift-policy";
 /// Annotation allowing the controller to take over an existing untagged resource.
@@ -78,11 +83,11 @@ pub enum Error {
         resource: String,
         /// AWS error code (`ThrottlingException`, ...) or the SDK failure class.
         code: String,
-        /// Human-readable message from AWS or the SDK.
+        /// Human-readable message from AWS, or the SDK error with its causes.
         message: String,
-        /// The SDK error.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        /// The SDK error, kept for inspection. It is not the `source()`: `message` already
+        /// says what it says, and a chain would print it twice.
+        sdk_error: Box<dyn std::error::Error + Send + Sync>,
     },
     /// An asynchronous AWS operation reported failure.
     #[error("{operation} on {resource} failed: {message}")]
@@ -134,10 +139,10 @@ pub enum Error {
         total: usize,
     },
     /// Writing output failed.
-    #[error("writing output: {0}")]
+    #[error("writing output")]
     Io(#[source] std::io::Error),
     /// Serializing a report failed.
-    #[error("serializing report: {0}")]
+    #[error("serializing report")]
     Json(#[source] serde_json::Error),
 }
 
@@ -195,3 +200,44 @@ fn aws_code_label(code: &str) -> &'static str {
 
 /// Result with the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its causes, outermost first, joined by `: ` (what `{:#}` of `anyhow` prints).
+/// Error messages here never repeat their `source()`, so each cause shows once; use this where
+/// an error becomes text that outlives it (stderr, logs, a report).
+#[must_use]
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_shows_once() {
+        let io = Error::Io(std::io::Error::other("disk full"));
+        assert_eq!(error_chain(&io), "writing output: disk full");
+        assert_eq!(
+            format!("{:#}", anyhow::Error::new(io)),
+            "writing output: disk full"
+        );
+        let aws = Error::Aws {
+            operation: "UpdateService",
+            resource: "c/s".into(),
+            code: "InvalidParameterException".into(),
+            message: "bad revision".into(),
+            sdk_error: "InvalidParameterException: bad revision".into(),
+        };
+        assert_eq!(
+            error_chain(&aws),
+            "UpdateService on c/s: InvalidParameterException: bad revision"
+        );
+    }
+}

@@ -17,7 +17,9 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::plan::{Plan, Status};
+use crate::plan::Plan;
+pub use crate::status::rfc3339;
+use crate::status::{Condition, Status, Transitions};
 
 /// Counts by status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,23 +50,6 @@ pub struct ChangeReport {
     pub action: String,
 }
 
-/// One condition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ConditionReport {
-    /// Condition type.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// `True` or `False`.
-    pub status: String,
-    /// Reason.
-    pub reason: String,
-    /// Message.
-    pub message: String,
-    /// When the condition last changed status (RFC 3339).
-    pub last_transition_time: String,
-}
-
 /// One resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceReport {
@@ -77,11 +62,11 @@ pub struct ResourceReport {
     /// ARN when the resource exists.
     pub arn: Option<String>,
     /// `InSync`, `Drifted`, `Missing`, `Progressing`, `Error`.
-    pub status: String,
+    pub status: Status,
     /// Field changes.
     pub changes: Vec<ChangeReport>,
-    /// Conditions.
-    pub conditions: Vec<ConditionReport>,
+    /// Conditions, each stamped with its transition time.
+    pub conditions: Vec<Condition>,
 }
 
 /// The drift report.
@@ -98,14 +83,6 @@ pub struct DriftReport {
     pub resources: Vec<ResourceReport>,
 }
 
-/// A point in time in RFC 3339 (UTC, `Z`).
-#[must_use]
-pub fn rfc3339(at: std::time::SystemTime) -> String {
-    aws_smithy_types::DateTime::from(at)
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_default()
-}
-
 /// The current time in RFC 3339.
 #[must_use]
 pub fn now_rfc3339() -> String {
@@ -113,8 +90,7 @@ pub fn now_rfc3339() -> String {
 }
 
 impl Summary {
-    /// Counts resources by their reported status (`Progressing` counts as in sync; anything
-    /// else unknown counts as an error).
+    /// Counts resources by their reported status (`Progressing` counts as in sync).
     #[must_use]
     pub fn of(resources: &[ResourceReport]) -> Self {
         let mut summary = Self {
@@ -122,39 +98,14 @@ impl Summary {
             ..Self::default()
         };
         for r in resources {
-            match r.status.as_str() {
-                "InSync" | "Progressing" => summary.in_sync += 1,
-                "Drifted" => summary.drifted += 1,
-                "Missing" => summary.missing += 1,
-                _ => summary.errors += 1,
+            match r.status {
+                Status::InSync | Status::Progressing => summary.in_sync += 1,
+                Status::Drifted => summary.drifted += 1,
+                Status::Missing => summary.missing += 1,
+                Status::Error => summary.errors += 1,
             }
         }
         summary
-    }
-}
-
-impl ResourceReport {
-    /// Keeps `lastTransitionTime` from `previous` for conditions whose status did not change.
-    pub fn carry_transitions(&mut self, previous: &Self) {
-        for c in &mut self.conditions {
-            if let Some(old) = previous
-                .conditions
-                .iter()
-                .find(|old| old.kind == c.kind && old.status == c.status)
-            {
-                c.last_transition_time.clone_from(&old.last_transition_time);
-            }
-        }
-    }
-}
-
-fn status_str(s: Status) -> &'static str {
-    match s {
-        Status::InSync => "InSync",
-        Status::Drifted => "Drifted",
-        Status::Missing => "Missing",
-        Status::Progressing => "Progressing",
-        Status::Error => "Error",
     }
 }
 
@@ -162,12 +113,12 @@ impl DriftReport {
     /// Builds the report of a plan, timestamped now.
     #[must_use]
     pub fn from_plan(plan: &Plan, revision: Option<String>) -> Self {
-        Self::from_plan_at(plan, revision, now_rfc3339())
+        Self::from_plan_at(plan, revision, std::time::SystemTime::now())
     }
 
-    /// Builds the report of a plan with an explicit timestamp.
+    /// Builds the report of a plan generated `at`; conditions not stamped yet get that time.
     #[must_use]
-    pub fn from_plan_at(plan: &Plan, revision: Option<String>, generated_at: String) -> Self {
+    pub fn from_plan_at(plan: &Plan, revision: Option<String>, at: std::time::SystemTime) -> Self {
         let resources: Vec<ResourceReport> = plan
             .resources
             .iter()
@@ -176,7 +127,7 @@ impl DriftReport {
                 name: r.key.name.clone(),
                 region: r.region.clone(),
                 arn: r.arn.clone(),
-                status: status_str(r.status).to_owned(),
+                status: r.status,
                 changes: r
                     .changes
                     .iter()
@@ -190,37 +141,35 @@ impl DriftReport {
                 conditions: r
                     .conditions
                     .iter()
-                    .map(|c| ConditionReport {
-                        kind: c.kind.clone(),
-                        status: c.status.clone(),
-                        reason: c.reason.clone(),
-                        message: c.message.clone(),
-                        last_transition_time: generated_at.clone(),
+                    .map(|c| Condition {
+                        last_transition_time: Some(c.last_transition_time.unwrap_or(at)),
+                        ..c.clone()
                     })
                     .collect(),
             })
             .collect();
         let summary = Summary::of(&resources);
         Self {
-            generated_at,
+            generated_at: rfc3339(at),
             revision,
             summary,
             resources,
         }
     }
 
-    /// Keeps `lastTransitionTime` from `previous` for conditions whose status did not change
-    /// (for a long-running controller that reports every pass).
-    pub fn carry_transitions(&mut self, previous: &Self) {
-        for r in &mut self.resources {
-            if let Some(old) = previous
-                .resources
-                .iter()
-                .find(|o| o.kind == r.kind && o.name == r.name && o.region == r.region)
-            {
-                r.carry_transitions(old);
-            }
-        }
+    /// Keeps `lastTransitionTime` from the previous report `book` saw for conditions whose
+    /// status and reason did not change (for a long-running controller that reports every
+    /// pass).
+    pub fn carry_transitions(&mut self, book: &mut Transitions, now: std::time::SystemTime) {
+        book.stamp(
+            self.resources.iter_mut().map(|r| {
+                (
+                    format!("{}/{}/{}", r.kind, r.name, r.region),
+                    &mut r.conditions,
+                )
+            }),
+            now,
+        );
     }
 }
 
@@ -233,12 +182,12 @@ fn show(v: Option<&Value>) -> String {
 }
 
 fn marker(r: &ResourceReport) -> char {
-    match r.status.as_str() {
-        "Missing" => '+',
-        "Drifted" if r.changes.iter().any(|c| c.action == "delete") => '-',
-        "Drifted" => '~',
-        "Error" => '!',
-        _ => '=',
+    match r.status {
+        Status::Missing => '+',
+        Status::Drifted if r.changes.iter().any(|c| c.action == "delete") => '-',
+        Status::Drifted => '~',
+        Status::Error => '!',
+        Status::InSync | Status::Progressing => '=',
     }
 }
 
@@ -250,22 +199,22 @@ pub fn render_text(report: &DriftReport) -> String {
     for r in &report.resources {
         let m = marker(r);
         let id = format!("{}/{}", r.kind, r.name);
-        match r.status.as_str() {
-            "InSync" => {
+        match r.status {
+            Status::InSync => {
                 let _ = writeln!(out, "{m} {id}  in sync");
             }
-            "Progressing" => {
+            Status::Progressing => {
                 let _ = writeln!(out, "{m} {id}  in sync (deployment in progress)");
             }
-            "Error" => {
+            Status::Error => {
                 let message = r
                     .conditions
                     .iter()
-                    .find(|c| c.status == "False")
+                    .find(|c| !c.status)
                     .map_or("error", |c| c.message.as_str());
                 let _ = writeln!(out, "{m} {id}  error: {message}");
             }
-            _ => {
+            Status::Drifted | Status::Missing => {
                 for c in &r.changes {
                     if c.path.is_empty() {
                         let _ = writeln!(out, "{m} {id}  {}", c.action);
@@ -333,7 +282,7 @@ pub fn render_markdown(report: &DriftReport) -> String {
             let note = r
                 .conditions
                 .iter()
-                .find(|c| c.status == "False")
+                .find(|c| !c.status)
                 .map(|c| md_cell(&c.message))
                 .unwrap_or_default();
             let _ = writeln!(
@@ -368,6 +317,10 @@ mod tests {
     use crate::manifest::{DriftPolicy, Kind, ResourceKey};
     use crate::plan::ResourcePlan;
 
+    fn at(secs: u64) -> std::time::SystemTime {
+        std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs)
+    }
+
     fn sample() -> Plan {
         Plan {
             resources: vec![ResourcePlan {
@@ -392,8 +345,7 @@ mod tests {
 
     #[test]
     fn json_has_the_design_shape() {
-        let report =
-            DriftReport::from_plan_at(&sample(), Some("abc".into()), "2025-01-01T00:00:00Z".into());
+        let report = DriftReport::from_plan_at(&sample(), Some("abc".into()), at(1_735_689_600));
         let v = serde_json::to_value(&report).unwrap();
         assert_eq!(
             v["summary"],
@@ -428,15 +380,43 @@ mod tests {
     #[test]
     fn transitions_carry_over_when_status_is_unchanged() {
         let mut plan = sample();
-        plan.resources[0].conditions.push(crate::plan::Condition {
-            kind: "Owned".into(),
-            status: "True".into(),
-            reason: "Owned".into(),
-            message: String::new(),
-        });
-        let old = DriftReport::from_plan_at(&plan, None, "t1".into());
-        let mut new = DriftReport::from_plan_at(&plan, None, "t2".into());
-        new.carry_transitions(&old);
-        assert_eq!(new.resources[0].conditions[0].last_transition_time, "t1");
+        plan.resources[0]
+            .conditions
+            .push(Condition::new("Owned", true, "Owned", ""));
+        let mut book = Transitions::default();
+        let mut old = DriftReport::from_plan_at(&plan, None, at(1));
+        old.carry_transitions(&mut book, at(1));
+        let mut new = DriftReport::from_plan_at(&plan, None, at(2));
+        new.carry_transitions(&mut book, at(2));
+        assert_eq!(
+            new.resources[0].conditions[0].last_transition_time,
+            Some(at(1))
+        );
+        plan.resources[0].conditions[0].status = false;
+        let mut changed = DriftReport::from_plan_at(&plan, None, at(3));
+        changed.carry_transitions(&mut book, at(3));
+        assert_eq!(
+            changed.resources[0].conditions[0].last_transition_time,
+            Some(at(3))
+        );
+    }
+
+    #[test]
+    fn summary_counts_typed_statuses() {
+        let mut plan = sample();
+        let mut second = plan.resources[0].clone();
+        second.status = Status::Progressing;
+        plan.resources.push(second);
+        let report = DriftReport::from_plan(&plan, None);
+        assert_eq!(
+            report.summary,
+            Summary {
+                resources: 2,
+                in_sync: 1,
+                drifted: 1,
+                missing: 0,
+                errors: 0
+            }
+        );
     }
 }

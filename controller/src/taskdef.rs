@@ -634,6 +634,8 @@ pub(crate) mod allowed {
         propagate_tags => ["TASK_DEFINITION", "SERVICE", "NONE"];
         deployment_controller => ["ECS", "CODE_DEPLOY", "EXTERNAL"];
         routing_policy => ["MULTIVALUE", "WEIGHTED"];
+        availability_zone_rebalancing => ["ENABLED", "DISABLED"];
+        deployment_strategy => ["ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"];
     }
 
     /// `dependsOn[].condition` is required, so it is not an `Option`.

@@ -8,6 +8,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use finfocus_ecs_controller::report::DriftReport;
+use finfocus_ecs_controller::status::Status;
 use runtime_support::{
     Controller, Emulator, Fixture, GitDaemon, TempDir, WorkTree, converged, resource, unique,
 };
@@ -198,7 +199,7 @@ fn out_of_band_changes_are_reported_under_detect_and_corrected_under_enforce() {
     }
     let report = ctl.wait_report(LIMIT, "drift reported and corrected", |r| {
         let det = resource(r, "EcsService", &detected).unwrap();
-        det.status == "Drifted"
+        det.status == Status::Drifted
             && det.changes.iter().any(|c| c.path.contains("desiredCount"))
             && resource(r, "EcsService", &enforced).is_some_and(|e| e.changes.is_empty())
     });
@@ -334,7 +335,7 @@ fn one_failing_service_does_not_stop_the_others() {
                 && resource(r, "EcsService", &good).is_some_and(|g| {
                     matches!(g.status.as_str(), "InSync" | "Progressing") && g.changes.is_empty()
                 })
-                && resource(r, "EcsService", &bad).is_some_and(|b| b.status == "Error")
+                && resource(r, "EcsService", &bad).is_some_and(|b| b.status == Status::Error)
         },
     );
     assert_eq!(service(emu, &fx.cluster(), &good)["status"], "ACTIVE");

@@ -36,6 +36,7 @@ fn source_date(source: &str) -> Option<&'static str> {
             "lambda.json" => "2025-10-30",
             "eks.json" | "natgateway.json" => "2025-10-28",
             "dynamodb.json" => "2025-08-28",
+            "ecs.json" => "2025-10-27",
             "cloudwatch.json" => "2025-09-23",
             _ => return None,
         },
@@ -43,47 +44,75 @@ fn source_date(source: &str) -> Option<&'static str> {
         ("yeo/ec2.shop", p) if p.starts_with("data/ebs/") => "2024-07-18",
         ("yeo/ec2.shop", p) if p.starts_with("data/elasticache/") => "2025-03-14",
         ("yeo/ec2.shop", p) if p.starts_with("data/rds/") => "2024-09-28",
+        ("QuinnyPig/aws-price-watcher", "raw/elb.json") => "2025-06-05",
+        // Fargate Spot: the moment the copied feed was retrieved (a snapshot, not a publication).
+        ("theuves/fgcalc", "src/utils/data.js") => "2026-09-29",
         _ => return None,
     })
 }
 
-/// How one CSV maps onto table rows: column indexes, and the service when it is not a column.
+/// Which service a CSV row belongs to.
+#[derive(Clone, Copy)]
+enum RowService {
+    /// Every row of the file.
+    Fixed(Service),
+    /// Named in column 0 (`other.csv`).
+    Column,
+    /// Decided by the item: Spot rows apart from on-demand ones (`fargate.csv`).
+    FargateItem,
+}
+
+/// How one CSV maps onto table rows: column indexes and where the service comes from.
 struct CsvLayout {
     file: &'static str,
-    service: Option<Service>,
+    service: RowService,
     region: usize,
     item: usize,
     usd: usize,
 }
 
-const LAYOUTS: [CsvLayout; 4] = [
+const LAYOUTS: [CsvLayout; 6] = [
     CsvLayout {
         file: "ec2_ondemand_linux.csv",
-        service: Some(Service::Ec2),
+        service: RowService::Fixed(Service::Ec2),
         region: 0,
         item: 1,
         usd: 2,
     },
     CsvLayout {
         file: "ebs.csv",
-        service: Some(Service::Ebs),
+        service: RowService::Fixed(Service::Ebs),
         region: 0,
         item: 1,
         usd: 2,
     },
     CsvLayout {
         file: "ebs_extras.csv",
-        service: Some(Service::EbsExtras),
+        service: RowService::Fixed(Service::EbsExtras),
         region: 0,
         item: 1,
         usd: 3,
     },
     CsvLayout {
         file: "other.csv",
-        service: None,
+        service: RowService::Column,
         region: 1,
         item: 2,
         usd: 4,
+    },
+    CsvLayout {
+        file: "fargate.csv",
+        service: RowService::FargateItem,
+        region: 0,
+        item: 1,
+        usd: 3,
+    },
+    CsvLayout {
+        file: "elb.csv",
+        service: RowService::Fixed(Service::Elb),
+        region: 0,
+        item: 1,
+        usd: 3,
     },
 ];
 
@@ -138,9 +167,10 @@ fn import_csv(
         let cols: Vec<&str> = line.split(',').collect();
         let field = |i: usize| cols.get(i).copied().with_context(at);
         let service = match layout.service {
-            Some(s) => s,
-            None => Service::from_name(field(0)?)
+            RowService::Fixed(s) => s,
+            RowService::Column => Service::from_name(field(0)?)
                 .with_context(|| format!("{}: unknown service", at()))?,
+            RowService::FargateItem => Service::of_fargate_item(field(layout.item)?),
         };
         let region: Region = field(layout.region)?.parse().with_context(at)?;
         // The source is everything after the amount (rejoined, in case it ever holds a comma).

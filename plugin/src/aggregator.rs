@@ -4,232 +4,25 @@
 //! - `/metrics` scrapes every regional `/metrics` over loopback (concurrently, each under a
 //!   timeout), adds `region="<code>"` to every sample, merges the families so each appears
 //!   once, and appends the supervisor's own metrics (up, restarts and pid per region).
-//! - `/healthz` answers 200 only when all 12 regions are running and, when the regional health
+//! - `/healthz` answers 200 only when every region of [`Region::ALL`] is running and, when the regional health
 //!   endpoint is enabled, each of them answers its own `/healthz` with 200.
 //!
 //! The text handling ([`add_label`], [`merge_expositions`]) is pure and unit-tested; the HTTP
 //! side is a small axum router plus a pooled hyper client.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
+use crate::fleet::Fleet;
 use crate::metrics::CONTENT_TYPE;
+use crate::probe::Prober;
 use crate::region::Region;
-use crate::supervisor::Fleet;
-
-/// Largest regional exposition read; a few KiB in practice.
-const MAX_SCRAPE_BYTES: usize = 4 << 20;
-
-/// A failed GET against a regional process.
-#[derive(Debug, thiserror::Error)]
-pub enum ProbeError {
-    /// The URL could not be built (never expected for an IP and a port).
-    #[error("invalid probe url {url}")]
-    Url {
-        /// The offending URL.
-        url: String,
-        /// Why it is invalid.
-        #[source]
-        source: http::uri::InvalidUri,
-    },
-    /// Connecting or sending failed.
-    #[error("request to {url} failed")]
-    Request {
-        /// The URL asked.
-        url: String,
-        /// The client's error.
-        #[source]
-        source: hyper_util::client::legacy::Error,
-    },
-    /// The body could not be read or was larger than allowed.
-    #[error("reading the answer of {url} failed")]
-    Body {
-        /// The URL asked.
-        url: String,
-        /// The body error.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-    /// No answer within the timeout.
-    #[error("{url} did not answer within {timeout:?}")]
-    Timeout {
-        /// The URL asked.
-        url: String,
-        /// The bound that elapsed.
-        timeout: Duration,
-    },
-}
-
-/// A small pooled HTTP/1.1 client for loopback probes and scrapes.
-#[derive(Debug, Clone)]
-pub struct Prober {
-    client: Client<HttpConnector, Empty<Bytes>>,
-    timeout: Duration,
-}
-
-impl Prober {
-    /// A client whose every request (connect, send, read) is bounded by `timeout`.
-    pub fn new(timeout: Duration) -> Prober {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(timeout));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
-        Prober { client, timeout }
-    }
-
-    /// GETs `http://addr/path` and returns the status and the body.
-    pub async fn get(
-        &self,
-        addr: SocketAddr,
-        path: &str,
-    ) -> Result<(StatusCode, Bytes), ProbeError> {
-        let url = format!("http://{addr}{path}");
-        let uri: http::Uri = url.parse().map_err(|source| ProbeError::Url {
-            url: url.clone(),
-            source,
-        })?;
-        let fetch = async {
-            let response = self
-                .client
-                .get(uri)
-                .await
-                .map_err(|source| ProbeError::Request {
-                    url: url.clone(),
-                    source,
-                })?;
-            let status = response.status();
-            let body = Limited::new(response.into_body(), MAX_SCRAPE_BYTES)
-                .collect()
-                .await
-                .map_err(|source| ProbeError::Body {
-                    url: url.clone(),
-                    source,
-                })?
-                .to_bytes();
-            Ok((status, body))
-        };
-        tokio::time::timeout(self.timeout, fetch)
-            .await
-            .map_err(|_| ProbeError::Timeout {
-                url: url.clone(),
-                timeout: self.timeout,
-            })?
-    }
-
-    /// Whether `http://addr/healthz` answers 200 in time.
-    pub async fn healthy(&self, addr: SocketAddr) -> bool {
-        matches!(self.get(addr, "/healthz").await, Ok((StatusCode::OK, _)))
-    }
-}
-
-/// The address to reach a server bound to `bind` from this host: an unspecified bind address
-/// (`0.0.0.0`, `::`) is reached over loopback.
-pub fn probe_ip(bind: IpAddr) -> IpAddr {
-    match bind {
-        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        other => other,
-    }
-}
-
-/// Options of `healthcheck`, the dependency-free probe behind `/healthcheck.sh`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct HealthcheckArgs {
-    /// Host the regional servers listen on.
-    #[arg(long, default_value = "127.0.0.1")]
-    pub host: IpAddr,
-    /// Port of the first region; the 12 regions use base-port..base-port+11.
-    #[arg(long, env = "FINFOCUS_PLUGIN_BASE_PORT", default_value_t = 8001)]
-    pub base_port: u16,
-    /// Explicit ports to probe instead (comma or space separated).
-    #[arg(long, value_parser = parse_ports)]
-    pub ports: Option<Ports>,
-    /// Bound of each probe, e.g. `2s`.
-    #[arg(long, default_value = "2s", value_parser = crate::web::parse_duration)]
-    pub timeout: Duration,
-}
-
-/// A list of ports given on the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ports(pub Vec<u16>);
-
-/// Parses `8001,8002 8003`.
-pub fn parse_ports(text: &str) -> Result<Ports, String> {
-    let ports = text
-        .split([',', ' '])
-        .filter(|p| !p.is_empty())
-        .map(|p| p.parse::<u16>().map_err(|_| format!("invalid port {p:?}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    if ports.is_empty() {
-        return Err("no ports given".into());
-    }
-    Ok(Ports(ports))
-}
-
-/// Some regional `/healthz` did not answer 200.
-#[derive(Debug, thiserror::Error)]
-pub enum HealthcheckError {
-    /// These ports are unhealthy.
-    #[error("unhealthy ports: {0:?}")]
-    Unhealthy(Vec<u16>),
-    /// The base port leaves no room for 12 ports.
-    #[error("base port {0} leaves no room for 12 ports")]
-    BasePort(u16),
-    /// The async runtime could not start.
-    #[error("cannot start the async runtime")]
-    Runtime(#[source] std::io::Error),
-}
-
-/// Probes every port's `/healthz` concurrently; `Ok` only when all answer 200. Each failure
-/// is also printed on stderr, one line per port.
-pub fn healthcheck(args: &HealthcheckArgs) -> Result<(), HealthcheckError> {
-    let ports = match &args.ports {
-        Some(Ports(ports)) => ports.clone(),
-        None => (0..12u16)
-            .map(|i| args.base_port.checked_add(i))
-            .collect::<Option<Vec<_>>>()
-            .ok_or(HealthcheckError::BasePort(args.base_port))?,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(HealthcheckError::Runtime)?;
-    let prober = Prober::new(args.timeout);
-    let results = runtime.block_on(futures::future::join_all(ports.iter().map(|port| {
-        let prober = &prober;
-        let addr = SocketAddr::new(args.host, *port);
-        async move { (*port, prober.healthy(addr).await) }
-    })));
-    let unhealthy: Vec<u16> = results
-        .into_iter()
-        .filter(|(_, ok)| !ok)
-        .map(|(port, _)| port)
-        .collect();
-    if unhealthy.is_empty() {
-        return Ok(());
-    }
-    for port in &unhealthy {
-        eprintln!(
-            "healthcheck: http://{}/healthz is not healthy",
-            SocketAddr::new(args.host, *port)
-        );
-    }
-    Err(HealthcheckError::Unhealthy(unhealthy))
-}
 
 /// What the aggregator needs: where the regions listen, the supervisor's view of them and
 /// whether regional `/healthz` endpoints exist.
@@ -589,32 +382,5 @@ lat_sum 0.3\nlat_count 2\n# EOF\n";
         let merged = merge_expositions("region", &[("a", "bare 1\n"), ("b", ""), ("c", "bare 2")]);
         assert_eq!(merged, "bare{region=\"a\"} 1\nbare{region=\"c\"} 2\n");
         assert_eq!(merge_expositions("region", &[]), "");
-    }
-
-    #[test]
-    fn port_lists_parse() {
-        assert_eq!(
-            parse_ports("8001,8002 8003").unwrap(),
-            Ports(vec![8001, 8002, 8003])
-        );
-        assert!(parse_ports("").is_err());
-        assert!(parse_ports("80a").is_err());
-        assert!(parse_ports("70000").is_err());
-    }
-
-    #[test]
-    fn probe_ip_turns_unspecified_into_loopback() {
-        assert_eq!(
-            probe_ip("0.0.0.0".parse().unwrap()),
-            IpAddr::V4(Ipv4Addr::LOCALHOST)
-        );
-        assert_eq!(
-            probe_ip("::".parse().unwrap()),
-            IpAddr::V6(Ipv6Addr::LOCALHOST)
-        );
-        assert_eq!(
-            probe_ip("10.1.2.3".parse().unwrap()),
-            "10.1.2.3".parse::<IpAddr>().unwrap()
-        );
     }
 }

@@ -57,7 +57,7 @@ pub enum Command {
     /// restarted when it crashes, plus the metrics aggregator; stops cleanly on SIGTERM.
     ServeAll(crate::supervisor::ServeAllArgs),
     /// Exit 0 only if every regional /healthz answers 200 (the image's health check).
-    Healthcheck(crate::aggregator::HealthcheckArgs),
+    Healthcheck(crate::healthcheck::HealthcheckArgs),
 }
 
 /// Flags of `serve`.
@@ -131,7 +131,7 @@ pub enum RunError {
     ServeAll(#[source] crate::supervisor::SupervisorError),
     /// A regional server is unhealthy.
     #[error("health check failed")]
-    Healthcheck(#[source] crate::aggregator::HealthcheckError),
+    Healthcheck(#[source] crate::healthcheck::HealthcheckError),
 }
 
 impl ServeArgs {
@@ -229,7 +229,7 @@ pub fn run(cli: Cli) -> Result<(), RunError> {
             crate::supervisor::run(&args).map_err(RunError::ServeAll)
         }
         Some(Command::Healthcheck(args)) => {
-            crate::aggregator::healthcheck(&args).map_err(RunError::Healthcheck)
+            crate::healthcheck::healthcheck(&args).map_err(RunError::Healthcheck)
         }
         None => run_serve(&cli.serve, level),
     }

@@ -22,6 +22,8 @@ mod ebs;
 mod ec2;
 mod eks;
 mod elasticache;
+mod elb;
+mod fargate;
 mod free;
 mod lambda;
 mod nat;
@@ -35,6 +37,9 @@ use std::collections::HashMap;
 use crate::pricing::{PriceTable, Service};
 use crate::resource::{Kind, Props, clip, validate_resource_type, validate_sku};
 pub(crate) use text::{Cents, Usd, push_cents, push_usd, qty, usd};
+
+/// Size assumed for an EBS volume that does not give one.
+pub(crate) use ebs::DEFAULT_SIZE_GB as EBS_DEFAULT_SIZE_GB;
 
 /// Hours in the month every monthly figure uses.
 pub const HOURS_PER_MONTH: f64 = 730.0;
@@ -243,8 +248,8 @@ pub struct Support {
     pub billing_mode: &'static str,
 }
 
-/// Whether `resource_type` can be priced. ELB is recognised but has no embedded rate, so it is
-/// a [`EstimateError::NoPrice`], like an unknown type is [`EstimateError::UnsupportedResourceType`].
+/// Whether `resource_type` can be priced; an unknown type is
+/// [`EstimateError::UnsupportedResourceType`].
 pub fn supports(resource_type: &str) -> Result<Support, EstimateError> {
     let kind = parse_kind(resource_type, "resource.resource_type")?;
     let billing_mode = match kind {
@@ -254,7 +259,8 @@ pub fn supports(resource_type: &str) -> Result<Support, EstimateError> {
         Kind::DynamoDb => "per_capacity_unit_hour",
         Kind::CloudWatch | Kind::LogGroup => "per_gb",
         Kind::MetricAlarm => "per_alarm_month",
-        Kind::Elb => return Err(elb_no_price()),
+        Kind::Elb(_) => "per_hour",
+        Kind::EcsTask | Kind::EcsService => fargate::BILLING_MODE,
         Kind::Free(_) => "zero_cost",
     };
     Ok(Support {
@@ -292,25 +298,81 @@ pub fn estimate(table: &PriceTable, q: &Query<'_>) -> Result<Estimate, EstimateE
     Ok(estimate)
 }
 
+/// What `EstimateCost` assumes for a kind whose sku attribute is absent: (kind, attribute,
+/// name in `defaults_applied`, value). The spec treats null attributes as an empty struct and
+/// leaves the plugin to decide (its FR-005); these are the smallest current-generation sizes,
+/// present in every region's table, and always reported.
+pub const ATTRIBUTE_DEFAULTS: [(Kind, &str, &str, &str); 3] = [
+    (Kind::Ec2, "instanceType", "instance_type", "t3.micro"),
+    (Kind::Rds, "instanceClass", "instance_class", "db.t3.micro"),
+    (Kind::ElastiCache, "nodeType", "node_type", "cache.t3.micro"),
+];
+
 /// Prices an `EstimateCost` request: `attributes` is the request Struct flattened by the server
 /// (strings as-is, numbers via `{}`, bools `true`/`false`, nested structs as Go-map text, lists as
-/// `[a b]`); the sku is read from the attributes (`instanceType`, `instanceClass`, ...). The
-/// answer shows only the cost, so the estimate carries no prose.
+/// `[a b]`); the sku is read from the attributes (`instanceType`, `instanceClass`, ...), else
+/// taken from [`ATTRIBUTE_DEFAULTS`] and listed first in `defaults_applied`. The resource type
+/// must be a Pulumi type token (`provider:module/resource:Type`) or a short name we know;
+/// anything else is `InvalidArgument`. The answer shows only the cost, so the estimate carries
+/// no prose.
 pub fn estimate_attributes(
     table: &PriceTable,
     resource_type: &str,
     attributes: &HashMap<String, String>,
 ) -> Result<Estimate, EstimateError> {
-    let kind = parse_kind(resource_type, "resource_type")?;
+    validate_resource_type(resource_type, "resource_type")?;
+    let Some(kind) = Kind::parse(resource_type) else {
+        if is_type_token(resource_type) {
+            return Err(EstimateError::UnsupportedResourceType {
+                resource_type: resource_type.to_owned(),
+            });
+        }
+        return Err(EstimateError::InvalidArgument {
+            field: "resource_type".to_owned(),
+            reason: format!(
+                "{:?} is neither a Pulumi type token provider:module/resource:Type \
+                 (e.g. aws:ec2/instance:Instance) nor a short name this plugin knows (ec2, ebs, rds, ...)",
+                clip(resource_type, 64)
+            ),
+        });
+    };
+    let props = Props::new(attributes, "attributes");
+    let default = ATTRIBUTE_DEFAULTS
+        .iter()
+        .find(|(k, attribute, ..)| *k == kind && props.find(&[attribute]).is_none());
     let input = Input {
         table,
         kind,
-        sku: "",
+        sku: default.map_or("", |(.., value)| value),
         sku_field: None,
-        props: Props::new(attributes, "attributes"),
+        props,
         prose: false,
     };
-    dispatch(&input)
+    let mut estimate = dispatch(&input)?;
+    if let Some((_, _, name, value)) = default {
+        estimate
+            .defaults_applied
+            .insert(0, (Cow::Borrowed(*name), Cow::Borrowed(*value)));
+        if estimate.quality == Quality::High {
+            estimate.quality = Quality::Medium;
+        }
+    }
+    Ok(estimate)
+}
+
+/// `provider:module/resource:Type`: three non-empty parts, the middle one `module/resource`.
+fn is_type_token(resource_type: &str) -> bool {
+    let parts: Vec<&str> = resource_type.split(':').collect();
+    match parts.as_slice() {
+        [provider, middle, ty] => {
+            !provider.is_empty()
+                && !ty.is_empty()
+                && middle
+                    .split_once('/')
+                    .is_some_and(|(m, r)| !m.is_empty() && !r.is_empty() && !r.contains('/'))
+        }
+        _ => false,
+    }
 }
 
 fn parse_kind(resource_type: &str, field: &str) -> Result<Kind, EstimateError> {
@@ -318,13 +380,6 @@ fn parse_kind(resource_type: &str, field: &str) -> Result<Kind, EstimateError> {
     Kind::parse(resource_type).ok_or_else(|| EstimateError::UnsupportedResourceType {
         resource_type: resource_type.to_owned(),
     })
-}
-
-fn elb_no_price() -> EstimateError {
-    EstimateError::NoPrice {
-        kind: "elb",
-        item: "load balancer hours and LCUs (no public ELB rate is embedded)".to_owned(),
-    }
 }
 
 fn dispatch(input: &Input<'_>) -> Result<Estimate, EstimateError> {
@@ -341,7 +396,9 @@ fn dispatch(input: &Input<'_>) -> Result<Estimate, EstimateError> {
         Kind::CloudWatch => cloudwatch::estimate_auto(input),
         Kind::LogGroup => cloudwatch::estimate_log_group(input),
         Kind::MetricAlarm => cloudwatch::estimate_alarm(input),
-        Kind::Elb => Err(elb_no_price()),
+        Kind::Elb(lb) => elb::estimate(input, lb),
+        Kind::EcsTask => fargate::estimate_task(input),
+        Kind::EcsService => fargate::estimate_service(input),
         Kind::Free(free) => Ok(free::estimate(input, free)),
     }?;
     if !estimate.cost_per_month.is_finite() || !estimate.unit_price.is_finite() {
@@ -638,6 +695,9 @@ mod tests {
             "cloudwatch",
             "aws:cloudwatch/metricAlarm:MetricAlarm",
             "elb",
+            "aws:elb/loadBalancer:LoadBalancer",
+            "ecs-task",
+            "ecs-service",
             "vpc",
         ];
         let keys = [
@@ -674,6 +734,16 @@ mod tests {
             "metricQueries",
             "extendedSupport",
             "tenancy",
+            "cpu",
+            "memory",
+            "runtimePlatform",
+            "ephemeralStorage",
+            "desiredCount",
+            "launchType",
+            "capacityProviderStrategy",
+            "requiresCompatibilities",
+            "loadBalancerType",
+            "capacityUnits",
         ];
         for value in [
             big.as_str(),
@@ -714,7 +784,7 @@ mod tests {
     }
 
     #[test]
-    fn supports_names_kinds_and_refuses_elb() {
+    fn supports_names_kinds() {
         assert_eq!(
             supports("aws:ec2/instance:Instance").unwrap(),
             Support {
@@ -730,26 +800,25 @@ mod tests {
             supports("lambda").unwrap().billing_mode,
             "per_request_and_gb_second"
         );
-        assert!(matches!(
-            supports("aws:lb/loadBalancer:LoadBalancer"),
-            Err(EstimateError::NoPrice { kind: "elb", .. })
-        ));
+        assert_eq!(
+            supports("aws:lb/loadBalancer:LoadBalancer").unwrap(),
+            Support {
+                kind: "elb",
+                billing_mode: "per_hour"
+            }
+        );
+        assert_eq!(
+            supports("aws:ecs/taskDefinition:TaskDefinition").unwrap(),
+            Support {
+                kind: "ecs-task",
+                billing_mode: "per_vcpu_and_gb_hour"
+            }
+        );
+        assert_eq!(supports("ecs-service").unwrap().kind, "ecs-service");
         assert!(matches!(
             supports("azure-vm"),
             Err(EstimateError::UnsupportedResourceType { .. })
         ));
-    }
-
-    #[test]
-    fn elb_is_not_found_never_a_made_up_price() {
-        for t in ["elb", "alb", "aws:lb/loadBalancer:LoadBalancer"] {
-            let err = price(Region::UsEast1, t, "", &[]).unwrap_err();
-            assert!(
-                matches!(err, EstimateError::NoPrice { kind: "elb", .. }),
-                "{t}"
-            );
-            assert_eq!(err.metric_label(), "no_price");
-        }
     }
 
     #[test]
@@ -762,11 +831,39 @@ mod tests {
         let e = estimate_attributes(&table, "aws:ec2/instance:Instance", &attrs).unwrap();
         assert_usd(e.cost_per_month, 0.0104 * 730.0 + 20.0 * 0.08);
         assert_eq!(e.quality, Quality::High);
-        let err = estimate_attributes(&table, "aws:ec2/instance:Instance", &tags(&[])).unwrap_err();
+        // No attributes: the documented default type, reported first.
+        let e = estimate_attributes(&table, "aws:ec2/instance:Instance", &tags(&[])).unwrap();
+        assert_usd(e.cost_per_month, 0.0104 * 730.0 + 8.0 * 0.1);
+        assert_eq!(e.sku, "t3.micro");
+        assert_eq!(e.quality, Quality::Medium);
+        let meta: HashMap<_, _> = e.metadata().into_iter().collect();
         assert!(
-            matches!(&err, EstimateError::InvalidArgument { field, .. } if field == "attributes.instanceType"),
-            "{err:?}"
+            meta["defaults_applied"].starts_with("instance_type=t3.micro,"),
+            "{}",
+            meta["defaults_applied"]
         );
+        for (kind, ..) in ATTRIBUTE_DEFAULTS {
+            for region in Region::ALL {
+                let t = super::test_support::table(region);
+                let e = estimate_attributes(&t, kind.name(), &tags(&[])).unwrap();
+                assert!(e.cost_per_month > 0.0, "{kind:?} in {region}");
+            }
+        }
+        // Malformed types are invalid; well-formed unknown tokens are unsupported.
+        for bad in [
+            "invalid-format",
+            "aws:ec2:Instance",
+            "aws/ec2/instance",
+            "aws:ec2/a/b:C",
+        ] {
+            let err = estimate_attributes(&table, bad, &attrs).unwrap_err();
+            assert!(
+                matches!(&err, EstimateError::InvalidArgument { field, .. } if field == "resource_type"),
+                "{bad}: {err:?}"
+            );
+        }
+        let err = estimate_attributes(&table, "aws:foo/bar:Baz", &attrs).unwrap_err();
+        assert!(matches!(err, EstimateError::UnsupportedResourceType { .. }));
         let err = estimate_attributes(&table, "", &attrs).unwrap_err();
         assert!(
             matches!(&err, EstimateError::InvalidArgument { field, .. } if field == "resource_type")

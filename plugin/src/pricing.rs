@@ -47,11 +47,20 @@ pub enum Service {
     DynamoDb,
     /// CloudWatch logs, metrics, alarms and API requests.
     CloudWatch,
+    /// ECS on Fargate, on-demand: Linux x86/ARM and Windows vCPU-hour and GB-hour, the Windows
+    /// OS licence per vCPU-hour, ephemeral storage GB-hour.
+    Fargate,
+    /// Fargate Spot (Linux x86 vCPU-hour and GB-hour): a dated snapshot, kept apart so its date
+    /// is its own `#as_of`.
+    FargateSpot,
+    /// Elastic Load Balancing: ALB/NLB/Gateway LB hours and capacity-unit hours, Classic LB
+    /// hours and GB processed.
+    Elb,
 }
 
 impl Service {
     /// Every service, in table order.
-    pub const ALL: [Service; 12] = [
+    pub const ALL: [Service; Service::COUNT] = [
         Service::Ec2,
         Service::Ebs,
         Service::EbsExtras,
@@ -64,7 +73,13 @@ impl Service {
         Service::ElastiCache,
         Service::DynamoDb,
         Service::CloudWatch,
+        Service::Fargate,
+        Service::FargateSpot,
+        Service::Elb,
     ];
+
+    /// How many services there are.
+    pub const COUNT: usize = 15;
 
     /// The name used in the first column of a table row.
     pub fn name(self) -> &'static str {
@@ -81,6 +96,19 @@ impl Service {
             Service::ElastiCache => "elasticache",
             Service::DynamoDb => "dynamodb",
             Service::CloudWatch => "cloudwatch",
+            Service::Fargate => "fargate",
+            Service::FargateSpot => "fargate_spot",
+            Service::Elb => "elb",
+        }
+    }
+
+    /// The service of a `fargate.csv` item: Spot rows (`spot_*`) are [`Service::FargateSpot`],
+    /// the rest [`Service::Fargate`]. The importer and the CI check share this rule.
+    pub fn of_fargate_item(item: &str) -> Service {
+        if item.starts_with("spot_") {
+            Service::FargateSpot
+        } else {
+            Service::Fargate
         }
     }
 
@@ -212,8 +240,8 @@ pub fn embedded(region: Region) -> &'static str {
 pub struct PriceTable {
     region: Region,
     /// Indexed by [`Service::index`]; each sorted by item for binary search.
-    rows: [Vec<(&'static str, f64)>; 12],
-    as_of: [&'static str; 12],
+    rows: [Vec<(&'static str, f64)>; Service::COUNT],
+    as_of: [&'static str; Service::COUNT],
     data_as_of: &'static str,
 }
 
@@ -225,8 +253,8 @@ impl PriceTable {
 
     /// Parses table `text` for `region`; [`PriceTable::load`] passes the embedded text.
     pub fn parse(region: Region, text: &'static str) -> Result<PriceTable, PricingError> {
-        let mut rows: [Vec<(&'static str, f64)>; 12] = Default::default();
-        let mut as_of = [""; 12];
+        let mut rows: [Vec<(&'static str, f64)>; Service::COUNT] = Default::default();
+        let mut as_of = [""; Service::COUNT];
         let mut data_as_of = "";
         for (n, raw) in text.lines().enumerate() {
             let malformed = |reason| PricingError::Malformed {
@@ -371,6 +399,50 @@ mod tests {
     }
 
     #[test]
+    fn fargate_and_elb_rows_from_the_sources() {
+        // Shared SOURCES.md, "Fargate and Elastic Load Balancing", checks.
+        let use1 = PriceTable::load(Region::UsEast1).unwrap();
+        assert_eq!(
+            use1.price(Service::Fargate, "linux_x86_vcpu"),
+            Some(0.04048)
+        );
+        assert_eq!(
+            use1.price(Service::Fargate, "linux_x86_memory"),
+            Some(0.004445)
+        );
+        assert_eq!(
+            use1.price(Service::Fargate, "linux_arm_vcpu"),
+            Some(0.03238)
+        );
+        assert_eq!(
+            use1.price(Service::Fargate, "ephemeral_storage"),
+            Some(0.000111)
+        );
+        assert_eq!(
+            use1.price(Service::FargateSpot, "spot_linux_x86_vcpu"),
+            Some(0.01288561)
+        );
+        assert_eq!(use1.price(Service::Fargate, "spot_linux_x86_vcpu"), None);
+        assert_eq!(use1.price(Service::Elb, "alb_hour"), Some(0.0225));
+        assert_eq!(use1.price(Service::Elb, "clb_data_processed"), Some(0.008));
+        assert_eq!(use1.service_as_of(Service::Fargate), "2025-10-27");
+        assert_eq!(use1.service_as_of(Service::FargateSpot), "2026-09-29");
+        assert_eq!(use1.service_as_of(Service::Elb), "2025-06-05");
+        let gov = PriceTable::load(Region::UsGovWest1).unwrap();
+        assert_eq!(gov.price(Service::Fargate, "linux_x86_vcpu"), Some(0.0486));
+        assert_eq!(
+            gov.price(Service::FargateSpot, "spot_linux_x86_vcpu"),
+            Some(0.01458)
+        );
+        for region in Region::ALL {
+            let table = PriceTable::load(region).unwrap();
+            assert_eq!(table.rows(Service::Fargate).len(), 8, "{region}");
+            assert_eq!(table.rows(Service::FargateSpot).len(), 2, "{region}");
+            assert_eq!(table.rows(Service::Elb).len(), 8, "{region}");
+        }
+    }
+
+    #[test]
     fn row_counts_match_the_source_coverage() {
         let use1 = PriceTable::load(Region::UsEast1).unwrap();
         let sizes: std::collections::HashMap<_, _> = use1.sizes().into_iter().collect();
@@ -440,22 +512,49 @@ mod tests {
             let region: Region = code.parse().unwrap();
             &tables[usize::from(region.port_offset())]
         };
-        /// (file, fixed service or None = column 0, region col, item col, usd col, row count)
-        type Layout = (&'static str, Option<Service>, usize, usize, usize, usize);
-        let files: [Layout; 4] = [
-            ("ec2_ondemand_linux.csv", Some(Service::Ec2), 0, 1, 2, 8731),
-            ("ebs.csv", Some(Service::Ebs), 0, 1, 2, 81),
-            ("ebs_extras.csv", Some(Service::EbsExtras), 0, 1, 3, 123),
-            ("other.csv", None, 1, 2, 4, 11053),
+        /// How a file names the service of a row.
+        #[derive(Clone, Copy)]
+        enum Of {
+            Fixed(Service),
+            Column0,
+            FargateItem,
+        }
+        /// (file, service, region col, item col, usd col, row count)
+        type Layout = (&'static str, Of, usize, usize, usize, usize);
+        let files: [Layout; 6] = [
+            (
+                "ec2_ondemand_linux.csv",
+                Of::Fixed(Service::Ec2),
+                0,
+                1,
+                2,
+                8731,
+            ),
+            ("ebs.csv", Of::Fixed(Service::Ebs), 0, 1, 2, 81),
+            (
+                "ebs_extras.csv",
+                Of::Fixed(Service::EbsExtras),
+                0,
+                1,
+                3,
+                123,
+            ),
+            ("other.csv", Of::Column0, 1, 2, 4, 11053),
+            ("fargate.csv", Of::FargateItem, 0, 1, 3, 120),
+            ("elb.csv", Of::Fixed(Service::Elb), 0, 1, 3, 96),
         ];
-        for (name, fixed, region_col, item_col, usd_col, expected_rows) in files {
+        for (name, of, region_col, item_col, usd_col, expected_rows) in files {
             let path = std::path::Path::new(&dir).join(name);
             let text = std::fs::read_to_string(&path)
                 .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
             let mut checked = 0;
             for line in text.lines().skip(1).filter(|l| !l.is_empty()) {
                 let cols: Vec<&str> = line.split(',').collect();
-                let service = fixed.unwrap_or_else(|| Service::from_name(cols[0]).unwrap());
+                let service = match of {
+                    Of::Fixed(s) => s,
+                    Of::Column0 => Service::from_name(cols[0]).unwrap(),
+                    Of::FargateItem => Service::of_fargate_item(cols[item_col]),
+                };
                 let want: f64 = cols[usd_col].parse().unwrap();
                 let got = table(cols[region_col]).price(service, cols[item_col]);
                 assert_eq!(got, Some(want), "{name}: {line}");
@@ -465,6 +564,6 @@ mod tests {
         }
         // And nothing extra: the tables hold exactly the CSV rows.
         let total: usize = tables.iter().flat_map(|t| t.sizes()).map(|(_, n)| n).sum();
-        assert_eq!(total, 8731 + 81 + 123 + 11053);
+        assert_eq!(total, 8731 + 81 + 123 + 11053 + 120 + 96);
     }
 }

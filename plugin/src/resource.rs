@@ -101,6 +101,21 @@ pub enum FreeKind {
     EcsCluster,
 }
 
+/// Which Elastic Load Balancer a resource type names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LbType {
+    /// Read from the `loadBalancerType` property (default `application`, as in AWS).
+    FromProperty,
+    /// Application Load Balancer.
+    Application,
+    /// Network Load Balancer.
+    Network,
+    /// Gateway Load Balancer.
+    Gateway,
+    /// Classic Load Balancer.
+    Classic,
+}
+
 /// The kind of resource being priced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -128,8 +143,12 @@ pub enum Kind {
     LogGroup,
     /// CloudWatch metric alarm.
     MetricAlarm,
-    /// Elastic Load Balancing (ALB/NLB/CLB): recognised, but no public rate is embedded.
-    Elb,
+    /// ECS task definition: one running task on Fargate.
+    EcsTask,
+    /// ECS service: its running tasks on Fargate / Fargate Spot, or on EC2 (no charge of its own).
+    EcsService,
+    /// Elastic Load Balancing, of the type the name fixes or `loadBalancerType` says.
+    Elb(LbType),
     /// A resource without a charge of its own.
     Free(FreeKind),
 }
@@ -148,9 +167,20 @@ const TOKENS: &[(&str, Kind)] = &[
     ("aws:dynamodb/table:Table", Kind::DynamoDb),
     ("aws:cloudwatch/logGroup:LogGroup", Kind::LogGroup),
     ("aws:cloudwatch/metricAlarm:MetricAlarm", Kind::MetricAlarm),
-    ("aws:lb/loadBalancer:LoadBalancer", Kind::Elb),
-    ("aws:alb/loadBalancer:LoadBalancer", Kind::Elb),
-    ("aws:elb/loadBalancer:LoadBalancer", Kind::Elb),
+    ("aws:ecs/taskDefinition:TaskDefinition", Kind::EcsTask),
+    ("aws:ecs/service:Service", Kind::EcsService),
+    (
+        "aws:lb/loadBalancer:LoadBalancer",
+        Kind::Elb(LbType::FromProperty),
+    ),
+    (
+        "aws:alb/loadBalancer:LoadBalancer",
+        Kind::Elb(LbType::FromProperty),
+    ),
+    (
+        "aws:elb/loadBalancer:LoadBalancer",
+        Kind::Elb(LbType::Classic),
+    ),
     ("aws:ec2/vpc:Vpc", Kind::Free(FreeKind::Vpc)),
     ("aws:ec2/subnet:Subnet", Kind::Free(FreeKind::Subnet)),
     (
@@ -218,10 +248,15 @@ const SHORT_NAMES: &[(&str, Kind)] = &[
     ("cloudwatch", Kind::CloudWatch),
     ("loggroup", Kind::LogGroup),
     ("metricalarm", Kind::MetricAlarm),
-    ("elb", Kind::Elb),
-    ("alb", Kind::Elb),
-    ("nlb", Kind::Elb),
-    ("loadbalancer", Kind::Elb),
+    ("ecstask", Kind::EcsTask),
+    ("taskdefinition", Kind::EcsTask),
+    ("ecsservice", Kind::EcsService),
+    ("elb", Kind::Elb(LbType::FromProperty)),
+    ("loadbalancer", Kind::Elb(LbType::FromProperty)),
+    ("alb", Kind::Elb(LbType::Application)),
+    ("nlb", Kind::Elb(LbType::Network)),
+    ("gwlb", Kind::Elb(LbType::Gateway)),
+    ("clb", Kind::Elb(LbType::Classic)),
     ("vpc", Kind::Free(FreeKind::Vpc)),
     ("subnet", Kind::Free(FreeKind::Subnet)),
     ("securitygroup", Kind::Free(FreeKind::SecurityGroup)),
@@ -266,7 +301,9 @@ impl Kind {
             Kind::ElastiCache => "elasticache",
             Kind::DynamoDb => "dynamodb",
             Kind::CloudWatch | Kind::LogGroup | Kind::MetricAlarm => "cloudwatch",
-            Kind::Elb => "elb",
+            Kind::EcsTask => "ecs-task",
+            Kind::EcsService => "ecs-service",
+            Kind::Elb(_) => "elb",
             Kind::Free(free) => match free {
                 FreeKind::Vpc => "vpc",
                 FreeKind::Subnet => "subnet",
@@ -523,8 +560,24 @@ mod tests {
         );
         assert_eq!(
             Kind::parse("aws:lb/loadBalancer:LoadBalancer"),
-            Some(Kind::Elb)
+            Some(Kind::Elb(LbType::FromProperty))
         );
+        assert_eq!(
+            Kind::parse("aws:elb/loadBalancer:LoadBalancer"),
+            Some(Kind::Elb(LbType::Classic))
+        );
+        assert_eq!(Kind::parse("nlb"), Some(Kind::Elb(LbType::Network)));
+        assert_eq!(
+            Kind::parse("aws:ecs/taskDefinition:TaskDefinition"),
+            Some(Kind::EcsTask)
+        );
+        assert_eq!(Kind::parse("ecs-task"), Some(Kind::EcsTask));
+        assert_eq!(
+            Kind::parse("aws:ecs/service:Service"),
+            Some(Kind::EcsService)
+        );
+        assert_eq!(Kind::parse("ecs_service"), Some(Kind::EcsService));
+        assert_eq!(Kind::EcsTask.name(), "ecs-task");
         assert_eq!(
             Kind::parse("aws:ec2/vpc:Vpc"),
             Some(Kind::Free(FreeKind::Vpc))

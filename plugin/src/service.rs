@@ -19,7 +19,11 @@
 //!   `region`, `provider` and any properties. Without a region, the ARN's region is used.
 //! - `BatchCost` accepts at most [`MAX_BATCH_SIZE`] resources and answers each one with a
 //!   cost or a `ResourceError`.
-//! - Recommendations and budgets are `UNIMPLEMENTED`.
+//! - `GetRecommendations` proposes cheaper or newer configurations of its `target_resources`,
+//!   priced from this region's table (see [`crate::recommend`] and `recommendations`).
+//! - `DismissRecommendation` and budgets are `UNIMPLEMENTED`: recommendations are computed
+//!   afresh on each call, so a client dismisses one by sending its id in
+//!   `excluded_recommendation_ids`.
 
 mod actual;
 mod attributes;
@@ -27,12 +31,14 @@ mod descriptor;
 mod dry_run;
 mod error;
 mod metadata;
+mod recommendations;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use prost_types::Timestamp;
+use tonic::metadata::MetadataValue;
 use tonic::{Request, Response, Status};
 
 pub use self::actual::HOURS_PER_MONTH;
@@ -69,17 +75,28 @@ pub const MAX_BATCH_SIZE: usize = 100;
 pub const CURRENCY: &str = "USD";
 
 /// What this plugin implements, as listed by `GetPluginInfo` and `Supports`.
-pub const CAPABILITIES: [PluginCapability; 6] = [
+pub const CAPABILITIES: [PluginCapability; 7] = [
     PluginCapability::ProjectedCosts,
     PluginCapability::ActualCosts,
     PluginCapability::PricingSpec,
     PluginCapability::EstimateCost,
     PluginCapability::DryRun,
     PluginCapability::BatchCost,
+    PluginCapability::Recommendations,
 ];
 
 /// How long a client may cache an answer: the tables only change with a new release.
 const PRICE_VALIDITY: Duration = Duration::from_secs(24 * 3600);
+
+/// Response metadata of `EstimateCost` listing the inputs it assumed (`name=value,...`, empty
+/// when none), as `defaults_applied` does in the metadata of other answers.
+pub const DEFAULTS_APPLIED_HEADER: &str = "x-finfocus-defaults-applied";
+
+/// Response metadata of `EstimateCost`: `high`, `medium` or `low`, as `estimate_quality`.
+pub const ESTIMATE_QUALITY_HEADER: &str = "x-finfocus-estimate-quality";
+
+/// What an `EstimateCost` answer assumed: (metadata name, value) pairs sent as response metadata.
+type Assumed = [(&'static str, String); 2];
 
 /// Where a descriptor sits in single-resource requests, for field paths in errors.
 const RESOURCE: &str = "resource.";
@@ -245,10 +262,12 @@ impl CostSource {
         dry_run::response(self.served(), supported, outcome.as_ref())
     }
 
+    /// The estimate, and what it assumed as `(defaults_applied, estimate_quality)`: the response
+    /// message has no metadata map, so the handler sends these as response metadata.
     fn estimate_cost(
         &self,
         request: &EstimateCostRequest,
-    ) -> Result<EstimateCostResponse, ServiceError> {
+    ) -> Result<(EstimateCostResponse, Assumed), ServiceError> {
         let resource_type = request.resource_type.trim();
         descriptor::check_resource_type(resource_type, "resource_type")?;
         let attributes = request
@@ -265,13 +284,24 @@ impl CostSource {
         // The estimator names fields as this request has them (`attributes.instanceType`).
         let estimate =
             estimate::estimate_attributes(&self.state.table, resource_type, &attributes)?;
-        Ok(EstimateCostResponse {
+        let [(_, defaults), (_, quality), ..] = estimate.metadata();
+        if !defaults.is_empty() {
+            tracing::debug!(defaults_applied = %defaults, "estimate assumed defaults");
+        }
+        let response = EstimateCostResponse {
             currency: CURRENCY.to_owned(),
             cost_monthly: estimate.cost_per_month,
             pricing_category: FocusPricingCategory::Standard.into(),
             spot_interruption_risk_score: 0.0,
             expires_at: Some(expires_at()),
-        })
+        };
+        Ok((
+            response,
+            [
+                (DEFAULTS_APPLIED_HEADER, metadata::bounded_value(defaults)),
+                (ESTIMATE_QUALITY_HEADER, quality),
+            ],
+        ))
     }
 
     /// One BatchCost entry: its cost, or the error it alone would have produced.
@@ -323,6 +353,25 @@ impl CostSource {
             resource: Some(descriptor.clone()),
             result: Some(result),
         }
+    }
+}
+
+/// GetActualCost for a resource named only by an opaque id or ARN: no billing data and no type
+/// to price, so no results and another source is required.
+fn unpriceable_actual(dry_run: bool) -> GetActualCostResponse {
+    GetActualCostResponse {
+        fallback_hint: FallbackHint::Required.into(),
+        dry_run_result: dry_run.then(|| DryRunResponse {
+            configuration_valid: false,
+            configuration_errors: vec![
+                "resource_id names no resource type: send tags resource_type (with sku, region) \
+                 or a JSON ResourceDescriptor in resource_id"
+                    .to_owned(),
+            ],
+            resource_type_supported: false,
+            ..Default::default()
+        }),
+        ..Default::default()
     }
 }
 
@@ -384,19 +433,26 @@ impl CostSourceService for CostSource {
         descriptor::check_resource_type(&resource.resource_type, "resource.resource_type")?;
         descriptor::check_region(self.served(), &resource.region, "resource.region")?;
         let response = match estimate::supports(resource.resource_type.trim()) {
-            Ok(support) => SupportsResponse {
-                supported: true,
-                reason: format!(
-                    "{} is priced from AWS public list prices ({})",
-                    support.kind, support.billing_mode
-                ),
-                capabilities: CAPABILITIES
-                    .iter()
-                    .map(|c| (capability_key(*c), true))
-                    .collect(),
-                supported_metrics: Vec::new(),
-                capabilities_enum: CAPABILITIES.iter().map(|c| (*c).into()).collect(),
-            },
+            Ok(support) => {
+                // Recommendations only for the kinds a rule looks at.
+                let offered: Vec<PluginCapability> = CAPABILITIES
+                    .into_iter()
+                    .filter(|c| {
+                        *c != PluginCapability::Recommendations
+                            || crate::recommend::covers(support.kind)
+                    })
+                    .collect();
+                SupportsResponse {
+                    supported: true,
+                    reason: format!(
+                        "{} is priced from AWS public list prices ({})",
+                        support.kind, support.billing_mode
+                    ),
+                    capabilities: offered.iter().map(|c| (capability_key(*c), true)).collect(),
+                    supported_metrics: Vec::new(),
+                    capabilities_enum: offered.iter().map(|c| (*c).into()).collect(),
+                }
+            }
             Err(err @ estimate::EstimateError::UnsupportedResourceType { .. }) => {
                 SupportsResponse {
                     supported: false,
@@ -451,7 +507,15 @@ impl CostSourceService for CostSource {
         &self,
         request: Request<EstimateCostRequest>,
     ) -> Result<Response<EstimateCostResponse>, Status> {
-        Ok(Response::new(self.estimate_cost(request.get_ref())?))
+        let (answer, assumed) = self.estimate_cost(request.get_ref())?;
+        let mut response = Response::new(answer);
+        for (name, value) in assumed {
+            // Values are our own names and numbers; one that is not a valid header is dropped.
+            if let Ok(value) = MetadataValue::try_from(value.as_str()) {
+                response.metadata_mut().insert(name, value);
+            }
+        }
+        Ok(response)
     }
 
     async fn get_actual_cost(
@@ -459,8 +523,14 @@ impl CostSourceService for CostSource {
         request: Request<GetActualCostRequest>,
     ) -> Result<Response<GetActualCostResponse>, Status> {
         let request = request.into_inner();
-        let resource = actual::descriptor(&request)?;
+        if !request.dry_run {
+            // A bad range is refused whatever the resource.
+            actual::runtime_hours(request.start.as_ref(), request.end.as_ref())?;
+        }
         let prefix = actual::field_prefix(&request);
+        let Some(resource) = actual::descriptor(&request)? else {
+            return Ok(Response::new(unpriceable_actual(request.dry_run)));
+        };
         if request.dry_run {
             return Ok(Response::new(GetActualCostResponse {
                 dry_run_result: Some(self.dry_run(&resource, prefix)),
@@ -518,11 +588,10 @@ impl CostSourceService for CostSource {
 
     async fn get_recommendations(
         &self,
-        _: Request<GetRecommendationsRequest>,
+        request: Request<GetRecommendationsRequest>,
     ) -> Result<Response<GetRecommendationsResponse>, Status> {
-        Err(Status::unimplemented(
-            "recommendations are not offered by the aws-public plugin",
-        ))
+        let response = recommendations::answer(&self.state.table, request.get_ref())?;
+        Ok(Response::new(response))
     }
 
     async fn dismiss_recommendation(
@@ -530,7 +599,8 @@ impl CostSourceService for CostSource {
         _: Request<DismissRecommendationRequest>,
     ) -> Result<Response<DismissRecommendationResponse>, Status> {
         Err(Status::unimplemented(
-            "recommendations are not offered by the aws-public plugin",
+            "recommendations are computed afresh on every call: send dismissed ids in \
+             GetRecommendationsRequest.excluded_recommendation_ids",
         ))
     }
 
@@ -585,7 +655,7 @@ mod tests {
                 .into(),
             }),
         };
-        let ok = svc.estimate_cost(&request("us-east-1b")).unwrap();
+        let (ok, _) = svc.estimate_cost(&request("us-east-1b")).unwrap();
         assert!(ok.cost_monthly > 7.592);
         let err = svc.estimate_cost(&request("eu-west-1a")).unwrap_err();
         assert_eq!(err.code(), Code::FailedPrecondition);
@@ -631,6 +701,10 @@ mod tests {
         let yes = svc.supports(ask("ec2", "")).await.unwrap().into_inner();
         assert!(yes.supported);
         assert_eq!(yes.capabilities_enum.len(), CAPABILITIES.len());
+        assert!(yes.capabilities["recommendations"]);
+        let lambda = svc.supports(ask("lambda", "")).await.unwrap().into_inner();
+        assert_eq!(lambda.capabilities_enum.len(), CAPABILITIES.len() - 1);
+        assert!(!lambda.capabilities.contains_key("recommendations"));
         let err = svc.supports(ask("ec2", "us-east-1")).await.unwrap_err();
         assert_eq!(err.code(), Code::FailedPrecondition);
     }

@@ -27,7 +27,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -36,8 +35,9 @@ use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-use crate::aggregator::{self, Aggregator, Prober, probe_ip};
-use crate::metrics::SupervisorMetrics;
+use crate::aggregator::{self, Aggregator};
+use crate::fleet::Fleet;
+use crate::probe::{Prober, probe_ip};
 use crate::region::Region;
 use crate::web::{WebConfig, WebConfigError, parse_duration};
 
@@ -84,7 +84,7 @@ pub struct ServeAllArgs {
 /// Why `serve-all` could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum SupervisorError {
-    /// The port layout does not fit: 12 consecutive ports from the base, plus the metrics port.
+    /// The port layout does not fit: one port per region from the base, plus the metrics port.
     #[error("invalid ports: {0}")]
     Ports(String),
     /// The web settings of the environment are invalid (the children would refuse them too).
@@ -110,12 +110,14 @@ pub enum SupervisorError {
     Runtime(#[source] std::io::Error),
 }
 
-/// Checks the port layout: base..=base+11 within 1..=65535, the metrics port outside it.
+/// Checks the port layout: one port per region from the base within 1..=65535, the metrics port
+/// outside it.
 pub fn check_ports(base_port: u16, metrics_port: u16) -> Result<(), SupervisorError> {
     let last = u32::from(base_port) + u32::from(Region::ALL.len() as u16 - 1);
     if base_port == 0 || last > u32::from(u16::MAX) {
         return Err(SupervisorError::Ports(format!(
-            "base port {base_port} must leave room for 12 ports below 65536"
+            "base port {base_port} must leave room for {} ports below 65536",
+            Region::ALL.len()
         )));
     }
     if metrics_port == 0 {
@@ -127,70 +129,6 @@ pub fn check_ports(base_port: u16, metrics_port: u16) -> Result<(), SupervisorEr
         )));
     }
     Ok(())
-}
-
-/// The supervisor's shared view of the regions, read by the aggregator.
-#[derive(Debug)]
-pub struct Fleet {
-    ready: [AtomicBool; 12],
-    pids: [AtomicU32; 12],
-    metrics: SupervisorMetrics,
-}
-
-impl Default for Fleet {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Fleet {
-    /// No region running yet.
-    pub fn new() -> Fleet {
-        Fleet {
-            ready: std::array::from_fn(|_| AtomicBool::new(false)),
-            pids: std::array::from_fn(|_| AtomicU32::new(0)),
-            metrics: SupervisorMetrics::new(),
-        }
-    }
-
-    fn index(region: Region) -> usize {
-        usize::from(region.port_offset())
-    }
-
-    /// Whether the region's process is running and was ready.
-    pub fn is_ready(&self, region: Region) -> bool {
-        self.ready[Self::index(region)].load(Ordering::Acquire)
-    }
-
-    /// Whether every region is ready.
-    pub fn all_ready(&self) -> bool {
-        Region::ALL.into_iter().all(|r| self.is_ready(r))
-    }
-
-    /// The pid of the region's current process, if one runs.
-    pub fn pid(&self, region: Region) -> Option<u32> {
-        match self.pids[Self::index(region)].load(Ordering::Acquire) {
-            0 => None,
-            pid => Some(pid),
-        }
-    }
-
-    /// The supervisor's metrics.
-    pub fn metrics(&self) -> &SupervisorMetrics {
-        &self.metrics
-    }
-
-    fn set_ready(&self, region: Region, pid: u32) {
-        self.pids[Self::index(region)].store(pid, Ordering::Release);
-        self.ready[Self::index(region)].store(true, Ordering::Release);
-        self.metrics.set_running(region, Some(pid));
-    }
-
-    fn set_down(&self, region: Region) {
-        self.ready[Self::index(region)].store(false, Ordering::Release);
-        self.pids[Self::index(region)].store(0, Ordering::Release);
-        self.metrics.set_running(region, None);
-    }
 }
 
 /// Injects `"region":"<code>"` into a JSON-object log line, or wraps any other line into a JSON
@@ -340,7 +278,8 @@ pub async fn serve_all(args: &ServeAllArgs) -> Result<(), SupervisorError> {
         bind = %args.bind,
         base_port = args.base_port,
         metrics_port = args.metrics_port,
-        "starting 12 regional servers"
+        "starting {} regional servers",
+        Region::ALL.len()
     );
 
     let mut regions = JoinSet::new();
@@ -775,20 +714,5 @@ mod tests {
         // Jitter adds at most the current delay again; the cap bounds everything.
         assert!(delays.iter().all(|d| *d <= Duration::from_secs(60)));
         assert!(delays[19] >= Duration::from_secs(30));
-    }
-
-    #[test]
-    fn fleet_tracks_readiness_and_pids() {
-        let fleet = Fleet::new();
-        assert!(!fleet.all_ready());
-        for (i, r) in Region::ALL.into_iter().enumerate() {
-            fleet.set_ready(r, 100 + i as u32);
-        }
-        assert!(fleet.all_ready());
-        assert_eq!(fleet.pid(Region::UsWest1), Some(111));
-        fleet.set_down(Region::EuWest1);
-        assert!(!fleet.all_ready());
-        assert!(!fleet.is_ready(Region::EuWest1));
-        assert_eq!(fleet.pid(Region::EuWest1), None);
     }
 }

@@ -18,7 +18,7 @@ use finfocus_plugin_aws_public::proto::v1::{
     BatchCostRequest, CostQueryType, DismissRecommendationRequest, DryRunRequest, ErrorCategory,
     ErrorCode, EstimateCostRequest, FallbackHint, FieldSupportStatus, GetActualCostRequest,
     GetBudgetsRequest, GetPluginInfoRequest, GetPricingSpecRequest, GetProjectedCostRequest,
-    GetRecommendationsRequest, NameRequest, PluginCapability, ResourceDescriptor, SupportsRequest,
+    NameRequest, PluginCapability, ResourceDescriptor, SupportsRequest,
 };
 use prost_types::value::Kind;
 use prost_types::{Struct, Timestamp, Value};
@@ -63,6 +63,7 @@ async fn handshake_names_the_plugin_and_its_region() {
         PluginCapability::EstimateCost,
         PluginCapability::DryRun,
         PluginCapability::BatchCost,
+        PluginCapability::Recommendations,
     ] {
         assert!(
             info.capabilities.contains(&(capability as i32)),
@@ -72,7 +73,7 @@ async fn handshake_names_the_plugin_and_its_region() {
     assert!(
         !info
             .capabilities
-            .contains(&(PluginCapability::Recommendations as i32))
+            .contains(&(PluginCapability::DismissRecommendations as i32))
     );
     assert!(
         plugin.extra_stdout().is_empty(),
@@ -222,15 +223,42 @@ async fn supports_dry_run_and_estimate_cost() {
     assert_eq!(estimate.currency, "USD");
     assert_usd(estimate.cost_monthly, 7.592 + 20.0 * 0.08);
 
-    let missing = client
+    // Null attributes are an empty struct: the documented default type, reported.
+    let defaulted = client
         .estimate_cost(EstimateCostRequest {
             resource_type: "aws:ec2/instance:Instance".to_owned(),
             attributes: None,
         })
         .await
+        .unwrap();
+    let defaults = defaulted
+        .metadata()
+        .get("x-finfocus-defaults-applied")
+        .unwrap();
+    assert!(
+        defaults
+            .to_str()
+            .unwrap()
+            .starts_with("instance_type=t3.micro,"),
+        "{defaults:?}"
+    );
+    assert_eq!(
+        defaulted
+            .metadata()
+            .get("x-finfocus-estimate-quality")
+            .unwrap(),
+        "medium"
+    );
+    assert_usd(defaulted.into_inner().cost_monthly, 7.592 + 8.0 * 0.1);
+    let malformed = client
+        .estimate_cost(EstimateCostRequest {
+            resource_type: "invalid-format".to_owned(),
+            attributes: None,
+        })
+        .await
         .unwrap_err();
-    assert_eq!(missing.code(), Code::InvalidArgument);
-    assert!(error_detail(&missing).details["field"].starts_with("attributes."));
+    assert_eq!(malformed.code(), Code::InvalidArgument);
+    assert_eq!(error_detail(&malformed).details["field"], "resource_type");
 }
 
 #[tokio::test]
@@ -303,6 +331,30 @@ async fn actual_cost_prorates_the_monthly_cost() {
     let err = client.get_actual_cost(unnamed).await.unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(error_detail(&err).details["field"], "tags.resource_type");
+
+    // Named only by an opaque id: nothing to price it from, another source must answer.
+    let opaque = GetActualCostRequest {
+        resource_id: "i-0123456789abcdef0".to_owned(),
+        start: Some(start),
+        end: Some(end),
+        ..Default::default()
+    };
+    let answer = client
+        .get_actual_cost(opaque.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(answer.results.is_empty());
+    assert_eq!(answer.fallback_hint, FallbackHint::Required as i32);
+    let err = client
+        .get_actual_cost(GetActualCostRequest {
+            start: Some(end),
+            end: Some(start),
+            ..opaque
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error_detail(&err).code(), ErrorCode::InvalidTimeRange);
 }
 
 #[tokio::test]
@@ -465,11 +517,6 @@ async fn bad_input_gets_the_right_code_and_detail() {
 async fn unimplemented_rpcs_say_so() {
     let plugin = Plugin::start(&[], &[]);
     let mut client = plugin.client().await;
-    let err = client
-        .get_recommendations(GetRecommendationsRequest {})
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::Unimplemented);
     let err = client
         .dismiss_recommendation(DismissRecommendationRequest {})
         .await

@@ -326,6 +326,46 @@ fn connect_json_prices_a_resource_in_the_proto3_json_mapping() {
 }
 
 #[test]
+fn connect_json_recommends_and_reports_estimate_defaults() {
+    let server = start(&[]);
+    let body = serde_json::json!({
+        "targetResources": [
+            {"provider": "aws", "resourceType": "ebs", "sku": "gp2", "tags": {"size": "100"}}
+        ],
+        "projectionPeriod": "annual",
+    });
+    let answer = connect_json(server.port, "GetRecommendations", &body.to_string());
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let json = answer.json();
+    let rec = &json["recommendations"][0];
+    assert_eq!(rec["category"], "RECOMMENDATION_CATEGORY_COST");
+    assert_eq!(rec["actionType"], "RECOMMENDATION_ACTION_TYPE_MODIFY");
+    assert_eq!(rec["modify"]["recommendedConfig"]["volume_type"], "gp3");
+    // 100 GB x (0.10 - 0.08) USD x 12 months.
+    let savings = rec["impact"]["estimatedSavings"].as_f64().unwrap();
+    assert!((savings - 24.0).abs() < 1e-9, "{json}");
+    assert_eq!(json["summary"]["totalRecommendations"], 1);
+    assert_eq!(
+        json["summary"]["countByCategory"]["RECOMMENDATION_CATEGORY_COST"],
+        1
+    );
+
+    let estimate = connect_json(
+        server.port,
+        "EstimateCost",
+        r#"{"resourceType":"aws:ec2/instance:Instance"}"#,
+    );
+    assert_eq!(estimate.status, 200, "{}", estimate.text());
+    assert!(
+        estimate
+            .header("x-finfocus-defaults-applied")
+            .is_some_and(|v| v.starts_with("instance_type=t3.micro,")),
+        "{:?}",
+        estimate.headers
+    );
+}
+
+#[test]
 fn connect_errors_use_connect_codes_and_carry_the_error_detail() {
     let server = start(&[]);
     let other_region = connect_json(

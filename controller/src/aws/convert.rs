@@ -11,7 +11,7 @@ use aws_sdk_ecs::types as ecs;
 use aws_sdk_servicediscovery::types as sd;
 use aws_smithy_types::error::operation::BuildError;
 
-use super::live::{Deployment, LiveDiscovery, LiveNamespace, LiveService, LiveTaskDefinition};
+use crate::live::{Deployment, LiveDiscovery, LiveNamespace, LiveService, LiveTaskDefinition};
 use crate::manifest::spec::{
     AwsVpcConfiguration, CapacityProviderStrategyItem, ClusterSetting, DeploymentAlarms,
     DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentController, DnsConfig, DnsRecord,
@@ -571,13 +571,7 @@ pub(crate) fn service_from_sdk(s: &ecs::Service) -> LiveService {
     let settings = ServiceSettings {
         desired_count: Some(s.desired_count()),
         launch_type: s.launch_type().map(|l| l.as_str().to_owned()),
-        capacity_provider_strategy: list(s.capacity_provider_strategy(), |c| {
-            CapacityProviderStrategyItem {
-                capacity_provider: c.capacity_provider().to_owned(),
-                weight: Some(c.weight()),
-                base: Some(c.base()),
-            }
-        }),
+        capacity_provider_strategy: list(s.capacity_provider_strategy(), strategy_item_from_sdk),
         platform_version: s.platform_version().map(str::to_owned),
         role: s.role_arn().map(str::to_owned),
         deployment_configuration: s
@@ -596,6 +590,8 @@ pub(crate) fn service_from_sdk(s: &ecs::Service) -> LiveService {
                     enable: a.enable(),
                     rollback: a.rollback(),
                 }),
+                strategy: d.strategy().map(|x| x.as_str().to_owned()),
+                bake_time_in_minutes: d.bake_time_in_minutes(),
             }),
         placement_constraints: list(s.placement_constraints(), |p| PlacementConstraint {
             kind: p
@@ -635,6 +631,9 @@ pub(crate) fn service_from_sdk(s: &ecs::Service) -> LiveService {
             container_name: l.container_name().map(str::to_owned),
             container_port: l.container_port(),
         }),
+        availability_zone_rebalancing: s
+            .availability_zone_rebalancing()
+            .map(|a| a.as_str().to_owned()),
         service_registries: list(s.service_registries(), |r| ServiceRegistry {
             registry_arn: r.registry_arn().unwrap_or_default().to_owned(),
             container_name: r.container_name().map(str::to_owned),
@@ -681,19 +680,18 @@ pub(crate) struct ServiceParts {
     pub deployment_controller: Option<ecs::DeploymentController>,
     pub propagate_tags: Option<ecs::PropagateTags>,
     pub load_balancers: Option<Vec<ecs::LoadBalancer>>,
+    pub availability_zone_rebalancing: Option<ecs::AvailabilityZoneRebalancing>,
 }
 
 /// Converts the set fields of `s` (a full spec or a sparse patch) to request pieces.
 pub(crate) fn service_parts(s: &ServiceSettings) -> Result<ServiceParts, BuildError> {
     Ok(ServiceParts {
         launch_type: en(s.launch_type.as_ref()),
-        capacity_provider_strategy: try_list(s.capacity_provider_strategy.as_ref(), |c| {
-            ecs::CapacityProviderStrategyItem::builder()
-                .capacity_provider(&c.capacity_provider)
-                .set_weight(c.weight)
-                .set_base(c.base)
-                .build()
-        })?,
+        capacity_provider_strategy: s
+            .capacity_provider_strategy
+            .as_deref()
+            .map(strategy_to_sdk)
+            .transpose()?,
         deployment_configuration: s
             .deployment_configuration
             .as_ref()
@@ -709,6 +707,8 @@ pub(crate) fn service_parts(s: &ServiceSettings) -> Result<ServiceParts, BuildEr
                     ))
                     .set_maximum_percent(d.maximum_percent)
                     .set_minimum_healthy_percent(d.minimum_healthy_percent)
+                    .set_strategy(en(d.strategy.as_ref()))
+                    .set_bake_time_in_minutes(d.bake_time_in_minutes)
                     .set_alarms(
                         d.alarms
                             .as_ref()
@@ -784,7 +784,18 @@ pub(crate) fn service_parts(s: &ServiceSettings) -> Result<ServiceParts, BuildEr
                 })
                 .collect()
         }),
+        availability_zone_rebalancing: en(s.availability_zone_rebalancing.as_ref()),
     })
+}
+
+/// The ECS `serviceRegistries` entry for a registry.
+pub(crate) fn service_registry_to_sdk(r: &ServiceRegistry) -> ecs::ServiceRegistry {
+    ecs::ServiceRegistry::builder()
+        .registry_arn(&r.registry_arn)
+        .set_container_name(r.container_name.clone())
+        .set_container_port(r.container_port)
+        .set_port(r.port)
+        .build()
 }
 
 // ---------------------------------------------------------------- clusters and tags
@@ -796,6 +807,43 @@ pub(crate) fn cluster_settings_from_sdk(c: &ecs::Cluster) -> Vec<ClusterSetting>
         .map(|s| ClusterSetting {
             name: s.name().map(|n| n.as_str().to_owned()).unwrap_or_default(),
             value: s.value().unwrap_or_default().to_owned(),
+        })
+        .collect()
+}
+
+/// Capacity providers of a cluster as AWS reports them.
+pub(crate) fn cluster_capacity_from_sdk(
+    c: &ecs::Cluster,
+) -> (Vec<String>, Vec<CapacityProviderStrategyItem>) {
+    (
+        c.capacity_providers().to_vec(),
+        c.default_capacity_provider_strategy()
+            .iter()
+            .map(strategy_item_from_sdk)
+            .collect(),
+    )
+}
+
+fn strategy_item_from_sdk(c: &ecs::CapacityProviderStrategyItem) -> CapacityProviderStrategyItem {
+    CapacityProviderStrategyItem {
+        capacity_provider: c.capacity_provider().to_owned(),
+        weight: Some(c.weight()),
+        base: Some(c.base()),
+    }
+}
+
+/// A capacity provider strategy for a request.
+pub(crate) fn strategy_to_sdk(
+    items: &[CapacityProviderStrategyItem],
+) -> Result<Vec<ecs::CapacityProviderStrategyItem>, BuildError> {
+    items
+        .iter()
+        .map(|c| {
+            ecs::CapacityProviderStrategyItem::builder()
+                .capacity_provider(&c.capacity_provider)
+                .set_weight(c.weight)
+                .set_base(c.base)
+                .build()
         })
         .collect()
 }
@@ -850,7 +898,10 @@ pub(crate) fn cloudmap_tags_to_sdk(
 
 // ---------------------------------------------------------------- Cloud Map
 
-/// Reads a namespace summary (tags are filled in by the caller).
+/// Reads a namespace summary (tags are filled in by the caller). The SOA TTL is not read
+/// from it: `ListNamespaces` answers `"SOA": {}` (aws-cli
+/// `examples/servicediscovery/list-namespaces.rst`), which the SDK reads as TTL 0; the caller
+/// reads it with `GetNamespace` when a manifest sets it.
 pub(crate) fn namespace_from_sdk(n: &sd::NamespaceSummary) -> LiveNamespace {
     LiveNamespace {
         id: n.id().unwrap_or_default().to_owned(),
@@ -861,13 +912,17 @@ pub(crate) fn namespace_from_sdk(n: &sd::NamespaceSummary) -> LiveNamespace {
             .map(|t| t.as_str().to_owned())
             .unwrap_or_default(),
         description: n.description().map(str::to_owned),
-        soa_ttl: n
-            .properties()
-            .and_then(|p| p.dns_properties())
-            .and_then(|d| d.soa())
-            .map(sd::Soa::ttl),
+        soa_ttl: None,
         tags: BTreeMap::new(),
     }
+}
+
+/// The SOA TTL in a `GetNamespace` answer (`None` when it carries no SOA).
+pub(crate) fn namespace_soa_ttl(n: &sd::Namespace) -> Option<i64> {
+    n.properties()
+        .and_then(|p| p.dns_properties())
+        .and_then(|d| d.soa())
+        .map(sd::Soa::ttl)
 }
 
 /// Reads a Cloud Map service summary (tags are filled in by the caller).
@@ -921,3 +976,6 @@ pub(crate) fn dns_config_to_sdk(d: &DnsConfig) -> Result<sd::DnsConfig, BuildErr
         .set_routing_policy(en(d.routing_policy.as_ref()))
         .build()
 }
+
+#[cfg(test)]
+mod tests;

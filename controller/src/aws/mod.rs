@@ -13,11 +13,19 @@
 //! - Task definition revisions are immutable, so `DescribeTaskDefinition` answers are cached
 //!   by ARN for the life of the context. Cloud Map tags (ownership lives there, and only
 //!   `ListTagsForResource` returns them) are cached by ARN for [`ContextOptions::tag_ttl`];
-//!   [`Context::forget_tags`] drops them at once, which the `run` engine does before any plan
-//!   that writes to an existing Cloud Map resource.
+//!   [`Context::forget_tags_read_before`] drops the ones a pass took from the cache, which
+//!   [`crate::reconcile::observe_and_plan`] does before any plan that writes to an existing
+//!   Cloud Map resource.
+//! - A namespace's SOA TTL is missing from `ListNamespaces` answers and read with
+//!   `GetNamespace` (only for manifests that set it). It changes only through
+//!   `UpdatePrivateDnsNamespace`: the controller's own update drops the cached value at once,
+//!   and a change made elsewhere is seen within [`ContextOptions::tag_ttl`] (the same bound as
+//!   tags, and dropped with them by [`Context::forget_tags`] and
+//!   [`Context::forget_tags_read_before`]).
 
 mod convert;
-mod live;
+#[cfg(test)]
+mod fixtures;
 mod observe;
 pub(crate) mod ops;
 
@@ -29,11 +37,12 @@ use aws_config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutCo
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_smithy_types::error::display::DisplayErrorContext;
 
-pub use self::live::{
-    Deployment, LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState,
-    LiveTaskDefinition, Lookup, LookupError, Orphan, OrphanTarget,
-};
 pub use self::observe::observe;
+pub use crate::live::{
+    Deployment, LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState,
+    LiveTaskDefinition, Lookup, LookupError, OrphanTarget, Unclaimed,
+};
+pub use crate::ownership::ownership_tags;
 use crate::{Error, Result};
 
 /// How the [`Context`] is built.
@@ -184,6 +193,8 @@ pub struct Context {
     task_definitions: Mutex<HashMap<String, LiveTaskDefinition>>,
     /// Cloud Map tags by ARN, with when they were read.
     tags: Mutex<HashMap<String, (Instant, Tags)>>,
+    /// SOA TTLs by namespace id, with when they were read.
+    namespace_soa: Mutex<HashMap<String, (Instant, Option<i64>)>>,
     namespace_ids: Mutex<HashMap<(String, String), String>>,
 }
 
@@ -240,6 +251,7 @@ impl Context {
             calls: CallCounter::default(),
             task_definitions: Mutex::new(HashMap::new()),
             tags: Mutex::new(HashMap::new()),
+            namespace_soa: Mutex::new(HashMap::new()),
             namespace_ids: Mutex::new(HashMap::new()),
         })
     }
@@ -262,9 +274,22 @@ impl Context {
         &self.calls
     }
 
-    /// Drops cached Cloud Map tags so the next observation reads them again.
+    /// Drops cached Cloud Map tags (and namespace SOA TTLs) so the next observation reads
+    /// them again.
     pub fn forget_tags(&self) {
         lock(&self.tags).clear();
+        lock(&self.namespace_soa).clear();
+    }
+
+    /// Drops the cached Cloud Map tags (and namespace SOA TTLs) read before `since`, and says
+    /// whether there were any tags:
+    /// an observation that started at `since` trusted those from the cache rather than AWS.
+    pub fn forget_tags_read_before(&self, since: Instant) -> bool {
+        lock(&self.namespace_soa).retain(|_, (read, _)| *read >= since);
+        let mut tags = lock(&self.tags);
+        let cached = tags.len();
+        tags.retain(|_, (read, _)| *read >= since);
+        tags.len() != cached
     }
 
     fn clients(&self, region: &str) -> Clients {
@@ -315,6 +340,23 @@ impl Context {
 
     pub(crate) fn cache_tags(&self, arn: &str, tags: BTreeMap<String, String>) {
         lock(&self.tags).insert(arn.to_owned(), (Instant::now(), tags));
+    }
+
+    /// The cached SOA TTL of a namespace: `Some(ttl)` when read within the TTL.
+    pub(crate) fn cached_soa(&self, namespace_id: &str) -> Option<Option<i64>> {
+        lock(&self.namespace_soa)
+            .get(namespace_id)
+            .filter(|(read, _)| read.elapsed() < self.options.tag_ttl)
+            .map(|(_, ttl)| *ttl)
+    }
+
+    pub(crate) fn cache_soa(&self, namespace_id: &str, ttl: Option<i64>) {
+        lock(&self.namespace_soa).insert(namespace_id.to_owned(), (Instant::now(), ttl));
+    }
+
+    /// Drops the cached SOA TTL of a namespace this context has just updated.
+    pub(crate) fn forget_soa(&self, namespace_id: &str) {
+        lock(&self.namespace_soa).remove(namespace_id);
     }
 
     /// Remembers the id of a namespace created by this context (saves a listing when a
@@ -368,7 +410,7 @@ impl Context {
                     resource: resource.to_owned(),
                     code,
                     message,
-                    source: Box::new(e),
+                    sdk_error: Box::new(e),
                 })
             }
         }
@@ -385,19 +427,6 @@ fn sdk_failure_class<E, R>(e: &aws_sdk_ecs::error::SdkError<E, R>) -> &'static s
         SdkError::ServiceError(_) => "ServiceError",
         _ => "Unknown",
     }
-}
-
-/// The ownership tags every managed resource carries.
-#[must_use]
-pub fn ownership_tags(object: &str, instance: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (
-            crate::TAG_MANAGED_BY.to_owned(),
-            crate::MANAGED_BY_VALUE.to_owned(),
-        ),
-        (crate::TAG_OBJECT.to_owned(), object.to_owned()),
-        (crate::TAG_INSTANCE.to_owned(), instance.to_owned()),
-    ])
 }
 
 #[cfg(test)]
@@ -434,5 +463,25 @@ mod tests {
         let expired = context(Duration::ZERO);
         expired.cache_tags("arn:ns", tags);
         assert_eq!(expired.cached_tags("arn:ns"), None);
+    }
+
+    #[test]
+    fn namespace_soa_is_cached_until_updated_forgotten_or_stale() {
+        let ctx = context(Duration::from_secs(3600));
+        assert_eq!(ctx.cached_soa("ns-1"), None);
+        ctx.cache_soa("ns-1", Some(60));
+        ctx.cache_soa("ns-2", None);
+        assert_eq!(ctx.cached_soa("ns-1"), Some(Some(60)));
+        assert_eq!(ctx.cached_soa("ns-2"), Some(None));
+        // Our own UpdatePrivateDnsNamespace invalidates the one namespace it changed.
+        ctx.forget_soa("ns-1");
+        assert_eq!(ctx.cached_soa("ns-1"), None);
+        assert_eq!(ctx.cached_soa("ns-2"), Some(None));
+        ctx.forget_tags();
+        assert_eq!(ctx.cached_soa("ns-2"), None);
+
+        let stale = context(Duration::ZERO);
+        stale.cache_soa("ns-1", Some(60));
+        assert_eq!(stale.cached_soa("ns-1"), None);
     }
 }

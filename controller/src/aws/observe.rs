@@ -2,7 +2,8 @@
 //!
 //! Per region, without `--prune`:
 //! - `ListNamespaces` (all pages) once if any namespace is managed there, then
-//!   `ListTagsForResource` per matched namespace (cached by ARN);
+//!   `ListTagsForResource` per matched namespace (cached by ARN), and `GetNamespace` for a
+//!   namespace whose manifest sets an SOA TTL (the listing lacks it; cached by id);
 //! - `DescribeClusters` (up to 100 names, tags and settings included) for `EcsCluster`s;
 //! - `DescribeServices` per cluster in batches of 10 with tags included;
 //! - `DescribeTaskDefinition` per service revision not already cached (revisions are
@@ -10,9 +11,10 @@
 //! - `ListServices` (Cloud Map, filtered by namespace id) once per namespace that has
 //!   discovery services, then `ListTagsForResource` per matched service (cached).
 //!
-//! With `--prune` the scan widens to everything this instance owns in the region (all
+//! With `--prune` the scan widens to everything in the region no manifest describes (all
 //! namespaces, Cloud Map services, clusters and their services), which costs a listing per
-//! cluster and a tag read per Cloud Map resource.
+//! cluster and a tag read per Cloud Map resource. Each is listed with its tags as
+//! [`crate::live::Unclaimed`]; [`crate::plan`] decides which of them this instance owns.
 //!
 //! A failed read marks only the resources it concerns as [`Lookup::Failed`]; the others are
 //! still observed.
@@ -26,17 +28,25 @@ use aws_sdk_servicediscovery::types::{
 
 use super::Context;
 use super::convert;
-use super::live::{
-    LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState,
-    LiveTaskDefinition, Lookup, LookupError, Orphan, OrphanTarget,
-};
 use crate::canon::dns_name;
-use crate::manifest::{Kind, ManifestSet, Resource, ResourceKey, ResourceSpec};
-use crate::plan::{PlanOptions, owned_by};
+use crate::live::{
+    LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState,
+    LiveTaskDefinition, Lookup, LookupError, OrphanTarget, Unclaimed,
+};
+use crate::manifest::{Kind, ManifestSet, Resource, ResourceSpec};
+use crate::options::PlanOptions;
 use crate::{Error, Result};
 
-/// Most pages read from one listing (bounds a misbehaving endpoint).
+/// Most pages read from one listing (bounds a misbehaving endpoint). A listing that does not
+/// end within it is an error: treating the rest as absent would plan creates (or miss
+/// orphans) for what is merely unread.
 const MAX_PAGES: usize = 200;
+
+/// The largest page each listing allows, asked for explicitly: without `maxResults` ECS
+/// `ListServices` and `ListClusters` answer 10 items a page (API reference, ListServices and
+/// ListClusters `maxResults`: 1-100, default 10); Cloud Map `ListNamespaces` and
+/// `ListServices` allow up to 100 (API reference, `MaxResults`).
+pub(crate) const PAGE_SIZE: i32 = 100;
 
 /// Observes everything `set` describes (and, with `opts.prune`, every resource this instance
 /// owns in the regions involved).
@@ -77,13 +87,21 @@ async fn observe_region(
     observe_services(ctx, region, &in_region, live).await;
     observe_discovery(ctx, set, region, &in_region, live).await;
     if opts.prune {
-        scan_orphans(ctx, set, opts, region, namespaces, live).await;
+        scan_unclaimed(ctx, set, opts, region, namespaces, live).await;
     }
 }
 
-/// Reads every page of a listing, at most [`MAX_PAGES`]: `page` fetches the page that follows
-/// a token and returns its items and the next token (`None` ends the listing).
-pub(crate) async fn paginate<T, F, Fut>(mut page: F) -> Result<Vec<T>>
+/// Reads every page of a listing: `page` fetches the page that follows a token and returns
+/// its items and the next token (`None` ends the listing).
+///
+/// # Errors
+/// The first failing page's error, or [`Error::UnexpectedResponse`] naming `operation` and
+/// `resource` when the listing has not ended after [`MAX_PAGES`] pages.
+pub(crate) async fn paginate<T, F, Fut>(
+    operation: &'static str,
+    resource: &str,
+    mut page: F,
+) -> Result<Vec<T>>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Result<(Vec<T>, Option<String>)>>,
@@ -95,10 +113,17 @@ where
         out.extend(items);
         token = next;
         if token.is_none() {
-            break;
+            return Ok(out);
         }
     }
-    Ok(out)
+    Err(Error::UnexpectedResponse {
+        operation,
+        resource: resource.to_owned(),
+        message: format!(
+            "the listing did not end after {MAX_PAGES} pages ({} items); nothing is assumed missing",
+            out.len()
+        ),
+    })
 }
 
 // ---------------------------------------------------------------- namespaces
@@ -107,8 +132,12 @@ async fn list_namespaces(ctx: &Context, region: &str) -> Result<Vec<NamespaceSum
     let client = ctx.cloudmap(region);
     let resource = format!("namespaces in {region}");
     let resource = resource.as_str();
-    paginate(move |token| {
-        let request = client.list_namespaces().set_next_token(token).send();
+    paginate("ListNamespaces", resource, move |token| {
+        let request = client
+            .list_namespaces()
+            .max_results(PAGE_SIZE)
+            .set_next_token(token)
+            .send();
         async move {
             let page = ctx
                 .call("servicediscovery", "ListNamespaces", resource, request)
@@ -145,6 +174,25 @@ pub(crate) async fn cloudmap_tags(
     let tags = convert::cloudmap_tags_from_sdk(out.tags());
     ctx.cache_tags(arn, tags.clone());
     Ok(tags)
+}
+
+/// The SOA TTL of a namespace, cached (see [`Context`]) or read with `GetNamespace`: the
+/// `ListNamespaces` summary lacks it.
+async fn namespace_soa_ttl(ctx: &Context, region: &str, id: &str) -> Result<Option<i64>> {
+    if let Some(ttl) = ctx.cached_soa(id) {
+        return Ok(ttl);
+    }
+    let out = ctx
+        .call(
+            "servicediscovery",
+            "GetNamespace",
+            id,
+            ctx.cloudmap(region).get_namespace().id(id).send(),
+        )
+        .await?;
+    let ttl = out.namespace().and_then(convert::namespace_soa_ttl);
+    ctx.cache_soa(id, ttl);
+    Ok(ttl)
 }
 
 /// Returns the namespace listing for the prune scan (when it was read).
@@ -186,7 +234,19 @@ async fn observe_namespaces(
             None => Lookup::Missing,
             Some(summary) => {
                 let mut ns: LiveNamespace = convert::namespace_from_sdk(summary);
-                match cloudmap_tags(ctx, region, &ns.arn).await {
+                let soa = if spec.properties.is_some() {
+                    namespace_soa_ttl(ctx, region, &ns.id).await
+                } else {
+                    Ok(None)
+                };
+                let tags = match soa {
+                    Ok(ttl) => {
+                        ns.soa_ttl = ttl;
+                        cloudmap_tags(ctx, region, &ns.arn).await
+                    }
+                    Err(e) => Err(e),
+                };
+                match tags {
                     Ok(tags) => {
                         ns.tags = tags;
                         Lookup::Found(ns)
@@ -229,7 +289,11 @@ async fn describe_clusters(
 }
 
 fn live_cluster(c: &aws_sdk_ecs::types::Cluster) -> LiveCluster {
+    let (capacity_providers, default_capacity_provider_strategy) =
+        convert::cluster_capacity_from_sdk(c);
     LiveCluster {
+        capacity_providers,
+        default_capacity_provider_strategy,
         arn: c.cluster_arn().unwrap_or_default().to_owned(),
         name: c.cluster_name().unwrap_or_default().to_owned(),
         status: c.status().unwrap_or_default().to_owned(),
@@ -454,10 +518,11 @@ async fn list_cloudmap_services(
         |id| format!("services in {id}"),
     );
     let resource = resource.as_str();
-    paginate(move |token| {
+    paginate("ListServices", resource, move |token| {
         let request = client
             .list_services()
             .set_filters(filter.clone().map(|f| vec![f]))
+            .max_results(PAGE_SIZE)
             .set_next_token(token)
             .send();
         async move {
@@ -602,12 +667,7 @@ async fn observe_discovery(
 
 // ---------------------------------------------------------------- prune scan
 
-fn object_key(tags: &BTreeMap<String, String>) -> Option<ResourceKey> {
-    tags.get(crate::TAG_OBJECT)
-        .and_then(|v| ResourceKey::parse(v))
-}
-
-async fn scan_orphans(
+async fn scan_unclaimed(
     ctx: &Context,
     set: &ManifestSet,
     opts: &PlanOptions,
@@ -643,11 +703,7 @@ async fn scan_orphans(
         .filter(|r| r.kind() == Kind::EcsCluster)
         .map(|r| r.name().to_owned())
         .collect();
-    let scan = Scan {
-        ctx,
-        region,
-        instance: &opts.instance,
-    };
+    let scan = Scan { ctx, region };
 
     match namespaces {
         Some(Ok(summaries)) => {
@@ -656,7 +712,7 @@ async fn scan_orphans(
                 arn: n.arn().unwrap_or_default().to_owned(),
                 name: n.name().unwrap_or_default().to_owned(),
             });
-            scan.cloudmap_orphans(targets, &desired_cloudmap, live)
+            scan.cloudmap_unclaimed(targets, &desired_cloudmap, live)
                 .await;
         }
         Some(Err(e)) => live.orphan_scan_errors.push(e),
@@ -669,7 +725,7 @@ async fn scan_orphans(
                 arn: s.arn().unwrap_or_default().to_owned(),
                 name: s.name().unwrap_or_default().to_owned(),
             });
-            scan.cloudmap_orphans(targets, &desired_cloudmap, live)
+            scan.cloudmap_unclaimed(targets, &desired_cloudmap, live)
                 .await;
         }
         Err(e) => live.orphan_scan_errors.push(LookupError::from_error(&e)),
@@ -688,54 +744,43 @@ async fn scan_orphans(
     };
     for cluster in clusters.iter().filter(|c| c.status() == Some("ACTIVE")) {
         let lc = live_cluster(cluster);
-        match scan.ecs_service_orphans(&lc.name, &desired_services).await {
-            Ok(orphans) => live.orphans.extend(orphans),
+        match scan
+            .ecs_service_unclaimed(&lc.name, &desired_services)
+            .await
+        {
+            Ok(unclaimed) => live.unclaimed.extend(unclaimed),
             Err(e) => live.orphan_scan_errors.push(LookupError::from_error(&e)),
         }
-        if !desired_clusters.contains(&lc.name)
-            && let Some(key) = scan.owned_object(&lc.tags)
-        {
-            live.orphans.push(scan.orphan(
-                key,
+        if !desired_clusters.contains(&lc.name) {
+            live.unclaimed.push(scan.unclaimed(
                 OrphanTarget::Cluster {
                     name: lc.name,
                     arn: lc.arn,
                 },
+                lc.tags,
             ));
         }
     }
-    live.orphans
-        .sort_by(|a, b| (a.delete_rank(), &a.key).cmp(&(b.delete_rank(), &b.key)));
 }
 
 /// What every step of the prune scan of one region needs.
 struct Scan<'a> {
     ctx: &'a Context,
     region: &'a str,
-    instance: &'a str,
 }
 
 impl Scan<'_> {
-    /// The manifest object of a resource this instance owns (`None` for anything else).
-    fn owned_object(&self, tags: &BTreeMap<String, String>) -> Option<ResourceKey> {
-        if owned_by(tags, self.instance) {
-            object_key(tags)
-        } else {
-            None
-        }
-    }
-
-    fn orphan(&self, key: ResourceKey, target: OrphanTarget) -> Orphan {
-        Orphan {
-            key,
+    fn unclaimed(&self, target: OrphanTarget, tags: BTreeMap<String, String>) -> Unclaimed {
+        Unclaimed {
             region: self.region.to_owned(),
             target,
+            tags,
         }
     }
 
-    /// Records the Cloud Map resources among `targets` that this instance owns and no
-    /// manifest describes; their tags are read (cached) one by one.
-    async fn cloudmap_orphans(
+    /// Records the Cloud Map resources among `targets` that no manifest describes, with their
+    /// tags, read (cached) one by one.
+    async fn cloudmap_unclaimed(
         &self,
         targets: impl Iterator<Item = OrphanTarget>,
         desired: &BTreeSet<String>,
@@ -746,22 +791,18 @@ impl Scan<'_> {
                 continue;
             }
             match cloudmap_tags(self.ctx, self.region, target.arn()).await {
-                Ok(tags) => {
-                    if let Some(key) = self.owned_object(&tags) {
-                        live.orphans.push(self.orphan(key, target));
-                    }
-                }
+                Ok(tags) => live.unclaimed.push(self.unclaimed(target, tags)),
                 Err(e) => live.orphan_scan_errors.push(LookupError::from_error(&e)),
             }
         }
     }
 
-    /// The ECS services of `cluster` that this instance owns and no manifest describes.
-    async fn ecs_service_orphans(
+    /// The ECS services of `cluster` that no manifest describes, with their tags.
+    async fn ecs_service_unclaimed(
         &self,
         cluster: &str,
         desired: &BTreeSet<(String, String)>,
-    ) -> Result<Vec<Orphan>> {
+    ) -> Result<Vec<Unclaimed>> {
         let arns = list_service_arns(self.ctx, self.region, cluster).await?;
         // Services a manifest describes were read by `observe_services` already; the service
         // name is the last segment of the ARN in both the old and the long ARN format.
@@ -781,17 +822,16 @@ impl Scan<'_> {
             .filter(|s| s.status() == Some("ACTIVE"))
             .map(convert::service_from_sdk)
             .filter(|svc| !desired.contains(&(cluster.to_owned(), svc.name.clone())))
-            .filter_map(|svc| {
-                let key = self.owned_object(&svc.tags)?;
-                Some(self.orphan(
-                    key,
+            .map(|svc| {
+                self.unclaimed(
                     OrphanTarget::EcsService {
                         cluster: cluster.to_owned(),
                         desired_count: svc.settings.desired_count.unwrap_or(0),
                         name: svc.name,
                         arn: svc.arn,
                     },
-                ))
+                    svc.tags,
+                )
             })
             .collect())
     }
@@ -801,8 +841,12 @@ async fn list_clusters(ctx: &Context, region: &str) -> Result<Vec<String>> {
     let client = ctx.ecs(region);
     let resource = format!("clusters in {region}");
     let resource = resource.as_str();
-    paginate(move |token| {
-        let request = client.list_clusters().set_next_token(token).send();
+    paginate("ListClusters", resource, move |token| {
+        let request = client
+            .list_clusters()
+            .max_results(PAGE_SIZE)
+            .set_next_token(token)
+            .send();
         async move {
             let page = ctx.call("ecs", "ListClusters", resource, request).await?;
             Ok((
@@ -816,10 +860,11 @@ async fn list_clusters(ctx: &Context, region: &str) -> Result<Vec<String>> {
 
 async fn list_service_arns(ctx: &Context, region: &str, cluster: &str) -> Result<Vec<String>> {
     let client = ctx.ecs(region);
-    paginate(move |token| {
+    paginate("ListServices", cluster, move |token| {
         let request = client
             .list_services()
             .cluster(cluster)
+            .max_results(PAGE_SIZE)
             .set_next_token(token)
             .send();
         async move {
@@ -831,4 +876,49 @@ async fn list_service_arns(ctx: &Context, region: &str, cluster: &str) -> Result
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+    use std::cell::Cell;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn paginate_reads_every_page_until_the_token_ends() {
+        let calls = Cell::new(0);
+        let items = paginate("ListServices", "c", |token| {
+            calls.set(calls.get() + 1);
+            let page = token.map_or(0, |t: String| t.parse::<usize>().unwrap());
+            async move {
+                let next = (page < 2).then(|| (page + 1).to_string());
+                Ok((vec![page], next))
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(items, [0, 1, 2]);
+        assert_eq!(calls.get(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_listing_that_never_ends_is_an_error_not_a_truncation() {
+        let result = paginate("ListServices", "cluster-a", |_| async {
+            Ok((vec![1], Some("more".to_owned())))
+        })
+        .await;
+        let Err(Error::UnexpectedResponse {
+            operation,
+            resource,
+            message,
+        }) = result
+        else {
+            panic!("{result:?}")
+        };
+        assert_eq!(operation, "ListServices");
+        assert_eq!(resource, "cluster-a");
+        assert!(message.contains(&format!("{MAX_PAGES} pages")), "{message}");
+    }
 }

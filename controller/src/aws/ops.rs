@@ -18,10 +18,13 @@ use aws_smithy_types::error::operation::BuildError;
 
 use super::Context;
 use super::convert;
-use super::live::LiveTaskDefinition;
 use super::observe;
 use crate::canon;
-use crate::manifest::spec::{ClusterSetting, DiscoverySpec, DnsRecord, ServiceSettings};
+use crate::live::LiveTaskDefinition;
+use crate::manifest::spec::{
+    CapacityProviderStrategyItem, ClusterSetting, DiscoverySpec, DnsRecord, ServiceRegistry,
+    ServiceSettings,
+};
 use crate::taskdef::TaskDefinition;
 use crate::{Error, Result};
 
@@ -218,6 +221,8 @@ pub(crate) async fn update_namespace(
                 .send(),
         )
         .await?;
+    // The cached SOA TTL is stale from the moment the update is accepted.
+    ctx.forget_soa(id);
     if let Some(op) = out.operation_id() {
         poll_operation(ctx, region, op, "UpdatePrivateDnsNamespace", &resource).await?;
     }
@@ -260,8 +265,12 @@ pub(crate) async fn namespace_id(
     let resource = resource.as_str();
     let wanted = canon::dns_name(name);
     let wanted = wanted.as_str();
-    let found = observe::paginate(move |token| {
-        let request = client.list_namespaces().set_next_token(token).send();
+    let found = observe::paginate("ListNamespaces", resource, move |token| {
+        let request = client
+            .list_namespaces()
+            .max_results(observe::PAGE_SIZE)
+            .set_next_token(token)
+            .send();
         async move {
             let page = ctx
                 .call("servicediscovery", "ListNamespaces", resource, request)
@@ -341,8 +350,14 @@ pub(crate) async fn create_cluster(
     region: &str,
     name: &str,
     settings: &[ClusterSetting],
+    capacity_providers: Option<&[String]>,
+    default_strategy: Option<&[CapacityProviderStrategyItem]>,
     tags: &BTreeMap<String, String>,
 ) -> Result<String> {
+    let strategy = default_strategy
+        .map(convert::strategy_to_sdk)
+        .transpose()
+        .map_err(|e| build_error("CreateCluster", name, &e))?;
     let out = ctx
         .call(
             "ecs",
@@ -354,6 +369,8 @@ pub(crate) async fn create_cluster(
                 .set_settings(
                     (!settings.is_empty()).then(|| convert::cluster_settings_to_sdk(settings)),
                 )
+                .set_capacity_providers(capacity_providers.map(<[String]>::to_vec))
+                .set_default_capacity_provider_strategy(strategy)
                 .set_tags(Some(convert::ecs_tags_to_sdk(tags)))
                 .send(),
         )
@@ -380,6 +397,31 @@ pub(crate) async fn update_cluster_settings(
             .update_cluster_settings()
             .cluster(name)
             .set_settings(Some(convert::cluster_settings_to_sdk(settings)))
+            .send(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets a cluster's capacity providers and default strategy (both replaced whole).
+pub(crate) async fn put_cluster_capacity_providers(
+    ctx: &Context,
+    region: &str,
+    name: &str,
+    capacity_providers: &[String],
+    default_strategy: &[CapacityProviderStrategyItem],
+) -> Result<()> {
+    let strategy = convert::strategy_to_sdk(default_strategy)
+        .map_err(|e| build_error("PutClusterCapacityProviders", name, &e))?;
+    ctx.call(
+        "ecs",
+        "PutClusterCapacityProviders",
+        name,
+        ctx.ecs(region)
+            .put_cluster_capacity_providers()
+            .cluster(name)
+            .set_capacity_providers(Some(capacity_providers.to_vec()))
+            .set_default_capacity_provider_strategy(Some(strategy))
             .send(),
     )
     .await?;
@@ -538,7 +580,10 @@ pub(crate) async fn register_task_definition(
         Ok(latest)
             if latest.status == "ACTIVE"
                 && canon::task_definition(latest.definition.clone())
-                    == canon::task_definition(definition.clone()) =>
+                    == canon::task_definition(canon::qualify_roles(
+                        definition.clone(),
+                        &latest.arn,
+                    )) =>
         {
             return Ok((latest.arn, false));
         }
@@ -595,13 +640,10 @@ pub(crate) async fn register_task_definition(
 
 // ---------------------------------------------------------------- ECS services
 
-fn registries(arns: &[String]) -> Vec<aws_sdk_ecs::types::ServiceRegistry> {
-    arns.iter()
-        .map(|a| {
-            aws_sdk_ecs::types::ServiceRegistry::builder()
-                .registry_arn(a)
-                .build()
-        })
+fn registries(entries: &[ServiceRegistry]) -> Vec<aws_sdk_ecs::types::ServiceRegistry> {
+    entries
+        .iter()
+        .map(convert::service_registry_to_sdk)
         .collect()
 }
 
@@ -617,10 +659,14 @@ pub(crate) async fn create_service(
     name: &str,
     settings: &ServiceSettings,
     task_definition: &str,
-    registry: Option<&str>,
+    registry: Option<&ServiceRegistry>,
     tags: &BTreeMap<String, String>,
 ) -> Result<String> {
     let resource = format!("{cluster}/{name}");
+    // A manifest without `desiredCount` leaves the count to autoscaling; the service starts
+    // with one task. ECS manages the count of a DAEMON service itself.
+    let daemon = settings.scheduling_strategy.as_deref() == Some("DAEMON");
+    let desired_count = settings.desired_count.or((!daemon).then_some(1));
     let p = convert::service_parts(settings)
         .map_err(|e| build_error("CreateService", &resource, &e))?;
     let out = ctx
@@ -634,7 +680,7 @@ pub(crate) async fn create_service(
                 .service_name(name)
                 .task_definition(task_definition)
                 .client_token(request_id())
-                .set_desired_count(settings.desired_count)
+                .set_desired_count(desired_count)
                 .set_launch_type(p.launch_type)
                 .set_capacity_provider_strategy(p.capacity_provider_strategy)
                 .set_platform_version(settings.platform_version.clone())
@@ -650,7 +696,8 @@ pub(crate) async fn create_service(
                 .set_propagate_tags(p.propagate_tags)
                 .set_enable_execute_command(settings.enable_execute_command)
                 .set_load_balancers(p.load_balancers)
-                .set_service_registries(registry.map(|r| registries(&[r.to_owned()])))
+                .set_availability_zone_rebalancing(p.availability_zone_rebalancing)
+                .set_service_registries(registry.map(|r| registries(std::slice::from_ref(r))))
                 .set_tags(Some(convert::ecs_tags_to_sdk(tags)))
                 .send(),
         )
@@ -662,19 +709,65 @@ pub(crate) async fn create_service(
         .to_owned())
 }
 
-/// Updates an ECS service with the fields set in `patch`.
+/// What one `UpdateService` call changes.
+pub(crate) struct ServiceUpdate<'a> {
+    /// The changed fields (the others are `None`).
+    pub patch: &'a ServiceSettings,
+    /// A new task definition ARN.
+    pub task_definition: Option<&'a str>,
+    /// New registries (empty clears them).
+    pub service_registries: Option<&'a [ServiceRegistry]>,
+    /// Whether to start a new deployment even if nothing else asks for one.
+    pub force_new_deployment: bool,
+}
+
+/// Updates an ECS service with the fields set in the patch.
 pub(crate) async fn update_service(
     ctx: &Context,
     region: &str,
     cluster: &str,
     name: &str,
-    patch: &ServiceSettings,
-    task_definition: Option<&str>,
-    service_registries: Option<&[String]>,
+    update: &ServiceUpdate<'_>,
 ) -> Result<()> {
     let resource = format!("{cluster}/{name}");
+    let patch = update.patch;
     let p =
         convert::service_parts(patch).map_err(|e| build_error("UpdateService", &resource, &e))?;
+    // Every field is named so a new one cannot be left out of the request unnoticed; those
+    // UpdateService does not take are planned as replacements.
+    let ServiceSettings {
+        desired_count,
+        launch_type: _,
+        capacity_provider_strategy: _,
+        platform_version,
+        role: _,
+        deployment_configuration: _,
+        placement_constraints: _,
+        placement_strategy: _,
+        network_configuration: _,
+        health_check_grace_period_seconds,
+        scheduling_strategy: _,
+        deployment_controller: _,
+        enable_ecs_managed_tags,
+        propagate_tags: _,
+        enable_execute_command,
+        load_balancers: _,
+        availability_zone_rebalancing: _,
+        service_registries: _,
+    } = patch;
+    let convert::ServiceParts {
+        launch_type: _,
+        capacity_provider_strategy,
+        deployment_configuration,
+        placement_constraints,
+        placement_strategy,
+        network_configuration,
+        scheduling_strategy: _,
+        deployment_controller: _,
+        propagate_tags,
+        load_balancers,
+        availability_zone_rebalancing,
+    } = p;
     ctx.call(
         "ecs",
         "UpdateService",
@@ -683,20 +776,22 @@ pub(crate) async fn update_service(
             .update_service()
             .cluster(cluster)
             .service(name)
-            .set_desired_count(patch.desired_count)
-            .set_task_definition(task_definition.map(str::to_owned))
-            .set_capacity_provider_strategy(p.capacity_provider_strategy)
-            .set_deployment_configuration(p.deployment_configuration)
-            .set_network_configuration(p.network_configuration)
-            .set_placement_constraints(p.placement_constraints)
-            .set_placement_strategy(p.placement_strategy)
-            .set_platform_version(patch.platform_version.clone())
-            .set_health_check_grace_period_seconds(patch.health_check_grace_period_seconds)
-            .set_enable_execute_command(patch.enable_execute_command)
-            .set_enable_ecs_managed_tags(patch.enable_ecs_managed_tags)
-            .set_load_balancers(p.load_balancers)
-            .set_propagate_tags(p.propagate_tags)
-            .set_service_registries(service_registries.map(registries))
+            .set_desired_count(*desired_count)
+            .set_task_definition(update.task_definition.map(str::to_owned))
+            .set_capacity_provider_strategy(capacity_provider_strategy)
+            .set_deployment_configuration(deployment_configuration)
+            .set_network_configuration(network_configuration)
+            .set_placement_constraints(placement_constraints)
+            .set_placement_strategy(placement_strategy)
+            .set_platform_version(platform_version.clone())
+            .set_health_check_grace_period_seconds(*health_check_grace_period_seconds)
+            .set_enable_execute_command(*enable_execute_command)
+            .set_enable_ecs_managed_tags(*enable_ecs_managed_tags)
+            .set_load_balancers(load_balancers)
+            .set_propagate_tags(propagate_tags)
+            .set_availability_zone_rebalancing(availability_zone_rebalancing)
+            .set_service_registries(update.service_registries.map(registries))
+            .set_force_new_deployment(update.force_new_deployment.then_some(true))
             .send(),
     )
     .await?;

@@ -544,7 +544,149 @@ fn task_definition_cases() -> Vec<(&'static str, TaskDefinition, TaskDefinition)
                 }],
             ),
         ),
+        (
+            "environment entries with an empty value are dropped (ECS does not store them)",
+            td(
+                awsvpc,
+                vec![ContainerDefinition {
+                    environment: Some(vec![
+                        KeyValuePair {
+                            name: "A".into(),
+                            value: Some("1".into()),
+                        },
+                        KeyValuePair {
+                            name: "EMPTY".into(),
+                            value: Some(String::new()),
+                        },
+                        KeyValuePair {
+                            name: "NULL".into(),
+                            value: None,
+                        },
+                    ]),
+                    ..container("app")
+                }],
+            ),
+            td(
+                awsvpc,
+                vec![ContainerDefinition {
+                    environment: env(&[("A", "1")]),
+                    ..container("app")
+                }],
+            ),
+        ),
+        (
+            "only empty environment values means no environment",
+            td(
+                awsvpc,
+                vec![ContainerDefinition {
+                    environment: env(&[("EMPTY", "")]),
+                    ..container("app")
+                }],
+            ),
+            td(awsvpc, vec![container("app")]),
+        ),
+        (
+            "container memory 0 in an answer is no limit",
+            td(awsvpc, vec![container("app")]),
+            td(
+                awsvpc,
+                vec![ContainerDefinition {
+                    memory: Some(0),
+                    memory_reservation: Some(0),
+                    ..container("app")
+                }],
+            ),
+        ),
+        (
+            "EFS rootDirectory defaults to /",
+            TaskDefinition {
+                volumes: Some(vec![efs_volume(None)]),
+                ..td(awsvpc, vec![container("app")])
+            },
+            TaskDefinition {
+                volumes: Some(vec![efs_volume(Some("/"))]),
+                ..td(awsvpc, vec![container("app")])
+            },
+        ),
+        (
+            "docker volume scope defaults to task",
+            TaskDefinition {
+                volumes: Some(vec![docker_volume(None)]),
+                ..td(None, vec![container("app")])
+            },
+            TaskDefinition {
+                volumes: Some(vec![docker_volume(Some("task"))]),
+                ..td(None, vec![container("app")])
+            },
+        ),
     ]
+}
+
+fn efs_volume(root: Option<&str>) -> Volume {
+    Volume {
+        name: Some("data".into()),
+        efs_volume_configuration: Some(crate::taskdef::EfsVolumeConfiguration {
+            file_system_id: "fs-1".into(),
+            root_directory: root.map(str::to_owned),
+            ..crate::taskdef::EfsVolumeConfiguration::default()
+        }),
+        ..Volume::default()
+    }
+}
+
+fn docker_volume(scope: Option<&str>) -> Volume {
+    Volume {
+        name: Some("scratch".into()),
+        docker_volume_configuration: Some(crate::taskdef::DockerVolumeConfiguration {
+            scope: scope.map(str::to_owned),
+            driver: Some("local".into()),
+            ..crate::taskdef::DockerVolumeConfiguration::default()
+        }),
+        ..Volume::default()
+    }
+}
+
+#[test]
+fn role_names_compare_as_the_arn_ecs_stores() {
+    let live_arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/f:3";
+    let desired = TaskDefinition {
+        task_role_arn: Some("app-task".into()),
+        execution_role_arn: Some("ecsTaskExecutionRole".into()),
+        ..td(Some("awsvpc"), vec![container("app")])
+    };
+    let live = TaskDefinition {
+        task_role_arn: Some("arn:aws:iam::123456789012:role/app-task".into()),
+        execution_role_arn: Some("arn:aws:iam::123456789012:role/ecsTaskExecutionRole".into()),
+        ..td(Some("awsvpc"), vec![container("app")])
+    };
+    assert_ne!(
+        task_definition(desired.clone()),
+        task_definition(live.clone())
+    );
+    assert_eq!(
+        task_definition(qualify_roles(desired.clone(), live_arn)),
+        task_definition(live.clone())
+    );
+    // An ARN is kept as written: a role of another account is a real difference.
+    let other = TaskDefinition {
+        task_role_arn: Some("arn:aws:iam::999999999999:role/app-task".into()),
+        ..desired.clone()
+    };
+    assert_ne!(
+        task_definition(qualify_roles(other, live_arn)),
+        task_definition(live.clone())
+    );
+    // The partition comes from the live ARN too.
+    let china = qualify_roles(
+        desired.clone(),
+        "arn:aws-cn:ecs:cn-north-1:123456789012:service/c/s",
+    );
+    assert_eq!(
+        china.task_role_arn.as_deref(),
+        Some("arn:aws-cn:iam::123456789012:role/app-task")
+    );
+    // Without a usable ARN nothing is guessed.
+    assert_eq!(qualify_roles(desired.clone(), "not-an-arn"), desired);
 }
 
 #[test]
@@ -659,7 +801,11 @@ fn described_service() -> ServiceSettings {
                 enable: false,
                 rollback: false,
             }),
+            // Fields AWS added later and fills in every answer.
+            strategy: Some("ROLLING".into()),
+            bake_time_in_minutes: Some(0),
         }),
+        availability_zone_rebalancing: Some("ENABLED".into()),
         network_configuration: Some(NetworkConfiguration {
             awsvpc_configuration: AwsVpcConfiguration {
                 subnets: vec!["subnet-a".into(), "subnet-b".into()],
@@ -687,7 +833,12 @@ fn service_defaults_make_a_described_service_equal_its_manifest() {
     let desired = minimal_service();
     let live = described_service();
     assert_ne!(desired, live);
-    assert_eq!(service(desired), service(live));
+    assert_eq!(
+        service(service_against_live(desired.clone(), &live)),
+        service(live.clone())
+    );
+    // Without the live values, the fields AWS added still differ.
+    assert_ne!(service(desired), service(live));
 }
 
 #[test]
@@ -724,15 +875,16 @@ fn service_rules_one_by_one() {
             },
         ),
         (
-            "launchType defaults to EC2",
+            "the service-linked role is no role",
             ServiceSettings {
-                launch_type: None,
-                network_configuration: None,
+                role: None,
                 ..minimal_service()
             },
             ServiceSettings {
-                launch_type: Some("EC2".into()),
-                network_configuration: None,
+                role: Some(
+                    "arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"
+                        .into(),
+                ),
                 ..minimal_service()
             },
         ),
@@ -764,6 +916,169 @@ fn service_rules_one_by_one() {
     assert_ne!(service(minimal_service()), service(scaled));
 }
 
+/// (rule, manifest, live): fields the manifest leaves to AWS take the live value.
+#[test]
+fn fields_left_to_aws_never_show_as_drift() {
+    let fargate_spot = vec![crate::manifest::spec::CapacityProviderStrategyItem {
+        capacity_provider: "FARGATE_SPOT".into(),
+        weight: Some(1),
+        base: Some(0),
+    }];
+    let cases: Vec<(&str, ServiceSettings, ServiceSettings)> = vec![
+        (
+            "desiredCount unset is left to autoscaling",
+            ServiceSettings {
+                desired_count: None,
+                ..minimal_service()
+            },
+            ServiceSettings {
+                desired_count: Some(7),
+                ..minimal_service()
+            },
+        ),
+        (
+            "no launch type nor strategy: the cluster default strategy applies",
+            ServiceSettings {
+                launch_type: None,
+                ..minimal_service()
+            },
+            ServiceSettings {
+                launch_type: None,
+                capacity_provider_strategy: Some(fargate_spot.clone()),
+                platform_version: Some("LATEST".into()),
+                ..minimal_service()
+            },
+        ),
+        (
+            "no launch type nor strategy: EC2 when the cluster has no default",
+            ServiceSettings {
+                launch_type: None,
+                network_configuration: None,
+                ..minimal_service()
+            },
+            ServiceSettings {
+                launch_type: Some("EC2".into()),
+                network_configuration: None,
+                ..minimal_service()
+            },
+        ),
+        (
+            "availabilityZoneRebalancing unset",
+            minimal_service(),
+            ServiceSettings {
+                availability_zone_rebalancing: Some("ENABLED".into()),
+                ..minimal_service()
+            },
+        ),
+        (
+            "deploymentConfiguration strategy and bakeTimeInMinutes unset",
+            minimal_service(),
+            ServiceSettings {
+                deployment_configuration: Some(DeploymentConfiguration {
+                    strategy: Some("ROLLING".into()),
+                    bake_time_in_minutes: Some(0),
+                    ..DeploymentConfiguration::default()
+                }),
+                ..minimal_service()
+            },
+        ),
+    ];
+    for (rule, desired, live) in cases {
+        assert_ne!(
+            service(desired.clone()),
+            service(live.clone()),
+            "case `{rule}` must differ without the live values"
+        );
+        assert_eq!(
+            service(service_against_live(desired, &live)),
+            service(live),
+            "rule `{rule}`"
+        );
+    }
+    // A field the manifest sets is compared.
+    let set_cases: Vec<(&str, ServiceSettings, ServiceSettings)> = vec![
+        (
+            "desiredCount",
+            minimal_service(),
+            ServiceSettings {
+                desired_count: Some(7),
+                ..minimal_service()
+            },
+        ),
+        (
+            "launchType",
+            minimal_service(),
+            ServiceSettings {
+                launch_type: None,
+                capacity_provider_strategy: Some(fargate_spot),
+                ..minimal_service()
+            },
+        ),
+        (
+            "availabilityZoneRebalancing",
+            ServiceSettings {
+                availability_zone_rebalancing: Some("DISABLED".into()),
+                ..minimal_service()
+            },
+            ServiceSettings {
+                availability_zone_rebalancing: Some("ENABLED".into()),
+                ..minimal_service()
+            },
+        ),
+        (
+            "bakeTimeInMinutes",
+            ServiceSettings {
+                deployment_configuration: Some(DeploymentConfiguration {
+                    bake_time_in_minutes: Some(5),
+                    ..DeploymentConfiguration::default()
+                }),
+                ..minimal_service()
+            },
+            ServiceSettings {
+                deployment_configuration: Some(DeploymentConfiguration {
+                    bake_time_in_minutes: Some(0),
+                    ..DeploymentConfiguration::default()
+                }),
+                ..minimal_service()
+            },
+        ),
+    ];
+    for (field, desired, live) in set_cases {
+        assert_ne!(
+            service(service_against_live(desired, &live)),
+            service(live),
+            "`{field}` set in the manifest must be compared"
+        );
+    }
+}
+
+#[test]
+fn a_role_other_than_the_service_linked_one_is_kept() {
+    let custom = ServiceSettings {
+        role: Some("arn:aws:iam::123456789012:role/ecsServiceRole".into()),
+        ..minimal_service()
+    };
+    assert_eq!(service(custom).role.as_deref(), Some("ecsServiceRole"));
+}
+
+#[test]
+fn failure_threshold_compares_as_one() {
+    let spec = |threshold| DiscoverySpec {
+        namespace: "ns".into(),
+        name: "svc".into(),
+        description: None,
+        dns_config: DnsConfig::default(),
+        health_check_custom_config: Some(HealthCheckCustomConfig {
+            failure_threshold: threshold,
+        }),
+        container_name: None,
+        container_port: None,
+        port: None,
+    };
+    assert_eq!(discovery(spec(Some(3))), discovery(spec(Some(1))));
+    assert_eq!(discovery(spec(None)), discovery(spec(Some(1))));
+}
+
 #[test]
 fn discovery_defaults() {
     let desired = DiscoverySpec {
@@ -786,6 +1101,9 @@ fn discovery_defaults() {
         health_check_custom_config: Some(HealthCheckCustomConfig {
             failure_threshold: None,
         }),
+        container_name: None,
+        container_port: None,
+        port: None,
     };
     let live = DiscoverySpec {
         description: Some(String::new()),

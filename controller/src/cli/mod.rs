@@ -5,6 +5,7 @@
 //! drift / 1 error; `apply` 0 converged / 1 error.
 
 pub mod apply;
+pub mod limits;
 pub mod plan;
 pub mod run;
 pub mod validate;
@@ -57,6 +58,9 @@ pub struct GlobalArgs {
     /// Log format (logs go to stderr; level from FINFOCUS_LOG or RUST_LOG, default warn).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Limits on what manifests may make the controller read and parse.
+    #[command(flatten)]
+    pub limits: limits::LimitArgs,
 }
 
 impl GlobalArgs {

@@ -7,8 +7,9 @@ use clap::{Args, ValueEnum};
 
 use super::validate::load;
 use super::{Exit, GlobalArgs};
-use crate::aws::{Context, observe};
+use crate::aws::Context;
 use crate::plan::{Plan, PlanOptions};
+use crate::reconcile::observe_and_plan;
 use crate::report::{DriftReport, render_markdown, render_text};
 use crate::{Error, Result};
 
@@ -57,7 +58,7 @@ pub(crate) async fn with_plan(
     allow_replace: bool,
     verb: impl AsyncFnOnce(&Context, Plan) -> Result<Exit>,
 ) -> Result<Exit> {
-    let Some(loaded) = load(files) else {
+    let Some(loaded) = load(files, &global.limits.limits()) else {
         return Ok(Exit::Failed);
     };
     let ctx = global.context().await?;
@@ -67,8 +68,8 @@ pub(crate) async fn with_plan(
         prune,
         allow_replace,
     };
-    let result = match observe(&ctx, &loaded.set, &opts).await {
-        Ok(live) => verb(&ctx, crate::plan::plan(&loaded.set, &live, &opts)).await,
+    let result = match observe_and_plan(&ctx, &loaded.set, &opts).await {
+        Ok(planned) => verb(&ctx, planned.plan).await,
         Err(e) => Err(e),
     };
     global.report_calls(&ctx);

@@ -66,6 +66,9 @@ pub struct RunArgs {
     /// First delay after a failed apply (doubles per failure up to 5m).
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub retry_delay: Duration,
+    /// Limits of the git source.
+    #[command(flatten)]
+    pub git_limits: crate::cli::limits::GitLimitArgs,
 }
 
 /// Why `run` stopped with an error.
@@ -75,7 +78,7 @@ pub enum RunError {
     #[error("no source: pass --source DIR or --git URL")]
     NoSource,
     /// `--listen` could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Listen {
         /// The address.
         addr: String,
@@ -84,13 +87,13 @@ pub enum RunError {
         source: std::io::Error,
     },
     /// The source could not be started.
-    #[error("source: {0}")]
+    #[error("source")]
     Source(#[from] SourceError),
     /// The AWS context could not be built.
-    #[error("aws: {0}")]
+    #[error("aws")]
     Aws(#[from] crate::Error),
     /// The signal handlers could not be installed.
-    #[error("cannot install signal handlers: {0}")]
+    #[error("cannot install signal handlers")]
     Signal(#[source] std::io::Error),
 }
 
@@ -100,6 +103,7 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> Exit {
     match serve(global, args).await {
         Ok(()) => Exit::Ok,
         Err(err) => {
+            let err = crate::error_chain(&err);
             tracing::error!(error = %err, "run failed");
             eprintln!("error: {err}");
             Exit::Failed
@@ -134,6 +138,7 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
             opts.path.clone_from(&args.path);
             opts.interval = args.interval;
             opts.timeout = args.git_timeout;
+            args.git_limits.apply(&mut opts);
             tracing::info!(url = %url, reference = %args.reference, path = %args.path.display(), "following git");
             GitSource::open(opts).await?.spawn()
         }
@@ -177,7 +182,8 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
         shutdown.clone(),
     ));
 
-    let engine = Arc::new(AwsEngine::new(Arc::clone(&ctx), plan_opts));
+    let engine =
+        Arc::new(AwsEngine::new(Arc::clone(&ctx), plan_opts).with_limits(global.limits.limits()));
     let opts = RuntimeOptions {
         resync: args.resync,
         max_concurrent: usize::from(args.max_concurrent),
@@ -343,5 +349,28 @@ mod tests {
             let err = parse_duration(text).expect_err(text);
             assert!(err.contains(needle), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn start_up_errors_name_each_cause_once() {
+        let missing = || std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let source = RunError::Source(SourceError::Spawn(missing()));
+        assert_eq!(
+            crate::error_chain(&source),
+            "source: cannot run git: no such file"
+        );
+        let listen = RunError::Listen {
+            addr: "127.0.0.1:1".into(),
+            source: missing(),
+        };
+        assert_eq!(
+            crate::error_chain(&listen),
+            "cannot listen on 127.0.0.1:1: no such file"
+        );
+        let signal = RunError::Signal(missing());
+        assert_eq!(
+            crate::error_chain(&signal),
+            "cannot install signal handlers: no such file"
+        );
     }
 }

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::{Exit, GlobalArgs, print_manifest_errors};
 use crate::Result;
-use crate::manifest::{self, Loaded};
+use crate::manifest::{self, Limits, Loaded};
 
 /// Options of `validate`.
 #[derive(Debug, Clone, Args)]
@@ -20,8 +20,8 @@ pub struct ValidateArgs {
 ///
 /// # Errors
 /// None: invalid manifests are reported and mapped to [`Exit::Failed`].
-pub fn validate(_global: &GlobalArgs, args: &ValidateArgs) -> Result<Exit> {
-    let Some(loaded) = load(&args.files) else {
+pub fn validate(global: &GlobalArgs, args: &ValidateArgs) -> Result<Exit> {
+    let Some(loaded) = load(&args.files, &global.limits.limits()) else {
         return Ok(Exit::Failed);
     };
     for r in loaded.set.resources() {
@@ -37,8 +37,11 @@ pub fn validate(_global: &GlobalArgs, args: &ValidateArgs) -> Result<Exit> {
 
 /// Loads manifests for a verb: `None` (with every error printed) when any file has an error
 /// or nothing was found, since no verb acts on part of the input.
-pub(crate) fn load(files: &[PathBuf]) -> Option<Loaded> {
-    let loaded = manifest::load(files);
+pub(crate) fn load(files: &[PathBuf], limits: &Limits) -> Option<Loaded> {
+    let loaded = manifest::load_with(files, limits);
+    for w in &loaded.warnings {
+        eprintln!("warning: {w}");
+    }
     if !loaded.errors.is_empty() {
         print_manifest_errors(&loaded.errors);
         return None;

@@ -57,6 +57,12 @@ pub(crate) struct RawDiscovery {
     pub dns_config: DnsConfig,
     #[serde(default)]
     pub health_check_custom_config: Option<HealthCheckCustomConfig>,
+    #[serde(default)]
+    pub container_name: Option<String>,
+    #[serde(default)]
+    pub container_port: Option<i32>,
+    #[serde(default)]
+    pub port: Option<i32>,
 }
 
 /// `spec` of an `EcsService` as read.

@@ -64,6 +64,14 @@ pub struct ClusterSpec {
     /// Cluster settings such as `containerInsights`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<Vec<ClusterSetting>>,
+    /// Capacity providers associated with the cluster (`FARGATE`, `FARGATE_SPOT` or Auto
+    /// Scaling group providers). Compared only when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_providers: Option<Vec<String>>,
+    /// Strategy used by services that name neither a launch type nor a strategy. Compared
+    /// only when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
     /// Extra tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
@@ -157,6 +165,12 @@ pub struct ServiceSettings {
     pub enable_execute_command: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancers: Option<Vec<LoadBalancer>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "allowed::availability_zone_rebalancing"
+    )]
+    pub availability_zone_rebalancing: Option<String>,
     /// Filled by the controller from `serviceDiscovery` (and from the live service when
     /// observing); not accepted in manifests.
     #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
@@ -194,6 +208,14 @@ pub struct DeploymentConfiguration {
     pub minimum_healthy_percent: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alarms: Option<DeploymentAlarms>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "allowed::deployment_strategy"
+    )]
+    pub strategy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bake_time_in_minutes: Option<i32>,
 }
 
 /// Deployment circuit breaker.
@@ -330,6 +352,15 @@ pub struct DiscoverySpec {
     /// Custom health checking (ECS reports task health).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check_custom_config: Option<HealthCheckCustomConfig>,
+    /// Container whose port the `SRV` record names (ECS `serviceRegistries[].containerName`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_name: Option<String>,
+    /// Port of `containerName` (ECS `serviceRegistries[].containerPort`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_port: Option<i32>,
+    /// Port for the `SRV` record of an `awsvpc` service (ECS `serviceRegistries[].port`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
 }
 
 /// Cloud Map DNS settings.

@@ -272,8 +272,60 @@ fn duplicate_namespace_dns_names_are_errors() {
 fn semantic_checks() {
     let cases = [
         (
-            service("", "finfocus-local").replace("    desiredCount: 1\n", ""),
+            service("", "finfocus-local").replace("desiredCount: 1", "desiredCount: -1"),
             "spec.service.desiredCount",
+        ),
+        (
+            service(
+                "    deploymentController: {type: CODE_DEPLOY}\n",
+                "finfocus-local",
+            ),
+            "spec.service.deploymentController.type",
+        ),
+        (
+            service(
+                "    deploymentController: {type: EXTERNAL}\n",
+                "finfocus-local",
+            ),
+            "spec.service.deploymentController.type",
+        ),
+        (
+            service("", "finfocus-local")
+                .replace("networkMode: awsvpc", "networkMode: bridge")
+                .replace(
+                    "launchType: FARGATE",
+                    "capacityProviderStrategy: [{capacityProvider: FARGATE_SPOT}]",
+                ),
+            "spec.taskDefinition.networkMode",
+        ),
+        (
+            service("", "finfocus-local").replace("type: A,", "type: SRV,"),
+            "spec.serviceDiscovery",
+        ),
+        (
+            service("", "finfocus-local")
+                .replace("type: A,", "type: SRV,")
+                .replace(
+                    "    name: aws-public\n",
+                    "    name: aws-public\n    containerName: nope\n    containerPort: 8001\n",
+                ),
+            "spec.serviceDiscovery.containerName",
+        ),
+        (
+            service("", "finfocus-local")
+                .replace("type: A,", "type: SRV,")
+                .replace(
+                    "    name: aws-public\n",
+                    "    name: aws-public\n    containerName: plugin\n    containerPort: 9999\n",
+                ),
+            "spec.serviceDiscovery.containerPort",
+        ),
+        (
+            service("", "finfocus-local").replace(
+                "    name: aws-public\n",
+                "    name: aws-public\n    port: 8001\n",
+            ),
+            "spec.serviceDiscovery",
         ),
         (
             service("", "finfocus-local").replace("cpu: 2 vCPU", "cpu: two"),
@@ -312,6 +364,89 @@ fn semantic_checks() {
             "expected an error on {field}, got {errs:?}"
         );
     }
+}
+
+#[test]
+fn desired_count_may_be_left_to_autoscaling() {
+    let text = service("", "finfocus-local").replace("    desiredCount: 1\n", "");
+    let set = load_str("svc.yaml", &format!("{NAMESPACE}---\n{text}")).unwrap();
+    let r = set
+        .get(&ResourceKey::new(Kind::EcsService, "plugin"))
+        .unwrap();
+    let ResourceSpec::Service(svc) = &r.spec else {
+        panic!("not a service")
+    };
+    assert_eq!(svc.service.desired_count, None);
+}
+
+#[test]
+fn srv_records_take_a_container_port_or_a_port() {
+    for registry in [
+        "    containerName: plugin\n    containerPort: 8001\n",
+        "    port: 8001\n",
+    ] {
+        let text = service("", "finfocus-local")
+            .replace("type: A,", "type: SRV,")
+            .replace(
+                "    name: aws-public\n",
+                &format!("    name: aws-public\n{registry}"),
+            );
+        let set = load_str("svc.yaml", &format!("{NAMESPACE}---\n{text}")).unwrap();
+        assert_eq!(set.len(), 2, "{registry}");
+    }
+}
+
+#[test]
+fn failure_threshold_other_than_one_is_a_warning() {
+    let text = service("", "finfocus-local").replace(
+        "      dnsRecords: [{type: A, ttl: 60}]\n",
+        "      dnsRecords: [{type: A, ttl: 60}]\n    healthCheckCustomConfig: {failureThreshold: 3}\n",
+    );
+    let loaded = load_sources(&[("svc.yaml".into(), format!("{NAMESPACE}---\n{text}"))]);
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    assert_eq!(loaded.set.len(), 2);
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    let w = &loaded.warnings[0];
+    assert_eq!(
+        w.field.as_deref(),
+        Some("spec.serviceDiscovery.healthCheckCustomConfig.failureThreshold")
+    );
+    assert!(w.message.contains("compared as 1"), "{}", w.message);
+    let one = text.replace("failureThreshold: 3", "failureThreshold: 1");
+    let loaded = load_sources(&[("svc.yaml".into(), format!("{NAMESPACE}---\n{one}"))]);
+    assert!(loaded.warnings.is_empty());
+}
+
+#[test]
+fn cluster_capacity_providers() {
+    let ok = format!(
+        "{CLUSTER}  capacityProviders: [FARGATE, FARGATE_SPOT]\n  defaultCapacityProviderStrategy:\n    - {{capacityProvider: FARGATE_SPOT, weight: 4}}\n    - {{capacityProvider: FARGATE, base: 1, weight: 1}}\n"
+    );
+    let set = load_str("c.yaml", &ok).unwrap();
+    let r = set
+        .get(&ResourceKey::new(Kind::EcsCluster, "finfocus-cluster"))
+        .unwrap();
+    let ResourceSpec::Cluster(c) = &r.spec else {
+        panic!("not a cluster")
+    };
+    assert_eq!(c.capacity_providers.as_ref().unwrap().len(), 2);
+    assert_eq!(
+        c.default_capacity_provider_strategy.as_ref().unwrap().len(),
+        2
+    );
+
+    let unlisted = ok.replace("[FARGATE, FARGATE_SPOT]", "[FARGATE]");
+    let errs = errors("c.yaml", &unlisted);
+    assert_eq!(
+        errs[0].field.as_deref(),
+        Some("spec.defaultCapacityProviderStrategy[0].capacityProvider")
+    );
+    let no_providers = ok.replace("  capacityProviders: [FARGATE, FARGATE_SPOT]\n", "");
+    let errs = errors("c.yaml", &no_providers);
+    assert_eq!(
+        errs[0].field.as_deref(),
+        Some("spec.defaultCapacityProviderStrategy")
+    );
 }
 
 #[test]

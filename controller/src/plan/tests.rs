@@ -4,15 +4,24 @@
 
 use std::collections::BTreeMap;
 
+use super::service::{needs_replacement, service_patch};
 use super::*;
 use crate::aws::{Deployment, LiveTaskDefinition, LookupError};
-use crate::manifest::spec::DnsRecord;
-use crate::manifest::{Kind, load_str};
+use crate::canon;
+use crate::live::{LiveCluster, LiveDiscovery, LiveNamespace, LiveService, Unclaimed};
+use crate::manifest::spec::{
+    CapacityProviderStrategyItem, DnsConfig, DnsRecord, ServiceRegistry, ServiceSettings,
+};
+use crate::manifest::{EcsServiceSpec, Kind, load_str};
 
 const INSTANCE: &str = "t1";
 
 fn manifests(extra_annotations: &str) -> ManifestSet {
-    let text = format!(
+    load_str("m.yaml", &manifest_text(extra_annotations)).unwrap()
+}
+
+fn manifest_text(extra_annotations: &str) -> String {
+    format!(
         "\
 apiVersion: ecs.finfocus.io/v1alpha1
 kind: CloudMapNamespace
@@ -52,8 +61,7 @@ spec:
     dnsConfig: {{dnsRecords: [{{type: A, ttl: 60}}], routingPolicy: MULTIVALUE}}
     healthCheckCustomConfig: {{failureThreshold: 1}}
 "
-    );
-    load_str("m.yaml", &text).unwrap()
+    )
 }
 
 fn opts() -> PlanOptions {
@@ -95,6 +103,8 @@ fn in_sync(set: &ManifestSet) -> LiveState {
             name: "c1".into(),
             status: "ACTIVE".into(),
             settings: vec![],
+            capacity_providers: vec![],
+            default_capacity_provider_strategy: vec![],
             tags: owned("EcsCluster/c1"),
         }),
     );
@@ -208,7 +218,10 @@ fn empty_account_creates_everything_in_order() {
         panic!()
     };
     assert_eq!(*task_definition, ArnRef::FromPreviousAction);
-    assert_eq!(*registry, Some(ArnRef::FromPreviousAction));
+    assert_eq!(
+        registry.as_ref().map(|r| &r.arn),
+        Some(&ArnRef::FromPreviousAction)
+    );
     assert_eq!(
         tags.get(crate::TAG_OBJECT).map(String::as_str),
         Some("EcsService/svc")
@@ -494,12 +507,23 @@ fn rollout_in_progress_is_progressing() {
 fn prune_deletes_orphans_in_safe_order_only_when_asked() {
     let set = manifests("");
     let mut live = in_sync(&set);
-    let orphan = |kind: Kind, target: OrphanTarget| Orphan {
-        key: ResourceKey::new(kind, "old"),
+    let orphan = |kind: Kind, target: OrphanTarget| Unclaimed {
         region: "us-east-1".into(),
+        tags: owned(&ResourceKey::new(kind, "old").to_string()),
         target,
     };
-    live.orphans = vec![
+    let foreign = |tags: BTreeMap<String, String>, name: &str| Unclaimed {
+        region: "us-east-1".into(),
+        target: OrphanTarget::Cluster {
+            name: name.into(),
+            arn: format!("arn:{name}"),
+        },
+        tags,
+    };
+    // What another instance owns or nobody manages is left alone.
+    live.unclaimed = vec![
+        foreign(ownership_tags("EcsCluster/theirs", "other"), "theirs"),
+        foreign(BTreeMap::from([("team".into(), "x".into())]), "untagged"),
         orphan(
             Kind::EcsService,
             OrphanTarget::EcsService {
@@ -533,6 +557,8 @@ fn prune_deletes_orphans_in_safe_order_only_when_asked() {
             },
         ),
     ];
+    // Listed in reverse: the plan orders orphans by delete rank.
+    live.unclaimed.reverse();
     let p = plan(&set, &live, &opts());
     assert_eq!(p.resources.len(), 3, "no prune without the flag");
     let p = plan(
@@ -580,4 +606,420 @@ fn namespace_description_and_tags_update_in_place() {
     assert_eq!(paths, ["spec.description", "tags.ecs.finfocus.io/object"]);
     assert!(matches!(r.actions[0], Action::UpdateNamespace { .. }));
     assert!(matches!(r.actions[1], Action::TagCloudMap { .. }));
+}
+
+/// The manifests with `from` replaced by `to` in their text.
+fn manifests_replacing(pairs: &[(&str, &str)]) -> ManifestSet {
+    let mut text = manifest_text("");
+    for (from, to) in pairs {
+        assert!(text.contains(from), "{from}");
+        text = text.replace(from, to);
+    }
+    load_str("m.yaml", &text).unwrap()
+}
+
+fn only_update(r: &ResourcePlan) -> (&ServiceSettings, &RegistryUpdate, bool) {
+    let [
+        Action::UpdateService {
+            patch,
+            registries,
+            force_new_deployment,
+            ..
+        },
+    ] = r.actions.as_slice()
+    else {
+        panic!("{:?}", r.actions)
+    };
+    (patch, registries, *force_new_deployment)
+}
+
+#[test]
+fn service_linked_role_and_fields_aws_added_are_no_drift() {
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    let s = svc_live(&mut live);
+    // What DescribeServices answers for a Fargate service created without `role`
+    // (aws-cli examples/ecs/create-service.rst) plus fields ECS added since.
+    s.settings.role = Some(
+        "arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"
+            .into(),
+    );
+    s.settings.availability_zone_rebalancing = Some("ENABLED".into());
+    s.settings.deployment_configuration = Some(crate::manifest::spec::DeploymentConfiguration {
+        strategy: Some("ROLLING".into()),
+        bake_time_in_minutes: Some(0),
+        maximum_percent: Some(200),
+        minimum_healthy_percent: Some(100),
+        ..Default::default()
+    });
+    let p = plan(&set, &live, &opts());
+    let r = svc_plan(&p);
+    assert!(r.changes.is_empty(), "{:?}", r.changes);
+    assert!(r.actions.is_empty(), "{:?}", r.actions);
+}
+
+#[test]
+fn omitted_desired_count_is_created_with_one_and_never_compared() {
+    let set = manifests_replacing(&[("    desiredCount: 1\n", "")]);
+    let mut live = in_sync(&set);
+    svc_live(&mut live).settings.desired_count = Some(9);
+    let p = plan(&set, &live, &opts());
+    assert!(
+        svc_plan(&p).changes.is_empty(),
+        "{:?}",
+        svc_plan(&p).changes
+    );
+
+    // A replacement keeps the count autoscaling chose.
+    svc_live(&mut live).settings.scheduling_strategy = Some("DAEMON".into());
+    let p = plan(
+        &set,
+        &live,
+        &PlanOptions {
+            allow_replace: true,
+            ..opts()
+        },
+    );
+    let Some(Action::CreateService { settings, .. }) = svc_plan(&p).actions.last() else {
+        panic!("{:?}", svc_plan(&p).actions)
+    };
+    assert_eq!(settings.desired_count, Some(9));
+}
+
+#[test]
+fn no_launch_type_accepts_the_cluster_default_strategy() {
+    let set = manifests_replacing(&[("    launchType: FARGATE\n", "")]);
+    let mut live = in_sync(&set);
+    let s = svc_live(&mut live);
+    s.settings.launch_type = None;
+    s.settings.capacity_provider_strategy = Some(vec![CapacityProviderStrategyItem {
+        capacity_provider: "FARGATE".into(),
+        weight: Some(1),
+        base: Some(0),
+    }]);
+    s.settings.platform_version = Some("LATEST".into());
+    let p = plan(&set, &live, &opts());
+    assert!(
+        svc_plan(&p).changes.is_empty(),
+        "{:?}",
+        svc_plan(&p).changes
+    );
+}
+
+#[test]
+fn launch_type_to_capacity_strategy_is_updated_in_place_with_a_new_deployment() {
+    let set = manifests_replacing(&[(
+        "launchType: FARGATE",
+        "capacityProviderStrategy: [{capacityProvider: FARGATE_SPOT, weight: 1}]",
+    )]);
+    let mut live = in_sync(&set);
+    let s = svc_live(&mut live);
+    s.settings.capacity_provider_strategy = None;
+    s.settings.launch_type = Some("FARGATE".into());
+    let p = plan(&set, &live, &opts());
+    let r = svc_plan(&p);
+    assert!(r.blocked.is_none(), "{:?}", r.blocked);
+    assert!(
+        r.changes.iter().all(|c| c.action == ChangeAction::Update),
+        "{:?}",
+        r.changes
+    );
+    let (patch, registries, force) = only_update(r);
+    assert!(force, "a strategy change alone starts no deployment");
+    assert_eq!(*registries, RegistryUpdate::Keep);
+    assert_eq!(
+        *patch,
+        ServiceSettings {
+            capacity_provider_strategy: Some(vec![CapacityProviderStrategyItem {
+                capacity_provider: "FARGATE_SPOT".into(),
+                weight: Some(1),
+                base: Some(0),
+            }]),
+            ..ServiceSettings::default()
+        }
+    );
+
+    // The other way round (strategy to launch type) still needs a replacement.
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    let s = svc_live(&mut live);
+    s.settings.launch_type = None;
+    s.settings.capacity_provider_strategy = Some(vec![CapacityProviderStrategyItem {
+        capacity_provider: "FARGATE".into(),
+        weight: Some(1),
+        base: Some(0),
+    }]);
+    let p = plan(&set, &live, &opts());
+    assert!(svc_plan(&p).blocked.is_some());
+}
+
+#[test]
+fn srv_registry_carries_the_container_port() {
+    let set = manifests_replacing(&[
+        ("{type: A, ttl: 60}", "{type: SRV, ttl: 60}"),
+        (
+            "    name: aws-public\n",
+            "    name: aws-public\n    containerName: app\n    containerPort: 8001\n",
+        ),
+    ]);
+    // Created from scratch: the registry of CreateService names the container port.
+    let p = plan(&set, &LiveState::default(), &opts());
+    let Some(Action::CreateService {
+        registry: Some(registry),
+        ..
+    }) = svc_plan(&p).actions.last()
+    else {
+        panic!("{:?}", svc_plan(&p).actions)
+    };
+    assert_eq!(registry.container_name.as_deref(), Some("app"));
+    assert_eq!(registry.container_port, Some(8001));
+
+    // Live without the port: the registries are set again, with the port.
+    let mut live = in_sync(&set);
+    if let Some(Lookup::Found(d)) = live.services.get_mut("svc").map(|s| &mut s.discovery) {
+        d.dns_config.as_mut().unwrap().dns_records[0].kind = "SRV".into();
+    }
+    let p = plan(&set, &live, &opts());
+    let (patch, registries, _) = only_update(svc_plan(&p));
+    assert_eq!(*patch, ServiceSettings::default());
+    let RegistryUpdate::Set(r) = registries else {
+        panic!("{registries:?}")
+    };
+    assert_eq!(
+        r.entry("arn:srv-1".into()),
+        ServiceRegistry {
+            registry_arn: "arn:srv-1".into(),
+            container_name: Some("app".into()),
+            container_port: Some(8001),
+            port: None,
+        }
+    );
+
+    // Live with the port: nothing to do.
+    svc_live(&mut live).settings.service_registries = Some(vec![r.entry("arn:srv-1".into())]);
+    let p = plan(&set, &live, &opts());
+    assert!(
+        svc_plan(&p).actions.is_empty(),
+        "{:?}",
+        svc_plan(&p).actions
+    );
+}
+
+#[test]
+fn role_names_in_the_manifest_match_the_arns_ecs_stores() {
+    let set = manifests_replacing(&[(
+        "    networkMode: awsvpc\n",
+        "    networkMode: awsvpc\n    executionRoleArn: ecsTaskExecutionRole\n",
+    )]);
+    let mut live = in_sync(&set);
+    let services = live.services.get_mut("svc").unwrap();
+    let Lookup::Found(td) = &mut services.task_definition else {
+        panic!()
+    };
+    td.arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/svc:1".into();
+    td.definition.execution_role_arn =
+        Some("arn:aws:iam::123456789012:role/ecsTaskExecutionRole".into());
+    let p = plan(&set, &live, &opts());
+    assert!(
+        svc_plan(&p).changes.is_empty(),
+        "{:?}",
+        svc_plan(&p).changes
+    );
+}
+
+#[test]
+fn cluster_capacity_providers_are_put_when_they_differ() {
+    let text = "\
+apiVersion: ecs.finfocus.io/v1alpha1
+kind: EcsCluster
+metadata: {name: c1}
+spec:
+  capacityProviders: [FARGATE_SPOT, FARGATE]
+  defaultCapacityProviderStrategy: [{capacityProvider: FARGATE_SPOT, weight: 1}]
+";
+    let set = load_str("c.yaml", text).unwrap();
+    let mut live = LiveState::default();
+    let cluster = LiveCluster {
+        arn: "arn:c1".into(),
+        name: "c1".into(),
+        status: "ACTIVE".into(),
+        settings: vec![],
+        capacity_providers: vec![],
+        default_capacity_provider_strategy: vec![],
+        tags: owned("EcsCluster/c1"),
+    };
+    live.clusters
+        .insert("c1".into(), Lookup::Found(cluster.clone()));
+    let p = plan(&set, &live, &opts());
+    let r = &p.resources[0];
+    let paths: Vec<&str> = r.changes.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "spec.capacityProviders",
+            "spec.defaultCapacityProviderStrategy"
+        ]
+    );
+    let [
+        Action::PutClusterCapacityProviders {
+            capacity_providers,
+            default_capacity_provider_strategy,
+            ..
+        },
+    ] = r.actions.as_slice()
+    else {
+        panic!("{:?}", r.actions)
+    };
+    assert_eq!(*capacity_providers, ["FARGATE", "FARGATE_SPOT"]);
+    assert_eq!(default_capacity_provider_strategy[0].base, Some(0));
+
+    // As AWS reports it afterwards (any order, explicit base): nothing to do.
+    live.clusters.insert(
+        "c1".into(),
+        Lookup::Found(LiveCluster {
+            capacity_providers: vec!["FARGATE".into(), "FARGATE_SPOT".into()],
+            default_capacity_provider_strategy: vec![CapacityProviderStrategyItem {
+                capacity_provider: "FARGATE_SPOT".into(),
+                weight: Some(1),
+                base: Some(0),
+            }],
+            ..cluster.clone()
+        }),
+    );
+    let p = plan(&set, &live, &opts());
+    assert!(p.resources[0].actions.is_empty(), "{:?}", p.resources[0]);
+
+    // A cluster manifest that says nothing about capacity never compares it.
+    let bare = load_str("c.yaml", &text.replace("  capacityProviders: [FARGATE_SPOT, FARGATE]\n  defaultCapacityProviderStrategy: [{capacityProvider: FARGATE_SPOT, weight: 1}]\n", "  {}\n").replace("spec:\n  {}", "spec: {}")).unwrap();
+    let p = plan(&bare, &live, &opts());
+    assert!(p.resources[0].changes.is_empty(), "{:?}", p.resources[0]);
+}
+
+/// Every `UpdateService` field that drifts alone yields a patch with exactly that field.
+#[test]
+fn each_drifting_field_is_carried_by_the_patch_alone() {
+    use crate::manifest::spec::{
+        AwsVpcConfiguration, DeploymentConfiguration, LoadBalancer, NetworkConfiguration,
+        PlacementStrategy,
+    };
+    use crate::taskdef::PlacementConstraint;
+    let base = canon::service(ServiceSettings {
+        desired_count: Some(1),
+        launch_type: Some("FARGATE".into()),
+        network_configuration: Some(NetworkConfiguration {
+            awsvpc_configuration: AwsVpcConfiguration {
+                subnets: vec!["subnet-1".into()],
+                ..AwsVpcConfiguration::default()
+            },
+        }),
+        availability_zone_rebalancing: Some("ENABLED".into()),
+        ..ServiceSettings::default()
+    });
+    type Drift = fn(&mut ServiceSettings);
+    let cases: Vec<(&str, Drift)> = vec![
+        ("desiredCount", |s| s.desired_count = Some(5)),
+        ("capacityProviderStrategy", |s| {
+            s.capacity_provider_strategy = Some(vec![CapacityProviderStrategyItem {
+                capacity_provider: "FARGATE".into(),
+                weight: Some(1),
+                base: Some(0),
+            }]);
+        }),
+        ("platformVersion", |s| {
+            s.platform_version = Some("1.4.0".into())
+        }),
+        ("deploymentConfiguration", |s| {
+            s.deployment_configuration = Some(DeploymentConfiguration {
+                maximum_percent: Some(150),
+                ..s.deployment_configuration.clone().unwrap()
+            });
+        }),
+        ("placementConstraints", |s| {
+            s.placement_constraints = Some(vec![PlacementConstraint {
+                kind: "distinctInstance".into(),
+                expression: None,
+            }]);
+        }),
+        ("placementStrategy", |s| {
+            s.placement_strategy = Some(vec![PlacementStrategy {
+                kind: "spread".into(),
+                field: Some("attribute:ecs.availability-zone".into()),
+            }]);
+        }),
+        ("networkConfiguration", |s| {
+            s.network_configuration
+                .as_mut()
+                .unwrap()
+                .awsvpc_configuration
+                .subnets = vec!["subnet-2".into()];
+        }),
+        ("healthCheckGracePeriodSeconds", |s| {
+            s.health_check_grace_period_seconds = Some(60);
+        }),
+        ("enableECSManagedTags", |s| {
+            s.enable_ecs_managed_tags = Some(true)
+        }),
+        ("propagateTags", |s| {
+            s.propagate_tags = Some("SERVICE".into())
+        }),
+        ("enableExecuteCommand", |s| {
+            s.enable_execute_command = Some(true)
+        }),
+        ("loadBalancers", |s| {
+            s.load_balancers = Some(vec![LoadBalancer {
+                target_group_arn: Some("arn:tg".into()),
+                container_name: Some("app".into()),
+                container_port: Some(8001),
+                ..LoadBalancer::default()
+            }]);
+        }),
+        ("availabilityZoneRebalancing", |s| {
+            s.availability_zone_rebalancing = Some("DISABLED".into());
+        }),
+    ];
+    let patched = |p: &ServiceSettings| -> Vec<String> {
+        let Value::Object(fields) = serde_json::to_value(p).unwrap() else {
+            panic!()
+        };
+        fields.keys().cloned().collect()
+    };
+    for (field, drift) in cases {
+        let mut desired = base.clone();
+        drift(&mut desired);
+        let desired = canon::service(desired);
+        assert_ne!(desired, base, "case `{field}` must drift");
+        // The manifest changed the field: the patch sets it.
+        assert_eq!(patched(&service_patch(&desired, &base)), [field], "{field}");
+        // The live service drifted away from the manifest: the patch sets it back.
+        assert_eq!(
+            patched(&service_patch(&base, &desired)),
+            [field],
+            "{field} back"
+        );
+    }
+    assert_eq!(service_patch(&base, &base), ServiceSettings::default());
+}
+
+#[test]
+fn replacement_fields_never_reach_the_patch() {
+    let base = canon::service(ServiceSettings {
+        launch_type: Some("EC2".into()),
+        ..ServiceSettings::default()
+    });
+    let mut other = base.clone();
+    other.launch_type = Some("FARGATE".into());
+    other.role = Some("custom".into());
+    other.scheduling_strategy = Some("DAEMON".into());
+    other.deployment_controller = Some(crate::manifest::spec::DeploymentController {
+        kind: Some("EXTERNAL".into()),
+    });
+    assert_eq!(service_patch(&other, &base), ServiceSettings::default());
+    for field in [
+        "launchType",
+        "role",
+        "schedulingStrategy",
+        "deploymentController",
+    ] {
+        assert!(needs_replacement(field, &other), "{field}");
+    }
 }

@@ -2,18 +2,19 @@
 //! apply and the drift report.
 
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use crate::Error;
-use crate::aws::{self, Context, LiveState};
-use crate::manifest::{self, DriftPolicy, Kind, ManifestSet};
-use crate::plan::{self, Action, Plan, PlanOptions, ResourcePlan, Status};
-use crate::report::{self, ConditionReport, DriftReport, ResourceReport, Summary};
+use crate::aws::Context;
+use crate::manifest::{self, DriftPolicy, Kind, Limits, ManifestSet};
+use crate::plan::{Action, Plan, PlanOptions, ResourcePlan};
+use crate::reconcile::{Planned, observe_and_plan};
+use crate::report::{self, DriftReport, ResourceReport, Summary};
 use crate::rollout::{Deployment, RolloutState};
 use crate::source::Snapshot;
+use crate::status::{Condition, Status, Transitions};
 
-use super::{
-    Applied, Engine, Notes, PlanStatus, Policy, ReportView, ResourceSummary, StatusOverride,
-};
+use super::{Applied, Engine, Notes, ReportView, ResourceSummary};
 
 /// Kind and name of the report entry that describes the source itself (a rejected revision, a failing
 /// fetch), so the problem shows even when no resource could be loaded.
@@ -21,21 +22,17 @@ const SOURCE_KIND: &str = "Source";
 const SOURCE_NAME: &str = "manifests";
 
 /// Observe + plan of one pass; the live state is kept for rollout tracking.
-#[derive(Debug)]
-pub struct AwsPlan {
-    /// The plan.
-    pub plan: Plan,
-    /// What was observed.
-    pub live: LiveState,
-}
+pub type AwsPlan = Planned;
 
 /// The engine `run` uses.
 #[derive(Debug)]
 pub struct AwsEngine {
     ctx: Arc<Context>,
     opts: PlanOptions,
-    /// The previous report, to keep `lastTransitionTime` of unchanged conditions.
-    previous: Mutex<Option<DriftReport>>,
+    /// What one revision may make the controller read and parse.
+    limits: Limits,
+    /// When each reported condition last changed, for `lastTransitionTime`.
+    transitions: Mutex<Transitions>,
 }
 
 impl AwsEngine {
@@ -45,8 +42,16 @@ impl AwsEngine {
         Self {
             ctx,
             opts,
-            previous: Mutex::new(None),
+            limits: Limits::default(),
+            transitions: Mutex::new(Transitions::default()),
         }
+    }
+
+    /// The same engine loading manifests under `limits`.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 }
 
@@ -70,9 +75,15 @@ impl Engine for AwsEngine {
     type Error = Error;
 
     async fn load(&self, snapshot: Snapshot) -> Result<ManifestSet, Vec<String>> {
+        let limits = self.limits;
         let loaded = tokio::task::spawn_blocking(move || {
             // The snapshot (and so its checkout) stays alive until loading is done.
-            let loaded = manifest::load(std::slice::from_ref(&snapshot.root));
+            let paths = std::slice::from_ref(&snapshot.root);
+            // A git revision is confined to its whole checkout, a directory to itself.
+            let loaded = match snapshot.boundary() {
+                Some(checkout) => manifest::load_within(checkout, paths, &limits),
+                None => manifest::load_with(paths, &limits),
+            };
             (loaded, snapshot.root.display().to_string())
         })
         .await;
@@ -89,22 +100,7 @@ impl Engine for AwsEngine {
     }
 
     async fn plan(&self, desired: &ManifestSet) -> Result<AwsPlan, Error> {
-        let live = aws::observe(&self.ctx, desired, &self.opts).await?;
-        let plan = plan::plan(desired, &live, &self.opts);
-        let writes_cloud_map = plan
-            .resources
-            .iter()
-            .flat_map(|rp| &rp.actions)
-            .any(Action::changes_existing_cloud_map);
-        if !writes_cloud_map {
-            return Ok(AwsPlan { plan, live });
-        }
-        // Cloud Map ownership was judged from cached tags, which a person may have changed since:
-        // judge it again from fresh ones before this plan writes to those resources.
-        self.ctx.forget_tags();
-        let live = aws::observe(&self.ctx, desired, &self.opts).await?;
-        let plan = plan::plan(desired, &live, &self.opts);
-        Ok(AwsPlan { plan, live })
+        observe_and_plan(&self.ctx, desired, &self.opts).await
     }
 
     fn summarize(&self, plan: &AwsPlan) -> Vec<ResourceSummary> {
@@ -120,16 +116,8 @@ impl Engine for AwsEngine {
                     key: key_of(rp),
                     kind: rp.key.kind.as_str().to_owned(),
                     wave: wave(rp.key.kind),
-                    policy: match rp.drift_policy {
-                        DriftPolicy::Enforce => Policy::Enforce,
-                        DriftPolicy::Detect => Policy::Detect,
-                    },
-                    status: match rp.status {
-                        Status::InSync | Status::Progressing => PlanStatus::InSync,
-                        Status::Drifted => PlanStatus::Drifted,
-                        Status::Missing => PlanStatus::Missing,
-                        Status::Error => PlanStatus::Error,
-                    },
+                    policy: rp.drift_policy,
+                    status: rp.status,
                     // Under `detect` the planner drops the actions of drift; the loop still needs to know.
                     actionable: !rp.actions.is_empty()
                         || (rp.drift_policy == DriftPolicy::Detect && rp.has_changes()),
@@ -175,48 +163,35 @@ impl Engine for AwsEngine {
     }
 
     fn report(&self, plan: Option<&AwsPlan>, revision: Option<&str>, notes: &Notes) -> DriftReport {
+        let now = SystemTime::now();
         let empty = Plan::default();
-        let mut report = DriftReport::from_plan(
+        let mut report = DriftReport::from_plan_at(
             plan.map_or(&empty, |p| &p.plan),
             revision.map(str::to_owned),
+            now,
         );
         if let Some(entry) = source_entry(notes, &report) {
             report.resources.push(entry);
-        }
-        let mut previous = self
-            .previous
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Conditions that kept their status keep the time they were first seen.
-        if let Some(prev) = previous.as_ref() {
-            report.carry_transitions(prev);
         }
         for resource in &mut report.resources {
             let key = format!("{}/{}", resource.kind, resource.name);
             let Some(note) = notes.resources.get(&key) else {
                 continue;
             };
-            match note.status {
-                Some(StatusOverride::Progressing) => resource.status = "Progressing".to_owned(),
-                Some(StatusOverride::Error) => resource.status = "Error".to_owned(),
-                None => {}
+            if let Some(status) = note.status {
+                resource.status = status;
             }
-            for c in &note.conditions {
-                // The planner already reports `detect` drift as its `DriftPolicy` condition.
-                if c.kind == "DriftDetected" {
-                    continue;
-                }
-                resource.conditions.push(ConditionReport {
-                    kind: c.kind.to_owned(),
-                    status: if c.status { "True" } else { "False" }.to_owned(),
-                    reason: c.reason.clone(),
-                    message: c.message.clone(),
-                    last_transition_time: report::rfc3339(c.last_transition),
-                });
-            }
+            resource.conditions.extend(note.conditions.iter().cloned());
         }
+        // Conditions that kept their status and reason keep the time they were first seen.
+        report.carry_transitions(
+            &mut self
+                .transitions
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            now,
+        );
         report.summary = Summary::of(&report.resources);
-        *previous = Some(report.clone());
         report
     }
 
@@ -228,7 +203,6 @@ impl Engine for AwsEngine {
 /// The `Source/manifests` entry when the newest revision was rejected or the fetch fails.
 fn source_entry(notes: &Notes, report: &DriftReport) -> Option<ResourceReport> {
     let mut conditions = Vec::new();
-    let now = report.generated_at.clone();
     if let Some(rejected) = &notes.rejected {
         let shown: Vec<&str> = rejected.errors.iter().take(5).map(String::as_str).collect();
         let more = rejected.errors.len().saturating_sub(shown.len());
@@ -236,11 +210,11 @@ fn source_entry(notes: &Notes, report: &DriftReport) -> Option<ResourceReport> {
             || "no earlier revision was valid, so nothing is applied".to_owned(),
             |r| format!("revision {r} stays in force"),
         );
-        conditions.push(ConditionReport {
-            kind: "ManifestsValid".to_owned(),
-            status: "False".to_owned(),
-            reason: "RevisionRejected".to_owned(),
-            message: format!(
+        conditions.push(Condition::new(
+            "ManifestsValid",
+            false,
+            "RevisionRejected",
+            format!(
                 "revision {} was rejected with {} error(s): {}{}; {in_force}",
                 rejected
                     .revision
@@ -254,17 +228,15 @@ fn source_entry(notes: &Notes, report: &DriftReport) -> Option<ResourceReport> {
                     String::new()
                 },
             ),
-            last_transition_time: now.clone(),
-        });
+        ));
     }
     if let Some(error) = &notes.source_error {
-        conditions.push(ConditionReport {
-            kind: "SourceSynced".to_owned(),
-            status: "False".to_owned(),
-            reason: "FetchFailed".to_owned(),
-            message: error.clone(),
-            last_transition_time: now,
-        });
+        conditions.push(Condition::new(
+            "SourceSynced",
+            false,
+            "FetchFailed",
+            error.clone(),
+        ));
     }
     if conditions.is_empty() {
         return None;
@@ -274,7 +246,7 @@ fn source_entry(notes: &Notes, report: &DriftReport) -> Option<ResourceReport> {
         name: SOURCE_NAME.to_owned(),
         region: String::new(),
         arn: None,
-        status: "Error".to_owned(),
+        status: Status::Error,
         changes: Vec::new(),
         conditions,
     })

@@ -5,15 +5,21 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use tokio::time::Instant;
+
 use super::*;
+use crate::manifest::DriftPolicy;
+use crate::metrics::Metrics;
 use crate::rollout::RolloutState;
+use crate::source::SourceState;
+use crate::status::{Condition, Status};
 
 #[derive(Debug, Clone)]
 struct Res {
     key: String,
     kind: String,
     wave: u8,
-    policy: Policy,
+    policy: DriftPolicy,
     version: u32,
 }
 
@@ -22,7 +28,7 @@ fn res(key: &str, version: u32) -> Res {
         key: key.to_owned(),
         kind: "EcsService".to_owned(),
         wave: 1,
-        policy: Policy::Enforce,
+        policy: DriftPolicy::Enforce,
         version,
     }
 }
@@ -155,9 +161,9 @@ impl Engine for Fake {
             plan.iter()
                 .map(|(r, live)| {
                     let status = match live {
-                        None => PlanStatus::Missing,
-                        Some(v) if *v == r.version => PlanStatus::InSync,
-                        Some(_) => PlanStatus::Drifted,
+                        None => Status::Missing,
+                        Some(v) if *v == r.version => Status::InSync,
+                        Some(_) => Status::Drifted,
                     };
                     ResourceSummary {
                         key: r.key.clone(),
@@ -165,7 +171,7 @@ impl Engine for Fake {
                         wave: r.wave,
                         policy: r.policy,
                         status,
-                        actionable: status != PlanStatus::InSync,
+                        actionable: status != Status::InSync,
                         deployments: w.deployments.get(&r.key).cloned(),
                         task_definition: w.observed_td.get(&r.key).cloned(),
                     }
@@ -219,12 +225,12 @@ impl Engine for Fake {
                 self.summarize(p)
                     .into_iter()
                     .map(|s| {
-                        let status = match notes.resources.get(&s.key).and_then(|n| n.status) {
-                            Some(StatusOverride::Progressing) => "Progressing".to_owned(),
-                            Some(StatusOverride::Error) => "Error".to_owned(),
-                            None => format!("{:?}", s.status),
-                        };
-                        (s.key, status)
+                        let status = notes
+                            .resources
+                            .get(&s.key)
+                            .and_then(|n| n.status)
+                            .unwrap_or(s.status);
+                        (s.key, status.as_str().to_owned())
                     })
                     .collect()
             })
@@ -515,7 +521,7 @@ async fn dependencies_apply_first() {
 async fn detect_policy_reports_drift_without_applying() {
     let fake = Fake::new();
     let mut watched = res("watched", 1);
-    watched.policy = Policy::Detect;
+    watched.policy = DriftPolicy::Detect;
     fake.with(|w| {
         w.revisions.insert("r1".into(), Ok(vec![watched]));
         w.live.insert("watched".into(), 7);
@@ -525,17 +531,17 @@ async fn detect_policy_reports_drift_without_applying() {
     assert!(fake.attempts("watched").is_empty());
     let report = fake.last_report();
     assert_eq!(report.statuses["watched"], "Drifted");
-    assert!(
-        report.notes.resources["watched"]
-            .conditions
-            .iter()
-            .any(|c| c.kind == "DriftDetected" && c.status)
+    assert_eq!(
+        report.notes.resources["watched"],
+        ResourceNote::default(),
+        "the plan explains detect-only drift; the loop adds nothing"
     );
     let metrics = h.metrics.encode().unwrap();
     assert!(
         metrics.contains("finfocus_controller_drifted_resources{kind=\"EcsService\"} 1"),
         "{metrics}"
     );
+    assert!(metrics.contains("result=\"drift_detected\""), "{metrics}");
     h.stop().await;
 }
 
@@ -543,7 +549,7 @@ async fn detect_policy_reports_drift_without_applying() {
 async fn detect_policy_still_creates_a_missing_resource() {
     let fake = Fake::new();
     let mut watched = res("watched", 1);
-    watched.policy = Policy::Detect;
+    watched.policy = DriftPolicy::Detect;
     fake.with(|w| w.revisions.insert("r1".into(), Ok(vec![watched])));
     let h = Harness::start(&fake, opts(), "r1");
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -777,7 +783,7 @@ async fn drift_during_a_rollout_is_still_reported_as_drift() {
     let ours = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
     let fake = Fake::new();
     let mut web = res("web", 1);
-    web.policy = Policy::Detect;
+    web.policy = DriftPolicy::Detect;
     fake.with(|w| {
         w.revisions.insert("r1".into(), Ok(vec![web]));
         w.applied_td.insert("web".into(), ours.into());

@@ -12,15 +12,28 @@
 //! - git is told never to prompt (`GIT_TERMINAL_PROMPT=0`); an `askpass` program set by the operator in
 //!   `GIT_ASKPASS` is still honoured by git.
 //! - Every message from git goes through a [`Redactor`] before it is logged or returned.
+//!
+//! # Hardening
+//! A committer (and whoever sets the flags) must not be able to steer git itself:
+//! - the URL never appears on a command line and the ref only after `--` inside a refspec; both are
+//!   refused when they start with `-` (see `guard`); the `ext::` transport is disabled;
+//! - a fetch is stopped when it writes more than [`GitSourceOptions::max_fetch_bytes`] (and the local
+//!   repository is started afresh once it holds more than that), and a commit
+//!   whose manifests path holds more than [`GitSourceOptions::max_checkout_bytes`] or
+//!   [`GitSourceOptions::max_checkout_files`] is refused before anything is checked out; every git
+//!   command runs under [`GitSourceOptions::timeout`];
+//! - the work directory and every checkout are mode 0700.
 
 use std::path::{Component, Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 use tokio::sync::watch;
 
+use super::guard::{self, human};
 use super::{Checkout, Redactor, SecretUrl, Snapshot, SourceError, SourceState};
 
 /// The environment variable holding an access token for https remotes.
@@ -34,6 +47,10 @@ const CREDENTIAL_HELPER: &str = "!f() { test \"$1\" = get || exit 0; \
      printf 'username=%s\\npassword=%s\\n' \"${FINFOCUS_GIT_USERNAME:-x-access-token}\" \"$FINFOCUS_GIT_TOKEN\"; }; f";
 /// How much of git's standard error is kept in an error message.
 const STDERR_LIMIT: usize = 800;
+/// How often the size of a running fetch is measured.
+const FETCH_SIZE_POLL: Duration = Duration::from_millis(100);
+/// Longest line of `git ls-tree` accepted (mode, type, id, size and a path of at most 4 KiB).
+const LS_TREE_LINE_LIMIT: u64 = 8 * 1024;
 
 /// Settings of a git source.
 #[derive(Clone)]
@@ -53,6 +70,12 @@ pub struct GitSourceOptions {
     /// An access token for https remotes (normally from `FINFOCUS_GIT_TOKEN`), answered to git's
     /// credential prompt; never displayed.
     pub token: Option<String>,
+    /// Most bytes one fetch may add to the local repository.
+    pub max_fetch_bytes: u64,
+    /// Most bytes of files under the manifests path of one commit.
+    pub max_checkout_bytes: u64,
+    /// Most files under the manifests path of one commit.
+    pub max_checkout_files: usize,
 }
 
 impl std::fmt::Debug for GitSourceOptions {
@@ -65,13 +88,17 @@ impl std::fmt::Debug for GitSourceOptions {
             .field("timeout", &self.timeout)
             .field("workdir", &self.workdir)
             .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("max_fetch_bytes", &self.max_fetch_bytes)
+            .field("max_checkout_bytes", &self.max_checkout_bytes)
+            .field("max_checkout_files", &self.max_checkout_files)
             .finish()
     }
 }
 
 impl GitSourceOptions {
-    /// Options with the defaults: ref `HEAD`, path `.`, interval 1 minute, timeout 2 minutes, and the
-    /// token from `FINFOCUS_GIT_TOKEN` when set.
+    /// Options with the defaults: ref `HEAD`, path `.`, interval 1 minute, timeout 2 minutes, fetches
+    /// up to 256 MiB, checkouts up to 64 MiB and 10 000 files, and the token from `FINFOCUS_GIT_TOKEN`
+    /// when set.
     #[must_use]
     pub fn new(url: SecretUrl, workdir: PathBuf) -> Self {
         Self {
@@ -82,6 +109,9 @@ impl GitSourceOptions {
             timeout: Duration::from_secs(120),
             workdir,
             token: std::env::var(TOKEN_ENV).ok().filter(|t| !t.is_empty()),
+            max_fetch_bytes: 256 * 1024 * 1024,
+            max_checkout_bytes: 64 * 1024 * 1024,
+            max_checkout_files: 10_000,
         }
     }
 }
@@ -109,8 +139,8 @@ impl GitSource {
     /// Prepares the work directory and an empty local repository.
     ///
     /// # Errors
-    /// A path that is absolute or leaves the repository (`..`), a work directory that cannot be created,
-    /// or `git init` failing.
+    /// A path that is absolute or leaves the repository (`..`), a URL or ref that could be read as an
+    /// option, a work directory that cannot be created or made private, or `git init` failing.
     pub async fn open(mut opts: GitSourceOptions) -> Result<Self, SourceError> {
         if opts.path.is_absolute()
             || opts
@@ -120,6 +150,8 @@ impl GitSource {
         {
             return Err(SourceError::InvalidPath(opts.path.display().to_string()));
         }
+        guard::check_url(&opts.url)?;
+        guard::check_ref(&opts.reference)?;
         // An empty token is no token: git must not be told to send an empty password.
         opts.token = opts.token.filter(|t| !t.is_empty());
         let redactor = Redactor::new(&opts.url, opts.token.clone());
@@ -131,9 +163,8 @@ impl GitSource {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(SourceError::io("remove", &checkouts, e)),
         }
-        tokio::fs::create_dir_all(&checkouts)
-            .await
-            .map_err(|e| SourceError::io("create", &checkouts, e))?;
+        guard::private_dir(&opts.workdir)?;
+        guard::private_dir(&checkouts)?;
         let source = Self {
             opts,
             git_dir,
@@ -143,12 +174,28 @@ impl GitSource {
             seq: 0,
         };
         if !source.git_dir.join("HEAD").exists() {
-            let dir = source.git_dir.display().to_string();
-            source
-                .git("init", &["init", "--quiet", "--bare", &dir], false)
-                .await?;
+            source.init().await?;
         }
         Ok(source)
+    }
+
+    /// Creates the empty local repository.
+    async fn init(&self) -> Result<(), SourceError> {
+        let dir = self.git_dir.display().to_string();
+        self.git("init", &["init", "--quiet", "--bare", "--", &dir], false)
+            .await
+            .map(drop)
+    }
+
+    /// Replaces the local repository with an empty one, so that objects of a refused fetch are
+    /// gone and the next fetch transfers (and measures) them again instead of finding them present.
+    async fn reset(&self) -> Result<(), SourceError> {
+        match tokio::fs::remove_dir_all(&self.git_dir).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(SourceError::io("remove", &self.git_dir, e)),
+        }
+        self.init().await
     }
 
     /// The options this source was opened with.
@@ -160,23 +207,68 @@ impl GitSource {
     /// Fetches the ref and returns the commit id it points to.
     ///
     /// # Errors
-    /// git failing or timing out (the message is redacted).
+    /// git failing or timing out (the message is redacted), or the fetch writing more than
+    /// [`GitSourceOptions::max_fetch_bytes`].
     pub async fn fetch(&self) -> Result<String, SourceError> {
         let refspec = format!("+{}:{TARGET_REF}", self.opts.reference);
-        self.git(
-            "fetch",
+        let cmd = self.command(
             &[
                 "fetch",
                 "--quiet",
                 "--no-tags",
                 "--no-write-fetch-head",
+                "--no-recurse-submodules",
                 "--depth=1",
+                "--",
                 "origin",
                 &refspec,
             ],
             true,
-        )
-        .await?;
+            &[],
+        );
+        let limit = self.opts.max_fetch_bytes;
+        let git_dir = self.git_dir.clone();
+        let mut before = tokio::task::spawn_blocking(move || guard::dir_size(&git_dir))
+            .await
+            .unwrap_or(0);
+        // Objects of earlier commits are never pruned: once they pass the limit, start afresh, so
+        // the repository stays under about twice the limit however many commits arrive.
+        if before > limit {
+            self.reset().await?;
+            before = 0;
+        }
+        let over = || async {
+            let git_dir = self.git_dir.clone();
+            let now = tokio::task::spawn_blocking(move || guard::dir_size(&git_dir))
+                .await
+                .unwrap_or(0);
+            now.saturating_sub(before) > limit
+        };
+        let growth = async {
+            loop {
+                tokio::time::sleep(FETCH_SIZE_POLL).await;
+                if over().await {
+                    break;
+                }
+            }
+        };
+        let too_large = tokio::select! {
+            result = self.output("fetch", cmd) => {
+                result?;
+                // A fetch quicker than one measurement is measured once it is done.
+                over().await
+            }
+            // Dropping the fetch future kills git (`kill_on_drop`).
+            () = growth => true,
+        };
+        if too_large {
+            self.reset().await?;
+            return Err(SourceError::TooLarge {
+                what: "the fetch",
+                limit: human(limit),
+                flag: "--git-max-fetch-bytes",
+            });
+        }
         let target = format!("{TARGET_REF}^{{commit}}");
         let out = self
             .git(
@@ -191,7 +283,8 @@ impl GitSource {
     /// Checks out the manifests path of `commit` into a directory owned by the returned snapshot.
     ///
     /// # Errors
-    /// The path missing at that commit, or git failing.
+    /// The path missing at that commit, the path holding more than the checkout limits, or git
+    /// failing.
     pub async fn checkout(&mut self, commit: &str) -> Result<Snapshot, SourceError> {
         let path = normalized(&self.opts.path);
         if path != Path::new(".") {
@@ -207,12 +300,11 @@ impl GitSource {
                 });
             }
         }
+        self.check_size(commit, &path).await?;
         self.seq += 1;
         let short: String = commit.chars().take(12).collect();
         let dir = self.checkouts.join(format!("{short}-{}", self.seq));
-        tokio::fs::create_dir_all(&dir)
-            .await
-            .map_err(|e| SourceError::io("create", &dir, e))?;
+        guard::private_dir(&dir)?;
         // From here the directory is owned by the guard, so an error below still removes it.
         let checkout = Arc::new(Checkout { dir: dir.clone() });
         let index = self.checkouts.join(format!("{short}-{}.index", self.seq));
@@ -280,7 +372,7 @@ impl GitSource {
                         tx.send_if_modified(|state| state.error.take().is_some());
                     }
                     Err(err) => {
-                        let message = err.to_string();
+                        let message = crate::error_chain(&err);
                         tracing::warn!(url = %self.opts.url, error = %message, "git source failed");
                         tx.send_modify(|state| state.error = Some(message));
                     }
@@ -292,6 +384,76 @@ impl GitSource {
             }
         });
         rx
+    }
+
+    /// Refuses a commit whose manifests path holds more than the checkout limits, from the sizes
+    /// git records in its trees, before anything is written. The listing is read as a stream, so
+    /// a tree with millions of entries costs no memory: reading stops at the limit.
+    async fn check_size(&self, commit: &str, path: &Path) -> Result<(), SourceError> {
+        let pathspec = path.display().to_string();
+        let mut args = vec!["ls-tree", "-r", "-l", "-z", "--end-of-options", commit];
+        if path != Path::new(".") {
+            args.extend(["--", &pathspec]);
+        }
+        let mut cmd = self.command(&args, false, &[]);
+        cmd.stderr(Stdio::null());
+        let mut child = cmd.spawn().map_err(SourceError::Spawn)?;
+        let Some(stdout) = child.stdout.take() else {
+            return Err(SourceError::Spawn(std::io::Error::other("no stdout")));
+        };
+        let (max_bytes, max_files) = (self.opts.max_checkout_bytes, self.opts.max_checkout_files);
+        let scan = async {
+            let mut reader = BufReader::new(stdout);
+            let (mut bytes, mut files) = (0u64, 0usize);
+            let mut entry = Vec::new();
+            loop {
+                entry.clear();
+                let n = (&mut reader)
+                    .take(LS_TREE_LINE_LIMIT)
+                    .read_until(0, &mut entry)
+                    .await
+                    .map_err(SourceError::Spawn)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                files += 1;
+                if files > max_files {
+                    return Err(SourceError::TooLarge {
+                        what: "the manifests path of this commit",
+                        limit: format!("{max_files} files"),
+                        flag: "--git-max-checkout-files",
+                    });
+                }
+                bytes = bytes.saturating_add(entry_size(&entry));
+                if bytes > max_bytes {
+                    return Err(SourceError::TooLarge {
+                        what: "the manifests path of this commit",
+                        limit: human(max_bytes),
+                        flag: "--git-max-checkout-bytes",
+                    });
+                }
+            }
+        };
+        let result = match tokio::time::timeout(self.opts.timeout, scan).await {
+            Ok(result) => result,
+            Err(_) => Err(SourceError::Timeout {
+                command: "ls-tree".to_owned(),
+                seconds: self.opts.timeout.as_secs(),
+            }),
+        };
+        if result.is_err() {
+            let _ = child.kill().await;
+            return result;
+        }
+        match child.wait().await {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => Err(SourceError::Git {
+                command: "ls-tree".to_owned(),
+                status: status.to_string(),
+                stderr: String::new(),
+            }),
+            Err(e) => Err(SourceError::Spawn(e)),
+        }
     }
 
     async fn git(
@@ -311,6 +473,12 @@ impl GitSource {
         remote: bool,
         env: &[(&str, &std::ffi::OsStr)],
     ) -> Result<Vec<u8>, SourceError> {
+        let cmd = self.command(args, remote, env);
+        self.output(command, cmd).await
+    }
+
+    /// A git command on the local repository; `remote` adds the remote URL and credential settings.
+    fn command(&self, args: &[&str], remote: bool, env: &[(&str, &std::ffi::OsStr)]) -> Command {
         let mut cmd = Command::new("git");
         cmd.arg(format!("--git-dir={}", self.git_dir.display()))
             .args(args)
@@ -324,7 +492,13 @@ impl GitSource {
             cmd.env(key, value);
         }
         if remote {
-            let mut config: Vec<(&str, &str)> = vec![("remote.origin.url", self.opts.url.expose())];
+            let mut config: Vec<(&str, &str)> = vec![
+                ("remote.origin.url", self.opts.url.expose()),
+                // `ext::` runs an arbitrary command named in the URL.
+                ("protocol.ext.allow", "never"),
+                // Blobs above this are streamed rather than held whole in git's memory.
+                ("core.bigFileThreshold", "1m"),
+            ];
             if let Some(token) = &self.opts.token {
                 // The helper reads the token from its environment: it is in no argument and no file.
                 cmd.env(TOKEN_ENV, token);
@@ -336,6 +510,11 @@ impl GitSource {
                     .env(format!("GIT_CONFIG_VALUE_{i}"), value);
             }
         }
+        cmd
+    }
+
+    /// Runs a command built by [`GitSource::command`] under the time limit and returns its stdout.
+    async fn output(&self, command: &str, mut cmd: Command) -> Result<Vec<u8>, SourceError> {
         let child = cmd.spawn().map_err(SourceError::Spawn)?;
         let output = match tokio::time::timeout(self.opts.timeout, child.wait_with_output()).await {
             Ok(result) => result.map_err(SourceError::Spawn)?,
@@ -359,6 +538,17 @@ impl GitSource {
             stderr: tail(&stderr, STDERR_LIMIT),
         })
     }
+}
+
+/// The size of one `git ls-tree -l -z` entry (`<mode> <type> <id> <size>\t<path>\0`); 0 for entries
+/// without one (submodules).
+fn entry_size(entry: &[u8]) -> u64 {
+    let head = entry.split(|b| *b == b'\t').next().unwrap_or_default();
+    std::str::from_utf8(head)
+        .ok()
+        .and_then(|h| h.split_whitespace().nth(3))
+        .and_then(|size| size.parse().ok())
+        .unwrap_or(0)
 }
 
 /// `path` without `.` components; `.` when nothing is left.
@@ -395,6 +585,18 @@ mod tests {
         assert_eq!(normalized(Path::new(".")), PathBuf::from("."));
         assert_eq!(normalized(Path::new("./")), PathBuf::from("."));
         assert_eq!(normalized(Path::new("./a/./b")), PathBuf::from("a/b"));
+    }
+
+    #[test]
+    fn ls_tree_entries_give_their_size() {
+        assert_eq!(
+            entry_size(b"100644 blob 0123456789abcdef0123456789abcdef01234567    4886\tm/a.yaml\0"),
+            4886
+        );
+        assert_eq!(
+            entry_size(b"160000 commit 0123456789abcdef0123456789abcdef01234567       -\tsub\0"),
+            0
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@
 
 mod dir;
 mod git;
+mod guard;
 mod redact;
 
 use std::path::{Path, PathBuf};
@@ -69,6 +70,13 @@ impl Snapshot {
         }
     }
 
+    /// The directory every file of this snapshot must stay inside: the whole checkout of a git
+    /// revision; `None` for a live directory, which is its own boundary.
+    #[must_use]
+    pub fn boundary(&self) -> Option<&Path> {
+        self.checkout.as_deref().map(|c| c.dir.as_path())
+    }
+
     /// Whether the files under [`Snapshot::root`] can change while this snapshot is held (a watched
     /// directory), so readers must re-read them to see the current state.
     #[must_use]
@@ -98,7 +106,7 @@ impl Drop for Checkout {
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// The `git` program could not be started.
-    #[error("cannot run git: {0}")]
+    #[error("cannot run git")]
     Spawn(#[source] std::io::Error),
     /// A `git` command exceeded its time limit and was killed.
     #[error("git {command} timed out after {seconds}s")]
@@ -129,8 +137,24 @@ pub enum SourceError {
     /// The manifests path is absolute or leaves the repository.
     #[error("invalid path {0}: it must be relative and stay inside the repository")]
     InvalidPath(String),
+    /// The ref to follow could be read as an option or is not a ref name.
+    #[error("invalid ref {0:?}: {1}")]
+    InvalidRef(String, &'static str),
+    /// The repository URL (shown redacted) could be read as an option.
+    #[error("invalid URL {0}: it must not start with `-`")]
+    InvalidUrl(String),
+    /// A fetch or checkout went over one of its limits and was stopped.
+    #[error("{what} is larger than the limit of {limit} (limit: {flag})")]
+    TooLarge {
+        /// What grew too large.
+        what: &'static str,
+        /// The limit, with its unit.
+        limit: String,
+        /// The flag that raises it.
+        flag: &'static str,
+    },
     /// A local file system operation failed.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}")]
     Io {
         /// What was attempted.
         action: &'static str,
@@ -141,7 +165,7 @@ pub enum SourceError {
         source: std::io::Error,
     },
     /// The file watcher could not be set up.
-    #[error("cannot watch {path}: {source}")]
+    #[error("cannot watch {path}")]
     Watch {
         /// The watched path.
         path: String,
@@ -161,6 +185,9 @@ impl SourceError {
             Self::Git { .. } => "git_failed",
             Self::MissingPath { .. } => "missing_path",
             Self::InvalidPath(_) => "invalid_path",
+            Self::InvalidRef(..) => "invalid_ref",
+            Self::InvalidUrl(_) => "invalid_url",
+            Self::TooLarge { .. } => "too_large",
             Self::Io { .. } => "io",
             Self::Watch { .. } => "watch",
         }

@@ -1,6 +1,11 @@
-//! Shared test support: the AWS emulator (moto in server mode), the controller binary, the
-//! reference manifests with test-specific names, and direct SDK clients for out-of-band
-//! changes and assertions.
+//! Shared test support: the AWS emulator (moto in server mode) behind the AWS fidelity layer, the
+//! controller binary, the reference manifests with test-specific names, and direct SDK clients for
+//! out-of-band changes and assertions.
+//!
+//! Everything talks to the emulator through the fidelity layer (`finfocus-aws-fidelity`), which
+//! answers the way real AWS documents where moto is lenient: the controller, the SDK clients and the
+//! raw JSON calls of the tests alike. Only [`Emulator::raw_endpoint`] reaches moto directly: for
+//! assertions about what the layer changed before moto stored it (and the layer's own tests).
 //!
 //! Parallel safety: every test uses its own names (cluster, namespace, VPC id, services) and
 //! its own `--instance`, so tests can share one emulator (`FINFOCUS_TEST_AWS_ENDPOINT`).
@@ -15,15 +20,17 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use finfocus_aws_fidelity::Fidelity;
 use finfocus_ecs_controller::aws::{Context, ContextOptions};
 
 /// Region every test uses.
 pub const REGION: &str = "us-east-1";
 
 /// A moto server on 127.0.0.1, killed on drop (or an external one from
-/// `FINFOCUS_TEST_AWS_ENDPOINT`).
+/// `FINFOCUS_TEST_AWS_ENDPOINT`), behind its own fidelity layer.
 pub struct Emulator {
-    endpoint: String,
+    /// The fidelity layer: what every client of the tests talks to.
+    fidelity: Fidelity,
     child: Option<Child>,
 }
 
@@ -105,10 +112,7 @@ impl Emulator {
     /// Starts (or attaches to) the emulator and waits until it answers HTTP.
     pub fn start() -> Self {
         if let Ok(endpoint) = std::env::var("FINFOCUS_TEST_AWS_ENDPOINT") {
-            return Self {
-                endpoint,
-                child: None,
-            };
+            return Self::behind_fidelity(&endpoint, None);
         }
         let port = free_port();
         let bin = repo_root().join(".venv/bin/moto_server");
@@ -120,14 +124,12 @@ impl Emulator {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn moto_server");
-        let emulator = Self {
-            endpoint: format!("http://127.0.0.1:{port}"),
-            child: Some(child),
-        };
+        let emulator = Self::behind_fidelity(&format!("http://127.0.0.1:{port}"), Some(child));
         // Readiness: poll until the server answers an HTTP request (bounded).
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if http(&emulator.endpoint, "GET", "/moto-api/", &[], "").is_ok_and(|(s, _)| s > 0) {
+            if http(emulator.raw_endpoint(), "GET", "/moto-api/", &[], "").is_ok_and(|(s, _)| s > 0)
+            {
                 break;
             }
             assert!(
@@ -139,9 +141,28 @@ impl Emulator {
         emulator
     }
 
-    /// The endpoint URL.
+    /// Puts a fidelity layer in front of the moto server at `raw` (its listener is bound when this
+    /// returns).
+    fn behind_fidelity(raw: &str, child: Option<Child>) -> Self {
+        let fidelity = Fidelity::start(raw)
+            .unwrap_or_else(|e| panic!("fidelity layer in front of {raw}: {e}"));
+        Self { fidelity, child }
+    }
+
+    /// The endpoint URL every client uses: the fidelity layer in front of moto.
     pub fn endpoint(&self) -> &str {
-        &self.endpoint
+        self.fidelity.endpoint()
+    }
+
+    /// Moto itself, bypassing the fidelity layer: only for assertions about what the layer
+    /// changed before moto stored it.
+    pub fn raw_endpoint(&self) -> &str {
+        self.fidelity.upstream()
+    }
+
+    /// The fidelity layer, to script rollouts (`play_rollout`).
+    pub fn fidelity(&self) -> &Fidelity {
+        &self.fidelity
     }
 
     /// A command running the controller binary against the emulator.
@@ -149,7 +170,7 @@ impl Emulator {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_finfocus-ecs-controller"));
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ENDPOINT_URL", self.endpoint())
             .env("AWS_REGION", REGION)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -181,10 +202,15 @@ impl Emulator {
         Run::new(output)
     }
 
-    /// An SDK configuration pointing at the emulator.
+    /// An SDK configuration pointing at the emulator (through the fidelity layer).
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        self.sdk_config_at(self.endpoint()).await
+    }
+
+    /// An SDK configuration pointing at `endpoint`.
+    pub async fn sdk_config_at(&self, endpoint: &str) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&self.endpoint)
+            .endpoint_url(endpoint)
             .region(aws_config::Region::new(REGION))
             .credentials_provider(aws_sdk_ecs::config::Credentials::new(
                 "testing", "testing", None, None, "test",
@@ -218,13 +244,50 @@ impl Emulator {
     /// POSTs `body` to the emulator as a request of `service` (signed for it), with `headers`;
     /// panics unless it answers 200. `what` names the request in the panic.
     fn post(&self, service: &str, headers: &[(&str, &str)], body: &str, what: &str) -> String {
+        let (status, answer) = self.post_at(self.endpoint(), service, headers, body, what);
+        assert_eq!(status, 200, "{what}: {answer}");
+        answer
+    }
+
+    /// POSTs `body` to `endpoint` as a request of `service`; returns status and body.
+    fn post_at(
+        &self,
+        endpoint: &str,
+        service: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+        what: &str,
+    ) -> (u16, String) {
         let authorization = authorization(service);
         let mut all = vec![("Authorization", authorization.as_str())];
         all.extend_from_slice(headers);
-        let (status, answer) =
-            http(&self.endpoint, "POST", "/", &all, body).unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert_eq!(status, 200, "{what}: {answer}");
-        answer
+        http(endpoint, "POST", "/", &all, body).unwrap_or_else(|e| panic!("{what}: {e}"))
+    }
+
+    /// Calls a JSON operation of `service` (`ecs`, `servicediscovery`) at `endpoint` and returns
+    /// the status and the answer, error or not.
+    pub fn json_call_at(
+        &self,
+        endpoint: &str,
+        service: &str,
+        operation: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let prefix = match service {
+            "ecs" => "AmazonEC2ContainerServiceV20141113",
+            "servicediscovery" => "Route53AutoNaming_v20170314",
+            other => panic!("no JSON target prefix for {other}"),
+        };
+        let target = format!("{prefix}.{operation}");
+        let headers = [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-Target", target.as_str()),
+        ];
+        let (status, text) =
+            self.post_at(endpoint, service, &headers, &body.to_string(), operation);
+        let json = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{operation}: answer is not JSON ({e}): {text}"));
+        (status, json)
     }
 
     fn ec2_query(&self, action: &str) -> String {

@@ -12,6 +12,11 @@
 //!
 //! When neither gives a region, the region of `arn` (`arn:aws:ec2:<region>:...`) is used.
 //!
+//! A request that names its resource only by an opaque id (`i-0abc...`) or an ARN, with no
+//! `resource_type` tag, names nothing this plugin can price: without billing data there is no
+//! cost to report for it, so the answer is no results with `FALLBACK_HINT_REQUIRED` (another
+//! source must answer). A request naming nothing at all is `INVALID_ARGUMENT`.
+//!
 //! # Cost
 //! projected monthly cost x runtime hours / 730, where the runtime is `end - start`.
 
@@ -34,8 +39,11 @@ const MAX_RESOURCE_ID_JSON: usize = 64 * 1024;
 const MIN_SECONDS: i64 = -62_135_596_800;
 const MAX_SECONDS: i64 = 253_402_300_799;
 
-/// The resource a GetActualCost request is about, as a descriptor the projected path prices.
-pub fn descriptor(request: &GetActualCostRequest) -> Result<ResourceDescriptor, ServiceError> {
+/// The resource a GetActualCost request is about, as a descriptor the projected path prices;
+/// `None` when it is named only by an opaque id or ARN.
+pub fn descriptor(
+    request: &GetActualCostRequest,
+) -> Result<Option<ResourceDescriptor>, ServiceError> {
     let id = request.resource_id.trim();
     let mut descriptor = if id.starts_with('{') {
         from_json(id)?
@@ -48,6 +56,8 @@ pub fn descriptor(request: &GetActualCostRequest) -> Result<ResourceDescriptor, 
             tags: request.tags.clone(),
             ..Default::default()
         }
+    } else if !id.is_empty() || !request.arn.trim().is_empty() {
+        return Ok(None);
     } else {
         return Err(ServiceError::invalid(
             "tags.resource_type",
@@ -64,7 +74,7 @@ pub fn descriptor(request: &GetActualCostRequest) -> Result<ResourceDescriptor, 
     if descriptor.region.trim().is_empty() {
         descriptor.region = arn_region(&request.arn).unwrap_or_default().to_owned();
     }
-    Ok(descriptor)
+    Ok(Some(descriptor))
 }
 
 /// Where the fields of the resource sit in the request, for field paths in errors:
@@ -223,7 +233,7 @@ mod tests {
             arn: "arn:aws:ec2:eu-west-1:123456789012:instance/i-1".to_owned(),
             ..Default::default()
         };
-        let d = descriptor(&request).unwrap();
+        let d = descriptor(&request).unwrap().unwrap();
         assert_eq!(d.resource_type, "ec2");
         assert_eq!(d.sku, "t3.micro");
         assert_eq!(d.region, "eu-west-1", "taken from the ARN");
@@ -240,10 +250,25 @@ mod tests {
                 tags: HashMap::from([("team".to_owned(), "a".to_owned())]),
                 ..Default::default()
             };
-            let d = descriptor(&request).unwrap();
+            let d = descriptor(&request).unwrap().unwrap();
             assert_eq!(d.resource_type, "ebs");
             assert_eq!(d.tags["size"], "100");
             assert_eq!(d.tags["team"], "a");
+        }
+    }
+
+    #[test]
+    fn opaque_ids_and_arns_name_no_priceable_resource() {
+        for (resource_id, arn) in [
+            ("i-0123456789abcdef0", ""),
+            ("", "arn:aws:ec2:us-east-1:123456789012:instance/i-1"),
+        ] {
+            let request = GetActualCostRequest {
+                resource_id: resource_id.to_owned(),
+                arn: arn.to_owned(),
+                ..Default::default()
+            };
+            assert_eq!(descriptor(&request).unwrap(), None);
         }
     }
 

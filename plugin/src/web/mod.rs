@@ -322,6 +322,72 @@ mod tests {
     }
 
     #[test]
+    fn every_type_the_page_offers_is_supported() {
+        let html = render_page(Region::UsEast1);
+        let mut offered = 0;
+        for marker in ["data-type=\"", "<option value=\""] {
+            for piece in html.split(marker).skip(1) {
+                let resource_type = piece.split('"').next().unwrap();
+                if resource_type.is_empty() {
+                    continue;
+                }
+                assert!(
+                    crate::estimate::supports(resource_type).is_ok(),
+                    "{resource_type} is offered but not supported"
+                );
+                offered += 1;
+            }
+        }
+        assert!(offered >= 20, "{offered}");
+        for new in [
+            "aws:ecs/taskDefinition:TaskDefinition",
+            "aws:ecs/service:Service",
+            "aws:lb/loadBalancer:LoadBalancer",
+            "aws:elb/loadBalancer:LoadBalancer",
+        ] {
+            assert!(html.contains(new), "{new}");
+        }
+    }
+
+    #[test]
+    fn every_example_on_the_page_prices() {
+        let html = render_page(Region::UsEast1);
+        let table = crate::pricing::PriceTable::load(Region::UsEast1).unwrap();
+        let attr = |piece: &str, name: &str| -> String {
+            let start = piece.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            let len = piece[start..].find('"').unwrap();
+            piece[start..start + len].to_owned()
+        };
+        let mut examples = 0;
+        for piece in html.split("<option data-type=").skip(1) {
+            let piece = format!("data-type={piece}");
+            let resource_type = attr(&piece, "data-type");
+            let sku = attr(&piece, "data-sku");
+            // The page sends one key=value per line, split at the first '='.
+            let tags: std::collections::HashMap<String, String> = attr(&piece, "data-tags")
+                .split("&#10;")
+                .filter_map(|line| line.split_once('='))
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                .collect();
+            let query = crate::estimate::Query {
+                resource_type: &resource_type,
+                sku: &sku,
+                region: "us-east-1",
+                tags: &tags,
+                utilization: None,
+                prose: true,
+            };
+            let priced = crate::estimate::estimate(&table, &query);
+            assert!(
+                priced.as_ref().is_ok_and(|e| e.cost_per_month > 0.0),
+                "{resource_type} {tags:?}: {priced:?}"
+            );
+            examples += 1;
+        }
+        assert!(examples >= 7, "{examples}");
+    }
+
+    #[test]
     fn grpc_and_web_requests_are_told_apart() {
         let req = |ct: &str| {
             Request::builder()

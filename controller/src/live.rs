@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::manifest::spec::{ClusterSetting, DnsConfig, HealthCheckCustomConfig, ServiceSettings};
-use crate::manifest::{Kind, ResourceKey};
+use crate::manifest::spec::{
+    CapacityProviderStrategyItem, ClusterSetting, DnsConfig, HealthCheckCustomConfig,
+    ServiceSettings,
+};
 use crate::taskdef::TaskDefinition;
 
 /// The outcome of looking one thing up.
@@ -103,6 +105,10 @@ pub struct LiveCluster {
     pub status: String,
     /// Settings.
     pub settings: Vec<ClusterSetting>,
+    /// Capacity providers associated with the cluster.
+    pub capacity_providers: Vec<String>,
+    /// Default capacity provider strategy.
+    pub default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
     /// Tags.
     pub tags: BTreeMap<String, String>,
 }
@@ -254,34 +260,16 @@ impl OrphanTarget {
     }
 }
 
-/// A resource owned by this controller instance whose manifest is gone.
+/// A live resource no manifest describes, with its tags: what [`crate::plan`] judges for
+/// pruning (only listed when pruning).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Orphan {
-    /// The manifest object it belonged to (from the `ecs.finfocus.io/object` tag).
-    pub key: ResourceKey,
+pub struct Unclaimed {
     /// Region.
     pub region: String,
     /// What it is.
     pub target: OrphanTarget,
-}
-
-impl Orphan {
-    /// Delete order: ECS services, then Cloud Map services, then namespaces, then clusters.
-    #[must_use]
-    pub fn delete_rank(&self) -> u8 {
-        match self.target {
-            OrphanTarget::EcsService { .. } => 0,
-            OrphanTarget::DiscoveryService { .. } => 1,
-            OrphanTarget::Namespace { .. } => 2,
-            OrphanTarget::Cluster { .. } => 3,
-        }
-    }
-
-    /// The kind of the orphaned object.
-    #[must_use]
-    pub fn kind(&self) -> Kind {
-        self.key.kind
-    }
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
 }
 
 /// The live state relevant to one [`crate::manifest::ManifestSet`].
@@ -293,8 +281,9 @@ pub struct LiveState {
     pub clusters: BTreeMap<String, Lookup<LiveCluster>>,
     /// Per `EcsService` manifest, by `metadata.name`.
     pub services: BTreeMap<String, LiveEcsService>,
-    /// Owned resources without a manifest (only observed when pruning).
-    pub orphans: Vec<Orphan>,
+    /// Resources no manifest describes, with their tags (only listed when pruning); the plan
+    /// decides which of them are this instance's orphans.
+    pub unclaimed: Vec<Unclaimed>,
     /// Failures of the prune scan (pruning is skipped for what could not be listed).
     pub orphan_scan_errors: Vec<LookupError>,
 }

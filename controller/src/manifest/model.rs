@@ -1,0 +1,252 @@
+//! The validated manifest model: kinds, keys, resources and the set they form, and the
+//! located error every check reports.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use super::spec::{ClusterSpec, EcsServiceSpec, NamespaceSpec};
+
+/// The kinds of manifest objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Kind {
+    /// A Cloud Map private DNS namespace (applied first).
+    CloudMapNamespace,
+    /// An ECS cluster.
+    EcsCluster,
+    /// An ECS service with its task definition and optional Cloud Map service.
+    EcsService,
+}
+
+impl Kind {
+    /// The kind as written in manifests and tags.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CloudMapNamespace => "CloudMapNamespace",
+            Self::EcsCluster => "EcsCluster",
+            Self::EcsService => "EcsService",
+        }
+    }
+
+    /// Parses a kind as written in manifests and tags.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "CloudMapNamespace" => Some(Self::CloudMapNamespace),
+            "EcsCluster" => Some(Self::EcsCluster),
+            "EcsService" => Some(Self::EcsService),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Identity of a manifest object: kind and `metadata.name`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ResourceKey {
+    /// Kind.
+    pub kind: Kind,
+    /// `metadata.name`.
+    pub name: String,
+}
+
+impl ResourceKey {
+    /// Builds a key.
+    #[must_use]
+    pub fn new(kind: Kind, name: impl Into<String>) -> Self {
+        Self {
+            kind,
+            name: name.into(),
+        }
+    }
+
+    /// Parses `<Kind>/<name>` (the ownership tag value).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        let (kind, name) = s.split_once('/')?;
+        Some(Self::new(Kind::parse(kind)?, name))
+    }
+}
+
+impl fmt::Display for ResourceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.kind, self.name)
+    }
+}
+
+/// What to do about drift (annotation `ecs.finfocus.io/drift-policy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DriftPolicy {
+    /// Correct drift (the default).
+    #[default]
+    Enforce,
+    /// Only report drift; missing resources are still created.
+    Detect,
+}
+
+/// Where a manifest object was defined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceLocation {
+    /// File label (path as given).
+    pub file: String,
+    /// 1-based line of `metadata.name` (0 when unknown).
+    pub line: u64,
+    /// 1-based column (0 when unknown).
+    pub column: u64,
+}
+
+impl fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            f.write_str(&self.file)
+        } else {
+            write!(f, "{}:{}:{}", self.file, self.line, self.column)
+        }
+    }
+}
+
+/// A typed spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceSpec {
+    /// `CloudMapNamespace`.
+    Namespace(NamespaceSpec),
+    /// `EcsCluster`.
+    Cluster(ClusterSpec),
+    /// `EcsService`.
+    Service(Box<EcsServiceSpec>),
+}
+
+/// One validated manifest object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    /// Kind and name.
+    pub key: ResourceKey,
+    /// Region override (`spec.region`), else the controller's region.
+    pub region: Option<String>,
+    /// Drift policy.
+    pub drift_policy: DriftPolicy,
+    /// Whether an existing untagged resource may be taken over.
+    pub adopt: bool,
+    /// Where it was defined.
+    pub source: SourceLocation,
+    /// `metadata.labels` (informational).
+    pub labels: BTreeMap<String, String>,
+    /// The spec.
+    pub spec: ResourceSpec,
+}
+
+impl Resource {
+    /// Kind.
+    #[must_use]
+    pub fn kind(&self) -> Kind {
+        self.key.kind
+    }
+
+    /// `metadata.name`.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.key.name
+    }
+
+    /// Kind and name.
+    #[must_use]
+    pub fn key(&self) -> &ResourceKey {
+        &self.key
+    }
+
+    /// The region this object lives in, given the controller's default.
+    #[must_use]
+    pub fn region_or<'a>(&'a self, default: &'a str) -> &'a str {
+        self.region.as_deref().unwrap_or(default)
+    }
+}
+
+/// Validated manifest objects in apply order (namespaces, clusters, services; by name).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManifestSet {
+    resources: Vec<Resource>,
+}
+
+impl ManifestSet {
+    /// Builds a set, sorting into apply order.
+    #[must_use]
+    pub fn new(mut resources: Vec<Resource>) -> Self {
+        resources.sort_by(|a, b| a.key.cmp(&b.key));
+        Self { resources }
+    }
+
+    /// All objects in apply order.
+    #[must_use]
+    pub fn resources(&self) -> &[Resource] {
+        &self.resources
+    }
+
+    /// Looks an object up by key.
+    #[must_use]
+    pub fn get(&self, key: &ResourceKey) -> Option<&Resource> {
+        self.resources
+            .binary_search_by(|r| r.key.cmp(key))
+            .ok()
+            .and_then(|i| self.resources.get(i))
+    }
+
+    /// The `CloudMapNamespace` object named `name`.
+    #[must_use]
+    pub fn namespace(&self, name: &str) -> Option<(&Resource, &NamespaceSpec)> {
+        let r = self.get(&ResourceKey::new(Kind::CloudMapNamespace, name))?;
+        match &r.spec {
+            ResourceSpec::Namespace(ns) => Some((r, ns)),
+            _ => None,
+        }
+    }
+
+    /// Number of objects.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.resources.len()
+    }
+
+    /// Whether there are no objects.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+    }
+}
+
+/// A located manifest error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManifestError {
+    /// File label.
+    pub file: String,
+    /// 1-based line (0 when unknown).
+    pub line: u64,
+    /// 1-based column (0 when unknown).
+    pub column: u64,
+    /// Field path inside the document, e.g. `spec.service.desiredCount`.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column)?;
+        }
+        match &self.field {
+            Some(field) if !field.is_empty() => write!(f, ": {field}: {}", self.message),
+            _ => write!(f, ": {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {}

@@ -1,0 +1,143 @@
+//! What the loop does with one resource in a pass: track its rollout, start its apply, or say
+//! why not (in flight, plan error, in sync, detect-only, backing off, waiting for a dependency
+//! or a free slot), and the note the report shows for it.
+
+use std::sync::Arc;
+
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use super::run::{Done, Flight, State};
+use super::{Engine, ResourceNote, ResourceSummary};
+use crate::manifest::DriftPolicy;
+use crate::metrics::ReconcileResult;
+use crate::rollout::{self, Rollout};
+use crate::status::{Condition, Status};
+
+/// The condition of a resource whose apply is in flight.
+fn applying() -> Condition {
+    Condition::new("Applied", false, "Applying", "an apply is in progress")
+}
+
+impl<E: Engine> State<E> {
+    /// Decides what to do with one resource this pass and returns its note.
+    pub(super) fn decide(
+        &mut self,
+        plan: &E::Plan,
+        summary: &ResourceSummary,
+        now: Instant,
+    ) -> ResourceNote {
+        let key = summary.key.as_str();
+        let kind = summary.kind.as_str();
+        let mut note = ResourceNote::default();
+
+        if let Some(slot) = self.tracked.get_mut(key)
+            && slot.is_none()
+        {
+            slot.clone_from(&summary.task_definition);
+        }
+        if let (Some(Some(expected)), Some(deployments)) =
+            (self.tracked.get(key).cloned(), summary.deployments.as_ref())
+        {
+            match rollout::assess(deployments, &expected) {
+                Rollout::Progressing { message } => {
+                    // Rolling out is news only for a resource otherwise in sync; drift must stay visible.
+                    if summary.status.is_in_sync() {
+                        note.status = Some(Status::Progressing);
+                    }
+                    note.conditions.push(Condition::new(
+                        "Progressing",
+                        true,
+                        "RolloutInProgress",
+                        message,
+                    ));
+                }
+                Rollout::Completed => {
+                    self.tracked.remove(key);
+                }
+                Rollout::Degraded { reason, message } => {
+                    self.tracked.remove(key);
+                    // Re-applying the same revision at once would likely fail the same way: back off.
+                    self.scheduler.failed(key.to_owned(), now, message.clone());
+                    note.status = Some(Status::Error);
+                    note.conditions
+                        .push(Condition::new("Degraded", true, reason, message));
+                }
+            }
+        }
+
+        if self.flights.values().any(|f| f.key == key) {
+            note.status = Some(Status::Progressing);
+            note.conditions.push(applying());
+            return note;
+        }
+        if summary.status == Status::Error {
+            self.metrics
+                .reconcile
+                .count(kind, ReconcileResult::PlanError);
+            return note;
+        }
+        if !summary.actionable {
+            self.metrics.reconcile.count(kind, ReconcileResult::InSync);
+            return note;
+        }
+        if summary.policy == DriftPolicy::Detect && summary.status != Status::Missing {
+            // The plan's own `DriftPolicy` condition already tells the reader why nothing is applied.
+            self.metrics
+                .reconcile
+                .count(kind, ReconcileResult::DriftDetected);
+            return note;
+        }
+        if let Some((failures, retry_at, error)) = self.scheduler.state(&summary.key)
+            && retry_at > now
+        {
+            let message = format!(
+                "{error} (failed {failures} time(s); next attempt in {}s)",
+                retry_at.duration_since(now).as_secs()
+            );
+            self.metrics.reconcile.count(kind, ReconcileResult::Backoff);
+            note.status = Some(Status::Error);
+            note.conditions
+                .push(Condition::new("Applied", false, "BackingOff", message));
+            return note;
+        }
+        let dependency_busy = self.flights.values().any(|f| f.wave < summary.wave);
+        if dependency_busy || self.flights.len() >= self.opts.max_concurrent.max(1) {
+            self.metrics
+                .reconcile
+                .count(kind, ReconcileResult::Deferred);
+            return note;
+        }
+        let Some(work) = self.engine.work(plan, key) else {
+            return note;
+        };
+        let engine = Arc::clone(&self.engine);
+        let metrics = Arc::clone(&self.metrics);
+        let (task_key, task_kind) = (key.to_owned(), kind.to_owned());
+        let span = tracing::info_span!("apply", resource = key, kind = kind);
+        let handle = self.tasks.spawn(
+            async move {
+                let _timer = metrics.reconcile.measure(&task_kind);
+                let result = engine.apply(work).await;
+                Done {
+                    key: task_key,
+                    kind: task_kind,
+                    result,
+                }
+            }
+            .instrument(span),
+        );
+        tracing::info!(resource = key, "applying");
+        self.flights.insert(
+            handle.id(),
+            Flight {
+                key: key.to_owned(),
+                kind: kind.to_owned(),
+                wave: summary.wave,
+            },
+        );
+        note.status = Some(Status::Progressing);
+        note.conditions.push(applying());
+        note
+    }
+}

@@ -1,0 +1,44 @@
+//! `finfocus-aws-fidelity --upstream http://127.0.0.1:PORT [--port N]`: runs the fidelity layer in
+//! front of a running emulator until SIGINT or SIGTERM, for manual runs of the controller against
+//! AWS-like answers. Prints `AWS_ENDPOINT_URL=<endpoint>` once it accepts connections.
+
+use anyhow::Context as _;
+use clap::Parser;
+use finfocus_aws_fidelity::Fidelity;
+
+/// Command line.
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "AWS fidelity layer in front of the AWS emulator (127.0.0.1 only)"
+)]
+struct Args {
+    /// The emulator's endpoint.
+    #[arg(long, env = "FINFOCUS_EMULATOR_ENDPOINT")]
+    upstream: String,
+    /// Port on 127.0.0.1 to listen on (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let fidelity = Fidelity::start_on_port(&args.upstream, args.port)
+        .with_context(|| format!("starting in front of {}", args.upstream))?;
+    println!("AWS_ENDPOINT_URL={}", fidelity.endpoint());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("signal runtime")?;
+    runtime.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("SIGTERM handler")?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        anyhow::Ok(())
+    })?;
+    drop(fidelity);
+    Ok(())
+}

@@ -1,0 +1,380 @@
+//! Which rules apply to which operation, and the extra emulator reads a rule needs.
+//!
+//! Every ECS and Cloud Map JSON call passes here: request checks and rewrites run first (a refused
+//! request never reaches the emulator), then the emulator answers, then the answer rewrites run.
+//! Anything else (EC2 query calls, the emulator's own API, calls the layer has no rule for) is
+//! forwarded unchanged. Besides the rollouts tests script, the layer keeps no state of its own: what
+//! it must remember (a capacity provider strategy, the availability zone rebalancing AWS chose) is
+//! stored in the emulator with an `UpdateService`, which the emulator applies field by field.
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use crate::call::{Api, AwsError, Call};
+use crate::rules::page::{self, Paging};
+use crate::rules::{cloudmap, rollout, service, task_definition};
+use crate::upstream::{Answer, Exchange};
+
+/// Handles one request.
+pub async fn handle(exchange: &Exchange<'_>, body: Bytes) -> Answer {
+    let Some(call) = Call::from_headers(exchange.headers()) else {
+        return exchange.forward(body).await;
+    };
+    // Malformed JSON is the emulator's to answer.
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return exchange.forward(body).await;
+    };
+    let result = match call.api {
+        Api::Ecs => ecs(exchange, &call, request).await,
+        Api::CloudMap => cloud_map(exchange, &call, request).await,
+    };
+    result.unwrap_or_else(Answer::error)
+}
+
+/// Applies `rule` to the object under `key` of an answer.
+fn each_in(answer: &mut Answer, key: &str, rule: fn(&mut Value)) {
+    answer.edit(|value| match value.get_mut(key) {
+        Some(Value::Array(items)) => items.iter_mut().for_each(rule),
+        Some(item @ Value::Object(_)) => rule(item),
+        _ => {}
+    });
+}
+
+async fn ecs(exchange: &Exchange<'_>, call: &Call, mut request: Value) -> Result<Answer, AwsError> {
+    if let Some(paging) = page::paging(call.api, &call.operation) {
+        return list(exchange, &paging, request, |_| true, |_| {}).await;
+    }
+    let answer = match call.operation.as_str() {
+        "RegisterTaskDefinition" => {
+            task_definition::check_container_memory(&request)?;
+            task_definition::check_docker_volumes(&request)?;
+            task_definition::drop_empty_environment(&mut request);
+            let mut answer = exchange.forward_json(&request).await;
+            each_in(&mut answer, "taskDefinition", task_definition::answer);
+            answer
+        }
+        "DescribeTaskDefinition" | "DeregisterTaskDefinition" => {
+            let mut answer = exchange.forward_json(&request).await;
+            each_in(&mut answer, "taskDefinition", task_definition::answer);
+            answer
+        }
+        "CreateService" => create_service(exchange, request).await?,
+        "UpdateService" => update_service(exchange, request).await?,
+        "DescribeServices" => {
+            service::check_describe_count(&request, "services", service::DESCRIBE_SERVICES_MAX)?;
+            let mut answer = exchange.forward_json(&request).await;
+            each_in(&mut answer, "services", service::answer);
+            answer.edit(|value| {
+                let Some(Value::Array(services)) = value.get_mut("services") else {
+                    return;
+                };
+                for live in services {
+                    let name = live
+                        .get("serviceName")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    if let Some((script, polls)) = exchange.rollouts().poll(name) {
+                        rollout::play(live, &script, polls);
+                    }
+                }
+            });
+            answer
+        }
+        "ListTasks" => list_tasks(exchange, request).await,
+        "DescribeTasks" => describe_tasks(exchange, request).await,
+        "DeleteService" => {
+            let mut answer = exchange.forward_json(&request).await;
+            each_in(&mut answer, "service", service::answer);
+            answer
+        }
+        "DescribeClusters" => {
+            service::check_describe_count(&request, "clusters", service::DESCRIBE_CLUSTERS_MAX)?;
+            exchange.forward_json(&request).await
+        }
+        _ => exchange.forward_json(&request).await,
+    };
+    Ok(answer)
+}
+
+async fn create_service(exchange: &Exchange<'_>, mut request: Value) -> Result<Answer, AwsError> {
+    service::check_launch_type_exclusive(&request)?;
+    if service::uses_cluster_default(&request) {
+        let cluster = request.get("cluster").cloned().unwrap_or(json!("default"));
+        let clusters = exchange
+            .call(
+                Api::Ecs,
+                "DescribeClusters",
+                &json!({"clusters": [cluster]}),
+            )
+            .await;
+        let strategy = clusters
+            .json()
+            .and_then(|v| v.pointer("/clusters/0").cloned())
+            .and_then(|cluster| service::default_strategy(&request, &cluster));
+        if let (Some(strategy), Some(fields)) = (strategy, request.as_object_mut()) {
+            fields.insert("capacityProviderStrategy".into(), strategy);
+        }
+    }
+    check_srv_registries(exchange, &request).await?;
+    let mut answer = exchange.forward_json(&request).await;
+    if answer.ok() {
+        // The emulator's create drops these fields; its update stores them.
+        let stored = exchange
+            .call(
+                Api::Ecs,
+                "UpdateService",
+                &service::create_follow_up(&request),
+            )
+            .await;
+        answer = stored;
+    }
+    each_in(&mut answer, "service", service::answer);
+    Ok(answer)
+}
+
+async fn update_service(exchange: &Exchange<'_>, request: Value) -> Result<Answer, AwsError> {
+    if service::update_needs_current(&request) {
+        let cluster = request.get("cluster").cloned().unwrap_or(json!("default"));
+        let name = request.get("service").cloned().unwrap_or(Value::Null);
+        let current = exchange
+            .call(
+                Api::Ecs,
+                "DescribeServices",
+                &json!({"cluster": cluster, "services": [name]}),
+            )
+            .await;
+        if let Some(current) = current
+            .json()
+            .and_then(|v| v.pointer("/services/0").cloned())
+        {
+            service::check_update(&request, &current)?;
+        }
+    }
+    check_srv_registries(exchange, &request).await?;
+    let mut answer = exchange.forward_json(&request).await;
+    each_in(&mut answer, "service", service::answer);
+    Ok(answer)
+}
+
+/// The service `name` of `cluster` as the emulator answers it.
+async fn current_service(exchange: &Exchange<'_>, cluster: &Value, name: &str) -> Option<Value> {
+    exchange
+        .call(
+            Api::Ecs,
+            "DescribeServices",
+            &json!({"cluster": cluster, "services": [name]}),
+        )
+        .await
+        .json()
+        .and_then(|v| v.pointer("/services/0").cloned())
+}
+
+/// The stopped tasks of a failed scripted rollout of `name`, if it has failed.
+async fn scripted_stopped_tasks(
+    exchange: &Exchange<'_>,
+    cluster: &Value,
+    name: &str,
+) -> Vec<Value> {
+    let Some((script, polls)) = exchange.rollouts().peek(name) else {
+        return Vec::new();
+    };
+    let stopped = script.stopped(polls);
+    if stopped.is_empty() {
+        return Vec::new();
+    }
+    match current_service(exchange, cluster, name).await {
+        Some(live) => rollout::stopped_tasks(&live, stopped),
+        None => Vec::new(),
+    }
+}
+
+/// `ListTasks` of a service whose scripted rollout failed also lists its stopped tasks.
+async fn list_tasks(exchange: &Exchange<'_>, request: Value) -> Answer {
+    let mut answer = exchange.forward_json(&request).await;
+    let stopped_wanted = request.get("desiredStatus").and_then(Value::as_str) == Some("STOPPED");
+    let Some(name) = request.get("serviceName").and_then(Value::as_str) else {
+        return answer;
+    };
+    if !stopped_wanted {
+        return answer;
+    }
+    let cluster = request.get("cluster").cloned().unwrap_or(json!("default"));
+    let tasks = scripted_stopped_tasks(exchange, &cluster, name).await;
+    answer.edit(|value| {
+        if let Some(Value::Array(arns)) = value.get_mut("taskArns") {
+            arns.extend(tasks.iter().filter_map(|t| t.get("taskArn").cloned()));
+        }
+    });
+    answer
+}
+
+/// `DescribeTasks` answers the layer's stopped tasks itself and asks the emulator for the others.
+async fn describe_tasks(exchange: &Exchange<'_>, mut request: Value) -> Answer {
+    let cluster = request.get("cluster").cloned().unwrap_or(json!("default"));
+    let wanted: Vec<String> = request
+        .get("tasks")
+        .and_then(Value::as_array)
+        .map(|arns| {
+            arns.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let (own, others): (Vec<String>, Vec<String>) = wanted
+        .into_iter()
+        .partition(|arn| rollout::task_service(arn).is_some());
+    if own.is_empty() {
+        return exchange.forward_json(&request).await;
+    }
+    let mut services: Vec<&str> = own
+        .iter()
+        .filter_map(|arn| rollout::task_service(arn))
+        .collect();
+    services.sort_unstable();
+    services.dedup();
+    let mut found = Vec::new();
+    for name in services {
+        found.extend(
+            scripted_stopped_tasks(exchange, &cluster, name)
+                .await
+                .into_iter()
+                .filter(|t| {
+                    t.get("taskArn")
+                        .and_then(Value::as_str)
+                        .is_some_and(|a| own.iter().any(|o| o == a))
+                }),
+        );
+    }
+    let failures: Vec<Value> = own
+        .iter()
+        .filter(|arn| {
+            !found
+                .iter()
+                .any(|t| t.get("taskArn").and_then(Value::as_str) == Some(arn.as_str()))
+        })
+        .map(|arn| json!({"arn": arn, "reason": "MISSING"}))
+        .collect();
+    if others.is_empty() {
+        return Answer::json_ok(&json!({"tasks": found, "failures": failures}));
+    }
+    if let Some(fields) = request.as_object_mut() {
+        fields.insert("tasks".into(), json!(others));
+    }
+    let mut answer = exchange.forward_json(&request).await;
+    answer.edit(|value| {
+        if let Some(Value::Array(tasks)) = value.get_mut("tasks") {
+            tasks.extend(found);
+        }
+        if let Some(Value::Array(missing)) = value.get_mut("failures") {
+            missing.extend(failures);
+        }
+    });
+    answer
+}
+
+/// Reads the Cloud Map service of each registry of a service request and checks the SRV rule.
+async fn check_srv_registries(exchange: &Exchange<'_>, request: &Value) -> Result<(), AwsError> {
+    let registries = request
+        .get("serviceRegistries")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let mut srv = Vec::with_capacity(registries.len());
+    for registry in registries {
+        let id = registry
+            .get("registryArn")
+            .and_then(Value::as_str)
+            .and_then(|arn| arn.rsplit('/').next());
+        let has_srv = match id {
+            Some(id) => exchange
+                .call(Api::CloudMap, "GetService", &json!({"Id": id}))
+                .await
+                .json()
+                .and_then(|v| v.get("Service").cloned())
+                .is_some_and(|discovery| service::has_srv_record(&discovery)),
+            None => false,
+        };
+        srv.push(has_srv);
+    }
+    service::check_registries(request, &srv)
+}
+
+async fn cloud_map(
+    exchange: &Exchange<'_>,
+    call: &Call,
+    mut request: Value,
+) -> Result<Answer, AwsError> {
+    if let Some(paging) = page::paging(call.api, &call.operation) {
+        let filters = request.get("Filters").cloned();
+        let keep = |item: &Value| cloudmap::service_matches(filters.as_ref(), item);
+        return match call.operation.as_str() {
+            "ListServices" => {
+                list(exchange, &paging, request, keep, cloudmap::service_answer).await
+            }
+            _ => {
+                list(
+                    exchange,
+                    &paging,
+                    request,
+                    |_| true,
+                    cloudmap::namespace_summary,
+                )
+                .await
+            }
+        };
+    }
+    let answer = match call.operation.as_str() {
+        "CreateService" => {
+            let listed = exchange
+                .call(Api::CloudMap, "ListServices", &json!({}))
+                .await
+                .json()
+                .and_then(|v| v.get("Services").and_then(Value::as_array).cloned())
+                .unwrap_or_default();
+            let mut answer = match cloudmap::existing_service(&request, &listed)? {
+                // A retry of the request that created it: the same service, not a second one.
+                Some(existing) => {
+                    exchange
+                        .call(Api::CloudMap, "GetService", &json!({"Id": existing["Id"]}))
+                        .await
+                }
+                None => {
+                    cloudmap::create_request(&mut request);
+                    exchange.forward_json(&request).await
+                }
+            };
+            each_in(&mut answer, "Service", cloudmap::service_answer);
+            answer
+        }
+        "GetService" => {
+            let mut answer = exchange.forward_json(&request).await;
+            each_in(&mut answer, "Service", cloudmap::service_answer);
+            answer
+        }
+        _ => exchange.forward_json(&request).await,
+    };
+    Ok(answer)
+}
+
+/// A list call: the emulator answers everything, the layer keeps the items that pass the
+/// request's filters (`keep`) and answers one page of them, each item rewritten by `rule`.
+async fn list(
+    exchange: &Exchange<'_>,
+    paging: &Paging,
+    mut request: Value,
+    keep: impl Fn(&Value) -> bool,
+    rule: fn(&mut Value),
+) -> Result<Answer, AwsError> {
+    let wanted = page::take_page(paging, &mut request)?;
+    let mut answer = exchange.forward_json(&request).await;
+    answer.edit(|value| {
+        if let Some(Value::Array(items)) = value.get_mut(paging.items) {
+            items.retain(|item| keep(item));
+        }
+        page::cut(paging, wanted, value);
+        if let Some(Value::Array(items)) = value.get_mut(paging.items) {
+            items.iter_mut().for_each(rule);
+        }
+    });
+    Ok(answer)
+}
