@@ -3,9 +3,9 @@
 //! | path | answers |
 //! |---|---|
 //! | `/healthz` | 200 while the process runs |
-//! | `/readyz` | 200 once the first pass completed, 503 before |
+//! | `/readyz` | 200 once the first pass completed, 503 before; with a lease, a standby answers 200 `standby` once it reached the lease table |
 //! | `/metrics` | Prometheus text (OpenMetrics) |
-//! | `/report` | the latest drift report: JSON, or `?format=markdown` / `?format=text`; 503 before the first pass |
+//! | `/report` | the latest drift report: JSON, or `?format=markdown` / `?format=text`; 503 before the first pass. With a lease, the header `finfocus-lease-role` says `leader` or `standby`: a standby serves the last report it made while it led, or 503 |
 //!
 //! [`router`] builds the app (tests drive it with `tower::ServiceExt::oneshot`); [`serve`] runs it until
 //! the shared shutdown signal.
@@ -30,6 +30,8 @@ pub struct HttpState {
     pub reports: ReportReceiver,
     /// The metrics registry.
     pub metrics: Arc<Metrics>,
+    /// The lease, when `run` competes for one.
+    pub lease: Option<crate::lease::Gate>,
 }
 
 impl std::fmt::Debug for HttpState {
@@ -68,7 +70,28 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
+/// The role header of `/report` under a lease.
+const ROLE_HEADER: &str = "finfocus-lease-role";
+
+/// Whether this replica leads: `None` without a lease.
+fn leading(state: &HttpState) -> Option<bool> {
+    state.lease.as_ref().map(|gate| gate.status().leading)
+}
+
 async fn readyz(State(state): State<HttpState>) -> (StatusCode, &'static str) {
+    if let Some(gate) = &state.lease {
+        let status = gate.status();
+        if !status.leading {
+            return if status.contacted {
+                (StatusCode::OK, "standby\n")
+            } else {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "waiting for the lease table\n",
+                )
+            };
+        }
+    }
     if state.reports.borrow().is_some() {
         (StatusCode::OK, "ready\n")
     } else {
@@ -100,7 +123,25 @@ struct ReportQuery {
 }
 
 async fn report(State(state): State<HttpState>, Query(query): Query<ReportQuery>) -> Response {
+    let mut response = report_body(&state, &query);
+    if let Some(leading) = leading(&state) {
+        response.headers_mut().insert(
+            ROLE_HEADER,
+            header::HeaderValue::from_static(if leading { "leader" } else { "standby" }),
+        );
+    }
+    response
+}
+
+fn report_body(state: &HttpState, query: &ReportQuery) -> Response {
     let Some(report) = state.reports.borrow().clone() else {
+        if leading(state) == Some(false) {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "standby: another replica holds the lease and this one has no report of its own\n",
+            )
+                .into_response();
+        }
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "no report yet: the first pass has not completed\n",
@@ -166,6 +207,7 @@ mod tests {
             HttpState {
                 reports: rx,
                 metrics,
+                lease: None,
             },
             tx,
         )
@@ -239,6 +281,58 @@ mod tests {
             "{body}"
         );
         assert!(body.ends_with("# EOF\n"));
+    }
+
+    #[tokio::test]
+    async fn a_standby_says_so_on_readyz_and_report() {
+        use crate::lease::{Gate, Status};
+        let (mut state, reports) = state(false);
+        let (lease, rx) = watch::channel(Status::default());
+        state.lease = Some(Gate::new(rx, std::time::Duration::from_secs(1)));
+        assert_eq!(
+            get(&state, "/readyz").await.0,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready before reaching the lease table"
+        );
+        lease.send_replace(Status {
+            contacted: true,
+            ..Status::default()
+        });
+        assert_eq!(
+            get(&state, "/readyz").await,
+            (
+                StatusCode::OK,
+                "text/plain; charset=utf-8".to_owned(),
+                "standby\n".to_owned()
+            )
+        );
+        let response = router(state.clone())
+            .oneshot(Request::get("/report").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[ROLE_HEADER], "standby");
+
+        // A report of its own (from an earlier lead) is served, marked as a standby's.
+        reports.send_replace(Some(Arc::new(Fixed)));
+        let response = router(state.clone())
+            .oneshot(Request::get("/report").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[ROLE_HEADER], "standby");
+
+        lease.send_replace(Status {
+            contacted: true,
+            leading: true,
+            until: Some(tokio::time::Instant::now() + std::time::Duration::from_secs(60)),
+        });
+        let response = router(state.clone())
+            .oneshot(Request::get("/report").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.headers()[ROLE_HEADER], "leader");
+        assert_eq!(get(&state, "/readyz").await.0, StatusCode::OK);
     }
 
     #[tokio::test]

@@ -5,19 +5,31 @@
 //! middle and does I/O only at the edges:
 //!
 //! 1. [`manifest`] reads YAML files into a validated [`manifest::ManifestSet`] (errors carry
-//!    file, line, column and field; a file with any error contributes nothing). [`taskdef`]
-//!    is the typed `RegisterTaskDefinition` input a service manifest embeds.
-//! 2. [`aws::observe`] reads the live state ([`aws::LiveState`]) with as few calls as it can,
-//!    counting every call in [`aws::CallCounter`]; [`aws::Context`] holds the clients.
-//! 3. [`plan::plan`] canonicalizes both sides ([`canon`]), diffs them ([`diff`]) and orders the
-//!    actions per resource; it never touches the network. Each resource gets a
-//!    [`status::Status`] and [`status::Condition`]s, the words the loop and the report reuse.
-//! 4. [`reconcile::observe_and_plan`] is steps 2 and 3 as every caller runs them (`plan`,
+//!    file, line, column and field; a file with any error contributes nothing): `model.rs`
+//!    holds the types, `load.rs` reads (through the guarded `read.rs`) and parses, `checks.rs`
+//!    checks each document and `cross.rs` what spans files. [`taskdef`] is the typed
+//!    `RegisterTaskDefinition` input a service manifest embeds; [`units`] the CPU and memory
+//!    amounts both the checks and [`canon`] understand.
+//! 2. Two small leaves both sides share: [`ownership`] names the tags that mark a resource as
+//!    this controller instance's, and [`live`] is the live-state model ([`live::LiveState`]).
+//!    [`options::PlanOptions`] says what a pass is asked to do.
+//! 3. [`aws::observe`] fetches the live state with as few calls as it can, counting every call
+//!    in [`aws::CallCounter`]; with `--prune` it also lists every resource no manifest
+//!    describes, with its tags ([`live::Unclaimed`]), and leaves the judging to the plan.
+//!    [`aws::Context`] holds the clients; `aws/convert/` turns SDK types into the model and
+//!    back, one file per resource kind.
+//! 4. [`plan::plan`] canonicalizes both sides ([`canon`]), diffs them ([`diff`]) and orders the
+//!    actions per resource, one file per kind (`plan/namespace.rs`, `cluster.rs`,
+//!    `service.rs` with `discovery.rs`); `plan/orphans.rs` decides from the ownership tags
+//!    which unclaimed resources are this instance's orphans. It never touches the network.
+//!    Each resource gets a [`status::Status`] and [`status::Condition`]s, the words the loop
+//!    and the report reuse.
+//! 5. [`reconcile::observe_and_plan`] is steps 3 and 4 as every caller runs them (`plan`,
 //!    `apply` and the `run` engine), including the re-read of cached Cloud Map tags before a
 //!    plan writes to Cloud Map.
-//! 5. [`apply::apply`] executes a [`plan::Plan`] (or [`apply::apply_resource`] one
+//! 6. [`apply::apply`] executes a [`plan::Plan`] (or [`apply::apply_resource`] one
 //!    [`plan::ResourcePlan`] at a time).
-//! 6. [`report::DriftReport`] renders the outcome as JSON, text or Markdown.
+//! 7. [`report::DriftReport`] renders the outcome as JSON, text or Markdown.
 //!
 //! The long-running controller (`run`) wraps that pipeline in a loop:
 //!
@@ -30,25 +42,33 @@
 //!   [`status::Transitions`] keeps each condition's `lastTransitionTime` from pass to pass;
 //! - [`rollout`] judges, pass after pass, whether an ECS deployment the loop started
 //!   completed, is still going, or was rolled back;
+//! - [`wait`] is `apply --wait`: it polls the services an apply changed until their rollouts end,
+//!   and [`diagnosis`] says in a few lines why one failed;
 //! - [`metrics`] holds the Prometheus registry and [`http`] serves `/healthz`, `/readyz`,
 //!   `/metrics` and `/report`.
 //!
 //! The command line lives in [`cli`] (one file per verb); `main.rs` only maps the verb's
 //! result to an exit code. Errors say what failed at their own level and leave the cause to
 //! `source()`; [`error_chain`] prints an error with each cause once.
+//!
+//! Data flows one way: no module imports one that imports it back
+//! (`scripts/check-module-cycles`, run by CI).
 
 pub mod apply;
 pub mod aws;
 pub mod canon;
 pub mod cli;
+pub mod diagnosis;
 pub mod diff;
 pub mod http;
+pub mod lease;
 pub mod live;
 pub mod manifest;
 pub mod metrics;
 pub mod options;
 pub mod ownership;
 pub mod plan;
+pub mod pricing;
 pub mod reconcile;
 pub mod report;
 pub mod rollout;
@@ -56,6 +76,8 @@ pub mod runtime;
 pub mod source;
 pub mod status;
 pub mod taskdef;
+pub mod units;
+pub mod wait;
 
 /// API version every manifest document must declare.
 pub const API_VERSION: &str = "ecs.finfocus.io/v1alpha1";
@@ -64,6 +86,12 @@ pub use ownership::{MANAGED_BY_VALUE, TAG_INSTANCE, TAG_MANAGED_BY, TAG_OBJECT};
 pub const ANNOTATION_DRIFT_POLICY: &str = "ecs.finfocus.io/drift-policy";
 /// Annotation allowing the controller to take over an existing untagged resource.
 pub const ANNOTATION_ADOPT: &str = "ecs.finfocus.io/adopt";
+/// Annotation listing environment variables (comma-separated names) whose values plans and
+/// reports redact, besides those whose names look secret.
+pub const ANNOTATION_REDACT_ENV: &str = "ecs.finfocus.io/redact-env";
+/// Annotation capping an `EcsService`'s monthly cost in USD: a change that would raise it
+/// above is not applied (condition `BudgetExceeded`).
+pub const ANNOTATION_MAX_MONTHLY_COST: &str = "ecs.finfocus.io/max-monthly-cost";
 /// Default controller instance id.
 pub const DEFAULT_INSTANCE: &str = "default";
 

@@ -12,9 +12,12 @@
 //! | `finfocus_controller_passes_total` | result | completed and failed passes |
 //! | `finfocus_controller_pass_duration_seconds` | | time of observe + plan + report of a pass |
 //! | `finfocus_controller_aws_api_calls_total` | service, operation, code | every AWS call, read at scrape time |
+//! | `finfocus_controller_leader` | instance | with `--lease-table`: 1 while this replica leads (see `lease::elector`) |
+//! | `finfocus_controller_lease_transitions_total` | | with `--lease-table`: times this replica gained or lost the lease |
 
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use prometheus_client::collector::Collector;
@@ -274,6 +277,46 @@ impl PassMetrics {
     }
 }
 
+/// Labels of the monthly cost gauge.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CostLabels {
+    /// Manifest kind (`EcsService`).
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// Region.
+    pub region: String,
+}
+
+/// `finfocus_controller_monthly_cost_usd{kind,name,region}`: each priced resource's current
+/// monthly cost, replaced as a whole after each priced pass.
+#[derive(Debug, Clone, Default)]
+pub struct CostMetrics {
+    monthly: Family<CostLabels, Gauge<f64, AtomicU64>>,
+}
+
+impl CostMetrics {
+    /// Creates the gauge and registers it.
+    pub fn register(registry: &mut Registry) -> Self {
+        let this = Self::default();
+        registry.register(
+            "monthly_cost_usd",
+            "Current monthly cost of each priced resource in USD, from the FinFocus plugin",
+            this.monthly.clone(),
+        );
+        this
+    }
+
+    /// Replaces every series with `costs`; resources not listed (gone, or cost unknown) are
+    /// dropped rather than left at an old value.
+    pub fn set(&self, costs: impl IntoIterator<Item = (CostLabels, f64)>) {
+        self.monthly.clear();
+        for (labels, usd) in costs {
+            self.monthly.get_or_create(&labels).set(usd);
+        }
+    }
+}
+
 /// Something that can report cumulative AWS call counts per (service, operation, code).
 pub type ApiCallSnapshot = dyn Fn() -> Vec<((String, String, String), u64)> + Send + Sync;
 
@@ -319,6 +362,8 @@ pub struct Metrics {
     pub reconcile: ReconcileMetrics,
     /// Per-pass metrics.
     pub passes: PassMetrics,
+    /// Monthly costs.
+    pub cost: CostMetrics,
 }
 
 impl Default for Metrics {
@@ -334,11 +379,20 @@ impl Metrics {
         let mut registry = Registry::with_prefix(PREFIX);
         let reconcile = ReconcileMetrics::register(&mut registry);
         let passes = PassMetrics::register(&mut registry);
+        let cost = CostMetrics::register(&mut registry);
         Self {
             registry,
             reconcile,
             passes,
+            cost,
         }
+    }
+
+    /// Registers a group that lives in another module (the lease metrics) in this registry.
+    #[must_use]
+    pub fn with(mut self, register: impl FnOnce(&mut Registry)) -> Self {
+        register(&mut self.registry);
+        self
     }
 
     /// Adds `finfocus_controller_aws_api_calls_total`, read from `snapshot` at each scrape.

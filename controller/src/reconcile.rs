@@ -23,6 +23,8 @@ pub struct Planned {
     pub plan: Plan,
     /// What was observed (the `run` loop tracks rollouts from it).
     pub live: LiveState,
+    /// Monthly costs of the services, once priced (see [`crate::pricing`]).
+    pub costs: Option<crate::pricing::Costs>,
 }
 
 /// Observes the live state of `desired` and plans it, re-reading cached Cloud Map tags first
@@ -39,11 +41,19 @@ pub async fn observe_and_plan(
     let live = aws::observe(ctx, desired, opts).await?;
     let plan = plan::plan(desired, &live, opts);
     if !writes_cloud_map(&plan) || !ctx.forget_tags_read_before(started) {
-        return Ok(Planned { plan, live });
+        return Ok(Planned {
+            plan,
+            live,
+            costs: None,
+        });
     }
     let live = aws::observe(ctx, desired, opts).await?;
     let plan = plan::plan(desired, &live, opts);
-    Ok(Planned { plan, live })
+    Ok(Planned {
+        plan,
+        live,
+        costs: None,
+    })
 }
 
 fn writes_cloud_map(plan: &Plan) -> bool {

@@ -10,7 +10,7 @@
 //!                 "conditions": [{"type": "Owned", "status": "True", "reason": "Owned", "message": "...",
 //!                                 "lastTransitionTime": "..."}]}]}
 //! ```
-//! Environment values and secrets are already redacted in the plan's changes.
+//! Secrets and secret environment values are already redacted in the plan's changes.
 
 use std::fmt::Write as _;
 
@@ -18,11 +18,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::plan::Plan;
+use crate::pricing::cost::{self, CostTotal, ServiceCost};
 pub use crate::status::rfc3339;
 use crate::status::{Condition, Status, Transitions};
 
-/// Counts by status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Counts by status, and the total monthly cost when services were priced.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// Resources in the report.
@@ -35,6 +36,9 @@ pub struct Summary {
     pub missing: usize,
     /// In error.
     pub errors: usize,
+    /// Monthly cost of the priced services before and after the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostTotal>,
 }
 
 /// One field change.
@@ -67,6 +71,9 @@ pub struct ResourceReport {
     pub changes: Vec<ChangeReport>,
     /// Conditions, each stamped with its transition time.
     pub conditions: Vec<Condition>,
+    /// Monthly cost before and after the plan (`EcsService`, when priced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<ServiceCost>,
 }
 
 /// The drift report.
@@ -104,6 +111,11 @@ impl Summary {
                 Status::Missing => summary.missing += 1,
                 Status::Error => summary.errors += 1,
             }
+        }
+        if resources.iter().any(|r| r.cost.is_some()) {
+            summary.cost = Some(CostTotal::of(
+                resources.iter().filter_map(|r| r.cost.as_ref()),
+            ));
         }
         summary
     }
@@ -146,6 +158,7 @@ impl DriftReport {
                         ..c.clone()
                     })
                     .collect(),
+                cost: None,
             })
             .collect();
         let summary = Summary::of(&resources);
@@ -155,6 +168,16 @@ impl DriftReport {
             summary,
             resources,
         }
+    }
+
+    /// Adds each `EcsService`'s monthly cost from `costs` (by name) and recounts the summary.
+    pub fn set_costs(&mut self, costs: &crate::pricing::Costs) {
+        for r in &mut self.resources {
+            if r.kind == crate::manifest::Kind::EcsService.as_str() {
+                r.cost = costs.get(&r.name).cloned();
+            }
+        }
+        self.summary = Summary::of(&self.resources);
     }
 
     /// Keeps `lastTransitionTime` from the previous report `book` saw for conditions whose
@@ -218,6 +241,9 @@ pub fn render_text(report: &DriftReport) -> String {
                 for c in &r.changes {
                     if c.path.is_empty() {
                         let _ = writeln!(out, "{m} {id}  {}", c.action);
+                        for (field, value) in created(c) {
+                            let _ = writeln!(out, "      {field}: {value}");
+                        }
                     } else {
                         let _ = writeln!(
                             out,
@@ -236,6 +262,9 @@ pub fn render_text(report: &DriftReport) -> String {
                 {
                     let _ = writeln!(out, "  {id}: {}", c.message);
                 }
+                if let Some(c) = &r.cost {
+                    let _ = writeln!(out, "  {id}: cost: {}", cost::describe(c));
+                }
             }
         }
     }
@@ -245,17 +274,69 @@ pub fn render_text(report: &DriftReport) -> String {
         "{} resource(s): {} in sync, {} drifted, {} missing, {} error(s)",
         s.resources, s.in_sync, s.drifted, s.missing, s.errors
     );
+    if let Some(total) = &s.cost {
+        let _ = writeln!(out, "{}", total_line(total));
+    }
     if s.drifted == 0 && s.missing == 0 && s.errors == 0 {
         out.push_str("No changes.\n");
     }
     out
 }
 
+/// `cost total: 72.08 -> 144.16 USD/month (+72.08)`, with the services left out.
+fn total_line(total: &CostTotal) -> String {
+    let mut line = format!(
+        "cost total: {:.2} -> {:.2} {}/month ({})",
+        total.before,
+        total.after,
+        total.currency,
+        cost::signed(total.delta)
+    );
+    if total.unknown > 0 {
+        let _ = write!(line, "; {} service(s) unknown, not counted", total.unknown);
+    }
+    line
+}
+
+/// The Markdown cost cell of a resource: `72.08 → 144.16 (+72.08)`.
+fn md_cost(r: &ResourceReport) -> String {
+    match &r.cost {
+        None => String::new(),
+        Some(c) => match (c.before, c.after) {
+            (Some(b), Some(a)) => format!("{b:.2} → {a:.2} ({})", cost::signed(a - b)),
+            _ => "unknown".to_owned(),
+        },
+    }
+}
+
 fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-/// Markdown report: a summary line and a table of changes (for pull request comments).
+/// The fields a `create` change summarizes (see `plan::creation`), as `(field, text)`.
+fn created(c: &ChangeReport) -> Vec<(&str, String)> {
+    let Some(Value::Object(fields)) = &c.desired else {
+        return Vec::new();
+    };
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| show(Some(i)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => show(Some(other)),
+            };
+            (k.as_str(), text)
+        })
+        .collect()
+}
+
+/// Markdown report (for pull request comments): a summary line, one table row per resource, then
+/// the changes grouped under a heading per resource: what a create makes as a list, field changes
+/// as a table.
 #[must_use]
 pub fn render_markdown(report: &DriftReport) -> String {
     let s = &report.summary;
@@ -274,35 +355,67 @@ pub fn render_markdown(report: &DriftReport) -> String {
         "**{}** resources: {} in sync, {} drifted, {} missing, {} errors.\n",
         s.resources, s.in_sync, s.drifted, s.missing, s.errors
     );
-    out.push_str("| Resource | Region | Status | Field | Actual | Desired | Action |\n");
-    out.push_str("|---|---|---|---|---|---|---|\n");
+    out.push_str("| Resource | Region | Status | Changes | Cost (USD/month) |\n");
+    out.push_str("|---|---|---|---|---|\n");
     for r in &report.resources {
         let id = md_cell(&format!("{}/{}", r.kind, r.name));
-        if r.changes.is_empty() {
-            let note = r
-                .conditions
+        let note = if r.changes.is_empty() {
+            r.conditions
                 .iter()
                 .find(|c| !c.status)
                 .map(|c| md_cell(&c.message))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "| `{id}` | {} | {} | {note} | | | |",
-                r.region, r.status
-            );
+                .unwrap_or_default()
+        } else if r.changes.iter().any(|c| c.path.is_empty()) {
+            r.changes
+                .iter()
+                .find(|c| c.path.is_empty())
+                .map(|c| c.action.clone())
+                .unwrap_or_default()
+        } else {
+            format!("{} field(s)", r.changes.len())
+        };
+        let _ = writeln!(
+            out,
+            "| `{id}` | {} | {} | {note} | {} |",
+            r.region,
+            r.status,
+            md_cost(r)
+        );
+    }
+    for r in report.resources.iter().filter(|r| !r.changes.is_empty()) {
+        let id = md_cell(&format!("{}/{}", r.kind, r.name));
+        let _ = writeln!(out, "\n#### `{id}` ({}, {})\n", r.status, r.region);
+        let (whole, fields): (Vec<&ChangeReport>, Vec<&ChangeReport>) =
+            r.changes.iter().partition(|c| c.path.is_empty());
+        for c in whole {
+            let _ = writeln!(out, "**{}**\n", c.action);
+            for (field, value) in created(c) {
+                let _ = writeln!(out, "- {field}: `{}`", md_cell(&value));
+            }
         }
-        for c in &r.changes {
-            let _ = writeln!(
-                out,
-                "| `{id}` | {} | {} | `{}` | `{}` | `{}` | {} |",
-                r.region,
-                r.status,
-                md_cell(&c.path),
-                md_cell(&show(c.actual.as_ref())),
-                md_cell(&show(c.desired.as_ref())),
-                c.action
-            );
+        if !fields.is_empty() {
+            out.push_str("| Field | Actual | Desired | Action |\n|---|---|---|---|\n");
+            for c in fields {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | `{}` | `{}` | {} |",
+                    md_cell(&c.path),
+                    md_cell(&show(c.actual.as_ref())),
+                    md_cell(&show(c.desired.as_ref())),
+                    c.action
+                );
+            }
         }
+        for c in r
+            .conditions
+            .iter()
+            .filter(|c| c.kind == "ReplacementRequired" || c.kind == "DriftPolicy")
+        {
+            let _ = writeln!(out, "\n> {}", md_cell(&c.message));
+        }
+    }
+    if let Some(total) = &s.cost {
+        let _ = writeln!(out, "\n**{}**", total_line(total));
     }
     out
 }
@@ -378,6 +491,61 @@ mod tests {
     }
 
     #[test]
+    fn a_create_shows_what_it_makes_and_markdown_groups_per_resource() {
+        let mut plan = sample();
+        plan.resources.push(ResourcePlan {
+            key: ResourceKey::new(Kind::EcsService, "web"),
+            status: Status::Missing,
+            arn: None,
+            changes: vec![Change::new(
+                String::new(),
+                Some(json!({"family": "web", "cpu": "256",
+                            "containers": ["app: nginx:1 (ports 8001/tcp, 9090/tcp)"],
+                            "desiredCount": 2, "discovery": "web.finfocus.local"})),
+                None,
+                ChangeAction::Create,
+            )],
+            ..plan.resources[0].clone()
+        });
+        let report = DriftReport::from_plan(&plan, None);
+        let text = render_text(&report);
+        assert!(text.contains("+ EcsService/web  create\n      "), "{text}");
+        assert!(text.contains("      family: web\n"), "{text}");
+        assert!(
+            text.contains("      containers: app: nginx:1 (ports 8001/tcp, 9090/tcp)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("      discovery: web.finfocus.local\n"),
+            "{text}"
+        );
+        assert!(!text.contains("(unset) -> (unset)"), "{text}");
+        let md = render_markdown(&report);
+        assert!(
+            md.contains("| `EcsService/web` | us-east-1 | Missing | create |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| `EcsService/finfocus-plugin-aws-public` | us-east-1 | Drifted | 1 field(s) |"
+            ),
+            "{md}"
+        );
+        // One heading per resource, its changes under it.
+        let drifted = md
+            .find("#### `EcsService/finfocus-plugin-aws-public` (Drifted, us-east-1)")
+            .unwrap();
+        let created = md
+            .find("#### `EcsService/web` (Missing, us-east-1)")
+            .unwrap();
+        let field = md.find("| `service.desiredCount` |").unwrap();
+        assert!(drifted < field && field < created, "{md}");
+        assert!(md[created..].contains("- desiredCount: `2`"), "{md}");
+        assert!(md[created..].contains("- family: `web`"), "{md}");
+        assert!(!md.contains("(unset)"), "{md}");
+    }
+
+    #[test]
     fn transitions_carry_over_when_status_is_unchanged() {
         let mut plan = sample();
         plan.resources[0]
@@ -415,8 +583,50 @@ mod tests {
                 in_sync: 1,
                 drifted: 1,
                 missing: 0,
-                errors: 0
+                errors: 0,
+                cost: None,
             }
         );
+    }
+
+    #[test]
+    fn costs_show_in_every_format() {
+        let mut report = DriftReport::from_plan_at(&sample(), None, at(0));
+        let costs: crate::pricing::Costs = [(
+            "finfocus-plugin-aws-public".to_owned(),
+            ServiceCost::new(Some(72.0802), Some(216.2406)),
+        )]
+        .into();
+        report.set_costs(&costs);
+        let text = render_text(&report);
+        assert!(
+            text.contains("cost: 72.08 -> 216.24 USD/month (+144.16)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("cost total: 72.08 -> 216.24 USD/month (+144.16)"),
+            "{text}"
+        );
+        let md = render_markdown(&report);
+        assert!(md.contains("| Cost (USD/month) |"), "{md}");
+        assert!(md.contains("| 72.08 → 216.24 (+144.16) |"), "{md}");
+        assert!(
+            md.contains("**cost total: 72.08 -> 216.24 USD/month (+144.16)**"),
+            "{md}"
+        );
+        let v = serde_json::to_value(&report).unwrap();
+        assert_eq!(
+            v["resources"][0]["cost"],
+            json!({"before": 72.08, "after": 216.24, "delta": 144.16, "currency": "USD", "quality": null})
+        );
+        assert_eq!(
+            v["summary"]["cost"],
+            json!({"before": 72.08, "after": 216.24, "delta": 144.16, "currency": "USD", "unknown": 0})
+        );
+        // Unpriced reports keep their shape.
+        let plain =
+            serde_json::to_value(DriftReport::from_plan_at(&sample(), None, at(0))).unwrap();
+        assert!(plain["summary"].get("cost").is_none());
+        assert!(plain["resources"][0].get("cost").is_none());
     }
 }

@@ -26,6 +26,20 @@ async fn reference_deployment_converges_and_stays_quiet() {
         "{}",
         first_plan.stdout
     );
+    // A create says what it makes, not rows of unset fields.
+    assert!(
+        first_plan
+            .stdout
+            .contains(&format!("      family: {}\n", names.service)),
+        "{}",
+        first_plan.stdout
+    );
+    assert!(
+        first_plan.stdout.contains("      desiredCount: "),
+        "{}",
+        first_plan.stdout
+    );
+    assert!(!first_plan.stdout.contains("(unset) -> (unset)"));
 
     // Apply creates everything.
     let applied = case.run(&["apply"]);
@@ -93,7 +107,7 @@ async fn reference_deployment_converges_and_stays_quiet() {
         .await
         .unwrap();
     let td = td.task_definition().unwrap();
-    assert_eq!((td.cpu(), td.memory()), (Some("2048"), Some("4096")));
+    assert_eq!((td.cpu(), td.memory()), (Some("256"), Some("512")));
     let container = &td.container_definitions()[0];
     let ports: Vec<i32> = container
         .port_mappings()

@@ -14,7 +14,7 @@ pub mod gotext;
 
 use std::collections::HashMap;
 
-use crate::estimate::EstimateError;
+use crate::estimate_error::EstimateError;
 use gotext::{GoValue, same_key};
 
 /// Longest accepted `resource_type` and `sku`, in characters.

@@ -60,7 +60,7 @@ use crate::proto::v1::{
     SupportsRequest, SupportsResponse, UsageMetricHint,
 };
 use crate::region::Region;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The plugin's name in `Name` and `GetPluginInfo`.
 pub const PLUGIN_NAME: &str = "aws-public";
@@ -630,7 +630,7 @@ mod tests {
     use tonic::Code;
 
     use super::*;
-    use crate::server::ServeConfig;
+    use crate::state::ServeConfig;
 
     fn service(region: Region) -> CostSource {
         CostSource::new(AppState::load(ServeConfig::new(region)).unwrap())

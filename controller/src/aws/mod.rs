@@ -28,6 +28,8 @@ mod convert;
 mod fixtures;
 mod observe;
 pub(crate) mod ops;
+mod read;
+pub mod watch;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -260,6 +262,12 @@ impl Context {
     #[must_use]
     pub fn region(&self) -> &str {
         &self.region
+    }
+
+    /// The AWS configuration the clients are built from (for clients of other services).
+    #[must_use]
+    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
+        &self.config
     }
 
     /// The options the context was built with.

@@ -18,7 +18,7 @@ use aws_smithy_types::error::operation::BuildError;
 
 use super::Context;
 use super::convert;
-use super::observe;
+use super::read;
 use crate::canon;
 use crate::live::LiveTaskDefinition;
 use crate::manifest::spec::{
@@ -265,10 +265,10 @@ pub(crate) async fn namespace_id(
     let resource = resource.as_str();
     let wanted = canon::dns_name(name);
     let wanted = wanted.as_str();
-    let found = observe::paginate("ListNamespaces", resource, move |token| {
+    let found = read::paginate("ListNamespaces", resource, move |token| {
         let request = client
             .list_namespaces()
-            .max_results(observe::PAGE_SIZE)
+            .max_results(read::PAGE_SIZE)
             .set_next_token(token)
             .send();
         async move {
@@ -576,7 +576,7 @@ pub(crate) async fn register_task_definition(
     tags: &BTreeMap<String, String>,
 ) -> Result<(String, bool)> {
     let family = &definition.family;
-    match observe::task_definition(ctx, region, family).await {
+    match read::task_definition(ctx, region, family).await {
         Ok(latest)
             if latest.status == "ACTIVE"
                 && canon::task_definition(latest.definition.clone())

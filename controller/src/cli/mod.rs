@@ -2,13 +2,15 @@
 //! struct and one function; this module only parses and routes.
 //!
 //! Exit codes (DESIGN.md): `validate` 0 valid / 1 invalid; `plan` 0 in sync / 2 changes or
-//! drift / 1 error; `apply` 0 converged / 1 error.
+//! drift / 1 error / 3 cost increase above `--max-cost-increase`; `apply` 0 converged (and, with
+//! `--wait`, rolled out) / 1 error.
 
 pub mod apply;
 pub mod limits;
 pub mod plan;
 pub mod run;
 pub mod validate;
+pub mod wait;
 
 use std::process::ExitCode;
 
@@ -61,6 +63,14 @@ pub struct GlobalArgs {
     /// Limits on what manifests may make the controller read and parse.
     #[command(flatten)]
     pub limits: limits::LimitArgs,
+    /// Where monthly costs come from: `auto` launches finfocus-plugin-aws-public (next to this
+    /// executable or on PATH) per region, `off` prices nothing, `http://HOST` asks a deployed
+    /// plugin on its per-region ports (8001 + i), `http://HOST:PORT` asks one port.
+    #[arg(long, global = true, env = "FINFOCUS_PRICING", default_value = "auto")]
+    pub pricing: crate::pricing::PricingMode,
+    /// Bound on pricing one plan, in seconds (an unanswered cost is reported unknown).
+    #[arg(long, global = true, default_value_t = 10)]
+    pub pricing_timeout: u64,
 }
 
 impl GlobalArgs {
@@ -75,6 +85,15 @@ impl GlobalArgs {
             ..ContextOptions::default()
         })
         .await
+    }
+
+    /// The pricer these flags describe (nothing is launched until a price is asked for).
+    #[must_use]
+    pub fn pricer(&self) -> crate::pricing::Pricer {
+        crate::pricing::Pricer::new(
+            self.pricing.clone(),
+            std::time::Duration::from_secs(self.pricing_timeout.max(1)),
+        )
     }
 
     /// Prints the call summary when `--calls` was given.
@@ -95,7 +114,7 @@ pub enum Command {
     /// Converge AWS toward the manifests once; exit 0 converged, 1 error.
     Apply(apply::ApplyArgs),
     /// Run the controller: follow a directory or git repository and keep AWS converged.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
 }
 
 /// How a verb ended.
@@ -107,6 +126,8 @@ pub enum Exit {
     Changes,
     /// Invalid input or not converged.
     Failed,
+    /// `plan`: the total monthly cost increase is above `--max-cost-increase`.
+    CostAboveLimit,
 }
 
 impl From<Exit> for ExitCode {
@@ -115,6 +136,7 @@ impl From<Exit> for ExitCode {
             Exit::Ok => Self::SUCCESS,
             Exit::Changes => Self::from(2),
             Exit::Failed => Self::from(1),
+            Exit::CostAboveLimit => Self::from(3),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `plan -f PATH... [-o text|json|markdown]`: diff desired against live, change nothing.
+//! `plan -f PATH... [-o text|json|markdown] [--max-cost-increase USD]`: diff desired against
+//! live, price both sides, change nothing.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use super::validate::load;
 use super::{Exit, GlobalArgs};
 use crate::aws::Context;
 use crate::plan::{Plan, PlanOptions};
+use crate::pricing::{Costs, budget};
 use crate::reconcile::observe_and_plan;
 use crate::report::{DriftReport, render_markdown, render_text};
 use crate::{Error, Result};
@@ -43,11 +45,16 @@ pub struct PlanArgs {
     /// Revision recorded in the report (e.g. a git commit).
     #[arg(long)]
     pub revision: Option<String>,
+    /// Exit 3 when the plan raises the total monthly cost by more than this many USD (a CI
+    /// gate; services whose cost is unknown are not counted).
+    #[arg(long, value_name = "USD")]
+    pub max_cost_increase: Option<f64>,
 }
 
-/// Loads the manifests, builds the AWS context, observes and plans, and hands the plan to
+/// Loads the manifests, builds the AWS context, observes and plans, prices the services
+/// (holding back changes above a service's budget), and hands the plan and its costs to
 /// `verb`. The `--calls` summary is printed however the verb ends, so a failed run still
-/// shows what it cost.
+/// shows what it cost. Launched pricing plugins stop when this returns.
 ///
 /// # Errors
 /// When AWS cannot be configured, the observation as a whole fails, or `verb` fails.
@@ -56,7 +63,7 @@ pub(crate) async fn with_plan(
     files: &[PathBuf],
     prune: bool,
     allow_replace: bool,
-    verb: impl AsyncFnOnce(&Context, Plan) -> Result<Exit>,
+    verb: impl AsyncFnOnce(&Context, Plan, Option<Costs>) -> Result<Exit>,
 ) -> Result<Exit> {
     let Some(loaded) = load(files, &global.limits.limits()) else {
         return Ok(Exit::Failed);
@@ -68,15 +75,23 @@ pub(crate) async fn with_plan(
         prune,
         allow_replace,
     };
+    let pricer = global.pricer();
     let result = match observe_and_plan(&ctx, &loaded.set, &opts).await {
-        Ok(planned) => verb(&ctx, planned.plan).await,
+        Ok(mut planned) => {
+            let costs = pricer.price(&loaded.set, &planned.live, &opts.region).await;
+            if let Some(costs) = &costs {
+                budget::enforce(&mut planned.plan, &loaded.set, costs);
+            }
+            verb(&ctx, planned.plan, costs).await
+        }
         Err(e) => Err(e),
     };
     global.report_calls(&ctx);
     result
 }
 
-/// Prints the plan; exit 0 in sync, 2 with changes, 1 with errors.
+/// Prints the plan; exit 0 in sync, 2 with changes, 1 with errors, 3 when the cost increase
+/// is above `--max-cost-increase`.
 ///
 /// # Errors
 /// When AWS cannot be configured or output cannot be written.
@@ -86,13 +101,16 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit> {
         &args.files,
         args.prune,
         args.allow_replace,
-        async |_, plan| print_plan(args, &plan),
+        async |_, plan, costs| print_plan(args, &plan, costs.as_ref()),
     )
     .await
 }
 
-fn print_plan(args: &PlanArgs, plan: &Plan) -> Result<Exit> {
-    let report = DriftReport::from_plan(plan, args.revision.clone());
+fn print_plan(args: &PlanArgs, plan: &Plan, costs: Option<&Costs>) -> Result<Exit> {
+    let mut report = DriftReport::from_plan(plan, args.revision.clone());
+    if let Some(costs) = costs {
+        report.set_costs(costs);
+    }
     let rendered = match args.output {
         OutputFormat::Text => render_text(&report),
         OutputFormat::Markdown => render_markdown(&report),
@@ -108,8 +126,22 @@ fn print_plan(args: &PlanArgs, plan: &Plan) -> Result<Exit> {
     for e in &plan.errors {
         eprintln!("error: {e}");
     }
+    let over = args.max_cost_increase.and_then(|max| match costs {
+        Some(costs) => budget::increase_above(costs, max).map(|delta| (delta, max)),
+        None => {
+            eprintln!("warning: --max-cost-increase is not checked: pricing is off");
+            None
+        }
+    });
+    if let Some((delta, max)) = over {
+        eprintln!(
+            "error: the plan raises the monthly cost by {delta:.2} USD, above --max-cost-increase {max:.2}"
+        );
+    }
     Ok(if plan.has_errors() {
         Exit::Failed
+    } else if over.is_some() {
+        Exit::CostAboveLimit
     } else if plan.has_changes() {
         Exit::Changes
     } else {

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 
 use crate::cli::{Exit, GlobalArgs};
 use crate::http::{self, HttpState};
+use crate::lease;
 use crate::metrics::Metrics;
 use crate::plan::PlanOptions;
 use crate::runtime::{self, AwsEngine, Backoff, RuntimeOptions, Shutdown};
@@ -69,6 +70,24 @@ pub struct RunArgs {
     /// Limits of the git source.
     #[command(flatten)]
     pub git_limits: crate::cli::limits::GitLimitArgs,
+    /// Leader election.
+    #[command(flatten)]
+    pub lease: LeaseArgs,
+}
+
+/// Options of leader election.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LeaseArgs {
+    /// Compete with other replicas for a lease in this DynamoDB table (created on first use, on-demand
+    /// billing); only the holder observes and writes.
+    #[arg(long, value_name = "TABLE")]
+    pub lease_table: Option<String>,
+    /// The lease item in the table (default: the --instance name).
+    #[arg(long, value_name = "NAME", requires = "lease_table")]
+    pub lease_name: Option<String>,
+    /// How long a lease lasts without renewal (renewed every third of it; at least 1s).
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub lease_duration: Duration,
 }
 
 /// Why `run` stopped with an error.
@@ -95,6 +114,12 @@ pub enum RunError {
     /// The signal handlers could not be installed.
     #[error("cannot install signal handlers")]
     Signal(#[source] std::io::Error),
+    /// `--lease-duration` is too short.
+    #[error("--lease-duration must be at least 1s")]
+    LeaseDuration,
+    /// The lease table could not be created or reached.
+    #[error("lease table")]
+    Lease(#[from] crate::lease::StoreError),
 }
 
 /// Runs the controller until SIGTERM or Ctrl-C: [`Exit::Ok`] after a clean stop, [`Exit::Failed`] (with
@@ -118,6 +143,18 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> Exit {
 pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> {
     let ctx = Arc::new(global.context().await?);
     let plan_opts = PlanOptions::new(global.instance.clone(), ctx.region());
+    let lease_store = match &args.lease.lease_table {
+        None => None,
+        Some(_) if args.lease.lease_duration < lease::MIN_DURATION => {
+            return Err(RunError::LeaseDuration);
+        }
+        Some(table) => {
+            let name = args.lease.lease_name.as_deref().unwrap_or(&global.instance);
+            let store = lease::Store::new(ctx.sdk_config(), table, name);
+            store.ensure_table(Duration::from_secs(60)).await?;
+            Some(store)
+        }
+    };
 
     // A work directory of our own choosing is removed on the way out, whatever the way.
     let mut _scratch = None;
@@ -160,7 +197,21 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
     tracing::info!(listen = %bound, "serving /healthz /readyz /metrics /report");
 
     let calls = ctx.calls().clone();
-    let metrics = Arc::new(Metrics::new().with_api_calls(Arc::new(move || calls.snapshot())));
+    // The replica id: unique per process, so a restarted replica never mistakes an old lease for its own.
+    let replica = format!("{}/{}", global.instance, uuid::Uuid::new_v4());
+    let mut lease_metrics = None;
+    let metrics = Metrics::new().with_api_calls(Arc::new(move || calls.snapshot()));
+    let metrics = Arc::new(if lease_store.is_some() {
+        metrics.with(|registry| {
+            lease_metrics = Some(lease::LeaseMetrics::register(registry, &replica));
+        })
+    } else {
+        metrics
+    });
+    let election = lease_store.zip(lease_metrics).map(|(store, m)| {
+        tracing::info!(replica = %replica, "competing for the lease");
+        lease::Election::start(store, &replica, args.lease.lease_duration, m)
+    });
     let (reports_tx, reports_rx) = tokio::sync::watch::channel(None);
     let (trigger, shutdown) = Shutdown::channel();
 
@@ -178,12 +229,16 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
         HttpState {
             reports: reports_rx,
             metrics: Arc::clone(&metrics),
+            lease: election.as_ref().map(lease::Election::gate),
         },
         shutdown.clone(),
     ));
 
-    let engine =
-        Arc::new(AwsEngine::new(Arc::clone(&ctx), plan_opts).with_limits(global.limits.limits()));
+    let engine = Arc::new(
+        AwsEngine::new(Arc::clone(&ctx), plan_opts)
+            .with_limits(global.limits.limits())
+            .with_pricing(global.pricer(), metrics.cost.clone()),
+    );
     let opts = RuntimeOptions {
         resync: args.resync,
         max_concurrent: usize::from(args.max_concurrent),
@@ -194,7 +249,19 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
         drain_timeout: args.drain_timeout,
         ..RuntimeOptions::default()
     };
-    let summary = runtime::run(engine, source, opts, metrics, reports_tx, shutdown).await;
+    let summary = match election {
+        None => runtime::run(engine, source, opts, metrics, reports_tx, shutdown).await,
+        Some(election) => {
+            let gate = election.gate();
+            let engine = Arc::new(lease::Leased::new(engine, gate.clone()));
+            let summary =
+                lease::run_while_leading(engine, gate, source, opts, metrics, reports_tx, shutdown)
+                    .await;
+            // Applies have drained; only now may a standby start.
+            election.release().await;
+            summary
+        }
+    };
     tracing::info!(
         passes = summary.passes,
         drained = summary.drained,

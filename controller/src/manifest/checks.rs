@@ -7,10 +7,14 @@ use serde_saphyr::Location;
 
 use super::document::{self, Problem, RawDocument, RawSpec};
 use super::model::{
-    DriftPolicy, Kind, ManifestError, Resource, ResourceKey, ResourceSpec, SourceLocation,
+    DriftPolicy, Kind, ManifestError, MonthlyBudget, Resource, ResourceKey, ResourceSpec,
+    SourceLocation,
 };
 use super::spec::{ClusterSpec, DiscoverySpec, EcsServiceSpec, NamespaceSpec};
-use crate::{ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, API_VERSION};
+use crate::{
+    ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, ANNOTATION_MAX_MONTHLY_COST, ANNOTATION_REDACT_ENV,
+    API_VERSION,
+};
 
 /// Per-file state while loading.
 pub(super) struct FileResult {
@@ -131,7 +135,8 @@ pub(super) fn validate_document(
             "must be 1-255 letters, digits, hyphens or underscores, starting with a letter or digit",
         );
     }
-    let (drift_policy, adopt) = check_annotations(&mut check, &metadata.annotations, name_at);
+    let (drift_policy, adopt, redact_env, max_monthly_cost) =
+        check_annotations(&mut check, &metadata.annotations, name_at);
     let Some(spec) = doc.spec else {
         if kind.is_some() && doc.problems.is_empty() {
             check.error(None, "spec", "missing field `spec`");
@@ -206,6 +211,8 @@ pub(super) fn validate_document(
             region,
             drift_policy,
             adopt,
+            redact_env,
+            max_monthly_cost,
             source: SourceLocation {
                 file: label.to_owned(),
                 line: name_at.line(),
@@ -225,9 +232,11 @@ fn check_annotations(
     check: &mut DocCheck<'_>,
     annotations: &BTreeMap<String, String>,
     at: Location,
-) -> (DriftPolicy, bool) {
+) -> (DriftPolicy, bool, Vec<String>, Option<MonthlyBudget>) {
     let mut policy = DriftPolicy::Enforce;
     let mut adopt = false;
+    let mut redact_env = Vec::new();
+    let mut budget = None;
     for (key, value) in annotations {
         let field = format!("metadata.annotations.{key}");
         match key.as_str() {
@@ -249,17 +258,42 @@ fn check_annotations(
                     format!("expected \"true\" or \"false\", found `{other}`"),
                 ),
             },
+            ANNOTATION_REDACT_ENV => {
+                redact_env = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if redact_env.is_empty() {
+                    check.error(
+                        Some(at),
+                        &field,
+                        "expected comma-separated environment variable names, e.g. \"INTERNAL_URL,TENANT\"",
+                    );
+                }
+            }
+            ANNOTATION_MAX_MONTHLY_COST => match MonthlyBudget::parse(value) {
+                Some(b) => budget = Some(b),
+                None => check.error(
+                    Some(at),
+                    &field,
+                    format!(
+                        "expected an amount in USD such as \"100\" or \"72.50\", found `{value}`"
+                    ),
+                ),
+            },
             k if k.starts_with("ecs.finfocus.io/") => check.error(
                 Some(at),
                 &field,
                 format!(
-                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}` or `{ANNOTATION_ADOPT}`"
+                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}`, `{ANNOTATION_ADOPT}`, `{ANNOTATION_MAX_MONTHLY_COST}` or `{ANNOTATION_REDACT_ENV}`"
                 ),
             ),
             _ => {}
         }
     }
-    (policy, adopt)
+    (policy, adopt, redact_env, budget)
 }
 
 fn check_tags(check: &mut DocCheck<'_>, tags: &BTreeMap<String, String>, at: Location) {
@@ -390,7 +424,7 @@ fn check_service(check: &mut DocCheck<'_>, svc: &EcsServiceSpec, at: Location) {
         }
     }
     if let Some(cpu) = &td.cpu
-        && crate::canon::normalize_cpu(cpu).is_none()
+        && crate::units::normalize_cpu(cpu).is_none()
     {
         check.error(
             Some(at),
@@ -399,7 +433,7 @@ fn check_service(check: &mut DocCheck<'_>, svc: &EcsServiceSpec, at: Location) {
         );
     }
     if let Some(memory) = &td.memory
-        && crate::canon::normalize_memory(memory).is_none()
+        && crate::units::normalize_memory(memory).is_none()
     {
         check.error(
             Some(at),

@@ -124,6 +124,44 @@ pub enum ResourceSpec {
     Service(Box<EcsServiceSpec>),
 }
 
+/// A monthly budget in USD, kept in cents so manifests compare exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthlyBudget {
+    cents: u64,
+}
+
+impl MonthlyBudget {
+    /// The budget in USD.
+    #[must_use]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "budgets are at most 10^9 USD, exact in an f64"
+    )]
+    pub fn usd(self) -> f64 {
+        self.cents as f64 / 100.0
+    }
+
+    /// Parses a non-negative amount with at most two decimals (`"100"`, `"72.5"`).
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        let (whole, frac) = match text.split_once('.') {
+            Some((_, "")) => return None,
+            Some(parts) => parts,
+            None => (text, ""),
+        };
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || whole.len() > 9 || frac.len() > 2 || !digits(whole) || !digits(frac)
+        {
+            return None;
+        }
+        let whole: u64 = whole.parse().ok()?;
+        let frac: u64 = format!("{frac:0<2}").parse().ok()?;
+        Some(Self {
+            cents: whole * 100 + frac,
+        })
+    }
+}
+
 /// One validated manifest object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
@@ -135,6 +173,10 @@ pub struct Resource {
     pub drift_policy: DriftPolicy,
     /// Whether an existing untagged resource may be taken over.
     pub adopt: bool,
+    /// Environment variables whose values plans redact (`ecs.finfocus.io/redact-env`).
+    pub redact_env: Vec<String>,
+    /// `ecs.finfocus.io/max-monthly-cost`: the monthly cost a change may not raise it above.
+    pub max_monthly_cost: Option<MonthlyBudget>,
     /// Where it was defined.
     pub source: SourceLocation,
     /// `metadata.labels` (informational).

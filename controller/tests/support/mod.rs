@@ -177,6 +177,9 @@ impl Emulator {
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            // Pricing has its own tests in the e2e crate, with the plugin built; these keep
+            // the same output whether or not a plugin binary sits in the target directory.
+            .env("FINFOCUS_PRICING", "off")
             .args(["--instance", instance, "--calls", "--max-attempts", "2"]);
         cmd
     }

@@ -4,8 +4,14 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 
+use super::task_definition::RegisterParts;
 use super::*;
 use crate::canon;
+use crate::manifest::spec::{
+    CapacityProviderStrategyItem, ClusterSetting, DnsConfig, DnsRecord, HealthCheckCustomConfig,
+    ServiceRegistry, ServiceSettings,
+};
+use crate::taskdef::TaskDefinition;
 
 /// A task definition with every modelled field set (not to its default).
 fn full_task_definition() -> TaskDefinition {
