@@ -42,38 +42,26 @@ impl HttpClient for Replay {
     }
 }
 
+/// One SDK configuration for both clients: fixed region and credentials, the canned answer.
+fn config(body: &'static str) -> aws_config::SdkConfig {
+    let credentials =
+        aws_sdk_ecs::config::Credentials::new("AKIDFIXTURE", "fixture", None, None, "fixture");
+    aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-west-2"))
+        .credentials_provider(aws_sdk_ecs::config::SharedCredentialsProvider::new(
+            credentials,
+        ))
+        .http_client(Replay(body))
+        .build()
+}
+
 fn ecs(body: &'static str) -> aws_sdk_ecs::Client {
-    aws_sdk_ecs::Client::from_conf(
-        aws_sdk_ecs::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-west-2"))
-            .credentials_provider(aws_sdk_ecs::config::Credentials::new(
-                "AKIDFIXTURE",
-                "fixture",
-                None,
-                None,
-                "fixture",
-            ))
-            .http_client(Replay(body))
-            .build(),
-    )
+    aws_sdk_ecs::Client::new(&config(body))
 }
 
 fn cloudmap(body: &'static str) -> aws_sdk_servicediscovery::Client {
-    aws_sdk_servicediscovery::Client::from_conf(
-        aws_sdk_servicediscovery::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-west-2"))
-            .credentials_provider(aws_sdk_servicediscovery::config::Credentials::new(
-                "AKIDFIXTURE",
-                "fixture",
-                None,
-                None,
-                "fixture",
-            ))
-            .http_client(Replay(body))
-            .build(),
-    )
+    aws_sdk_servicediscovery::Client::new(&config(body))
 }
 
 macro_rules! fixture {
