@@ -5,8 +5,10 @@
 //! `type`, ...), so paths read `containerDefinitions[plugin].environment[LOG_LEVEL].value`
 //! rather than by position; other lists are compared whole.
 //!
-//! Environment values and secrets are redacted in every [`Change`]: a drift report must not
-//! leak them.
+//! Secret references, and environment values whose name looks secret or that the manifest lists
+//! in `ecs.finfocus.io/redact-env`, are redacted in every [`Change`] with a fingerprint
+//! ([`fingerprint`]): a drift report must not leak them, yet a reviewer sees that one changed.
+//! Other environment values are shown, so a log level change reads as one.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -74,6 +76,16 @@ impl Change {
             actual,
             action,
         }
+    }
+
+    /// Redacts the environment values named in `names` as well (values already redacted stay so).
+    pub fn redact_env(&mut self, names: &[String]) {
+        if names.is_empty() {
+            return;
+        }
+        let path = self.path.clone();
+        self.desired = self.desired.take().map(|v| redact_with(&path, v, names));
+        self.actual = self.actual.take().map(|v| redact_with(&path, v, names));
     }
 }
 
@@ -220,39 +232,134 @@ fn index_by<'a>(list: &'a [Value], key: &str) -> Vec<(String, &'a Value)> {
         .collect()
 }
 
-/// Placeholder written instead of a secret or environment value.
+/// Placeholder written instead of a redacted value (followed by its fingerprint).
 pub const REDACTED: &str = "(redacted)";
 
-/// Redacts environment values and secret references under `path`.
+/// Parts of an environment variable name that make its value redacted (compared upper-case).
+pub const SECRET_NAME_PARTS: &[&str] = &[
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "KEY",
+    "CREDENTIAL",
+    "PRIVATE",
+    "AUTH",
+    "COOKIE",
+    "SESSION",
+    "SIGNATURE",
+    "DSN",
+];
+
+/// Whether an environment variable's name says its value is secret (`API_TOKEN`, `DB_PASSWORD`,
+/// `AWS_SECRET_ACCESS_KEY`, ...).
 #[must_use]
-pub fn redact(path: &str, value: Value) -> Value {
-    let sensitive = ["environment", "secrets", "secretOptions"]
-        .iter()
-        .any(|s| path.contains(&format!(".{s}")) || path.starts_with(s));
-    if !sensitive {
-        return value;
-    }
-    let last = path.rsplit('.').next().unwrap_or(path);
-    if last == "value" || last == "valueFrom" {
-        return Value::String(REDACTED.to_owned());
-    }
-    scrub(value)
+pub fn looks_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    SECRET_NAME_PARTS.iter().any(|part| upper.contains(part))
 }
 
-fn scrub(value: Value) -> Value {
+/// `(redacted #1a2b3c4d)`: the value hidden, with a fingerprint so that a reviewer still sees
+/// whether it changed. The fingerprint is keyed with a secret drawn once per process, so it
+/// compares values within one plan or report and cannot confirm a guessed value.
+#[must_use]
+pub fn fingerprint(value: &Value) -> Value {
+    use sha2::{Digest, Sha256};
+    static KEY: std::sync::OnceLock<[u8; 16]> = std::sync::OnceLock::new();
+    let key = KEY.get_or_init(|| *uuid::Uuid::new_v4().as_bytes());
+    let text = match value {
+        // Already redacted (a manifest's own list applied after the default rules).
+        Value::String(s) if s.starts_with(REDACTED) => return value.clone(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let digest = Sha256::new()
+        .chain_update(key)
+        .chain_update(text.as_bytes())
+        .finalize();
+    let short: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    Value::String(format!("{REDACTED} #{short}"))
+}
+
+/// Redacts secret references everywhere, and environment values whose name looks secret
+/// ([`looks_secret`]) or is in `names` (the manifest's `ecs.finfocus.io/redact-env`), under `path`.
+#[must_use]
+pub fn redact(path: &str, value: Value) -> Value {
+    redact_with(path, value, &[])
+}
+
+/// [`redact`] with the environment names a manifest asks to redact as well.
+#[must_use]
+pub fn redact_with(path: &str, value: Value, names: &[String]) -> Value {
+    let hidden = |name: &str| looks_secret(name) || names.iter().any(|n| n == name);
+    let under = |part: &str| path.contains(&format!(".{part}")) || path.starts_with(part);
+    let last = path.rsplit('.').next().unwrap_or(path);
+    if under("secrets") || under("secretOptions") {
+        if last == "value" || last == "valueFrom" {
+            return fingerprint(&value);
+        }
+        return scrub(value, &|_| true);
+    }
+    if under("environment") {
+        // `...environment[NAME].value` names the variable in the path; lists and entries carry it.
+        if last == "value" {
+            let name = element_name(path);
+            return if name.is_none_or(hidden) {
+                fingerprint(&value)
+            } else {
+                value
+            };
+        }
+        return scrub(value, &hidden);
+    }
+    // A whole container or task definition carries its lists deeper down.
+    nested(value, &hidden)
+}
+
+/// Scrubs the `environment`, `secrets` and `secretOptions` lists found anywhere in `value`.
+fn nested(value: Value, hidden: &dyn Fn(&str) -> bool) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
-                .map(|(k, v)| {
-                    if k == "value" || k == "valueFrom" {
-                        (k, Value::String(REDACTED.to_owned()))
-                    } else {
-                        (k, scrub(v))
-                    }
+                .map(|(k, v)| match k.as_str() {
+                    "secrets" | "secretOptions" => (k, scrub(v, &|_| true)),
+                    "environment" => (k, scrub(v, hidden)),
+                    _ => (k, nested(v, hidden)),
                 })
                 .collect::<Map<_, _>>(),
         ),
-        Value::Array(items) => Value::Array(items.into_iter().map(scrub).collect()),
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| nested(v, hidden)).collect()),
+        other => other,
+    }
+}
+
+/// `NAME` of the last `[NAME]` in a path such as `...environment[NAME].value`.
+fn element_name(path: &str) -> Option<&str> {
+    let open = path.rfind('[')?;
+    let close = path[open..].find(']')? + open;
+    Some(&path[open + 1..close])
+}
+
+/// Fingerprints `value` / `valueFrom` of every object whose `name` is hidden.
+fn scrub(value: Value, hidden: &dyn Fn(&str) -> bool) -> Value {
+    match value {
+        Value::Object(map) => {
+            let secret = map.get("name").and_then(Value::as_str).is_none_or(hidden);
+            Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| {
+                        if secret && (k == "value" || k == "valueFrom") {
+                            let hidden_value = fingerprint(&v);
+                            (k, hidden_value)
+                        } else {
+                            (k, scrub(v, hidden))
+                        }
+                    })
+                    .collect::<Map<_, _>>(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| scrub(v, hidden)).collect()),
         other => other,
     }
 }
@@ -301,26 +408,36 @@ mod tests {
         assert!(diff_values("", &v, &v).is_empty());
     }
 
+    fn redacted(v: Option<&Value>) -> bool {
+        v.and_then(Value::as_str)
+            .is_some_and(|s| s.starts_with(&format!("{REDACTED} #")))
+    }
+
     #[test]
-    fn environment_and_secrets_are_redacted() {
+    fn secrets_and_secret_looking_environment_values_are_fingerprinted() {
         let c = Change::new(
-            "taskDefinition.containerDefinitions[p].environment[TOKEN].value".into(),
+            "taskDefinition.containerDefinitions[p].environment[API_TOKEN].value".into(),
             Some(json!("s3cret")),
             Some(json!("old")),
             ChangeAction::RegisterRevision,
         );
-        assert_eq!(c.desired, Some(json!(REDACTED)));
-        assert_eq!(c.actual, Some(json!(REDACTED)));
+        assert!(
+            redacted(c.desired.as_ref()) && redacted(c.actual.as_ref()),
+            "{c:?}"
+        );
+        // Different values, different fingerprints: the change stays visible.
+        assert_ne!(c.desired, c.actual);
+        let same = Change::new(c.path.clone(), Some(json!("s3cret")), None, c.action);
+        assert_eq!(same.desired, c.desired, "one value, one fingerprint");
         let whole = Change::new(
             "taskDefinition.containerDefinitions[p].secrets".into(),
             Some(json!([{"name": "K", "valueFrom": "arn:x"}])),
             None,
             ChangeAction::RegisterRevision,
         );
-        assert_eq!(
-            whole.desired,
-            Some(json!([{"name": "K", "valueFrom": REDACTED}]))
-        );
+        let desired = whole.desired.unwrap();
+        assert_eq!(desired[0]["name"], "K");
+        assert!(redacted(Some(&desired[0]["valueFrom"])), "{desired}");
         let other = Change::new(
             "service.desiredCount".into(),
             Some(json!(3)),
@@ -328,5 +445,73 @@ mod tests {
             ChangeAction::Update,
         );
         assert_eq!(other.desired, Some(json!(3)));
+    }
+
+    #[test]
+    fn ordinary_environment_values_are_shown() {
+        let c = Change::new(
+            "taskDefinition.containerDefinitions[p].environment[LOG_LEVEL].value".into(),
+            Some(json!("debug")),
+            Some(json!("info")),
+            ChangeAction::RegisterRevision,
+        );
+        assert_eq!(c.desired, Some(json!("debug")));
+        assert_eq!(c.actual, Some(json!("info")));
+        let list = Change::new(
+            "taskDefinition.containerDefinitions[p].environment".into(),
+            Some(
+                json!([{"name": "LOG_LEVEL", "value": "debug"}, {"name": "DB_PASSWORD", "value": "hunter2"}]),
+            ),
+            None,
+            ChangeAction::RegisterRevision,
+        );
+        let desired = list.desired.unwrap();
+        assert_eq!(desired[0]["value"], "debug");
+        assert!(redacted(Some(&desired[1]["value"])), "{desired}");
+        for name in [
+            "AWS_SECRET_ACCESS_KEY",
+            "github_token",
+            "Password",
+            "SESSION_COOKIE",
+        ] {
+            assert!(looks_secret(name), "{name}");
+        }
+        for name in ["LOG_LEVEL", "PORT", "FINFOCUS_PLUGIN_WEB_ENABLED"] {
+            assert!(!looks_secret(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_manifest_can_name_more_values_to_redact() {
+        let mut c = Change::new(
+            "taskDefinition.containerDefinitions[p].environment[INTERNAL_URL].value".into(),
+            Some(json!("https://10.0.0.1")),
+            None,
+            ChangeAction::RegisterRevision,
+        );
+        assert_eq!(c.desired, Some(json!("https://10.0.0.1")));
+        c.redact_env(&["INTERNAL_URL".to_owned()]);
+        assert!(redacted(c.desired.as_ref()), "{c:?}");
+        // Redacting twice keeps the fingerprint of the real value.
+        let before = c.desired.clone();
+        c.redact_env(&["INTERNAL_URL".to_owned()]);
+        assert_eq!(c.desired, before);
+    }
+
+    #[test]
+    fn environment_inside_a_whole_container_is_redacted_too() {
+        let c = Change::new(
+            "taskDefinition.containerDefinitions[new]".into(),
+            Some(json!({"name": "new", "image": "a:1",
+                        "environment": [{"name": "API_KEY", "value": "k"}, {"name": "MODE", "value": "x"}],
+                        "secrets": [{"name": "S", "valueFrom": "arn:s"}]})),
+            None,
+            ChangeAction::RegisterRevision,
+        );
+        let d = c.desired.unwrap();
+        assert!(redacted(Some(&d["environment"][0]["value"])), "{d}");
+        assert_eq!(d["environment"][1]["value"], "x");
+        assert!(redacted(Some(&d["secrets"][0]["valueFrom"])), "{d}");
+        assert_eq!(d["image"], "a:1");
     }
 }

@@ -42,6 +42,8 @@
 //!   [`status::Transitions`] keeps each condition's `lastTransitionTime` from pass to pass;
 //! - [`rollout`] judges, pass after pass, whether an ECS deployment the loop started
 //!   completed, is still going, or was rolled back;
+//! - [`wait`] is `apply --wait`: it polls the services an apply changed until their rollouts end,
+//!   and [`diagnosis`] says in a few lines why one failed;
 //! - [`metrics`] holds the Prometheus registry and [`http`] serves `/healthz`, `/readyz`,
 //!   `/metrics` and `/report`.
 //!
@@ -56,6 +58,7 @@ pub mod apply;
 pub mod aws;
 pub mod canon;
 pub mod cli;
+pub mod diagnosis;
 pub mod diff;
 pub mod http;
 pub mod lease;
@@ -74,6 +77,7 @@ pub mod source;
 pub mod status;
 pub mod taskdef;
 pub mod units;
+pub mod wait;
 
 /// API version every manifest document must declare.
 pub const API_VERSION: &str = "ecs.finfocus.io/v1alpha1";
@@ -82,6 +86,9 @@ pub use ownership::{MANAGED_BY_VALUE, TAG_INSTANCE, TAG_MANAGED_BY, TAG_OBJECT};
 pub const ANNOTATION_DRIFT_POLICY: &str = "ecs.finfocus.io/drift-policy";
 /// Annotation allowing the controller to take over an existing untagged resource.
 pub const ANNOTATION_ADOPT: &str = "ecs.finfocus.io/adopt";
+/// Annotation listing environment variables (comma-separated names) whose values plans and
+/// reports redact, besides those whose names look secret.
+pub const ANNOTATION_REDACT_ENV: &str = "ecs.finfocus.io/redact-env";
 /// Annotation capping an `EcsService`'s monthly cost in USD: a change that would raise it
 /// above is not applied (condition `BudgetExceeded`).
 pub const ANNOTATION_MAX_MONTHLY_COST: &str = "ecs.finfocus.io/max-monthly-cost";

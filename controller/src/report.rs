@@ -10,7 +10,7 @@
 //!                 "conditions": [{"type": "Owned", "status": "True", "reason": "Owned", "message": "...",
 //!                                 "lastTransitionTime": "..."}]}]}
 //! ```
-//! Environment values and secrets are already redacted in the plan's changes.
+//! Secrets and secret environment values are already redacted in the plan's changes.
 
 use std::fmt::Write as _;
 
@@ -241,6 +241,9 @@ pub fn render_text(report: &DriftReport) -> String {
                 for c in &r.changes {
                     if c.path.is_empty() {
                         let _ = writeln!(out, "{m} {id}  {}", c.action);
+                        for (field, value) in created(c) {
+                            let _ = writeln!(out, "      {field}: {value}");
+                        }
                     } else {
                         let _ = writeln!(
                             out,
@@ -310,7 +313,30 @@ fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-/// Markdown report: a summary line and a table of changes (for pull request comments).
+/// The fields a `create` change summarizes (see `plan::creation`), as `(field, text)`.
+fn created(c: &ChangeReport) -> Vec<(&str, String)> {
+    let Some(Value::Object(fields)) = &c.desired else {
+        return Vec::new();
+    };
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| show(Some(i)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => show(Some(other)),
+            };
+            (k.as_str(), text)
+        })
+        .collect()
+}
+
+/// Markdown report (for pull request comments): a summary line, one table row per resource, then
+/// the changes grouped under a heading per resource: what a create makes as a list, field changes
+/// as a table.
 #[must_use]
 pub fn render_markdown(report: &DriftReport) -> String {
     let s = &report.summary;
@@ -329,39 +355,63 @@ pub fn render_markdown(report: &DriftReport) -> String {
         "**{}** resources: {} in sync, {} drifted, {} missing, {} errors.\n",
         s.resources, s.in_sync, s.drifted, s.missing, s.errors
     );
-    out.push_str(
-        "| Resource | Region | Status | Field | Actual | Desired | Action | Cost (USD/month) |\n",
-    );
-    out.push_str("|---|---|---|---|---|---|---|---|\n");
+    out.push_str("| Resource | Region | Status | Changes | Cost (USD/month) |\n");
+    out.push_str("|---|---|---|---|---|\n");
     for r in &report.resources {
         let id = md_cell(&format!("{}/{}", r.kind, r.name));
-        let cost_cell = md_cost(r);
-        if r.changes.is_empty() {
-            let note = r
-                .conditions
+        let note = if r.changes.is_empty() {
+            r.conditions
                 .iter()
                 .find(|c| !c.status)
                 .map(|c| md_cell(&c.message))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "| `{id}` | {} | {} | {note} | | | | {cost_cell} |",
-                r.region, r.status
-            );
+                .unwrap_or_default()
+        } else if r.changes.iter().any(|c| c.path.is_empty()) {
+            r.changes
+                .iter()
+                .find(|c| c.path.is_empty())
+                .map(|c| c.action.clone())
+                .unwrap_or_default()
+        } else {
+            format!("{} field(s)", r.changes.len())
+        };
+        let _ = writeln!(
+            out,
+            "| `{id}` | {} | {} | {note} | {} |",
+            r.region,
+            r.status,
+            md_cost(r)
+        );
+    }
+    for r in report.resources.iter().filter(|r| !r.changes.is_empty()) {
+        let id = md_cell(&format!("{}/{}", r.kind, r.name));
+        let _ = writeln!(out, "\n#### `{id}` ({}, {})\n", r.status, r.region);
+        let (whole, fields): (Vec<&ChangeReport>, Vec<&ChangeReport>) =
+            r.changes.iter().partition(|c| c.path.is_empty());
+        for c in whole {
+            let _ = writeln!(out, "**{}**\n", c.action);
+            for (field, value) in created(c) {
+                let _ = writeln!(out, "- {field}: `{}`", md_cell(&value));
+            }
         }
-        for (i, c) in r.changes.iter().enumerate() {
-            // The cost is the resource's, shown once on its first row.
-            let cost_cell = if i == 0 { cost_cell.as_str() } else { "" };
-            let _ = writeln!(
-                out,
-                "| `{id}` | {} | {} | `{}` | `{}` | `{}` | {} | {cost_cell} |",
-                r.region,
-                r.status,
-                md_cell(&c.path),
-                md_cell(&show(c.actual.as_ref())),
-                md_cell(&show(c.desired.as_ref())),
-                c.action
-            );
+        if !fields.is_empty() {
+            out.push_str("| Field | Actual | Desired | Action |\n|---|---|---|---|\n");
+            for c in fields {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | `{}` | `{}` | {} |",
+                    md_cell(&c.path),
+                    md_cell(&show(c.actual.as_ref())),
+                    md_cell(&show(c.desired.as_ref())),
+                    c.action
+                );
+            }
+        }
+        for c in r
+            .conditions
+            .iter()
+            .filter(|c| c.kind == "ReplacementRequired" || c.kind == "DriftPolicy")
+        {
+            let _ = writeln!(out, "\n> {}", md_cell(&c.message));
         }
     }
     if let Some(total) = &s.cost {
@@ -438,6 +488,61 @@ mod tests {
             md.contains("| `service.desiredCount` | `1` | `3` | update |"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn a_create_shows_what_it_makes_and_markdown_groups_per_resource() {
+        let mut plan = sample();
+        plan.resources.push(ResourcePlan {
+            key: ResourceKey::new(Kind::EcsService, "web"),
+            status: Status::Missing,
+            arn: None,
+            changes: vec![Change::new(
+                String::new(),
+                Some(json!({"family": "web", "cpu": "256",
+                            "containers": ["app: nginx:1 (ports 8001/tcp, 9090/tcp)"],
+                            "desiredCount": 2, "discovery": "web.finfocus.local"})),
+                None,
+                ChangeAction::Create,
+            )],
+            ..plan.resources[0].clone()
+        });
+        let report = DriftReport::from_plan(&plan, None);
+        let text = render_text(&report);
+        assert!(text.contains("+ EcsService/web  create\n      "), "{text}");
+        assert!(text.contains("      family: web\n"), "{text}");
+        assert!(
+            text.contains("      containers: app: nginx:1 (ports 8001/tcp, 9090/tcp)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("      discovery: web.finfocus.local\n"),
+            "{text}"
+        );
+        assert!(!text.contains("(unset) -> (unset)"), "{text}");
+        let md = render_markdown(&report);
+        assert!(
+            md.contains("| `EcsService/web` | us-east-1 | Missing | create |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| `EcsService/finfocus-plugin-aws-public` | us-east-1 | Drifted | 1 field(s) |"
+            ),
+            "{md}"
+        );
+        // One heading per resource, its changes under it.
+        let drifted = md
+            .find("#### `EcsService/finfocus-plugin-aws-public` (Drifted, us-east-1)")
+            .unwrap();
+        let created = md
+            .find("#### `EcsService/web` (Missing, us-east-1)")
+            .unwrap();
+        let field = md.find("| `service.desiredCount` |").unwrap();
+        assert!(drifted < field && field < created, "{md}");
+        assert!(md[created..].contains("- desiredCount: `2`"), "{md}");
+        assert!(md[created..].contains("- family: `web`"), "{md}");
+        assert!(!md.contains("(unset)"), "{md}");
     }
 
     #[test]

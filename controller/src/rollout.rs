@@ -8,8 +8,8 @@
 //!
 //! # Caveats
 //! The AWS emulator used by the integration tests never completes a deployment (its `rolloutState` stays
-//! `IN_PROGRESS`), so this logic is covered by unit tests on constructed deployment lists below, not by the
-//! emulator tests.
+//! `IN_PROGRESS`). The unit tests below cover this logic on constructed deployment lists; the emulator
+//! tests reach it through rollouts the fidelity layer plays forward (`apply_wait`, `runtime_rollout`).
 
 /// The rollout state ECS reports on a deployment (`rolloutState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,6 +26,20 @@ async fn reference_deployment_converges_and_stays_quiet() {
         "{}",
         first_plan.stdout
     );
+    // A create says what it makes, not rows of unset fields.
+    assert!(
+        first_plan
+            .stdout
+            .contains(&format!("      family: {}\n", names.service)),
+        "{}",
+        first_plan.stdout
+    );
+    assert!(
+        first_plan.stdout.contains("      desiredCount: "),
+        "{}",
+        first_plan.stdout
+    );
+    assert!(!first_plan.stdout.contains("(unset) -> (unset)"));
 
     // Apply creates everything.
     let applied = case.run(&["apply"]);

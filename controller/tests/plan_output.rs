@@ -1,4 +1,5 @@
-//! `plan -o json|markdown`: the drift report shape, and environment values redacted.
+//! `plan -o json|markdown`: the drift report shape; secret environment values redacted with a
+//! fingerprint, ordinary ones shown.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
@@ -8,7 +9,7 @@ use aws_sdk_ecs::types::KeyValuePair;
 use support::{Case, deploy_rogue_revision};
 
 #[tokio::test(flavor = "multi_thread")]
-async fn reports_redact_environment_values() {
+async fn reports_redact_secret_environment_values_and_show_the_others() {
     let case = Case::with_reference("report");
     let (emu, names) = (&case.emu, &case.names);
     case.run(&["apply"]).expect_code(0);
@@ -52,7 +53,11 @@ async fn reports_redact_environment_values() {
                 .build(),
             KeyValuePair::builder()
                 .name("FINFOCUS_LOG_LEVEL")
-                .value("sup3r-s3cret-debug")
+                .value("debug")
+                .build(),
+            KeyValuePair::builder()
+                .name("FINFOCUS_API_TOKEN")
+                .value("sup3r-s3cret")
                 .build(),
         ]);
     })
@@ -69,7 +74,7 @@ async fn reports_redact_environment_values() {
         );
         assert!(run.stdout.contains(path), "{format}:\n{}", run.stdout);
         assert!(
-            run.stdout.contains("(redacted)"),
+            run.stdout.contains("FINFOCUS_API_TOKEN") && run.stdout.contains("(redacted) #"),
             "{format}:\n{}",
             run.stdout
         );
@@ -77,7 +82,24 @@ async fn reports_redact_environment_values() {
     let md = case.run(&["plan", "-o", "markdown"]);
     assert!(
         md.stdout
-            .contains("| Resource | Region | Status | Field | Actual | Desired | Action |")
+            .contains("| Resource | Region | Status | Changes |"),
+        "{}",
+        md.stdout
     );
-    assert!(md.stdout.contains(&format!("| `EcsService/{}` | us-east-1 | Drifted | `{path}` | `(redacted)` | `(redacted)` | registerRevision |", names.service)), "{}", md.stdout);
+    assert!(
+        md.stdout.contains(&format!(
+            "#### `EcsService/{}` (Drifted, us-east-1)",
+            names.service
+        )),
+        "{}",
+        md.stdout
+    );
+    // The log level change reads as one.
+    assert!(
+        md.stdout.contains(&format!(
+            "| `{path}` | `debug` | `info` | registerRevision |"
+        )),
+        "{}",
+        md.stdout
+    );
 }

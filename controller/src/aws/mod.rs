@@ -29,6 +29,7 @@ mod fixtures;
 mod observe;
 pub(crate) mod ops;
 mod read;
+pub mod watch;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};

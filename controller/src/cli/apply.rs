@@ -1,12 +1,15 @@
-//! `apply -f PATH... [--prune] [--allow-replace]`: converge once.
+//! `apply -f PATH... [--prune] [--allow-replace] [--wait [--timeout 10m]]`: converge once, and
+//! with `--wait` follow the rollouts it started until they end.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
 use super::plan::with_plan;
 use super::{Exit, GlobalArgs};
 use crate::Result;
+use crate::apply::ApplyOutcome;
 use crate::aws::Context;
 use crate::plan::{Plan, Status};
 use crate::pricing::Costs;
@@ -25,6 +28,13 @@ pub struct ApplyArgs {
     /// Replace resources whose change cannot be made in place.
     #[arg(long)]
     pub allow_replace: bool,
+    /// After applying, wait until every changed ECS service finished its rollout; exit 1 naming
+    /// the service when one fails or is rolled back, or when the timeout passes.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long `--wait` waits for all rollouts (e.g. `90s`, `10m`, `1h`).
+    #[arg(long, requires = "wait", value_parser = super::run::parse_duration, default_value = "10m")]
+    pub timeout: Duration,
 }
 
 /// Applies the manifests; exit 0 when everything converged, 1 otherwise. Nothing is changed
@@ -38,12 +48,23 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
         &args.files,
         args.prune,
         args.allow_replace,
-        async |ctx, plan, costs| converge(ctx, &plan, costs.as_ref()).await,
+        async |ctx, plan, costs| {
+            let (exit, outcome) = converge(ctx, &plan, costs.as_ref()).await?;
+            if !args.wait || exit != Exit::Ok {
+                return Ok(exit);
+            }
+            let services = crate::wait::changed_services(&plan, &outcome);
+            super::wait::rollouts(ctx, &services, args.timeout).await
+        },
     )
     .await
 }
 
-async fn converge(ctx: &Context, plan: &Plan, costs: Option<&Costs>) -> Result<Exit> {
+async fn converge(
+    ctx: &Context,
+    plan: &Plan,
+    costs: Option<&Costs>,
+) -> Result<(Exit, ApplyOutcome)> {
     let mut report = DriftReport::from_plan(plan, None);
     if let Some(costs) = costs {
         report.set_costs(costs);
@@ -75,13 +96,13 @@ async fn converge(ctx: &Context, plan: &Plan, costs: Option<&Costs>) -> Result<E
     }
     if outcome.converged() && plan.errors.is_empty() {
         println!("converged");
-        Ok(Exit::Ok)
+        Ok((Exit::Ok, outcome))
     } else {
         eprintln!(
             "not converged: {} of {} resource(s) failed",
             outcome.failures().len(),
             outcome.resources.len()
         );
-        Ok(Exit::Failed)
+        Ok((Exit::Failed, outcome))
     }
 }

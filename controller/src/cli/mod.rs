@@ -2,13 +2,15 @@
 //! struct and one function; this module only parses and routes.
 //!
 //! Exit codes (DESIGN.md): `validate` 0 valid / 1 invalid; `plan` 0 in sync / 2 changes or
-//! drift / 1 error / 3 cost increase above `--max-cost-increase`; `apply` 0 converged / 1 error.
+//! drift / 1 error / 3 cost increase above `--max-cost-increase`; `apply` 0 converged (and, with
+//! `--wait`, rolled out) / 1 error.
 
 pub mod apply;
 pub mod limits;
 pub mod plan;
 pub mod run;
 pub mod validate;
+pub mod wait;
 
 use std::process::ExitCode;
 

@@ -11,7 +11,10 @@ use super::model::{
     SourceLocation,
 };
 use super::spec::{ClusterSpec, DiscoverySpec, EcsServiceSpec, NamespaceSpec};
-use crate::{ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, ANNOTATION_MAX_MONTHLY_COST, API_VERSION};
+use crate::{
+    ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, ANNOTATION_MAX_MONTHLY_COST, ANNOTATION_REDACT_ENV,
+    API_VERSION,
+};
 
 /// Per-file state while loading.
 pub(super) struct FileResult {
@@ -132,7 +135,7 @@ pub(super) fn validate_document(
             "must be 1-255 letters, digits, hyphens or underscores, starting with a letter or digit",
         );
     }
-    let (drift_policy, adopt, max_monthly_cost) =
+    let (drift_policy, adopt, redact_env, max_monthly_cost) =
         check_annotations(&mut check, &metadata.annotations, name_at);
     let Some(spec) = doc.spec else {
         if kind.is_some() && doc.problems.is_empty() {
@@ -208,6 +211,7 @@ pub(super) fn validate_document(
             region,
             drift_policy,
             adopt,
+            redact_env,
             max_monthly_cost,
             source: SourceLocation {
                 file: label.to_owned(),
@@ -228,9 +232,10 @@ fn check_annotations(
     check: &mut DocCheck<'_>,
     annotations: &BTreeMap<String, String>,
     at: Location,
-) -> (DriftPolicy, bool, Option<MonthlyBudget>) {
+) -> (DriftPolicy, bool, Vec<String>, Option<MonthlyBudget>) {
     let mut policy = DriftPolicy::Enforce;
     let mut adopt = false;
+    let mut redact_env = Vec::new();
     let mut budget = None;
     for (key, value) in annotations {
         let field = format!("metadata.annotations.{key}");
@@ -253,6 +258,21 @@ fn check_annotations(
                     format!("expected \"true\" or \"false\", found `{other}`"),
                 ),
             },
+            ANNOTATION_REDACT_ENV => {
+                redact_env = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if redact_env.is_empty() {
+                    check.error(
+                        Some(at),
+                        &field,
+                        "expected comma-separated environment variable names, e.g. \"INTERNAL_URL,TENANT\"",
+                    );
+                }
+            }
             ANNOTATION_MAX_MONTHLY_COST => match MonthlyBudget::parse(value) {
                 Some(b) => budget = Some(b),
                 None => check.error(
@@ -267,13 +287,13 @@ fn check_annotations(
                 Some(at),
                 &field,
                 format!(
-                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}`, `{ANNOTATION_ADOPT}` or `{ANNOTATION_MAX_MONTHLY_COST}`"
+                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}`, `{ANNOTATION_ADOPT}`, `{ANNOTATION_MAX_MONTHLY_COST}` or `{ANNOTATION_REDACT_ENV}`"
                 ),
             ),
             _ => {}
         }
     }
-    (policy, adopt, budget)
+    (policy, adopt, redact_env, budget)
 }
 
 fn check_tags(check: &mut DocCheck<'_>, tags: &BTreeMap<String, String>, at: Location) {

@@ -173,6 +173,8 @@ pub struct Resource {
     pub drift_policy: DriftPolicy,
     /// Whether an existing untagged resource may be taken over.
     pub adopt: bool,
+    /// Environment variables whose values plans redact (`ecs.finfocus.io/redact-env`).
+    pub redact_env: Vec<String>,
     /// `ecs.finfocus.io/max-monthly-cost`: the monthly cost a change may not raise it above.
     pub max_monthly_cost: Option<MonthlyBudget>,
     /// Where it was defined.

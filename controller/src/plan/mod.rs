@@ -27,10 +27,12 @@
 //! ownership and tag checks every kind shares; [`Action`] is in `action.rs`. One file per
 //! kind plans it: `namespace.rs`, `cluster.rs`, `service.rs` (with `discovery.rs` for its
 //! Cloud Map service), and `orphans.rs` decides which unclaimed live resources are this
-//! instance's orphans and plans their deletes.
+//! instance's orphans and plans their deletes. `creation.rs` summarizes what a create makes,
+//! for the reviewer of a plan.
 
 mod action;
 mod cluster;
+mod creation;
 mod discovery;
 mod namespace;
 mod orphans;
@@ -120,8 +122,10 @@ impl ResourcePlan {
 
     /// Plans the creation of a resource that does not exist, after any actions it depends on.
     fn create(&mut self, action: Action) {
+        // A reviewer reads what will be created rather than a row of unset fields.
+        let what = creation::summarize(&action, &self.actions);
         self.changes
-            .push(Change::new(String::new(), None, None, ChangeAction::Create));
+            .push(Change::new(String::new(), what, None, ChangeAction::Create));
         self.actions.push(action);
         self.finish(false);
     }
@@ -237,6 +241,9 @@ pub fn plan_resource(
             let observed = live.services.get(resource.name()).unwrap_or(&unobserved);
             plan_service(&mut rp, set, resource, spec, observed, tags, opts);
         }
+    }
+    for change in &mut rp.changes {
+        change.redact_env(&resource.redact_env);
     }
     rp
 }

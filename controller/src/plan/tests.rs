@@ -1023,3 +1023,105 @@ fn replacement_fields_never_reach_the_patch() {
         assert!(needs_replacement(field, &other), "{field}");
     }
 }
+
+#[test]
+fn a_create_summarizes_what_it_makes() {
+    let set = manifests("");
+    let mut live = LiveState::default();
+    live.namespaces.insert("ns".into(), Lookup::Missing);
+    live.clusters.insert("c1".into(), Lookup::Missing);
+    let p = plan(&set, &live, &opts());
+    let created: Vec<_> = svc_plan(&p)
+        .changes
+        .iter()
+        .filter(|c| c.path.is_empty())
+        .collect();
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(created[0].action, ChangeAction::Create);
+    assert_eq!(created[0].actual, None);
+    let what = created[0].desired.as_ref().unwrap();
+    assert_eq!(what["family"], "svc");
+    assert_eq!(what["cpu"], "2048");
+    assert_eq!(what["memory"], "4096");
+    assert_eq!(
+        what["containers"],
+        serde_json::json!(["app: img:1 (ports 8001/tcp)"])
+    );
+    assert_eq!(what["desiredCount"], 1);
+    assert_eq!(what["launchType"], "FARGATE");
+    assert_eq!(what["discovery"], "aws-public.finfocus.local");
+    // Environment values never appear in a summary.
+    assert!(!what.to_string().contains("s3cret"), "{what}");
+    let cluster = &p.resources[1].changes[0];
+    assert_eq!(cluster.desired.as_ref().unwrap()["name"], "c1");
+}
+
+/// The service's plan after its container's environment changed from `live_env` in AWS.
+fn plan_with_live_env(annotations: &str, name: &str, live_value: &str) -> ResourcePlan {
+    let text = manifest_text(annotations).replace(
+        "environment: [{name: TOKEN, value: s3cret}]",
+        &format!("environment: [{{name: TOKEN, value: s3cret}}, {{name: {name}, value: wanted}}]"),
+    );
+    let set = load_str("m.yaml", &text).unwrap();
+    let mut live = in_sync(&set);
+    if let Lookup::Found(td) = &mut live.services.get_mut("svc").unwrap().task_definition {
+        td.definition.container_definitions[0]
+            .environment
+            .as_mut()
+            .unwrap()
+            .iter_mut()
+            .filter(|e| e.name == name)
+            .for_each(|e| e.value = Some(live_value.into()));
+    }
+    svc_plan(&plan(&set, &live, &opts())).clone()
+}
+
+#[test]
+fn ordinary_environment_changes_are_visible_and_secret_ones_fingerprinted() {
+    let r = plan_with_live_env("", "LOG_LEVEL", "info");
+    assert_eq!(r.changes.len(), 1, "{:?}", r.changes);
+    assert!(r.changes[0].path.ends_with("environment[LOG_LEVEL].value"));
+    assert_eq!(r.changes[0].desired, Some(serde_json::json!("wanted")));
+    assert_eq!(r.changes[0].actual, Some(serde_json::json!("info")));
+
+    let r = plan_with_live_env("", "DB_PASSWORD", "old");
+    let text = serde_json::to_string(&r.changes).unwrap();
+    assert!(
+        !text.contains("wanted") && !text.contains("\"old\""),
+        "{text}"
+    );
+    assert!(text.contains("(redacted) #"), "{text}");
+    assert_ne!(
+        r.changes[0].desired, r.changes[0].actual,
+        "the change stays visible"
+    );
+}
+
+#[test]
+fn the_redact_env_annotation_hides_more_values() {
+    let r = plan_with_live_env(
+        "ecs.finfocus.io/redact-env: \"TENANT, OTHER\"",
+        "TENANT",
+        "old",
+    );
+    let text = serde_json::to_string(&r.changes).unwrap();
+    assert!(
+        r.changes[0].path.ends_with("environment[TENANT].value"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("wanted") && !text.contains("\"old\""),
+        "{text}"
+    );
+    assert!(text.contains("(redacted) #"), "{text}");
+    let bad = load_str(
+        "m.yaml",
+        &manifest_text("ecs.finfocus.io/redact-env: \" , \""),
+    )
+    .unwrap_err();
+    assert!(
+        bad[0].to_string().contains("ecs.finfocus.io/redact-env"),
+        "{}",
+        bad[0]
+    );
+}

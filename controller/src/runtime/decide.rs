@@ -57,6 +57,11 @@ impl<E: Engine> State<E> {
                 }
                 Rollout::Degraded { reason, message } => {
                     self.tracked.remove(key);
+                    let message = if summary.diagnosis.is_empty() {
+                        message
+                    } else {
+                        format!("{message}; {}", summary.diagnosis.join("; "))
+                    };
                     // Re-applying the same revision at once would likely fail the same way: back off.
                     self.scheduler.failed(key.to_owned(), now, message.clone());
                     note.status = Some(Status::Error);

@@ -1,7 +1,8 @@
 //! The production [`Engine`]: manifests from disk, live state from AWS, the pure planner, one-resource
 //! apply and the drift report.
 
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use crate::Error;
@@ -35,6 +36,9 @@ pub struct AwsEngine {
     limits: Limits,
     /// When each reported condition last changed, for `lastTransitionTime`.
     transitions: Mutex<Transitions>,
+    /// Per ECS service with a failed deployment: which failure was read, and why it failed. Read
+    /// once per failure, not every pass.
+    diagnoses: Mutex<HashMap<String, (String, Vec<String>)>>,
     /// Prices each pass's services (budgets, report, gauge); `None` prices nothing.
     pricing: Option<(Pricer, CostMetrics)>,
 }
@@ -48,6 +52,7 @@ impl AwsEngine {
             opts,
             limits: Limits::default(),
             transitions: Mutex::new(Transitions::default()),
+            diagnoses: Mutex::new(HashMap::new()),
             pricing: None,
         }
     }
@@ -64,6 +69,78 @@ impl AwsEngine {
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
+    }
+}
+
+impl AwsEngine {
+    /// Reads why each ECS service with a failed deployment failed, once per failure (a failed
+    /// deployment stays listed until the next one replaces it).
+    async fn read_diagnoses(&self, planned: &AwsPlan) {
+        let mut failing = Vec::new();
+        for rp in planned
+            .plan
+            .resources
+            .iter()
+            .filter(|rp| rp.key.kind == Kind::EcsService)
+        {
+            let Some(service) = planned
+                .live
+                .services
+                .get(&rp.key.name)
+                .and_then(|s| s.service.found())
+            else {
+                continue;
+            };
+            let Some(failed) = service
+                .deployments
+                .iter()
+                .find(|d| d.rollout_state.as_deref() == Some("FAILED"))
+            else {
+                continue;
+            };
+            let failure = format!(
+                "{}|{}|{}",
+                service.arn,
+                failed.task_definition.as_deref().unwrap_or_default(),
+                failed.rollout_state_reason.as_deref().unwrap_or_default()
+            );
+            let cluster = service.cluster_arn.rsplit('/').next().unwrap_or_default();
+            failing.push((
+                key_of(rp),
+                failure,
+                rp.region.clone(),
+                cluster.to_owned(),
+                service.name.clone(),
+            ));
+        }
+        let known: HashMap<String, String> = {
+            let mut diagnoses = self
+                .diagnoses
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            diagnoses.retain(|key, _| failing.iter().any(|f| &f.0 == key));
+            diagnoses
+                .iter()
+                .map(|(k, (f, _))| (k.clone(), f.clone()))
+                .collect()
+        };
+        for (key, failure, region, cluster, name) in failing {
+            if known.get(&key) == Some(&failure) {
+                continue;
+            }
+            match crate::wait::diagnose(&self.ctx, &region, &cluster, &name).await {
+                Ok(lines) => {
+                    self.diagnoses
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(key, (failure, lines));
+                }
+                // The rollout is reported as degraded either way; the next pass tries again.
+                Err(e) => {
+                    tracing::warn!(resource = %key, error = %e, "cannot read why the deployment failed")
+                }
+            }
+        }
     }
 }
 
@@ -134,6 +211,7 @@ impl Engine for AwsEngine {
             }));
             planned.costs = Some(costs);
         }
+        self.read_diagnoses(&planned).await;
         Ok(planned)
     }
 
@@ -170,6 +248,13 @@ impl Engine for AwsEngine {
                             .collect()
                     }),
                     task_definition: service.and_then(|s| s.task_definition_arn.clone()),
+                    diagnosis: self
+                        .diagnoses
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get(&key_of(rp))
+                        .map(|(_, lines)| lines.clone())
+                        .unwrap_or_default(),
                 }
             })
             .collect()

@@ -67,6 +67,9 @@ pub struct ResourceSummary {
     pub deployments: Option<Vec<Deployment>>,
     /// The task definition the live ECS service runs, if any.
     pub task_definition: Option<String>,
+    /// Why a failed deployment of the service failed (stopped tasks, events), for the `Degraded`
+    /// condition; empty when none failed or it could not be read.
+    pub diagnosis: Vec<String>,
 }
 
 /// What a successful apply reports back.

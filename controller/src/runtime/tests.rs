@@ -82,6 +82,8 @@ struct World {
     applied_td: HashMap<String, String>,
     /// What the live service runs, as observed (for engines that do not report it from the apply).
     observed_td: HashMap<String, String>,
+    /// Why a resource's failed deployment failed, as the engine read it.
+    diagnosis: HashMap<String, Vec<String>>,
     reports: Vec<FakeReport>,
 }
 
@@ -105,6 +107,7 @@ impl Fake {
                 deployments: HashMap::new(),
                 applied_td: HashMap::new(),
                 observed_td: HashMap::new(),
+                diagnosis: HashMap::new(),
                 reports: Vec::new(),
             }),
         })
@@ -174,6 +177,7 @@ impl Engine for Fake {
                         actionable: status != Status::InSync,
                         deployments: w.deployments.get(&r.key).cloned(),
                         task_definition: w.observed_td.get(&r.key).cloned(),
+                        diagnosis: w.diagnosis.get(&r.key).cloned().unwrap_or_default(),
                     }
                 })
                 .collect()
@@ -675,6 +679,10 @@ async fn rollouts_are_tracked_until_they_complete_or_roll_back() {
                 deployment("ACTIVE", OURS, RolloutState::Failed),
             ],
         );
+        w.diagnosis.insert(
+            "web".into(),
+            vec!["task stopped: TaskFailedToStart: CannotPullContainerError: not found".into()],
+        );
     });
     h.publish("r1");
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -684,6 +692,14 @@ async fn rollouts_are_tracked_until_they_complete_or_roll_back() {
     assert_eq!(degraded.reason, "RolledBack");
     assert!(
         degraded.message.contains("web:1 instead of web:2"),
+        "{}",
+        degraded.message
+    );
+    // Why it failed is part of the condition.
+    assert!(
+        degraded
+            .message
+            .contains("CannotPullContainerError: not found"),
         "{}",
         degraded.message
     );
