@@ -1,0 +1,108 @@
+//! Reading the live state for a manifest set with as few calls as possible.
+//!
+//! Per region, without `--prune`:
+//! - `ListNamespaces` (all pages) once if any namespace is managed there, then
+//!   `ListTagsForResource` per matched namespace (cached by ARN), and `GetNamespace` for a
+//!   namespace whose manifest sets an SOA TTL (the listing lacks it; cached by id);
+//! - `DescribeClusters` (up to 100 names, tags and settings included) for `EcsCluster`s;
+//! - `DescribeServices` per cluster in batches of 10 with tags included;
+//! - `DescribeTaskDefinition` per service revision not already cached (revisions are
+//!   immutable);
+//! - `ListServices` (Cloud Map, filtered by namespace id) once per namespace that has
+//!   discovery services, then `ListTagsForResource` per matched service (cached).
+//!
+//! With `--prune` the scan widens to everything in the region no manifest describes (all
+//! namespaces, Cloud Map services, clusters and their services), which costs a listing per
+//! cluster and a tag read per Cloud Map resource. Each is listed with its tags as
+//! [`crate::live::Unclaimed`]; [`crate::plan`] decides which of them this instance owns.
+//!
+//! A failed read marks only the resources it concerns as
+//! [`Lookup::Failed`](crate::live::Lookup::Failed); the others are still observed.
+
+mod cluster;
+mod discovery;
+mod namespace;
+mod service;
+mod unclaimed;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use self::cluster::observe_clusters;
+use self::discovery::observe_discovery;
+use self::namespace::observe_namespaces;
+use self::service::observe_services;
+use self::unclaimed::scan_unclaimed;
+use crate::Result;
+use crate::aws::{Context, convert};
+use crate::live::LiveState;
+use crate::manifest::{ManifestSet, Resource};
+use crate::options::PlanOptions;
+
+/// Observes everything `set` describes (and, with `opts.prune`, every resource this instance
+/// owns in the regions involved).
+///
+/// # Errors
+/// None today: per-resource failures are recorded as
+/// [`Lookup::Failed`](crate::live::Lookup::Failed). The `Result` leaves
+/// room for failures that make the whole observation meaningless.
+pub async fn observe(ctx: &Context, set: &ManifestSet, opts: &PlanOptions) -> Result<LiveState> {
+    let mut live = LiveState::default();
+    let mut regions: BTreeSet<String> = set
+        .resources()
+        .iter()
+        .map(|r| r.region_or(&opts.region).to_owned())
+        .collect();
+    if opts.prune {
+        regions.insert(opts.region.clone());
+    }
+    for region in regions {
+        observe_region(ctx, set, opts, &region, &mut live).await;
+    }
+    Ok(live)
+}
+
+async fn observe_region(
+    ctx: &Context,
+    set: &ManifestSet,
+    opts: &PlanOptions,
+    region: &str,
+    live: &mut LiveState,
+) {
+    let in_region: Vec<&Resource> = set
+        .resources()
+        .iter()
+        .filter(|r| r.region_or(&opts.region) == region)
+        .collect();
+    let namespaces = observe_namespaces(ctx, opts, region, &in_region, live).await;
+    observe_clusters(ctx, region, &in_region, live).await;
+    observe_services(ctx, region, &in_region, live).await;
+    observe_discovery(ctx, set, region, &in_region, live).await;
+    if opts.prune {
+        scan_unclaimed(ctx, set, opts, region, namespaces, live).await;
+    }
+}
+
+/// Tags of a Cloud Map resource, cached by ARN.
+pub(crate) async fn cloudmap_tags(
+    ctx: &Context,
+    region: &str,
+    arn: &str,
+) -> Result<BTreeMap<String, String>> {
+    if let Some(tags) = ctx.cached_tags(arn) {
+        return Ok(tags);
+    }
+    let out = ctx
+        .call(
+            "servicediscovery",
+            "ListTagsForResource",
+            arn,
+            ctx.cloudmap(region)
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send(),
+        )
+        .await?;
+    let tags = convert::cloudmap_tags_from_sdk(out.tags());
+    ctx.cache_tags(arn, tags.clone());
+    Ok(tags)
+}

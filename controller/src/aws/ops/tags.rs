@@ -1,0 +1,52 @@
+//! Tagging of Cloud Map and ECS resources.
+
+use std::collections::BTreeMap;
+
+use super::build_error;
+use crate::Result;
+use crate::aws::{Context, convert};
+
+/// Adds tags to a Cloud Map resource.
+pub(crate) async fn tag_cloudmap(
+    ctx: &Context,
+    region: &str,
+    arn: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<()> {
+    let sdk_tags =
+        convert::cloudmap_tags_to_sdk(tags).map_err(|e| build_error("TagResource", arn, &e))?;
+    ctx.call(
+        "servicediscovery",
+        "TagResource",
+        arn,
+        ctx.cloudmap(region)
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(sdk_tags))
+            .send(),
+    )
+    .await?;
+    ctx.merge_cached_tags(arn, tags);
+    Ok(())
+}
+
+/// Adds tags to an ECS resource.
+pub(crate) async fn tag_ecs(
+    ctx: &Context,
+    region: &str,
+    arn: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<()> {
+    ctx.call(
+        "ecs",
+        "TagResource",
+        arn,
+        ctx.ecs(region)
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(convert::ecs_tags_to_sdk(tags)))
+            .send(),
+    )
+    .await?;
+    Ok(())
+}
