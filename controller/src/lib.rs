@@ -162,6 +162,10 @@ pub enum Error {
     /// No AWS region could be determined.
     #[error("no AWS region configured: pass --region or set AWS_REGION")]
     NoRegion,
+    /// An endpoint setting (`AWS_ENDPOINT_URL` or a service's own) is present but empty; the SDK
+    /// would fail on it at the first call.
+    #[error("{0} is set but empty: unset it, or set it to the endpoint's URL")]
+    EmptyEndpoint(String),
     /// Some resources did not converge during `apply`.
     #[error("{failed} of {total} resource(s) did not converge")]
     NotConverged {
@@ -193,7 +197,7 @@ impl Error {
             Self::Timeout { .. } => "timeout",
             Self::Conflict { .. } => "conflict",
             Self::UnexpectedResponse { .. } => "aws_unexpected_response",
-            Self::NoRegion => "config",
+            Self::NoRegion | Self::EmptyEndpoint(_) => "config",
             Self::NotConverged { .. } => "not_converged",
             Self::Io(_) => "io",
             Self::Json(_) => "json",

@@ -213,12 +213,29 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The name of an endpoint variable (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`) that is set
+/// but empty. The SDK only warns about such a value when it loads the configuration and then
+/// panics when it resolves an endpoint, so it is refused up front with a clear error.
+fn empty_endpoint_setting(
+    vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Option<String> {
+    vars.into_iter().find_map(|(name, value)| {
+        let name = name.to_str()?;
+        (name.starts_with("AWS_ENDPOINT_URL") && value.to_string_lossy().trim().is_empty())
+            .then(|| name.to_owned())
+    })
+}
+
 impl Context {
     /// Builds a context from the standard AWS configuration chain.
     ///
     /// # Errors
-    /// [`Error::NoRegion`] when neither `--region` nor the chain names a region.
+    /// [`Error::NoRegion`] when neither `--region` nor the chain names a region;
+    /// [`Error::EmptyEndpoint`] when an endpoint variable is set but empty.
     pub async fn from_env(options: ContextOptions) -> Result<Self> {
+        if let Some(name) = empty_endpoint_setting(std::env::vars_os()) {
+            return Err(Error::EmptyEndpoint(name));
+        }
         let retry = RetryConfig::standard().with_max_attempts(options.max_attempts.max(1));
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(5))
@@ -441,6 +458,29 @@ fn sdk_failure_class<E, R>(e: &aws_sdk_ecs::error::SdkError<E, R>) -> &'static s
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
     use super::*;
+
+    #[test]
+    fn an_empty_endpoint_variable_is_named_and_a_set_one_passes() {
+        let vars = |pairs: &[(&str, &str)]| -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect()
+        };
+        assert_eq!(
+            empty_endpoint_setting(vars(&[("HOME", ""), ("AWS_ENDPOINT_URL", " ")])),
+            Some("AWS_ENDPOINT_URL".to_owned())
+        );
+        assert_eq!(
+            empty_endpoint_setting(vars(&[("AWS_ENDPOINT_URL_ECS", "")])),
+            Some("AWS_ENDPOINT_URL_ECS".to_owned())
+        );
+        assert_eq!(
+            empty_endpoint_setting(vars(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")])),
+            None
+        );
+        assert_eq!(empty_endpoint_setting(vars(&[("AWS_REGION", "")])), None);
+    }
 
     fn context(tag_ttl: Duration) -> Context {
         let config = aws_config::SdkConfig::builder()
