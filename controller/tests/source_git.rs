@@ -8,17 +8,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::time::Duration;
 
-use finfocus_ecs_controller::source::{GitSource, GitSourceOptions, SecretUrl, SourceError};
-use runtime_support::{GitDaemon, TempDir, WorkTree};
-
-fn options(url: &str, workdir: &TempDir) -> GitSourceOptions {
-    let mut opts = GitSourceOptions::new(SecretUrl::new(url), workdir.path().to_path_buf());
-    opts.reference = "main".to_owned();
-    opts.path = "manifests".into();
-    opts.timeout = Duration::from_secs(30);
-    opts.token = None;
-    opts
-}
+use finfocus_ecs_controller::source::{GitSource, SourceError};
+use runtime_support::{GitDaemon, TempDir, WorkTree, git_options as options};
 
 #[tokio::test]
 async fn poll_checks_out_each_pushed_commit_with_its_id() {

@@ -8,19 +8,9 @@ mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::time::Duration;
 
-use finfocus_ecs_controller::source::{GitSource, GitSourceOptions, SecretUrl, SourceError};
-use runtime_support::{GitDaemon, TempDir, WorkTree};
-
-fn options(url: &str, workdir: &TempDir) -> GitSourceOptions {
-    let mut opts = GitSourceOptions::new(SecretUrl::new(url), workdir.path().to_path_buf());
-    opts.reference = "main".to_owned();
-    opts.path = "manifests".into();
-    opts.timeout = Duration::from_secs(30);
-    opts.token = None;
-    opts
-}
+use finfocus_ecs_controller::source::{GitSource, SourceError};
+use runtime_support::{GitDaemon, TempDir, WorkTree, git_options as options};
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777

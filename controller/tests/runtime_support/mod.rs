@@ -391,3 +391,17 @@ impl Fixture {
         )
     }
 }
+
+/// Options of a git source following `main` under `manifests/` of `url`, checked out in `workdir`.
+pub fn git_options(
+    url: &str,
+    workdir: &TempDir,
+) -> finfocus_ecs_controller::source::GitSourceOptions {
+    use finfocus_ecs_controller::source::{GitSourceOptions, SecretUrl};
+    let mut opts = GitSourceOptions::new(SecretUrl::new(url), workdir.path().to_path_buf());
+    opts.reference = "main".to_owned();
+    opts.path = "manifests".into();
+    opts.timeout = Duration::from_secs(30);
+    opts.token = None;
+    opts
+}
