@@ -8,7 +8,7 @@
 mod support;
 
 use serde_json::json;
-use support::{Case, cluster_manifest};
+use support::{Case, cluster_manifest, stays_quiet};
 
 const CAPACITY: &str = concat!(
     "  capacityProviders: [FARGATE_SPOT, FARGATE]\n",
@@ -16,22 +16,6 @@ const CAPACITY: &str = concat!(
     "    - {capacityProvider: FARGATE_SPOT, weight: 3}\n",
     "    - {capacityProvider: FARGATE, weight: 1, base: 1}\n",
 );
-
-#[track_caller]
-fn stays_quiet(case: &Case) {
-    for pass in 1..=3 {
-        let plan = case.run(&["plan"]);
-        assert_eq!(
-            plan.code, 0,
-            "plan {pass} is not clean\n--- stdout\n{}\n--- stderr\n{}",
-            plan.stdout, plan.stderr
-        );
-        assert_eq!(plan.writes(), 0, "plan {pass}: {}", plan.calls());
-    }
-    let again = case.run(&["apply"]);
-    again.expect_code(0);
-    assert_eq!(again.writes(), 0, "re-apply wrote: {}", again.calls());
-}
 
 #[test]
 fn capacity_providers_are_put_once_then_stay_quiet() {

@@ -12,35 +12,7 @@ mod support;
 
 use finfocus_aws_fidelity::{Rollout, StoppedContainer, StoppedTask};
 use serde_json::{Value, json};
-use support::{Case, Run, describe_service};
-
-/// Operation name prefixes that change AWS state.
-const WRITE_PREFIXES: [&str; 8] = [
-    "Create",
-    "Update",
-    "Register",
-    "Deregister",
-    "Delete",
-    "Put",
-    "Tag",
-    "Untag",
-];
-
-/// The operations of a run's `--calls` summary that change state.
-fn write_operations(run: &Run) -> Vec<String> {
-    let calls = run.calls();
-    let Some(by_operation) = calls["byOperation"].as_object() else {
-        return Vec::new();
-    };
-    by_operation
-        .keys()
-        .filter(|op| {
-            let name = op.split_once('.').map_or(op.as_str(), |(_, name)| name);
-            WRITE_PREFIXES.iter().any(|prefix| name.starts_with(prefix))
-        })
-        .cloned()
-        .collect()
-}
+use support::{Case, Run, describe_service, stays_quiet, write_operations};
 
 /// Applies the case's manifests (must converge), then: `plan` exits 0 three times without writes,
 /// and a second `apply` calls no write operation. Returns the first apply.
@@ -50,29 +22,6 @@ fn converges_then_stays_quiet(case: &Case) -> Run {
     applied.expect_code(0);
     stays_quiet(case);
     applied
-}
-
-/// `plan` exits 0 three times without writes and `apply` calls no write operation.
-#[track_caller]
-fn stays_quiet(case: &Case) {
-    for pass in 1..=3 {
-        let plan = case.run(&["plan"]);
-        assert_eq!(
-            plan.code, 0,
-            "plan {pass} after apply is not clean\n--- stdout\n{}\n--- stderr\n{}",
-            plan.stdout, plan.stderr
-        );
-        assert_eq!(plan.writes(), 0, "plan {pass} wrote: {}", plan.calls());
-    }
-    let again = case.run(&["apply"]);
-    again.expect_code(0);
-    let writes = write_operations(&again);
-    assert!(
-        writes.is_empty(),
-        "re-apply wrote {writes:?}\n--- stdout\n{}\n--- calls\n{}",
-        again.stdout,
-        again.calls()
-    );
 }
 
 /// One service variant: pieces of YAML put into a small Fargate service with its cluster and

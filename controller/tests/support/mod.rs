@@ -860,3 +860,55 @@ impl ThrottlingProxy {
         self.throttled.load(Ordering::SeqCst)
     }
 }
+
+/// Operation name prefixes that change AWS state.
+const WRITE_PREFIXES: [&str; 8] = [
+    "Create",
+    "Update",
+    "Register",
+    "Deregister",
+    "Delete",
+    "Put",
+    "Tag",
+    "Untag",
+];
+
+/// The operations of a run's `--calls` summary that change state.
+pub fn write_operations(run: &Run) -> Vec<String> {
+    let calls = run.calls();
+    let Some(by_operation) = calls["byOperation"].as_object() else {
+        return Vec::new();
+    };
+    by_operation
+        .keys()
+        .filter(|op| {
+            let name = op.split_once('.').map_or(op.as_str(), |(_, name)| name);
+            WRITE_PREFIXES.iter().any(|prefix| name.starts_with(prefix))
+        })
+        .cloned()
+        .collect()
+}
+
+/// `plan` exits 0 three times without writes and `apply` calls no write operation.
+#[track_caller]
+pub fn stays_quiet(case: &Case) {
+    for pass in 1..=3 {
+        let plan = case.run(&["plan"]);
+        assert_eq!(
+            plan.code, 0,
+            "plan {pass} after apply is not clean\n--- stdout\n{}\n--- stderr\n{}",
+            plan.stdout, plan.stderr
+        );
+        assert_eq!(plan.writes(), 0, "plan {pass} wrote: {}", plan.calls());
+    }
+    let again = case.run(&["apply"]);
+    again.expect_code(0);
+    assert_eq!(again.writes(), 0, "re-apply wrote: {}", again.calls());
+    let writes = write_operations(&again);
+    assert!(
+        writes.is_empty(),
+        "re-apply wrote {writes:?}\n--- stdout\n{}\n--- calls\n{}",
+        again.stdout,
+        again.calls()
+    );
+}
