@@ -33,7 +33,7 @@ mod common;
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{Plugin, assert_usd, descriptor, free_port};
+use common::{BIN, Plugin, assert_usd, command, descriptor, free_port};
 use finfocus_plugin_aws_public::proto::v1::cost_source_service_client::CostSourceServiceClient;
 use finfocus_plugin_aws_public::proto::v1::recommendation::ActionDetail;
 use finfocus_plugin_aws_public::proto::v1::{
@@ -75,15 +75,36 @@ pub const NOT_APPLICABLE: &[(&str, &str)] = &[
 
 /// Starts the binary as the host does: an allocated port as `--port=<n>` and
 /// `FINFOCUS_PLUGIN_PORT`, the host's environment otherwise (which may carry `REGION`).
+///
+/// The port is free when allocated but may be taken (by a parallel test's connection) before the
+/// plugin binds it; like a host whose launch failed, try again with another port, a few times.
 fn host_launch(region: Option<&str>) -> Plugin {
-    let port = free_port().to_string();
-    let mut env = vec![("FINFOCUS_PLUGIN_PORT", port.as_str())];
-    if let Some(region) = region {
-        env.push(("REGION", region));
+    let mut failures = Vec::new();
+    for _ in 0..5 {
+        let port = free_port().to_string();
+        let mut cmd = command(BIN);
+        cmd.arg(format!("--port={port}"))
+            .env("FINFOCUS_PLUGIN_PORT", &port);
+        if let Some(region) = region {
+            cmd.env("REGION", region);
+        }
+        match Plugin::spawn(cmd) {
+            Ok(plugin) => {
+                assert_eq!(plugin.port.to_string(), port, "listens on the host's port");
+                return plugin;
+            }
+            Err(failed)
+                if failed
+                    .stderr
+                    .iter()
+                    .any(|l| l.contains("Address already in use")) =>
+            {
+                failures.push(failed);
+            }
+            Err(failed) => panic!("plugin did not start: {failed:#?}"),
+        }
     }
-    let plugin = Plugin::start(&[&format!("--port={port}")], &env);
-    assert_eq!(plugin.port.to_string(), port, "listens on the host's port");
-    plugin
+    panic!("every allocated port was taken before the plugin bound it: {failures:#?}")
 }
 
 /// The spec suites' resource: `CreateResourceDescriptor("aws", "ec2", "t3.micro", "us-east-1")`.

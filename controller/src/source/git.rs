@@ -190,10 +190,19 @@ impl GitSource {
     /// Replaces the local repository with an empty one, so that objects of a refused fetch are
     /// gone and the next fetch transfers (and measures) them again instead of finding them present.
     async fn reset(&self) -> Result<(), SourceError> {
-        match tokio::fs::remove_dir_all(&self.git_dir).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(SourceError::io("remove", &self.git_dir, e)),
+        let mut attempt = 0;
+        loop {
+            match tokio::fs::remove_dir_all(&self.git_dir).await {
+                Ok(()) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+                // A helper killed a moment ago may finish the file it was creating after the
+                // directory was listed; nothing can write once it has died, so a retry ends it.
+                Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty && attempt < 5 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(e) => return Err(SourceError::io("remove", &self.git_dir, e)),
+            }
         }
         self.init().await
     }
@@ -515,10 +524,17 @@ impl GitSource {
 
     /// Runs a command built by [`GitSource::command`] under the time limit and returns its stdout.
     async fn output(&self, command: &str, mut cmd: Command) -> Result<Vec<u8>, SourceError> {
+        // git runs helpers (`fetch-pack`, `index-pack`, `remote-https`) that write into the
+        // repository; they share git's own process group, so stopping git stops them too.
+        cmd.process_group(0);
         let child = cmd.spawn().map_err(SourceError::Spawn)?;
+        let mut group = ProcessGroup(child.id());
         let output = match tokio::time::timeout(self.opts.timeout, child.wait_with_output()).await {
-            Ok(result) => result.map_err(SourceError::Spawn)?,
-            // Dropping the future drops the child, which kills it (`kill_on_drop`).
+            Ok(result) => {
+                group.0 = None;
+                result.map_err(SourceError::Spawn)?
+            }
+            // Dropping the future drops the child and `group`, which kill them.
             Err(_) => {
                 return Err(SourceError::Timeout {
                     command: command.to_owned(),
@@ -537,6 +553,23 @@ impl GitSource {
             status: output.status.to_string(),
             stderr: tail(&stderr, STDERR_LIMIT),
         })
+    }
+}
+
+/// Kills a git process and its helpers when dropped: a fetch stopped half-way (over its size or
+/// time limit, or abandoned) must leave no helper writing into the repository being removed.
+struct ProcessGroup(Option<u32>);
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        let leader = self
+            .0
+            .and_then(|id| i32::try_from(id).ok())
+            .and_then(rustix::process::Pid::from_raw);
+        if let Some(leader) = leader {
+            // ESRCH means every process of the group is gone already.
+            let _ = rustix::process::kill_process_group(leader, rustix::process::Signal::KILL);
+        }
     }
 }
 
