@@ -16,6 +16,13 @@
 //!   [`Context::forget_tags_read_before`] drops the ones a pass took from the cache, which
 //!   [`crate::reconcile::observe_and_plan`] does before any plan that writes to an existing
 //!   Cloud Map resource.
+//! - At most [`ContextOptions::concurrency`] calls are in flight at once (`--aws-concurrency`):
+//!   the reads of a pass that do not depend on each other overlap up to that bound, so a pass
+//!   costs about as many round trips as its longest chain of dependent reads, not one per call.
+//!   AWS throttles per account and Region with token buckets (Amazon ECS Developer Guide,
+//!   "Request throttling for the Amazon ECS API": e.g. a bucket of 50 tokens for cluster reads
+//!   such as `DescribeClusters`); the bound keeps a pass well inside such a burst, and what is
+//!   throttled anyway is retried with backoff by the SDK's standard retry mode.
 //! - A namespace's SOA TTL is missing from `ListNamespaces` answers and read with
 //!   `GetNamespace` (only for manifests that set it). It changes only through
 //!   `UpdatePrivateDnsNamespace`: the controller's own update drops the cached value at once,
@@ -61,7 +68,14 @@ pub struct ContextOptions {
     /// How long Cloud Map tags read once are trusted: a tag changed by hand shows in the drift
     /// report at most this late.
     pub tag_ttl: Duration,
+    /// Most AWS calls in flight at once (at least 1).
+    pub concurrency: usize,
 }
+
+/// Default of [`ContextOptions::concurrency`]: a pass over 1,000 services (100
+/// `DescribeServices`) takes ten round trips of them, and ten calls in flight stay a fifth of
+/// the smallest documented ECS burst bucket (50 tokens).
+pub const DEFAULT_CONCURRENCY: usize = 10;
 
 impl Default for ContextOptions {
     fn default() -> Self {
@@ -71,6 +85,7 @@ impl Default for ContextOptions {
             wait_timeout: Duration::from_secs(300),
             poll_interval: Duration::from_millis(500),
             tag_ttl: Duration::from_secs(300),
+            concurrency: DEFAULT_CONCURRENCY,
         }
     }
 }
@@ -192,6 +207,8 @@ pub struct Context {
     options: ContextOptions,
     clients: Mutex<HashMap<String, Clients>>,
     calls: CallCounter,
+    /// One permit per call in flight ([`ContextOptions::concurrency`]).
+    in_flight: tokio::sync::Semaphore,
     task_definitions: Mutex<HashMap<String, LiveTaskDefinition>>,
     /// Cloud Map tags by ARN, with when they were read.
     tags: Mutex<HashMap<String, (Instant, Tags)>>,
@@ -265,6 +282,7 @@ impl Context {
         Ok(Self {
             config,
             region,
+            in_flight: tokio::sync::Semaphore::new(options.concurrency.max(1)),
             options,
             clients: Mutex::new(HashMap::new()),
             calls: CallCounter::default(),
@@ -291,6 +309,12 @@ impl Context {
     #[must_use]
     pub fn options(&self) -> &ContextOptions {
         &self.options
+    }
+
+    /// Most calls in flight at once (at least 1).
+    #[must_use]
+    pub fn concurrency(&self) -> usize {
+        self.options.concurrency.max(1)
     }
 
     /// The call counter.
@@ -405,7 +429,8 @@ impl Context {
         }
     }
 
-    /// Awaits one SDK call, counts it and maps its error to [`Error::Aws`].
+    /// Awaits one SDK call (once fewer than [`Context::concurrency`] are in flight), counts it
+    /// and maps its error to [`Error::Aws`].
     pub(crate) async fn call<T, E, R>(
         &self,
         service: &'static str,
@@ -417,6 +442,9 @@ impl Context {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
     {
+        // SDK futures send nothing until polled, so waiting for a permit first delays the request
+        // itself. The semaphore is never closed; if it were, the call would go out unbounded.
+        let _permit = self.in_flight.acquire().await.ok();
         match fut.await {
             Ok(v) => {
                 self.calls.record(service, operation, "OK");

@@ -1,5 +1,6 @@
-//! Reads both [`super::observe`] and [`super::ops`] make: bounded paginated listings and task
-//! definitions (cached, since revisions are immutable).
+//! Reads both [`super::observe`] and [`super::ops`] make: bounded paginated listings, task
+//! definitions (cached, since revisions are immutable), and [`bounded`] for reads that do not
+//! depend on each other.
 
 use super::Context;
 use super::convert;
@@ -52,6 +53,23 @@ where
     })
 }
 
+/// Runs `work` on every item, at most [`Context::concurrency`] at once; the results come in the
+/// order of `items`, whatever order the answers arrive in, so what a pass observes does not
+/// depend on timing.
+pub(crate) async fn bounded<I, T, F, Fut>(ctx: &Context, items: I, work: F) -> Vec<T>
+where
+    I: IntoIterator,
+    F: FnMut(I::Item) -> Fut,
+    Fut: Future<Output = T>,
+{
+    use futures::StreamExt as _;
+    futures::stream::iter(items)
+        .map(work)
+        .buffered(ctx.concurrency())
+        .collect()
+        .await
+}
+
 /// A task definition by ARN, from the cache or `DescribeTaskDefinition`.
 pub(crate) async fn task_definition(
     ctx: &Context,
@@ -89,8 +107,52 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 
     use std::cell::Cell;
+    use std::time::Duration;
 
     use super::*;
+    use crate::aws::ContextOptions;
+
+    fn context(concurrency: usize) -> Context {
+        let config = aws_config::SdkConfig::builder()
+            .region(aws_config::Region::new("us-east-1"))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        Context::from_config(
+            config,
+            ContextOptions {
+                concurrency,
+                ..ContextOptions::default()
+            },
+        )
+        .unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bounded_overlaps_up_to_the_bound_and_keeps_the_order_of_the_items() {
+        let ctx = context(3);
+        let (now, peak) = (Cell::new(0), Cell::new(0));
+        let started = tokio::time::Instant::now();
+        // Later items answer sooner: the output must still follow the input.
+        let out = bounded(&ctx, 0..12u64, |i| {
+            let (now, peak) = (&now, &peak);
+            async move {
+                now.set(now.get() + 1);
+                peak.set(peak.get().max(now.get()));
+                tokio::time::sleep(Duration::from_millis(100 - i)).await;
+                now.set(now.get() - 1);
+                i
+            }
+        })
+        .await;
+        assert_eq!(out, (0..12).collect::<Vec<_>>());
+        assert_eq!(peak.get(), 3);
+        // Four rounds of three, not twelve one after another.
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 
     #[tokio::test]
     async fn paginate_reads_every_page_until_the_token_ends() {

@@ -16,6 +16,7 @@ pub mod wait;
 
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::Result;
@@ -59,6 +60,13 @@ pub struct GlobalArgs {
     /// Attempts per AWS call, including the first (throttling and 5xx are retried).
     #[arg(long, global = true, default_value_t = 5)]
     pub max_attempts: u32,
+    /// Most AWS calls in flight at once: independent reads of a pass (DescribeServices batches,
+    /// task definitions, Cloud Map tags) overlap up to this bound. Lower it when other tools
+    /// share the account's API rate; throttled calls are retried with backoff.
+    #[arg(long, global = true, value_name = "N", env = "FINFOCUS_AWS_CONCURRENCY",
+          default_value_t = crate::aws::DEFAULT_CONCURRENCY,
+          value_parser = clap::value_parser!(u16).range(1..=100).map(usize::from))]
+    pub aws_concurrency: usize,
     /// Log format (logs go to stderr; level from FINFOCUS_LOG or RUST_LOG, default warn).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -84,6 +92,7 @@ impl GlobalArgs {
         Context::from_env(ContextOptions {
             region: self.region.clone(),
             max_attempts: self.max_attempts,
+            concurrency: self.aws_concurrency,
             ..ContextOptions::default()
         })
         .await

@@ -146,6 +146,12 @@ impl Emulator {
     fn behind_fidelity(raw: &str, child: Option<Child>) -> Self {
         let fidelity = Fidelity::start(raw)
             .unwrap_or_else(|e| panic!("fidelity layer in front of {raw}: {e}"));
+        // Opt-in network latency for every call of a test run (`FINFOCUS_FIDELITY_LATENCY_MS`).
+        if let Some(delay) =
+            finfocus_aws_fidelity::latency::Latency::from_env().unwrap_or_else(|e| panic!("{e}"))
+        {
+            fidelity.set_latency(delay);
+        }
         Self { fidelity, child }
     }
 

@@ -23,6 +23,11 @@
 //! # Extending
 //! A new behaviour is a function in [`rules`] with its source, a unit test, and one line in `route`.
 //!
+//! # Latency
+//! [`Fidelity::set_latency`] adds a fixed delay to every call, like the round trip to AWS, and
+//! [`Fidelity::traffic`] tells how many calls of each operation were in flight at once (see
+//! [`latency`]). The harness reads the delay from `FINFOCUS_FIDELITY_LATENCY_MS`.
+//!
 //! # Rollouts
 //! The emulator never completes a deployment. [`Fidelity::play_rollout`] scripts one service's
 //! rollout: its primary deployment completes after some `DescribeServices` answers, or fails, and
@@ -30,12 +35,14 @@
 //! is the only state the layer keeps.
 
 pub mod call;
+pub mod latency;
 mod rollouts;
 mod route;
 pub mod rules;
 mod server;
 mod upstream;
 
+pub use latency::{ALL, LATENCY_ENV, OperationTraffic, Traffic};
 pub use rules::rollout::{Rollout, StoppedContainer, StoppedTask};
 pub use server::Fidelity;
 

@@ -1,4 +1,4 @@
-//! `finfocus-aws-fidelity --upstream http://127.0.0.1:PORT [--port N]`: runs the fidelity layer in
+//! `finfocus-aws-fidelity --upstream http://127.0.0.1:PORT [--port N] [--latency-ms MS]`: runs the fidelity layer in
 //! front of a running emulator until SIGINT or SIGTERM, for manual runs of the controller against
 //! AWS-like answers. Prints `AWS_ENDPOINT_URL=<endpoint>` once it accepts connections.
 
@@ -19,12 +19,16 @@ struct Args {
     /// Port on 127.0.0.1 to listen on (0: any free port).
     #[arg(long, default_value_t = 0)]
     port: u16,
+    /// Milliseconds added to every call, like a round trip to AWS.
+    #[arg(long, env = "FINFOCUS_FIDELITY_LATENCY_MS", default_value = "0", value_parser = finfocus_aws_fidelity::latency::parse_millis)]
+    latency_ms: std::time::Duration,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let fidelity = Fidelity::start_on_port(&args.upstream, args.port)
         .with_context(|| format!("starting in front of {}", args.upstream))?;
+    fidelity.set_latency(args.latency_ms);
     println!("AWS_ENDPOINT_URL={}", fidelity.endpoint());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -13,6 +13,8 @@ use http::StatusCode;
 use tokio::sync::oneshot;
 
 use crate::Error;
+use crate::call::Call;
+use crate::latency::{Latency, Traffic};
 use crate::rollouts::Rollouts;
 use crate::route;
 use crate::rules::rollout::Rollout;
@@ -27,6 +29,7 @@ pub struct Fidelity {
     endpoint: String,
     upstream: String,
     rollouts: Arc<Rollouts>,
+    latency: Arc<Latency>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -52,9 +55,11 @@ impl Fidelity {
             .map_err(Error::Runtime)?;
         let (stop, stopped) = oneshot::channel::<()>();
         let rollouts = Arc::new(Rollouts::default());
+        let latency = Arc::new(Latency::default());
         let app = router(Arc::new(Shared {
             upstream: client,
             rollouts: Arc::clone(&rollouts),
+            latency: Arc::clone(&latency),
         }));
         let thread = std::thread::Builder::new()
             .name("aws-fidelity".into())
@@ -75,6 +80,7 @@ impl Fidelity {
             endpoint: format!("http://{address}"),
             upstream,
             rollouts,
+            latency,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -96,6 +102,23 @@ impl Fidelity {
     pub fn play_rollout(&self, service: &str, rollout: Rollout) {
         self.rollouts.script(service, rollout);
     }
+
+    /// Adds `delay` to every call answered from now on (zero: none), like a network round trip
+    /// to AWS (see [`crate::latency`]).
+    pub fn set_latency(&self, delay: std::time::Duration) {
+        self.latency.set(delay);
+    }
+
+    /// Calls per operation since the start or the last [`Fidelity::reset_traffic`], with the most
+    /// that were in flight at once.
+    pub fn traffic(&self) -> Traffic {
+        self.latency.snapshot()
+    }
+
+    /// Forgets the traffic recorded so far.
+    pub fn reset_traffic(&self) {
+        self.latency.reset();
+    }
 }
 
 /// What every request handler shares.
@@ -103,6 +126,7 @@ impl Fidelity {
 struct Shared {
     upstream: Upstream,
     rollouts: Arc<Rollouts>,
+    latency: Arc<Latency>,
 }
 
 impl Drop for Fidelity {
@@ -123,6 +147,12 @@ fn router(shared: Arc<Shared>) -> Router {
 
 async fn proxy(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let operation = Call::from_headers(&parts.headers).map_or_else(
+        || "other".to_owned(),
+        |c| format!("{}.{}", c.api.signing_name(), c.operation),
+    );
+    let _in_flight = shared.latency.enter(operation);
+    shared.latency.wait().await;
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(body) => body,
         Err(e) => return (StatusCode::PAYLOAD_TOO_LARGE, e.to_string()).into_response(),

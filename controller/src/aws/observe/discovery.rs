@@ -1,13 +1,13 @@
 //! Managed Cloud Map services, listed per namespace and matched by name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_servicediscovery::types::{
     FilterCondition, ServiceFilter, ServiceFilterName, ServiceSummary,
 };
 
 use super::cloudmap_tags;
-use crate::aws::read::{PAGE_SIZE, paginate};
+use crate::aws::read::{PAGE_SIZE, bounded, paginate};
 use crate::aws::{Context, convert};
 use crate::canon::dns_name;
 use crate::live::{LiveDiscovery, LiveState, Lookup, LookupError};
@@ -90,17 +90,17 @@ fn reported_namespace(s: &ServiceSummary) -> Option<&str> {
     s.dns_config().and_then(|d| d.namespace_id())
 }
 
-/// Finds the service called `name` in namespace `namespace_id` among `summaries`.
-pub(crate) async fn find_cloudmap_service(
+/// Finds the service in namespace `namespace_id` among `same_name`, the listed services whose
+/// name is the wanted one.
+async fn find_cloudmap_service(
     ctx: &Context,
     region: &str,
-    summaries: &[ServiceSummary],
+    same_name: &[&ServiceSummary],
     namespace_id: &str,
-    name: &str,
 ) -> Result<Option<LiveDiscovery>> {
-    let candidates: Vec<&ServiceSummary> = summaries
+    let candidates: Vec<&ServiceSummary> = same_name
         .iter()
-        .filter(|s| s.name().is_some_and(|n| dns_name(n) == dns_name(name)))
+        .copied()
         .filter(|s| reported_namespace(s).is_none_or(|id| id == namespace_id))
         .collect();
     let chosen = match candidates.as_slice() {
@@ -162,26 +162,50 @@ pub(super) async fn observe_discovery(
             Some(Lookup::Missing) | None => entry.discovery = Lookup::Missing,
         }
     }
-    for (namespace_id, wanted) in by_namespace {
-        let summaries = match list_cloudmap_services(ctx, region, Some(&namespace_id)).await {
-            Ok(s) => s,
-            Err(e) => {
-                let err = LookupError::from_error(&e);
-                for (object, _) in wanted {
-                    live.services.entry(object).or_default().discovery =
-                        Lookup::Failed(err.clone());
-                }
-                continue;
-            }
-        };
-        for (object, name) in wanted {
-            let lookup =
-                match find_cloudmap_service(ctx, region, &summaries, &namespace_id, &name).await {
-                    Ok(Some(d)) => Lookup::Found(d),
-                    Ok(None) => Lookup::Missing,
-                    Err(e) => Lookup::Failed(LookupError::from_error(&e)),
-                };
-            live.services.entry(object).or_default().discovery = lookup;
+    // Namespaces, and the services within one, are read side by side (bounded).
+    let found = bounded(ctx, by_namespace, |(namespace_id, wanted)| async move {
+        discovery_in_namespace(ctx, region, &namespace_id, wanted).await
+    })
+    .await;
+    for (object, lookup) in found.into_iter().flatten() {
+        live.services.entry(object).or_default().discovery = lookup;
+    }
+}
+
+/// The Cloud Map services `wanted` (`(object, name)`) in one namespace: one listing, then each
+/// match's tags.
+async fn discovery_in_namespace(
+    ctx: &Context,
+    region: &str,
+    namespace_id: &str,
+    wanted: Vec<(String, String)>,
+) -> Vec<(String, Lookup<LiveDiscovery>)> {
+    let summaries = match list_cloudmap_services(ctx, region, Some(namespace_id)).await {
+        Ok(s) => s,
+        Err(e) => {
+            let err = LookupError::from_error(&e);
+            return wanted
+                .into_iter()
+                .map(|(object, _)| (object, Lookup::Failed(err.clone())))
+                .collect();
+        }
+    };
+    // By DNS name, so matching N wanted services costs N look-ups, not N listings.
+    let mut by_name: HashMap<String, Vec<&ServiceSummary>> = HashMap::new();
+    for s in &summaries {
+        if let Some(n) = s.name() {
+            by_name.entry(dns_name(n)).or_default().push(s);
         }
     }
+    let by_name = &by_name;
+    bounded(ctx, wanted, |(object, name)| async move {
+        let same_name = by_name.get(&dns_name(&name)).map_or(&[][..], Vec::as_slice);
+        let lookup = match find_cloudmap_service(ctx, region, same_name, namespace_id).await {
+            Ok(Some(d)) => Lookup::Found(d),
+            Ok(None) => Lookup::Missing,
+            Err(e) => Lookup::Failed(LookupError::from_error(&e)),
+        };
+        (object, lookup)
+    })
+    .await
 }

@@ -16,6 +16,10 @@
 //! cluster and a tag read per Cloud Map resource. Each is listed with its tags as
 //! [`crate::live::Unclaimed`]; [`crate::plan`] decides which of them this instance owns.
 //!
+//! The Cloud Map and ECS reads of a region run side by side, and within each the reads that do
+//! not depend on each other (batches, task definitions, tags) overlap up to
+//! [`Context::concurrency`]; results are gathered in manifest order, never in arrival order.
+//!
 //! A failed read marks only the resources it concerns as
 //! [`Lookup::Failed`](crate::live::Lookup::Failed); the others are still observed.
 
@@ -56,7 +60,9 @@ pub async fn observe(ctx: &Context, set: &ManifestSet, opts: &PlanOptions) -> Re
         regions.insert(opts.region.clone());
     }
     for region in regions {
-        observe_region(ctx, set, opts, &region, &mut live).await;
+        // Boxed: the region's reads nest deep enough to overflow the compiler's layout depth
+        // of the callers' futures.
+        Box::pin(observe_region(ctx, set, opts, &region, &mut live)).await;
     }
     Ok(live)
 }
@@ -73,12 +79,33 @@ async fn observe_region(
         .iter()
         .filter(|r| r.region_or(&opts.region) == region)
         .collect();
-    let namespaces = observe_namespaces(ctx, opts, region, &in_region, live).await;
-    observe_clusters(ctx, region, &in_region, live).await;
-    observe_services(ctx, region, &in_region, live).await;
-    observe_discovery(ctx, set, region, &in_region, live).await;
+    // Two chains of reads that need nothing from each other run side by side: Cloud Map
+    // (namespaces, then the services in them) and ECS (clusters, then their services).
+    let mut ecs = LiveState::default();
+    let cloud_map = async {
+        let namespaces = observe_namespaces(ctx, opts, region, &in_region, live).await;
+        observe_discovery(ctx, set, region, &in_region, live).await;
+        namespaces
+    };
+    let ecs_reads = async {
+        observe_clusters(ctx, region, &in_region, &mut ecs).await;
+        observe_services(ctx, region, &in_region, &mut ecs).await;
+    };
+    let (namespaces, ()) = tokio::join!(cloud_map, ecs_reads);
+    merge_ecs(live, ecs);
     if opts.prune {
         scan_unclaimed(ctx, set, opts, region, namespaces, live).await;
+    }
+}
+
+/// Adds what the ECS chain read to `live`, where the Cloud Map chain may already have filled in
+/// the discovery half of the same services.
+fn merge_ecs(live: &mut LiveState, ecs: LiveState) {
+    live.clusters.extend(ecs.clusters);
+    for (name, read) in ecs.services {
+        let entry = live.services.entry(name).or_default();
+        entry.service = read.service;
+        entry.task_definition = read.task_definition;
     }
 }
 

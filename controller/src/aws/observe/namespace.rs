@@ -4,7 +4,7 @@ use aws_sdk_servicediscovery::types::NamespaceSummary;
 
 use super::cloudmap_tags;
 use crate::Result;
-use crate::aws::read::{PAGE_SIZE, paginate};
+use crate::aws::read::{PAGE_SIZE, bounded, paginate};
 use crate::aws::{Context, convert};
 use crate::canon::dns_name;
 use crate::live::{LiveNamespace, LiveState, Lookup, LookupError};
@@ -52,6 +52,36 @@ async fn namespace_soa_ttl(ctx: &Context, region: &str, id: &str) -> Result<Opti
     Ok(ttl)
 }
 
+/// A listed namespace with what the listing lacks: its tags, and its SOA TTL when the manifest
+/// sets one.
+async fn namespace_details(
+    ctx: &Context,
+    region: &str,
+    summary: &NamespaceSummary,
+    spec: &crate::manifest::NamespaceSpec,
+) -> Lookup<LiveNamespace> {
+    let mut ns: LiveNamespace = convert::namespace_from_sdk(summary);
+    let soa = if spec.properties.is_some() {
+        namespace_soa_ttl(ctx, region, &ns.id).await
+    } else {
+        Ok(None)
+    };
+    let tags = match soa {
+        Ok(ttl) => {
+            ns.soa_ttl = ttl;
+            cloudmap_tags(ctx, region, &ns.arn).await
+        }
+        Err(e) => Err(e),
+    };
+    match tags {
+        Ok(tags) => {
+            ns.tags = tags;
+            Lookup::Found(ns)
+        }
+        Err(e) => Lookup::Failed(LookupError::from_error(&e)),
+    }
+}
+
 /// Returns the namespace listing for the prune scan (when it was read).
 pub(super) async fn observe_namespaces(
     ctx: &Context,
@@ -82,37 +112,22 @@ pub(super) async fn observe_namespaces(
             return Some(Err(err));
         }
     };
-    for (r, spec) in wanted {
-        let found = summaries.iter().find(|n| {
+    let (summaries_ref, wanted) = (&summaries, &wanted);
+    // By index: a closure over borrowed items trips the compiler's `Send` check of the engine's
+    // future (rust-lang/rust#110338).
+    let lookups = bounded(ctx, 0..wanted.len(), |i| async move {
+        let (r, spec) = wanted[i];
+        let found = summaries_ref.iter().find(|n| {
             n.name()
                 .is_some_and(|name| dns_name(name) == dns_name(&spec.name))
         });
         let lookup = match found {
             None => Lookup::Missing,
-            Some(summary) => {
-                let mut ns: LiveNamespace = convert::namespace_from_sdk(summary);
-                let soa = if spec.properties.is_some() {
-                    namespace_soa_ttl(ctx, region, &ns.id).await
-                } else {
-                    Ok(None)
-                };
-                let tags = match soa {
-                    Ok(ttl) => {
-                        ns.soa_ttl = ttl;
-                        cloudmap_tags(ctx, region, &ns.arn).await
-                    }
-                    Err(e) => Err(e),
-                };
-                match tags {
-                    Ok(tags) => {
-                        ns.tags = tags;
-                        Lookup::Found(ns)
-                    }
-                    Err(e) => Lookup::Failed(LookupError::from_error(&e)),
-                }
-            }
+            Some(summary) => namespace_details(ctx, region, summary, spec).await,
         };
-        live.namespaces.insert(r.name().to_owned(), lookup);
-    }
+        (r.name().to_owned(), lookup)
+    })
+    .await;
+    live.namespaces.extend(lookups);
     Some(Ok(summaries))
 }

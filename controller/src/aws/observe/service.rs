@@ -1,61 +1,99 @@
 //! Managed ECS services, read with `DescribeServices` per cluster, and their task definitions.
+//! Batches (of every cluster) and task definition reads overlap up to
+//! [`Context::concurrency`]; each revision is read once per pass at most.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_ecs::types::ServiceField;
 
 use crate::Result;
-use crate::aws::read::task_definition;
+use crate::aws::read::{bounded, task_definition};
 use crate::aws::{Context, convert};
-use crate::live::{LiveEcsService, LiveService, LiveState, Lookup, LookupError};
+use crate::live::{
+    LiveEcsService, LiveService, LiveState, LiveTaskDefinition, Lookup, LookupError,
+};
 use crate::manifest::{Resource, ResourceSpec};
 
+/// Describes `names` in `cluster`, ten per `DescribeServices` (the API's most), the batches
+/// overlapping up to [`Context::concurrency`]. Answers are in the order of the batches.
+///
+/// # Errors
+/// The first failing batch's error (in batch order); the batches still queued are not sent.
 pub(super) async fn describe_services(
     ctx: &Context,
     region: &str,
     cluster: &str,
     names: &[String],
 ) -> Result<Vec<aws_sdk_ecs::types::Service>> {
+    use futures::StreamExt as _;
+
     let client = ctx.ecs(region);
-    let mut out = Vec::new();
-    for chunk in names.chunks(10) {
-        let resp = ctx
-            .call(
-                "ecs",
-                "DescribeServices",
-                &format!("{cluster}/{}", chunk.join(",")),
-                client
-                    .describe_services()
-                    .cluster(cluster)
-                    .set_services(Some(chunk.to_vec()))
-                    .include(ServiceField::Tags)
-                    .send(),
-            )
-            .await?;
-        out.extend(resp.services().iter().cloned());
+    // Owned batches: a closure over borrowed items trips the compiler's `Send` check of the
+    // engine's future (rust-lang/rust#110338).
+    let batches = futures::stream::iter(names.chunks(10).map(<[String]>::to_vec))
+        .map(|chunk| {
+            let request = client
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(chunk.clone()))
+                .include(ServiceField::Tags)
+                .send();
+            let resource = format!("{cluster}/{}", chunk.join(","));
+            async move {
+                ctx.call("ecs", "DescribeServices", &resource, request)
+                    .await
+            }
+        })
+        .buffered(ctx.concurrency());
+    futures::pin_mut!(batches);
+    let mut out = Vec::with_capacity(names.len());
+    while let Some(answer) = batches.next().await {
+        out.extend(answer?.services.unwrap_or_default());
     }
     Ok(out)
 }
 
-/// A described ECS service with the task definition it runs.
-async fn observed_service(
+/// The task definitions `arns` name, read once each (cached ones cost no call), overlapping
+/// up to [`Context::concurrency`].
+async fn task_definitions(
     ctx: &Context,
     region: &str,
-    service: &aws_sdk_ecs::types::Service,
-) -> LiveEcsService {
-    let svc: LiveService = convert::service_from_sdk(service);
-    let task_definition = match &svc.task_definition_arn {
-        Some(arn) => match task_definition(ctx, region, arn).await {
+    arns: BTreeSet<String>,
+) -> HashMap<String, Lookup<LiveTaskDefinition>> {
+    let read = bounded(ctx, arns, |arn| async move {
+        let lookup = match task_definition(ctx, region, &arn).await {
             Ok(td) => Lookup::Found(td),
             Err(e) => Lookup::Failed(LookupError::from_error(&e)),
-        },
-        None => Lookup::Missing,
-    };
+        };
+        (arn, lookup)
+    })
+    .await;
+    read.into_iter().collect()
+}
+
+/// A described ECS service with the task definition it runs (from `revisions`).
+fn observed_service(
+    service: &aws_sdk_ecs::types::Service,
+    revisions: &HashMap<String, Lookup<LiveTaskDefinition>>,
+) -> LiveEcsService {
+    let svc: LiveService = convert::service_from_sdk(service);
+    let task_definition = svc
+        .task_definition_arn
+        .as_ref()
+        .and_then(|arn| revisions.get(arn).cloned())
+        .unwrap_or(Lookup::Missing);
     LiveEcsService {
         service: Lookup::Found(svc),
         task_definition,
         ..LiveEcsService::default()
     }
+}
+
+/// The described services of one cluster, or why they could not be read.
+struct ClusterServices {
+    cluster: String,
+    names: Vec<String>,
+    described: Result<Vec<aws_sdk_ecs::types::Service>>,
 }
 
 pub(super) async fn observe_services(
@@ -78,26 +116,53 @@ pub(super) async fn observe_services(
             ResourceSpec::Namespace(_) => {}
         }
     }
-    for (cluster, names) in by_cluster {
-        // A cluster this set creates and that does not exist yet has no services.
-        let cluster_missing = live
-            .clusters
-            .get(cluster)
-            .is_some_and(|l| matches!(l, Lookup::Missing));
-        if cluster_missing {
-            for name in names {
-                live.services.insert(name, LiveEcsService::default());
-            }
-            continue;
+    // A cluster this set creates and that does not exist yet has no services.
+    let (missing, existing): (Vec<_>, Vec<_>) = by_cluster.into_iter().partition(|(cluster, _)| {
+        live.clusters
+            .get(*cluster)
+            .is_some_and(|l| matches!(l, Lookup::Missing))
+    });
+    for name in missing.into_iter().flat_map(|(_, names)| names) {
+        live.services.insert(name, LiveEcsService::default());
+    }
+    let existing: Vec<(String, Vec<String>)> = existing
+        .into_iter()
+        .map(|(cluster, names)| (cluster.to_owned(), names))
+        .collect();
+    let described = bounded(ctx, existing, |(cluster, names)| async move {
+        let described = describe_services(ctx, region, &cluster, &names).await;
+        ClusterServices {
+            cluster,
+            names,
+            described,
         }
-        match describe_services(ctx, region, cluster, &names).await {
+    })
+    .await;
+    // Each revision in use once, whatever number of services run it.
+    let arns: BTreeSet<String> = described
+        .iter()
+        .filter_map(|c| c.described.as_ref().ok())
+        .flatten()
+        .filter(|s| s.status() != Some("INACTIVE"))
+        .filter_map(|s| s.task_definition().map(str::to_owned))
+        .collect();
+    let revisions = task_definitions(ctx, region, arns).await;
+    for ClusterServices {
+        cluster,
+        names,
+        described,
+    } in described
+    {
+        match described {
             Ok(services) => {
+                let by_name: HashMap<&str, &aws_sdk_ecs::types::Service> = services
+                    .iter()
+                    .filter(|s| s.status() != Some("INACTIVE"))
+                    .filter_map(|s| Some((s.service_name()?, s)))
+                    .collect();
                 for name in names {
-                    let found = services.iter().find(|s| {
-                        s.service_name() == Some(name.as_str()) && s.status() != Some("INACTIVE")
-                    });
-                    let entry = match found {
-                        Some(s) => observed_service(ctx, region, s).await,
+                    let entry = match by_name.get(name.as_str()) {
+                        Some(s) => observed_service(s, &revisions),
                         None => LiveEcsService::default(),
                     };
                     live.services.insert(name, entry);
@@ -117,7 +182,7 @@ pub(super) async fn observe_services(
                     LookupError::from_error(&e)
                 };
                 for name in names {
-                    let entry = if not_found && clusters_in_manifests.contains(cluster) {
+                    let entry = if not_found && clusters_in_manifests.contains(&cluster) {
                         LiveEcsService::default()
                     } else {
                         LiveEcsService {
