@@ -1,16 +1,22 @@
-//! Steady-state cost of the `run` loop with 100 services (ignored by default; run it on purpose):
+//! Steady-state cost of the `run` loop with N services (100 unless `BENCH_SERVICES` says otherwise;
+//! ignored by default; run it on purpose):
 //!
 //! ```text
 //! cargo test -p finfocus-ecs-controller --release --test runtime_bench -- --ignored --nocapture
+//! BENCH_SERVICES=1000 cargo test -p finfocus-ecs-controller --release --test runtime_bench -- --ignored --nocapture
 //! ```
 //!
-//! It writes 100 `EcsService` manifests (one cluster, one Cloud Map namespace, every service registered
+//! It writes N `EcsService` manifests (one cluster, one Cloud Map namespace, every service registered
 //! in it), converges them against the emulator with `apply`, starts `run --source`, and then measures
-//! one unchanged pass after the caches are warm: AWS calls per operation (from `/metrics`), the pass's
+//! unchanged passes after the caches are warm: AWS calls per operation (from `/metrics`), the pass's
 //! wall time (from `finfocus_controller_pass_duration_seconds`) and the resident memory of the `run`
-//! process (`VmRSS`). Results go to stdout as `BENCH ...` lines. It also asserts the economy the loop
-//! promises: no writes, at most ceil(N/10) `DescribeServices` per cluster and no `DescribeTaskDefinition`
-//! in an unchanged pass.
+//! process (`VmRSS`, and its peak `VmHWM`). Then the fidelity layer adds 50 ms to every call, like a
+//! round trip to AWS, and the pass is timed again: with the default `--aws-concurrency`, and in a
+//! second `run` process with `--aws-concurrency 1` (every call after the other, as before reads
+//! overlapped). Results go to stdout as `BENCH ...` lines. It also asserts the economy the loop
+//! promises: no writes, at most ceil(N/10) `DescribeServices` per cluster and no
+//! `DescribeTaskDefinition` in an unchanged pass, and that overlapping reads made the slow pass
+//! faster.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -26,7 +32,11 @@ use std::time::{Duration, Instant};
 use finfocus_ecs_controller::aws::is_write_operation;
 use runtime_support::{Controller, Emulator, Fixture, TempDir, converged, unique};
 
-const SERVICES: usize = 100;
+/// Services when `BENCH_SERVICES` is not set.
+const DEFAULT_SERVICES: usize = 100;
+
+/// The round trip the fidelity layer adds to every call for the latency rows.
+const LATENCY: Duration = Duration::from_millis(50);
 
 /// `operation -> calls` and the pass counters from a `/metrics` text.
 fn scrape(text: &str) -> (BTreeMap<String, u64>, f64, f64) {
@@ -58,11 +68,12 @@ fn scrape(text: &str) -> (BTreeMap<String, u64>, f64, f64) {
     (calls, sum, count)
 }
 
-fn vm_rss_kib(pid: u32) -> u64 {
+/// A `/proc/<pid>/status` field in KiB (`VmRSS`, `VmHWM`).
+fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap()
 }
@@ -84,17 +95,111 @@ fn next_pass(ctl: &Controller, after: f64) -> String {
     }
 }
 
+/// AWS calls per operation and wall time of unchanged passes.
+struct Passes {
+    /// `service:operation:code -> calls per pass`.
+    calls: BTreeMap<String, f64>,
+    /// Mean wall time of a pass.
+    seconds: f64,
+    /// Mean CPU time of the controller process per pass (user and system).
+    cpu_seconds: f64,
+}
+
+impl Passes {
+    fn per_pass(&self, op: &str) -> f64 {
+        self.calls
+            .iter()
+            .filter(|(k, _)| k.split(':').nth(1) == Some(op))
+            .map(|(_, v)| v)
+            .sum()
+    }
+
+    fn total(&self) -> f64 {
+        self.calls.values().sum()
+    }
+}
+
+/// Measures `count` whole passes that start after this call (a pass under way is let finish first,
+/// so a changed latency applies to every measured call).
+fn measure(ctl: &Controller, count: usize) -> Passes {
+    let mut text = next_pass(ctl, scrape(&ctl.get("/metrics").1).2);
+    let cpu0 = cpu_seconds(ctl.pid());
+    let (before, sum0, count0) = scrape(&text);
+    for _ in 0..count {
+        text = next_pass(ctl, scrape(&text).2);
+    }
+    let cpu1 = cpu_seconds(ctl.pid());
+    let (after, sum1, count1) = scrape(&text);
+    let passes = count1 - count0;
+    let calls = after
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                (v - before.get(k).copied().unwrap_or(0)) as f64 / passes,
+            )
+        })
+        .filter(|(_, v)| *v > 0.0)
+        .collect();
+    Passes {
+        calls,
+        seconds: (sum1 - sum0) / passes,
+        cpu_seconds: (cpu1 - cpu0) / passes,
+    }
+}
+
+/// CPU time a process has used so far (`utime + stime` of `/proc/<pid>/stat`).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces), counted from the state (field 3).
+    let rest = stat.rsplit_once(')').unwrap().1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / rustix::param::clock_ticks_per_second() as f64
+}
+
+/// Starts `run` over `manifests` with `extra` flags and waits until it reports every resource.
+fn start_run(
+    emu: &Emulator,
+    instance: &str,
+    manifests: &str,
+    services: usize,
+    extra: &[&str],
+) -> Controller {
+    // A short resync: passes follow each other closely, and a pass longer than it starts the next
+    // at once.
+    let mut args = vec![
+        "--source",
+        manifests,
+        "--resync",
+        "2s",
+        "--max-concurrent",
+        "4",
+    ];
+    args.extend_from_slice(extra);
+    let ctl = Controller::start(emu, instance, &args);
+    let limit = Duration::from_secs(180 + services as u64 / 2);
+    let report = ctl.wait_report(limit, "converged", converged);
+    assert_eq!(report.resources.len(), services + 2);
+    ctl
+}
+
 #[test]
 #[ignore = "a measurement: run with --ignored --nocapture"]
-fn one_unchanged_pass_over_100_services() {
+fn unchanged_passes_over_many_services() {
+    let services: usize = std::env::var("BENCH_SERVICES")
+        .ok()
+        .map_or(DEFAULT_SERVICES, |v| {
+            v.parse().expect("BENCH_SERVICES: a count")
+        });
     let emu = Emulator::start();
     let fx = Fixture::new(&emu, "bench");
     let dir = TempDir::new("bench");
     std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
-    for i in 0..SERVICES {
-        let name = format!("{}-svc{i:03}", fx.prefix);
+    for i in 0..services {
+        let name = format!("{}-svc{i:04}", fx.prefix);
         std::fs::write(
-            dir.path().join(format!("svc{i:03}.yaml")),
+            dir.path().join(format!("svc{i:04}.yaml")),
             fx.service(&name, &format!("nginx:1.{i}"), "enforce", None),
         )
         .unwrap();
@@ -113,58 +218,53 @@ fn one_unchanged_pass_over_100_services() {
         "apply failed:\n{}",
         String::from_utf8_lossy(&apply.stderr)
     );
+    println!("BENCH services {services}");
     println!("BENCH apply_seconds {:.2}", started.elapsed().as_secs_f64());
 
-    // A long resync: passes come only when the measurement asks for them (by waiting for the next one).
-    let ctl = Controller::start(
+    let fidelity = emu.fidelity();
+    let ctl = start_run(&emu, &instance, &manifests, services, &[]);
+    // Warm-up: the first pass fills the task definition and tag caches.
+    let plain = measure(&ctl, 3);
+    fidelity.set_latency(LATENCY);
+    let slow = measure(&ctl, 2);
+    fidelity.set_latency(Duration::ZERO);
+    let (rss, hwm) = (
+        status_kib(ctl.pid(), "VmRSS"),
+        status_kib(ctl.pid(), "VmHWM"),
+    );
+    assert_eq!(ctl.terminate(), Some(0));
+
+    let ctl = start_run(
         &emu,
         &instance,
-        &[
-            "--source",
-            &manifests,
-            "--resync",
-            "3s",
-            "--max-concurrent",
-            "4",
-        ],
+        &manifests,
+        services,
+        &["--aws-concurrency", "1"],
     );
-    let report = ctl.wait_report(Duration::from_secs(180), "converged", converged);
-    assert_eq!(report.resources.len(), SERVICES + 2);
+    measure(&ctl, 1);
+    fidelity.set_latency(LATENCY);
+    let one_by_one = measure(&ctl, 1);
+    fidelity.set_latency(Duration::ZERO);
+    assert_eq!(ctl.terminate(), Some(0));
 
-    // Warm-up: the first pass fills the task definition and tag caches.
-    let warm = next_pass(&ctl, scrape(&ctl.get("/metrics").1).2);
-    let (before, sum0, count0) = scrape(&warm);
-    let after_text = next_pass(&ctl, count0);
-    let (after, sum1, count1) = scrape(&after_text);
-    let rss = vm_rss_kib(ctl.pid());
-
-    let mut delta: BTreeMap<String, u64> = BTreeMap::new();
-    for (k, v) in &after {
-        let d = v - before.get(k).copied().unwrap_or(0);
-        if d > 0 {
-            delta.insert(k.clone(), d);
-        }
+    for (k, v) in &plain.calls {
+        println!("BENCH calls_per_pass {k} {v:.1}");
     }
-    let passes = count1 - count0;
-    let per_pass = |op: &str| -> f64 {
-        delta
-            .iter()
-            .filter(|(k, _)| k.split(':').nth(1) == Some(op))
-            .map(|(_, v)| *v as f64)
-            .sum::<f64>()
-            / passes
-    };
-    println!("BENCH services {SERVICES}");
-    println!("BENCH passes_measured {passes}");
-    for (k, v) in &delta {
-        println!("BENCH calls_per_pass {k} {:.1}", *v as f64 / passes);
-    }
+    println!("BENCH calls_per_pass_total {:.1}", plain.total());
+    println!("BENCH pass_seconds {:.3}", plain.seconds);
+    println!("BENCH pass_cpu_seconds {:.3}", plain.cpu_seconds);
     println!(
-        "BENCH calls_per_pass_total {:.1}",
-        delta.values().sum::<u64>() as f64 / passes
+        "BENCH pass_seconds_latency_{}ms {:.3}",
+        LATENCY.as_millis(),
+        slow.seconds
     );
-    println!("BENCH pass_seconds {:.3}", (sum1 - sum0) / passes);
+    println!(
+        "BENCH pass_seconds_latency_{}ms_concurrency_1 {:.3}",
+        LATENCY.as_millis(),
+        one_by_one.seconds
+    );
     println!("BENCH vm_rss_kib {rss}");
+    println!("BENCH vm_hwm_kib {hwm}");
     println!(
         "BENCH machine {} cores, {}",
         std::thread::available_parallelism().map_or(0, usize::from),
@@ -175,20 +275,26 @@ fn one_unchanged_pass_over_100_services() {
             .unwrap_or("unknown cpu")
     );
 
-    let writes: Vec<&String> = delta
+    let writes: Vec<&String> = plain
+        .calls
         .keys()
         .filter(|k| is_write_operation(k.split(':').nth(1).unwrap_or_default()))
         .collect();
     assert!(writes.is_empty(), "an unchanged pass wrote: {writes:?}");
     assert!(
-        per_pass("DescribeServices") <= SERVICES.div_ceil(10) as f64,
+        plain.per_pass("DescribeServices") <= services.div_ceil(10) as f64,
         "DescribeServices per pass: {}",
-        per_pass("DescribeServices")
+        plain.per_pass("DescribeServices")
     );
     assert_eq!(
-        per_pass("DescribeTaskDefinition"),
+        plain.per_pass("DescribeTaskDefinition"),
         0.0,
         "task definitions are cached by ARN"
     );
-    assert_eq!(ctl.terminate(), Some(0));
+    assert!(
+        slow.seconds < one_by_one.seconds,
+        "overlapping reads: {:.3} s, one by one: {:.3} s",
+        slow.seconds,
+        one_by_one.seconds
+    );
 }
