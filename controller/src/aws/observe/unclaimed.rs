@@ -9,7 +9,7 @@ use super::cluster::{describe_clusters, live_cluster};
 use super::discovery::list_cloudmap_services;
 use super::service::describe_services;
 use crate::Result;
-use crate::aws::read::{PAGE_SIZE, paginate};
+use crate::aws::read::{PAGE_SIZE, bounded, paginate};
 use crate::aws::{Context, convert};
 use crate::live::{LiveState, LookupError, OrphanTarget, Unclaimed};
 use crate::manifest::{Kind, ManifestSet, Resource, ResourceSpec};
@@ -127,18 +127,22 @@ impl Scan<'_> {
     }
 
     /// Records the Cloud Map resources among `targets` that no manifest describes, with their
-    /// tags, read (cached) one by one.
+    /// tags (cached), read side by side up to [`Context::concurrency`] and kept in listing order.
     async fn cloudmap_unclaimed(
         &self,
         targets: impl Iterator<Item = OrphanTarget>,
         desired: &BTreeSet<String>,
         live: &mut LiveState,
     ) {
-        for target in targets {
-            if desired.contains(target.arn()) {
-                continue;
-            }
-            match cloudmap_tags(self.ctx, self.region, target.arn()).await {
+        let targets: Vec<OrphanTarget> = targets.filter(|t| !desired.contains(t.arn())).collect();
+        let (ctx, region) = (self.ctx, self.region);
+        let read = bounded(ctx, targets, |target| async move {
+            let tags = cloudmap_tags(ctx, region, target.arn()).await;
+            (target, tags)
+        })
+        .await;
+        for (target, tags) in read {
+            match tags {
                 Ok(tags) => live.unclaimed.push(self.unclaimed(target, tags)),
                 Err(e) => live.orphan_scan_errors.push(LookupError::from_error(&e)),
             }
