@@ -528,6 +528,11 @@ impl TempDir {
         std::fs::write(self.0.join(name), text).expect("write manifest");
     }
 
+    /// Reads a file of it.
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.0.join(name)).expect("read manifest")
+    }
+
     /// Removes a file from it.
     pub fn remove(&self, name: &str) {
         std::fs::remove_file(self.0.join(name)).expect("remove manifest");
