@@ -180,7 +180,8 @@ fn wait_exits_one_naming_the_service_when_the_circuit_breaker_rolls_back() {
     );
     assert!(run.stderr.contains("RolledBack"), "{}", run.stderr);
     assert!(
-        run.stderr.contains(&format!("{service}:1 instead of {service}:2")),
+        run.stderr
+            .contains(&format!("{service}:1 instead of {service}:2")),
         "{}",
         run.stderr
     );
@@ -191,5 +192,9 @@ fn wait_exits_one_naming_the_service_when_the_circuit_breaker_rolls_back() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("container app exit 1"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("container app exit 1"),
+        "{}",
+        run.stderr
+    );
 }

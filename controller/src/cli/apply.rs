@@ -48,7 +48,7 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
         &args.files,
         args.prune,
         args.allow_replace,
-        async |ctx, plan, costs| {
+        async |ctx, _, plan, costs| {
             let (exit, outcome) = converge(ctx, &plan, costs.as_ref()).await?;
             if !args.wait || exit != Exit::Ok {
                 return Ok(exit);

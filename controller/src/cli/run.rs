@@ -67,6 +67,13 @@ pub struct RunArgs {
     /// First delay after a failed apply (doubles per failure up to 5m).
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub retry_delay: Duration,
+    /// Run `verify`'s pre-flight checks and show their problems as warnings in the drift report:
+    /// when the manifests change, and otherwise every `--verify-interval`.
+    #[arg(long)]
+    pub verify: bool,
+    /// How often `--verify` checks again while the manifests stay the same.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration, requires = "verify")]
+    pub verify_interval: Duration,
     /// Limits of the git source.
     #[command(flatten)]
     pub git_limits: crate::cli::limits::GitLimitArgs,
@@ -234,11 +241,13 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
         shutdown.clone(),
     ));
 
-    let engine = Arc::new(
-        AwsEngine::new(Arc::clone(&ctx), plan_opts)
-            .with_limits(global.limits.limits())
-            .with_pricing(global.pricer(), metrics.cost.clone()),
-    );
+    let mut engine = AwsEngine::new(Arc::clone(&ctx), plan_opts)
+        .with_limits(global.limits.limits())
+        .with_pricing(global.pricer(), metrics.cost.clone());
+    if args.verify {
+        engine = engine.with_verify(args.verify_interval);
+    }
+    let engine = Arc::new(engine);
     let opts = RuntimeOptions {
         resync: args.resync,
         max_concurrent: usize::from(args.max_concurrent),

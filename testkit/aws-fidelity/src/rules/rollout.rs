@@ -127,7 +127,10 @@ pub fn start_deployment(service: &mut Value) {
         .map_or("", |(_, r)| r);
     let id = format!(
         "{}{revision}",
-        primary.get("id").and_then(Value::as_str).unwrap_or("ecs-svc/")
+        primary
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("ecs-svc/")
     );
     // The emulator's answer may carry the short form the request used; AWS answers ARNs.
     let arn = if wanted.starts_with("arn:") {
@@ -135,7 +138,9 @@ pub fn start_deployment(service: &mut Value) {
     } else {
         current
             .rsplit_once("task-definition/")
-            .map_or(wanted.clone(), |(prefix, _)| format!("{prefix}task-definition/{wanted}"))
+            .map_or(wanted.clone(), |(prefix, _)| {
+                format!("{prefix}task-definition/{wanted}")
+            })
     };
     primary.insert("status".into(), json!("ACTIVE"));
     let mut fresh = primary.clone();
@@ -198,7 +203,9 @@ pub fn play(service: &mut Value, rollout: &Rollout, polls: u32) {
         Rollout::Complete { .. } => format!("ECS deployment {id} completed."),
         Rollout::Fail { .. } => format!("ECS deployment {id} failed: tasks failed to start."),
         Rollout::RollBack { .. } => {
-            format!("ECS deployment circuit breaker: deployment {id} failed: tasks failed to start.")
+            format!(
+                "ECS deployment circuit breaker: deployment {id} failed: tasks failed to start."
+            )
         }
     };
     primary.insert("rolloutState".into(), json!(state));
