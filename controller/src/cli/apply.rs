@@ -87,11 +87,15 @@ async fn converge(
     let detect_only = plan
         .resources
         .iter()
-        .filter(|r| r.status == Status::Drifted && r.actions.is_empty() && r.blocked.is_none())
+        .filter(|r| {
+            matches!(r.status, Status::Drifted | Status::Missing)
+                && r.actions.is_empty()
+                && r.blocked.is_none()
+        })
         .count();
     if detect_only > 0 {
         println!(
-            "{detect_only} resource(s) drifted under drift-policy detect (reported, not corrected)"
+            "{detect_only} resource(s) drifted or missing under drift-policy detect (reported, not corrected)"
         );
     }
     if outcome.converged() && plan.errors.is_empty() {

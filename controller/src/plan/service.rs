@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use super::discovery::plan_discovery;
 use super::{
-    Action, ArnRef, Condition, PlanOptions, Registry, RegistryUpdate, ResourcePlan, Status,
-    check_owner, lookup_failed, missing_tag_changes,
+    Action, ArnRef, Condition, PlanOptions, Registry, RegistryUpdate, ResourcePlan, Status, TagApi,
+    check_owner, lookup_failed, plan_tags,
 };
 use crate::canon;
 use crate::diff::{self, Change, ChangeAction};
@@ -323,15 +323,9 @@ fn update_service(
     }
 }
 
-/// Adds the tags the live service lacks.
+/// Adds the tags the live service lacks and removes the managed ones no longer desired.
 fn tag_service(rp: &mut ResourcePlan, live: &LiveService, tags: &BTreeMap<String, String>) {
-    let missing = missing_tag_changes(rp, "tags", tags, &live.tags);
-    if !missing.is_empty() {
-        rp.actions.push(Action::TagEcs {
-            arn: live.arn.clone(),
-            tags: missing,
-        });
-    }
+    plan_tags(rp, "tags", TagApi::Ecs, &live.arn, tags, &live.tags);
 }
 
 /// Marks the plan blocked on changes that need `--allow-replace`.

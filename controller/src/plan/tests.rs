@@ -473,6 +473,68 @@ fn detect_policy_reports_without_actions() {
 }
 
 #[test]
+fn tags_removed_from_the_manifest_are_removed_and_foreign_ones_kept() {
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    // Applied earlier with two manifest tags; another tool added `backup`.
+    let mut earlier = ownership::desired_tags(
+        &BTreeMap::from([
+            ("team".to_owned(), "a".to_owned()),
+            ("env".to_owned(), "dev".to_owned()),
+        ]),
+        "EcsService/svc",
+        INSTANCE,
+    );
+    earlier.insert("backup".into(), "daily".into());
+    svc_live(&mut live).tags = earlier.clone();
+    let Lookup::Found(d) = &mut live.services.get_mut("svc").unwrap().discovery else {
+        panic!()
+    };
+    d.tags = earlier;
+    let p = plan(&set, &live, &opts());
+    let r = svc_plan(&p);
+    assert_eq!(r.status, Status::Drifted);
+    let removed = vec![
+        "env".to_owned(),
+        "team".to_owned(),
+        crate::TAG_MANAGED_TAGS.to_owned(),
+    ];
+    assert_eq!(
+        r.actions,
+        [
+            Action::UntagCloudMap {
+                arn: "arn:srv-1".into(),
+                keys: removed.clone()
+            },
+            Action::UntagEcs {
+                arn: "arn:svc".into(),
+                keys: removed
+            },
+        ]
+    );
+    assert!(
+        r.changes
+            .iter()
+            .any(|c| c.path == "tags.env" && c.desired.is_none())
+    );
+    assert!(!r.changes.iter().any(|c| c.path.ends_with(".backup")));
+}
+
+#[test]
+fn detect_policy_never_creates() {
+    let set = manifests("ecs.finfocus.io/drift-policy: detect");
+    let mut live = in_sync(&set);
+    live.services
+        .insert("svc".into(), LiveEcsService::default());
+    let p = plan(&set, &live, &opts());
+    let r = svc_plan(&p);
+    assert_eq!(r.status, Status::Missing);
+    assert!(r.actions.is_empty(), "{:?}", r.actions);
+    assert!(r.changes.iter().all(|c| c.action == ChangeAction::NoOp));
+    assert!(r.conditions.iter().any(|c| c.reason == "DetectOnly"));
+}
+
+#[test]
 fn lookup_failure_is_an_error_for_that_resource_only() {
     let set = manifests("");
     let mut live = in_sync(&set);
