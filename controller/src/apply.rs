@@ -212,6 +212,9 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
                 outcome.task_definition = Some(arn.clone());
                 produced.task_definition = Some(arn);
             }
+            Action::DeregisterTaskDefinition { arn } => {
+                ops::deregister_task_definition(ctx, region, arn).await?;
+            }
             Action::CreateService {
                 cluster,
                 name,

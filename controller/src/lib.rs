@@ -74,6 +74,7 @@ pub mod plan;
 pub mod pricing;
 pub mod reconcile;
 pub mod report;
+pub mod revisions;
 pub mod rollout;
 pub mod runtime;
 pub mod source;

@@ -70,6 +70,10 @@ pub struct RunArgs {
     /// Limits of the git source.
     #[command(flatten)]
     pub git_limits: crate::cli::limits::GitLimitArgs,
+    /// Deregister owned task definition revisions of each managed family beyond the newest N,
+    /// never one the service or any of its deployments uses (default: keep all).
+    #[arg(long, value_name = "N")]
+    pub keep_revisions: Option<u32>,
     /// Leader election.
     #[command(flatten)]
     pub lease: LeaseArgs,
@@ -142,7 +146,10 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> Exit {
 /// A bad `--listen`, a source that cannot start, or no AWS region.
 pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> {
     let ctx = Arc::new(global.context().await?);
-    let plan_opts = PlanOptions::new(global.instance.clone(), ctx.region());
+    let plan_opts = PlanOptions {
+        keep_revisions: args.keep_revisions,
+        ..PlanOptions::new(global.instance.clone(), ctx.region())
+    };
     let lease_store = match &args.lease.lease_table {
         None => None,
         Some(_) if args.lease.lease_duration < lease::MIN_DURATION => {

@@ -142,6 +142,8 @@ pub enum Action {
         definition: TaskDefinition,
         tags: BTreeMap<String, String>,
     },
+    /// `DeregisterTaskDefinition` of an old revision (`--keep-revisions`).
+    DeregisterTaskDefinition { arn: String },
     /// ECS `CreateService`.
     CreateService {
         cluster: String,
@@ -223,6 +225,7 @@ impl Action {
             Self::RegisterTaskDefinition { definition, .. } => {
                 format!("RegisterTaskDefinition {}", definition.family)
             }
+            Self::DeregisterTaskDefinition { arn } => format!("DeregisterTaskDefinition {arn}"),
             Self::CreateService { cluster, name, .. } => format!("CreateService {cluster}/{name}"),
             Self::UpdateService { cluster, name, .. } => format!("UpdateService {cluster}/{name}"),
             Self::DeleteService { cluster, name, .. } => format!("DeleteService {cluster}/{name}"),

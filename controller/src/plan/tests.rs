@@ -165,6 +165,7 @@ fn in_sync(set: &ManifestSet) -> LiveState {
                 tags: owned("EcsService/svc"),
             }),
             namespace_id: Some("ns-1".into()),
+            revisions: Lookup::Missing,
         },
     );
     live
@@ -518,6 +519,49 @@ fn tags_removed_from_the_manifest_are_removed_and_foreign_ones_kept() {
             .any(|c| c.path == "tags.env" && c.desired.is_none())
     );
     assert!(!r.changes.iter().any(|c| c.path.ends_with(".backup")));
+}
+
+#[test]
+fn keep_revisions_deregisters_old_owned_revisions_not_the_one_in_use() {
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    let revision = |n: i32, object: &str| crate::revisions::Revision {
+        arn: format!("arn:td:{n}"),
+        revision: n,
+        tags: Some(owned(object)),
+    };
+    live.services.get_mut("svc").unwrap().revisions = Lookup::Found(vec![
+        revision(1, "EcsService/svc"),
+        revision(2, "EcsService/svc"),
+        revision(3, "EcsService/other"),
+        revision(4, "EcsService/svc"),
+        revision(5, "EcsService/svc"),
+    ]);
+    let keep = PlanOptions {
+        keep_revisions: Some(1),
+        ..opts()
+    };
+    let p = plan(&set, &live, &keep);
+    let r = svc_plan(&p);
+    assert_eq!(r.status, Status::Drifted);
+    let gone: Vec<&str> = r
+        .actions
+        .iter()
+        .map(|a| match a {
+            Action::DeregisterTaskDefinition { arn } => arn.as_str(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    // 1 runs, 5 is the newest, 3 belongs to another object.
+    assert_eq!(gone, ["arn:td:2", "arn:td:4"]);
+    assert!(r.changes.iter().all(
+        |c| c.action == ChangeAction::Delete && c.path.starts_with("taskDefinitionRevisions.")
+    ));
+
+    // Off by default, and `detect` only reports.
+    assert!(svc_plan(&plan(&set, &live, &opts())).actions.is_empty());
+    let detect = manifests("ecs.finfocus.io/drift-policy: detect");
+    assert!(svc_plan(&plan(&detect, &live, &keep)).actions.is_empty());
 }
 
 #[test]

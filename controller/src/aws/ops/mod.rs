@@ -23,7 +23,7 @@ pub(crate) use self::namespace::{
 };
 pub(crate) use self::service::{ServiceUpdate, create_service, delete_service, update_service};
 pub(crate) use self::tags::{tag_cloudmap, tag_ecs, untag_cloudmap, untag_ecs};
-pub(crate) use self::task_definition::register_task_definition;
+pub(crate) use self::task_definition::{deregister_task_definition, register_task_definition};
 
 use std::time::{Duration, Instant};
 
