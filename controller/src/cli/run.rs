@@ -207,10 +207,12 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
     // The replica id: unique per process, so a restarted replica never mistakes an old lease for its own.
     let replica = format!("{}/{}", global.instance, uuid::Uuid::new_v4());
     let mut lease_metrics = None;
+    let mut standby_metrics = lease::StandbyMetrics::default();
     let metrics = Metrics::new().with_api_calls(Arc::new(move || calls.snapshot()));
     let metrics = Arc::new(if lease_store.is_some() {
         metrics.with(|registry| {
             lease_metrics = Some(lease::LeaseMetrics::register(registry, &replica));
+            standby_metrics = lease::StandbyMetrics::register(registry);
         })
     } else {
         metrics
@@ -261,9 +263,17 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
         Some(election) => {
             let gate = election.gate();
             let engine = Arc::new(lease::Leased::new(engine, gate.clone()));
-            let summary =
-                lease::run_while_leading(engine, gate, source, opts, metrics, reports_tx, shutdown)
-                    .await;
+            let summary = lease::run_while_leading(
+                engine,
+                gate,
+                source,
+                opts,
+                metrics,
+                standby_metrics,
+                reports_tx,
+                shutdown,
+            )
+            .await;
             // Applies have drained; only now may a standby start.
             election.release().await;
             summary
