@@ -41,7 +41,14 @@ pub const MAX_TAG_VALUE: usize = 256;
 /// nor removed as a manifest tag.
 #[must_use]
 pub fn reserved_key(key: &str) -> bool {
-    key.starts_with("ecs.finfocus.io/") || key.starts_with("aws:")
+    key.starts_with("ecs.finfocus.io/") || aws_reserved(key)
+}
+
+/// Whether a tag key or value starts with `aws:` in any case, which AWS reserves for itself.
+#[must_use]
+pub fn aws_reserved(text: &str) -> bool {
+    text.get(..4)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:"))
 }
 
 /// The [`TAG_MANAGED_TAGS`] value recording `keys` (see the module docs for the encoding).

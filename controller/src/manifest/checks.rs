@@ -316,6 +316,12 @@ fn check_tags(check: &mut DocCheck<'_>, tags: &BTreeMap<String, String>, at: Loc
                 &field,
                 "tag values must be at most 256 characters",
             );
+        } else if crate::ownership::aws_reserved(value) {
+            check.error(
+                Some(at),
+                &field,
+                "tag values may not start with `aws:` (reserved by AWS)",
+            );
         }
     }
     // AWS allows 50 tags per resource; four are the controller's.

@@ -508,6 +508,26 @@ fn reference_manifests_are_valid() {
 }
 
 #[test]
+fn the_aws_prefix_is_reserved_in_any_case_for_tag_keys_and_values() {
+    for (tags, field) in [
+        ("    AWS:team: x\n", "spec.tags.AWS:team"),
+        ("    team: Aws:x\n", "spec.tags.team"),
+    ] {
+        let errs = errors(
+            "svc.yaml",
+            &format!(
+                "{NAMESPACE}---\n{}",
+                service("", "finfocus-local").replace("    team: finops\n", tags)
+            ),
+        );
+        assert!(
+            errs.iter().any(|e| e.field.as_deref() == Some(field)),
+            "{errs:?}"
+        );
+    }
+}
+
+#[test]
 fn tags_must_leave_room_for_the_controller_and_fit_their_record() {
     let many: String = (0..47).map(|i| format!("    k{i}: v\n")).collect();
     let errs = errors(
