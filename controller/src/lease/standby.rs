@@ -112,3 +112,146 @@ pub(super) async fn stay_warm<E: Engine>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use std::path::PathBuf;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::runtime::{Applied, Notes, ReportView, ResourceSummary};
+    use crate::source::Snapshot;
+
+    struct Empty;
+
+    impl ReportView for Empty {
+        fn json(&self) -> String {
+            String::new()
+        }
+        fn text(&self) -> String {
+            String::new()
+        }
+        fn markdown(&self) -> String {
+            String::new()
+        }
+    }
+
+    /// Loads the directory name as its list of resources (`bad` is rejected) and records every call.
+    #[derive(Default)]
+    struct Recorder {
+        calls: Mutex<Vec<String>>,
+    }
+
+    impl Recorder {
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().unwrap().clone()
+        }
+        fn record(&self, call: String) {
+            self.calls.lock().unwrap().push(call);
+        }
+    }
+
+    impl Engine for Recorder {
+        type Desired = Vec<String>;
+        type Plan = Vec<String>;
+        type Work = ();
+        type Report = Empty;
+        type Error = std::io::Error;
+
+        async fn load(&self, snapshot: Snapshot) -> Result<Vec<String>, Vec<String>> {
+            let name = snapshot.root.display().to_string();
+            self.record(format!("load {name}"));
+            if name == "bad" {
+                return Err(vec!["broken".into()]);
+            }
+            Ok(name.split(',').map(str::to_owned).collect())
+        }
+        async fn plan(&self, desired: &Vec<String>) -> Result<Vec<String>, std::io::Error> {
+            self.record(format!("plan {}", desired.join(",")));
+            Ok(desired.clone())
+        }
+        fn summarize(&self, plan: &Vec<String>) -> Vec<ResourceSummary> {
+            plan.iter()
+                .map(|key| ResourceSummary {
+                    key: key.clone(),
+                    kind: "Test".into(),
+                    wave: 0,
+                    policy: crate::manifest::DriftPolicy::Enforce,
+                    status: crate::status::Status::Drifted,
+                    actionable: true,
+                    deployments: None,
+                    task_definition: None,
+                    diagnosis: Vec::new(),
+                })
+                .collect()
+        }
+        fn work(&self, _: &Vec<String>, _: &str) -> Option<()> {
+            Some(())
+        }
+        async fn apply(&self, (): ()) -> Result<Applied, std::io::Error> {
+            self.record("apply".into());
+            Ok(Applied::default())
+        }
+        fn report(&self, _: Option<&Vec<String>>, _: Option<&str>, _: &Notes) -> Empty {
+            self.record("report".into());
+            Empty
+        }
+        fn error_label(_: &std::io::Error) -> &'static str {
+            "io"
+        }
+    }
+
+    fn publish(tx: &watch::Sender<SourceState>, root: &str) {
+        tx.send_modify(|s| s.set_snapshot(Snapshot::live(PathBuf::from(root))));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_standby_loads_and_observes_each_revision_and_never_applies() {
+        let engine = Recorder::default();
+        let metrics = StandbyMetrics::default();
+        let (tx, rx) = watch::channel(SourceState::default());
+        publish(&tx, "a,b");
+        let warm = stay_warm(&engine, rx, Duration::from_secs(60), &metrics);
+        let script = async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            assert_eq!(metrics.resources.get(), 2);
+            // A rejected revision keeps the last good manifests observed.
+            publish(&tx, "bad");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            publish(&tx, "a,b,c");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            assert_eq!(metrics.resources.get(), 3);
+            // Nothing changes: the resync still observes.
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        };
+        tokio::select! {
+            () = warm => unreachable!("stay_warm never returns"),
+            () = script => {}
+        }
+        assert_eq!(
+            engine.calls(),
+            [
+                "load a,b",
+                "plan a,b",
+                "load bad",
+                "plan a,b",
+                "load a,b,c",
+                "plan a,b,c",
+                // A live directory is read again on every pass.
+                "load a,b,c",
+                "plan a,b,c",
+            ]
+        );
+        let ok = metrics
+            .passes
+            .get_or_create(&OutcomeLabels { result: "ok" })
+            .get();
+        let rejected = metrics
+            .passes
+            .get_or_create(&OutcomeLabels { result: "rejected" })
+            .get();
+        assert_eq!((ok, rejected), (4, 1));
+    }
+}
