@@ -19,6 +19,11 @@
 //!   [`canon::service_against_live`].
 //! - Cloud Map: description and record TTLs are updated in place; record types, routing
 //!   policy and the custom health check config need a replacement (same rule).
+//! - Tags: missing ones are added; a key recorded in `ecs.finfocus.io/managed-tags` and gone
+//!   from the manifest is removed (before the additions); other keys are never touched (see
+//!   [`crate::ownership`]).
+//! - With `keep_revisions`, owned task definition revisions beyond the newest ones that the
+//!   service no longer uses are deregistered (see [`crate::revisions`]).
 //! - Drift policy `detect` keeps the changes in the report but plans no action at all: a
 //!   drifted resource stays `Drifted`, a missing one stays `Missing` (it is not created).
 //!
@@ -49,8 +54,6 @@ use self::service::plan_service;
 use crate::diff::{Change, ChangeAction, FieldDiff};
 use crate::live::{LiveEcsService, LiveState, Lookup, OrphanTarget};
 use crate::manifest::{DriftPolicy, ManifestSet, Resource, ResourceKey, ResourceSpec};
-#[cfg(test)]
-use crate::ownership::ownership_tags;
 use crate::ownership::{self, TagDelta, tag_delta};
 
 pub use self::action::{Action, ArnRef, Registry, RegistryUpdate};

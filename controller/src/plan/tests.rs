@@ -13,6 +13,7 @@ use crate::manifest::spec::{
     CapacityProviderStrategyItem, DnsConfig, DnsRecord, ServiceRegistry, ServiceSettings,
 };
 use crate::manifest::{EcsServiceSpec, Kind, load_str};
+use crate::ownership::ownership_tags;
 
 const INSTANCE: &str = "t1";
 
