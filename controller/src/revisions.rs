@@ -10,6 +10,8 @@
 //!   and the one being replaced (`ACTIVE`), which is also the target the deployment circuit
 //!   breaker rolls back to; once the rollout completes, ECS drops the old deployment and it
 //!   may go on a later pass.
+//! - When the same plan registers a revision, the newest active one is kept too: the
+//!   registration reuses it when it already matches the manifest.
 //! - Only revisions this controller instance registered for this very manifest object (its
 //!   ownership tags) are deregistered; revisions registered by hand or by other tools stay.
 

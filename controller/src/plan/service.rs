@@ -364,6 +364,16 @@ fn deregister_revisions(
         .filter_map(|d| d.task_definition.clone())
         .collect();
     in_use.extend(live.task_definition_arn.clone());
+    // A registration this plan makes reuses the family's newest revision when it already
+    // matches the manifest, so that one must outlive this apply.
+    if rp
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::RegisterTaskDefinition { .. }))
+        && let Some(newest) = found.iter().max_by_key(|r| r.revision)
+    {
+        in_use.insert(newest.arn.clone());
+    }
     let object = resource.key.to_string();
     for arn in revisions::to_deregister(found, keep, &in_use, &opts.instance, &object) {
         let name = arn.rsplit('/').next().unwrap_or(&arn).to_owned();

@@ -559,6 +559,32 @@ fn keep_revisions_deregisters_old_owned_revisions_not_the_one_in_use() {
         |c| c.action == ChangeAction::Delete && c.path.starts_with("taskDefinitionRevisions.")
     ));
 
+    // A plan that registers a revision keeps the newest: the registration may reuse it.
+    let mut changed = in_sync(&set);
+    let Lookup::Found(td) = &mut changed.services.get_mut("svc").unwrap().task_definition else {
+        panic!()
+    };
+    td.definition.container_definitions[0].image = "img:0".into();
+    changed.services.get_mut("svc").unwrap().revisions = live.services["svc"].revisions.clone();
+    let none = PlanOptions {
+        keep_revisions: Some(0),
+        ..opts()
+    };
+    let r = svc_plan(&plan(&set, &changed, &none)).clone();
+    assert!(matches!(
+        r.actions[0],
+        Action::RegisterTaskDefinition { .. }
+    ));
+    let gone: Vec<&str> = r
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::DeregisterTaskDefinition { arn } => Some(arn.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(gone, ["arn:td:2", "arn:td:4"]);
+
     // Off by default, and `detect` only reports.
     assert!(svc_plan(&plan(&set, &live, &opts())).actions.is_empty());
     let detect = manifests("ecs.finfocus.io/drift-policy: detect");
