@@ -289,7 +289,16 @@ fn plan_tags(
     desired: &BTreeMap<String, String>,
     live: &BTreeMap<String, String>,
 ) {
-    let TagDelta { add, remove } = tag_delta(desired, live);
+    let TagDelta {
+        mut add,
+        mut remove,
+    } = tag_delta(desired, live);
+    if rp.drift_policy == DriftPolicy::Detect {
+        // The record is the controller's bookkeeping, written only when it corrects tags;
+        // its absence is no drift to report.
+        add.remove(ownership::TAG_MANAGED_TAGS);
+        remove.retain(|k| k != ownership::TAG_MANAGED_TAGS);
+    }
     for k in &remove {
         rp.changes.push(Change::new(
             format!("{prefix}.{k}"),

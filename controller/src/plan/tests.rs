@@ -592,6 +592,42 @@ fn keep_revisions_deregisters_old_owned_revisions_not_the_one_in_use() {
 }
 
 #[test]
+fn under_detect_a_missing_tag_record_is_no_drift() {
+    let text = manifest_text("ecs.finfocus.io/drift-policy: detect").replace(
+        "  serviceDiscovery:\n",
+        "  tags: {team: a}\n  serviceDiscovery:\n",
+    );
+    let set = load_str("m.yaml", &text).unwrap();
+    let mut live = in_sync(&set);
+    // Tagged before the record existed.
+    let mut tags = owned("EcsService/svc");
+    tags.insert("team".into(), "a".into());
+    svc_live(&mut live).tags = tags.clone();
+    let Lookup::Found(d) = &mut live.services.get_mut("svc").unwrap().discovery else {
+        panic!()
+    };
+    d.tags = tags;
+    let r = svc_plan(&plan(&set, &live, &opts())).clone();
+    assert_eq!(r.status, Status::InSync, "{:?}", r.changes);
+
+    // Under `enforce` the record is written once.
+    let set = load_str(
+        "m.yaml",
+        &text.replace("drift-policy: detect", "drift-policy: enforce"),
+    )
+    .unwrap();
+    let r = svc_plan(&plan(&set, &live, &opts())).clone();
+    assert_eq!(r.status, Status::Drifted);
+    assert!(
+        r.changes
+            .iter()
+            .all(|c| c.path.ends_with(crate::TAG_MANAGED_TAGS)),
+        "{:?}",
+        r.changes
+    );
+}
+
+#[test]
 fn detect_policy_never_creates() {
     let set = manifests("ecs.finfocus.io/drift-policy: detect");
     let mut live = in_sync(&set);
