@@ -43,6 +43,10 @@ pub struct PlanArgs {
     /// Plan replacements for changes that cannot be made in place.
     #[arg(long)]
     pub allow_replace: bool,
+    /// Plan deregistering owned task definition revisions of each managed family beyond the newest N,
+    /// never one the service or any of its deployments uses (default: keep all).
+    #[arg(long, value_name = "N")]
+    pub keep_revisions: Option<u32>,
     /// Revision recorded in the report (e.g. a git commit).
     #[arg(long)]
     pub revision: Option<String>,
@@ -68,6 +72,7 @@ pub(crate) async fn with_plan(
     files: &[PathBuf],
     prune: bool,
     allow_replace: bool,
+    keep_revisions: Option<u32>,
     verb: impl AsyncFnOnce(&Context, &ManifestSet, Plan, Option<Costs>) -> Result<Exit>,
 ) -> Result<Exit> {
     let Some(loaded) = load(files, &global.limits.limits()) else {
@@ -79,6 +84,7 @@ pub(crate) async fn with_plan(
         region: ctx.region().to_owned(),
         prune,
         allow_replace,
+        keep_revisions,
     };
     let pricer = global.pricer();
     let result = match observe_and_plan(&ctx, &loaded.set, &opts).await {
@@ -106,6 +112,7 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit> {
         &args.files,
         args.prune,
         args.allow_replace,
+        args.keep_revisions,
         async |ctx, set, plan, costs| {
             let warnings = if args.verify {
                 warnings(ctx, set).await

@@ -9,7 +9,10 @@
 //! - `DescribeTaskDefinition` per service revision not already cached (revisions are
 //!   immutable);
 //! - `ListServices` (Cloud Map, filtered by namespace id) once per namespace that has
-//!   discovery services, then `ListTagsForResource` per matched service (cached).
+//!   discovery services, then `ListTagsForResource` per matched service (cached);
+//! - with `--keep-revisions`: `ListTaskDefinitions` (active, by family prefix) per existing
+//!   ECS service, and `DescribeTaskDefinition` with tags for a few deregistration candidates
+//!   a pass (tags cached).
 //!
 //! With `--prune` the scan widens to everything in the region no manifest describes (all
 //! namespaces, Cloud Map services, clusters and their services), which costs a listing per
@@ -22,6 +25,7 @@
 mod cluster;
 mod discovery;
 mod namespace;
+mod revisions;
 mod service;
 mod unclaimed;
 
@@ -30,6 +34,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use self::cluster::observe_clusters;
 use self::discovery::observe_discovery;
 use self::namespace::observe_namespaces;
+use self::revisions::observe_revisions;
 use self::service::observe_services;
 use self::unclaimed::scan_unclaimed;
 use crate::Result;
@@ -76,6 +81,9 @@ async fn observe_region(
     let namespaces = observe_namespaces(ctx, opts, region, &in_region, live).await;
     observe_clusters(ctx, region, &in_region, live).await;
     observe_services(ctx, region, &in_region, live).await;
+    if let Some(keep) = opts.keep_revisions {
+        observe_revisions(ctx, region, &in_region, keep, live).await;
+    }
     observe_discovery(ctx, set, region, &in_region, live).await;
     if opts.prune {
         scan_unclaimed(ctx, set, opts, region, namespaces, live).await;

@@ -22,8 +22,8 @@ pub(crate) use self::namespace::{
     create_namespace, delete_namespace, namespace_id, update_namespace,
 };
 pub(crate) use self::service::{ServiceUpdate, create_service, delete_service, update_service};
-pub(crate) use self::tags::{tag_cloudmap, tag_ecs};
-pub(crate) use self::task_definition::register_task_definition;
+pub(crate) use self::tags::{tag_cloudmap, tag_ecs, untag_cloudmap, untag_ecs};
+pub(crate) use self::task_definition::{deregister_task_definition, register_task_definition};
 
 use std::time::{Duration, Instant};
 
