@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use serde_json::{Value, json};
@@ -30,9 +31,15 @@ struct First {
 #[derive(Debug, Default)]
 pub struct Tokens {
     seen: Mutex<HashMap<(String, String), First>>,
+    replays: AtomicU64,
 }
 
 impl Tokens {
+    /// How many creates were answered from their token's first answer.
+    pub fn replays(&self) -> u64 {
+        self.replays.load(Ordering::SeqCst)
+    }
+
     fn get(&self, key: &(String, String)) -> Option<First> {
         self.seen
             .lock()
@@ -87,6 +94,7 @@ pub async fn handle(tokens: &Tokens, exchange: &Exchange<'_>, body: Bytes) -> An
             return refusal(&call, &token, &first.answer);
         }
         if let Some(answer) = replay(exchange, &call, &first).await {
+            tokens.replays.fetch_add(1, Ordering::SeqCst);
             return answer;
         }
         tokens.forget(&key);

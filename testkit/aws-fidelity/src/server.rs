@@ -29,6 +29,7 @@ pub struct Fidelity {
     upstream: String,
     rollouts: Arc<Rollouts>,
     faults: Arc<Faults>,
+    tokens: Arc<Tokens>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -55,10 +56,11 @@ impl Fidelity {
         let (stop, stopped) = oneshot::channel::<()>();
         let rollouts = Arc::new(Rollouts::default());
         let faults = Arc::new(Faults::default());
+        let tokens = Arc::new(Tokens::default());
         let app = router(Arc::new(Shared {
             upstream: client,
             rollouts: Arc::clone(&rollouts),
-            tokens: Tokens::default(),
+            tokens: Arc::clone(&tokens),
             faults: Arc::clone(&faults),
         }));
         let thread = std::thread::Builder::new()
@@ -81,6 +83,7 @@ impl Fidelity {
             upstream,
             rollouts,
             faults,
+            tokens,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -119,6 +122,12 @@ impl Fidelity {
     pub fn writes(&self) -> u64 {
         self.faults.writes()
     }
+
+    /// How many creates repeating an earlier one (same idempotency token, same parameters) were
+    /// answered with what the earlier one created.
+    pub fn replayed_creates(&self) -> u64 {
+        self.tokens.replays()
+    }
 }
 
 /// What every request handler shares.
@@ -126,7 +135,7 @@ impl Fidelity {
 struct Shared {
     upstream: Upstream,
     rollouts: Arc<Rollouts>,
-    tokens: Tokens,
+    tokens: Arc<Tokens>,
     faults: Arc<Faults>,
 }
 
