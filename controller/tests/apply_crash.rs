@@ -458,3 +458,131 @@ fn a_service_deleted_and_created_again_the_same_day_is_created_not_replayed() {
     check(&found, &world, 0);
     world.plan_is_clean(&emu);
 }
+
+#[test]
+fn layer_answers_repeated_tokens_like_aws_where_moto_does_not() {
+    let emu = Emulator::start();
+    let names = Names::new("tokens");
+    let layer = emu.endpoint();
+    let raw = emu.raw_endpoint();
+    let cm = |endpoint: &str, op: &str, body: &serde_json::Value| {
+        emu.json_call_at(endpoint, "servicediscovery", op, body)
+    };
+
+    // Namespace: the same token and request answer the first operation; moto alone refuses.
+    let create =
+        serde_json::json!({"Name": names.dns, "Vpc": names.vpc, "CreatorRequestId": "ns-t1"});
+    let (status, first) = cm(layer, "CreatePrivateDnsNamespace", &create);
+    assert_eq!(status, 200, "{first}");
+    let (status, again) = cm(layer, "CreatePrivateDnsNamespace", &create);
+    assert_eq!(
+        (status, &again["OperationId"]),
+        (200, &first["OperationId"])
+    );
+    let (status, moto) = cm(raw, "CreatePrivateDnsNamespace", &create);
+    assert_eq!(status, 400, "moto runs the retry again: {moto}");
+    let mut other = create.clone();
+    other["Description"] = "other".into();
+    let (status, refused) = cm(layer, "CreatePrivateDnsNamespace", &other);
+    assert_eq!(status, 400);
+    assert_eq!(refused["__type"], "NamespaceAlreadyExists");
+    assert_eq!(refused["CreatorRequestId"], "ns-t1");
+
+    // Cloud Map service: the same token answers the same service; other parameters are refused
+    // with the service's id.
+    let (_, op) = cm(
+        layer,
+        "GetOperation",
+        &serde_json::json!({"OperationId": first["OperationId"]}),
+    );
+    let namespace = op["Operation"]["Targets"]["NAMESPACE"].clone();
+    let service = serde_json::json!({"Name": "d", "NamespaceId": namespace, "CreatorRequestId": "svc-t1",
+        "DnsConfig": {"DnsRecords": [{"Type": "A", "TTL": 30}]}});
+    let (status, first) = cm(layer, "CreateService", &service);
+    assert_eq!(status, 200, "{first}");
+    let (_, again) = cm(layer, "CreateService", &service);
+    assert_eq!(again["Service"]["Id"], first["Service"]["Id"]);
+    let mut other = service.clone();
+    other["Description"] = "other".into();
+    let (status, refused) = cm(layer, "CreateService", &other);
+    assert_eq!(status, 400);
+    assert_eq!(refused["__type"], "ServiceAlreadyExists");
+    assert_eq!(refused["ServiceId"], first["Service"]["Id"]);
+
+    // ECS service: the same token answers the service; another create of the live name is
+    // refused, where moto replaces the service.
+    emu.ecs_call(
+        "CreateCluster",
+        &serde_json::json!({"clusterName": names.cluster}),
+    );
+    let ecs = |endpoint: &str, body: &serde_json::Value| {
+        emu.json_call_at(endpoint, "ecs", "CreateService", body)
+    };
+    let create = serde_json::json!({"cluster": names.cluster, "serviceName": names.service,
+        "desiredCount": 0, "launchType": "FARGATE", "clientToken": "ecs-t1"});
+    let (status, first) = ecs(layer, &create);
+    assert_eq!(status, 200, "{first}");
+    let (status, again) = ecs(layer, &create);
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        again["service"]["serviceArn"],
+        first["service"]["serviceArn"]
+    );
+    for changed in [
+        serde_json::json!({"desiredCount": 1}),
+        serde_json::json!({"clientToken": "ecs-t2"}),
+    ] {
+        let mut other = create.clone();
+        for (k, v) in changed.as_object().unwrap() {
+            other[k] = v.clone();
+        }
+        let (status, refused) = ecs(layer, &other);
+        assert_eq!(status, 400, "{refused}");
+        assert_eq!(refused["__type"], "InvalidParameterException");
+    }
+    let mut other = create.clone();
+    other["clientToken"] = "ecs-t3".into();
+    let (status, _) = ecs(raw, &other);
+    assert_eq!(status, 200, "moto replaces a live service");
+    assert_eq!(emu.fidelity().replayed_creates(), 3);
+}
+
+#[test]
+fn a_lost_answer_acts_but_never_arrives() {
+    let emu = Emulator::start();
+    let names = Names::new("lostone");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = aws_sdk_ecs::config::Builder::from(&emu.sdk_config().await)
+            .retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled())
+            .build();
+        let ecs = aws_sdk_ecs::Client::from_conf(config);
+        emu.fidelity()
+            .lose_answers(Some(LostAnswers { rate: 1.0, seed: 1 }));
+        let writes = emu.fidelity().writes();
+        let lost = ecs
+            .create_cluster()
+            .cluster_name(&names.cluster)
+            .send()
+            .await;
+        emu.fidelity().lose_answers(None);
+        let e = lost.expect_err("the answer was lost");
+        assert!(
+            matches!(
+                e,
+                aws_sdk_ecs::error::SdkError::DispatchFailure(_)
+                    | aws_sdk_ecs::error::SdkError::ResponseError(_)
+            ),
+            "{e:?}"
+        );
+        assert_eq!(emu.fidelity().lost_answers(), 1);
+        assert_eq!(emu.fidelity().writes(), writes + 1);
+        let found = ecs
+            .describe_clusters()
+            .clusters(&names.cluster)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(found.clusters().len(), 1, "the call acted");
+    });
+}
