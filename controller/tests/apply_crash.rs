@@ -123,6 +123,32 @@ impl World {
     }
 }
 
+/// Removes the world's Cloud Map services and namespace from the emulator (directly, not through
+/// the layer), so the tests sharing it list a short account. The ECS services stay in the
+/// world's own cluster.
+fn remove_cloud_map(emu: &Emulator, account: &Account) {
+    let raw = emu.raw_endpoint();
+    for arn in account.discovery.values().flatten() {
+        let id = arn.rsplit('/').next().unwrap_or_default();
+        let (status, answer) = emu.json_call_at(
+            raw,
+            "servicediscovery",
+            "DeleteService",
+            &serde_json::json!({"Id": id}),
+        );
+        assert_eq!(status, 200, "{answer}");
+    }
+    for id in &account.namespace_ids {
+        let (status, answer) = emu.json_call_at(
+            raw,
+            "servicediscovery",
+            "DeleteNamespace",
+            &serde_json::json!({"Id": id}),
+        );
+        assert_eq!(status, 200, "{answer}");
+    }
+}
+
 fn service_name(names: &Names, i: usize) -> String {
     format!("s{i:02}-{}", names.suffix)
 }
@@ -136,6 +162,8 @@ fn discovery_name(i: usize) -> String {
 struct Account {
     /// Namespaces with the world's DNS name.
     namespaces: usize,
+    /// Their ids.
+    namespace_ids: Vec<String>,
     /// Cloud Map services in that namespace, by name.
     discovery: BTreeMap<String, Vec<String>>,
     /// Live (`ACTIVE`) ECS services of the world's cluster, by name, with their registry ARNs.
@@ -164,6 +192,7 @@ async fn account(emu: &Emulator, world: &World) -> Account {
         .collect();
     found.namespaces = ours.len();
     let ids: Vec<&str> = ours.iter().filter_map(|n| n.id()).collect();
+    found.namespace_ids = ids.iter().map(|id| (*id).to_owned()).collect();
 
     let filter = aws_sdk_servicediscovery::types::ServiceFilter::builder()
         .name(aws_sdk_servicediscovery::types::ServiceFilterName::NamespaceId)
@@ -346,6 +375,7 @@ fn apply_killed_at_random_instants_converges_without_duplicates_or_orphans() {
     let (started, writes_before) = (Instant::now(), emu.fidelity().writes());
     calibration.converge(&emu);
     let (full, total_writes) = (started.elapsed(), emu.fidelity().writes() - writes_before);
+    remove_cloud_map(&emu, &runtime.block_on(account(&emu, &calibration)));
     // The mean time between writes: kills land at a random point within it.
     let gap = full / u32::try_from(total_writes.max(1)).unwrap_or(u32::MAX);
     eprintln!("one uninterrupted apply of {SERVICES} services: {full:?}, {total_writes} writes");
@@ -379,6 +409,7 @@ fn apply_killed_at_random_instants_converges_without_duplicates_or_orphans() {
         let found = runtime.block_on(account(&emu, &world));
         extra_total += check(&found, &world, landed_here);
         world.plan_is_clean(&emu);
+        remove_cloud_map(&emu, &found);
     }
     eprintln!(
         "crash: {rounds} world(s) of {SERVICES} services, {kills} kills, {landed} landed mid-apply \
@@ -416,6 +447,7 @@ fn apply_with_lost_answers_converges_without_duplicates() {
     // Each lost RegisterTaskDefinition answer may leave one extra revision (it has no token).
     let extra = check(&found, &world, usize::try_from(lost).unwrap());
     world.plan_is_clean(&emu);
+    remove_cloud_map(&emu, &found);
     eprintln!(
         "lost answers: {lost} lost at 10%, {replayed} create(s) answered from their token, \
          converged in {passes} apply run(s), {extra} extra task definition revision(s)"
@@ -457,6 +489,7 @@ fn a_service_deleted_and_created_again_the_same_day_is_created_not_replayed() {
     let found = runtime.block_on(account(&emu, &world));
     check(&found, &world, 0);
     world.plan_is_clean(&emu);
+    remove_cloud_map(&emu, &found);
 }
 
 #[test]
