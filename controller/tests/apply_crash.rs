@@ -23,6 +23,8 @@ const SERVICES: usize = 30;
 const LANDED_WANTED: usize = 15;
 /// Worlds the crash test may use to get them.
 const MAX_ROUNDS: usize = 8;
+/// Kills aimed at each world's apply.
+const KILLS_PER_WORLD: usize = 6;
 
 /// A seeded generator for the kill instants (SplitMix64): a failing run can be replayed.
 struct Rng(u64);
@@ -102,7 +104,7 @@ impl World {
                 String::from_utf8_lossy(&out.stderr)
                     .lines()
                     .filter(|l| !l.starts_with("aws-calls"))
-                    .take(20)
+                    .take(5)
                     .collect::<Vec<_>>()
                     .join("\n")
             );
@@ -386,11 +388,15 @@ fn apply_killed_at_random_instants_converges_without_duplicates_or_orphans() {
         rounds += 1;
         let world = World::new(&format!("crash{rounds}"), &network);
         let (mut landed_here, mut done) = (0, 0);
-        // Each run is killed at a random point of the writes still to do, until one finishes
-        // by itself (bounded).
-        for _ in 0..12 {
-            let remaining = total_writes.saturating_sub(done).max(1);
-            let at = 1 + rng.next() % remaining;
+        // Kill points drawn uniformly over the whole apply (its writes), in order: run n is
+        // killed when the world's writes reach point n, so the kills cover the beginning, the
+        // middle and the end of the apply.
+        let mut kill_points: Vec<u64> = (0..KILLS_PER_WORLD)
+            .map(|_| 1 + rng.next() % total_writes.max(1))
+            .collect();
+        kill_points.sort_unstable();
+        for point in kill_points {
+            let at = point.saturating_sub(done).max(1);
             match kill_after_writes(&emu, &world, at, rng.below(gap)) {
                 Kill::Finished(true) => break,
                 Kill::Finished(false) => {}
@@ -432,6 +438,7 @@ fn apply_with_lost_answers_converges_without_duplicates() {
     emu.fidelity().lose_answers(Some(LostAnswers {
         rate: 0.1,
         seed: 0x10_57,
+        only: Vec::new(),
     }));
     let lost_before = emu.fidelity().lost_answers();
     let passes = world.converge(&emu);
@@ -477,14 +484,13 @@ fn a_service_deleted_and_created_again_the_same_day_is_created_not_replayed() {
     // deleted (INACTIVE) service, and the controller creates again with a fresh token.
     let replays = emu.fidelity().replayed_creates();
     let out = world.command(&emu, &["apply"]).output().expect("run apply");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(emu.fidelity().replayed_creates(), replays + 1);
-    let calls = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("aws-calls: "))
-        .map(|json| serde_json::from_str::<serde_json::Value>(json).unwrap())
-        .unwrap();
+    let calls = calls_of(&out);
     assert_eq!(calls["byOperation"]["ecs.CreateService"], 2, "{calls}");
     let found = runtime.block_on(account(&emu, &world));
     check(&found, &world, 0);
@@ -590,8 +596,11 @@ fn a_lost_answer_acts_but_never_arrives() {
             .retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled())
             .build();
         let ecs = aws_sdk_ecs::Client::from_conf(config);
-        emu.fidelity()
-            .lose_answers(Some(LostAnswers { rate: 1.0, seed: 1 }));
+        emu.fidelity().lose_answers(Some(LostAnswers {
+            rate: 1.0,
+            seed: 1,
+            only: Vec::new(),
+        }));
         let writes = emu.fidelity().writes();
         let lost = ecs
             .create_cluster()
@@ -618,4 +627,69 @@ fn a_lost_answer_acts_but_never_arrives() {
             .unwrap();
         assert_eq!(found.clusters().len(), 1, "the call acted");
     });
+}
+
+/// The `--calls` summary of a controller run.
+fn calls_of(out: &std::process::Output) -> serde_json::Value {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("aws-calls: "))
+        .map(|json| serde_json::from_str(json).unwrap())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+#[test]
+fn creates_whose_every_answer_is_lost_are_found_by_the_next_run_not_repeated() {
+    let emu = Emulator::start();
+    let network = emu.network();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let world = World::with_services("alllost", &network, 1);
+
+    // Every answer of the creates is lost: each acts once, its retries (same token) are
+    // answered from the token, and those answers are lost too, so the run fails. The first run
+    // stops at the namespace and the Cloud Map service, the second (which finds them) at the
+    // ECS service.
+    let replays = emu.fidelity().replayed_creates();
+    emu.fidelity().lose_answers(Some(LostAnswers {
+        rate: 1.0,
+        seed: 1,
+        only: vec!["CreatePrivateDnsNamespace".into(), "CreateService".into()],
+    }));
+    let first = world.command(&emu, &["apply"]).output().expect("run apply");
+    let second = world.command(&emu, &["apply"]).output().expect("run apply");
+    emu.fidelity().lose_answers(None);
+    assert!(!first.status.success() && !second.status.success());
+    let (first, second) = (calls_of(&first), calls_of(&second));
+    assert!(
+        first["byOperation"]["servicediscovery.CreatePrivateDnsNamespace"].as_u64() >= Some(1),
+        "{first}"
+    );
+    assert!(
+        second["byOperation"]["ecs.CreateService"].as_u64() >= Some(1),
+        "{second}"
+    );
+    assert!(
+        emu.fidelity().replayed_creates() >= replays + 3,
+        "the SDK's retries were answered from their tokens"
+    );
+
+    // The next run observes what those creates made and creates nothing of the kind again.
+    let out = world.command(&emu, &["apply"]).output().expect("run apply");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = calls_of(&out);
+    for op in [
+        "servicediscovery.CreatePrivateDnsNamespace",
+        "servicediscovery.CreateService",
+        "ecs.CreateService",
+    ] {
+        assert!(calls["byOperation"][op].is_null(), "{op} again: {calls}");
+    }
+    let found = runtime.block_on(account(&emu, &world));
+    check(&found, &world, 0);
+    world.plan_is_clean(&emu);
+    remove_cloud_map(&emu, &found);
 }

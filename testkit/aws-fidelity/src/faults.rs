@@ -20,12 +20,22 @@ use http_body::Frame;
 use crate::call::Call;
 
 /// How many answers to lose: a rate in `[0, 1]` and the seed of the generator.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LostAnswers {
     /// Fraction of ECS and Cloud Map answers lost.
     pub rate: f64,
     /// Seed: the same seed loses the same calls of the same sequence.
     pub seed: u64,
+    /// Only calls of these operations (`CreateService`, `CreatePrivateDnsNamespace`) may lose
+    /// their answer; empty: any ECS or Cloud Map call.
+    pub only: Vec<String>,
+}
+
+impl LostAnswers {
+    /// Whether a call of `operation` is subject to losing its answer.
+    fn applies_to(&self, operation: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == operation)
+    }
 }
 
 /// Operation name prefixes of calls that change state.
@@ -54,7 +64,7 @@ fn draw(seed: u64, sequence: u64) -> u64 {
 }
 
 /// Whether the call with sequence number `sequence` loses its answer.
-pub fn loses(config: LostAnswers, sequence: u64) -> bool {
+pub fn loses(config: &LostAnswers, sequence: u64) -> bool {
     if config.rate <= 0.0 {
         return false;
     }
@@ -105,15 +115,16 @@ impl Faults {
         if is_write(&call.operation) {
             self.writes.fetch_add(1, Ordering::SeqCst);
         }
-        let config = *self
+        let config = self
             .lost_answers
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some(config) = config else {
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let Some(config) = config.filter(|c| c.applies_to(&call.operation)) else {
             return false;
         };
         let sequence = self.sequence.fetch_add(1, Ordering::SeqCst);
-        let lost = loses(config, sequence);
+        let lost = loses(&config, sequence);
         if lost {
             self.lost.fetch_add(1, Ordering::SeqCst);
         }
@@ -150,16 +161,26 @@ mod tests {
 
     #[test]
     fn the_rate_is_kept_and_the_seed_decides() {
-        let config = LostAnswers { rate: 0.1, seed: 7 };
-        let lost: Vec<u64> = (0..10_000).filter(|n| loses(config, *n)).collect();
+        let config = LostAnswers {
+            rate: 0.1,
+            seed: 7,
+            only: Vec::new(),
+        };
+        let lost: Vec<u64> = (0..10_000).filter(|n| loses(&config, *n)).collect();
         assert!((900..1100).contains(&lost.len()), "{} lost", lost.len());
-        let again: Vec<u64> = (0..10_000).filter(|n| loses(config, *n)).collect();
+        let again: Vec<u64> = (0..10_000).filter(|n| loses(&config, *n)).collect();
         assert_eq!(lost, again);
-        let other = LostAnswers { seed: 8, ..config };
-        let other: Vec<u64> = (0..10_000).filter(|n| loses(other, *n)).collect();
+        let other = LostAnswers {
+            seed: 8,
+            ..config.clone()
+        };
+        let other: Vec<u64> = (0..10_000).filter(|n| loses(&other, *n)).collect();
         assert_ne!(lost, other);
-        let none = LostAnswers { rate: 0.0, seed: 7 };
-        assert!((0..1000).all(|n| !loses(none, n)));
+        let none = LostAnswers {
+            rate: 0.0,
+            ..config
+        };
+        assert!((0..1000).all(|n| !loses(&none, n)));
     }
 
     #[test]
@@ -180,7 +201,11 @@ mod tests {
     #[test]
     fn only_ecs_and_cloud_map_calls_are_counted_and_lost() {
         let faults = Faults::default();
-        faults.set_lost_answers(Some(LostAnswers { rate: 1.0, seed: 1 }));
+        faults.set_lost_answers(Some(LostAnswers {
+            rate: 1.0,
+            seed: 1,
+            only: Vec::new(),
+        }));
         let mut headers = HeaderMap::new();
         assert!(!faults.on_request(&headers));
         headers.insert(
@@ -189,8 +214,14 @@ mod tests {
         );
         assert!(faults.on_request(&headers));
         assert_eq!((faults.writes(), faults.lost()), (1, 1));
+        faults.set_lost_answers(Some(LostAnswers {
+            rate: 1.0,
+            seed: 1,
+            only: vec!["RegisterTaskDefinition".into()],
+        }));
+        assert!(!faults.on_request(&headers), "another operation");
         faults.set_lost_answers(None);
         assert!(!faults.on_request(&headers));
-        assert_eq!((faults.writes(), faults.lost()), (2, 1));
+        assert_eq!((faults.writes(), faults.lost()), (3, 1));
     }
 }

@@ -40,6 +40,7 @@ fn main() -> anyhow::Result<()> {
         fidelity.lose_answers(Some(LostAnswers {
             rate: args.lose_answers,
             seed: args.seed,
+            only: Vec::new(),
         }));
     }
     println!("AWS_ENDPOINT_URL={}", fidelity.endpoint());
