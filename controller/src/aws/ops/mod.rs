@@ -15,6 +15,9 @@ mod tags;
 mod task_definition;
 mod token;
 
+#[cfg(test)]
+mod tests;
+
 pub(crate) use self::cluster::{
     create_cluster, delete_cluster, put_cluster_capacity_providers, update_cluster_settings,
 };
