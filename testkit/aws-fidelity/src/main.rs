@@ -1,10 +1,10 @@
-//! `finfocus-aws-fidelity --upstream http://127.0.0.1:PORT [--port N]`: runs the fidelity layer in
+//! `finfocus-aws-fidelity --upstream http://127.0.0.1:PORT [--port N] [--lose-answers RATE --seed N]`: runs the fidelity layer in
 //! front of a running emulator until SIGINT or SIGTERM, for manual runs of the controller against
 //! AWS-like answers. Prints `AWS_ENDPOINT_URL=<endpoint>` once it accepts connections.
 
 use anyhow::Context as _;
 use clap::Parser;
-use finfocus_aws_fidelity::Fidelity;
+use finfocus_aws_fidelity::{Fidelity, LostAnswers};
 
 /// Command line.
 #[derive(Debug, Parser)]
@@ -19,12 +19,30 @@ struct Args {
     /// Port on 127.0.0.1 to listen on (0: any free port).
     #[arg(long, default_value_t = 0)]
     port: u16,
+    /// Fraction (0 to 1) of ECS and Cloud Map answers to lose after the emulator acted.
+    #[arg(long, env = "FINFOCUS_FIDELITY_LOSE_ANSWERS", default_value_t = 0.0)]
+    lose_answers: f64,
+    /// Seed deciding which answers are lost.
+    #[arg(long, env = "FINFOCUS_FIDELITY_SEED", default_value_t = 0)]
+    seed: u64,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let fidelity = Fidelity::start_on_port(&args.upstream, args.port)
         .with_context(|| format!("starting in front of {}", args.upstream))?;
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.lose_answers),
+        "--lose-answers must be between 0 and 1, got {}",
+        args.lose_answers
+    );
+    if args.lose_answers > 0.0 {
+        fidelity.lose_answers(Some(LostAnswers {
+            rate: args.lose_answers,
+            seed: args.seed,
+            only: Vec::new(),
+        }));
+    }
     println!("AWS_ENDPOINT_URL={}", fidelity.endpoint());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

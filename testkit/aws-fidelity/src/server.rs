@@ -13,8 +13,9 @@ use http::StatusCode;
 use tokio::sync::oneshot;
 
 use crate::Error;
+use crate::faults::{self, Faults, LostAnswers};
+use crate::idempotency::{self, Tokens};
 use crate::rollouts::Rollouts;
-use crate::route;
 use crate::rules::rollout::Rollout;
 use crate::upstream::{Exchange, Upstream};
 
@@ -27,6 +28,8 @@ pub struct Fidelity {
     endpoint: String,
     upstream: String,
     rollouts: Arc<Rollouts>,
+    faults: Arc<Faults>,
+    tokens: Arc<Tokens>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -52,9 +55,13 @@ impl Fidelity {
             .map_err(Error::Runtime)?;
         let (stop, stopped) = oneshot::channel::<()>();
         let rollouts = Arc::new(Rollouts::default());
+        let faults = Arc::new(Faults::default());
+        let tokens = Arc::new(Tokens::default());
         let app = router(Arc::new(Shared {
             upstream: client,
             rollouts: Arc::clone(&rollouts),
+            tokens: Arc::clone(&tokens),
+            faults: Arc::clone(&faults),
         }));
         let thread = std::thread::Builder::new()
             .name("aws-fidelity".into())
@@ -75,6 +82,8 @@ impl Fidelity {
             endpoint: format!("http://{address}"),
             upstream,
             rollouts,
+            faults,
+            tokens,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -96,6 +105,29 @@ impl Fidelity {
     pub fn play_rollout(&self, service: &str, rollout: Rollout) {
         self.rollouts.script(service, rollout);
     }
+
+    /// From now on loses the answers of a seeded fraction of ECS and Cloud Map calls after the
+    /// emulator acted on them (`None`: no more). The client sees the connection cut mid-answer.
+    pub fn lose_answers(&self, config: Option<LostAnswers>) {
+        self.faults.set_lost_answers(config);
+    }
+
+    /// How many answers were lost so far.
+    pub fn lost_answers(&self) -> u64 {
+        self.faults.lost()
+    }
+
+    /// How many ECS and Cloud Map write calls (creates, updates, deletes, tags) the layer has
+    /// passed on so far.
+    pub fn writes(&self) -> u64 {
+        self.faults.writes()
+    }
+
+    /// How many creates repeating an earlier one (same idempotency token, same parameters) were
+    /// answered with what the earlier one created.
+    pub fn replayed_creates(&self) -> u64 {
+        self.tokens.replays()
+    }
 }
 
 /// What every request handler shares.
@@ -103,6 +135,8 @@ impl Fidelity {
 struct Shared {
     upstream: Upstream,
     rollouts: Arc<Rollouts>,
+    tokens: Arc<Tokens>,
+    faults: Arc<Faults>,
 }
 
 impl Drop for Fidelity {
@@ -138,6 +172,10 @@ async fn proxy(State(shared): State<Arc<Shared>>, request: Request) -> Response 
         path,
         parts.headers,
     );
-    let answer = route::handle(&exchange, body).await;
+    let lose = shared.faults.on_request(exchange.headers());
+    let answer = idempotency::handle(&shared.tokens, &exchange, body).await;
+    if lose {
+        return (answer.status, answer.headers, faults::cut_body()).into_response();
+    }
     (answer.status, answer.headers, answer.body).into_response()
 }
