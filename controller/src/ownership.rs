@@ -1,6 +1,6 @@
 //! Ownership: the tags that mark a live resource as this controller's, and how to read them.
 //!
-//! A leaf both sides use: [`crate::aws`] writes these tags and [`crate::plan`] decides from
+//! A leaf (it imports no other module of the crate) both sides use: [`crate::aws`] writes these tags and [`crate::plan`] decides from
 //! them which live resources it may change or prune.
 //!
 //! # Managed tag keys
@@ -19,8 +19,6 @@
 //! measured), so a record is never cut short.
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use crate::manifest::ResourceKey;
 
 /// Tag key marking a resource as created (or adopted) by this controller.
 pub const TAG_MANAGED_BY: &str = "ecs.finfocus.io/managed-by";
@@ -153,12 +151,6 @@ pub fn managed(tags: &BTreeMap<String, String>) -> bool {
 #[must_use]
 pub fn owned_by(tags: &BTreeMap<String, String>, instance: &str) -> bool {
     managed(tags) && tags.get(TAG_INSTANCE).map(String::as_str) == Some(instance)
-}
-
-/// The manifest object a resource's tags name (`None` when absent or malformed).
-#[must_use]
-pub fn object_key(tags: &BTreeMap<String, String>) -> Option<ResourceKey> {
-    tags.get(TAG_OBJECT).and_then(|v| ResourceKey::parse(v))
 }
 
 #[cfg(test)]
