@@ -123,6 +123,10 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
             }
             Action::TagCloudMap { arn, tags } => ops::tag_cloudmap(ctx, region, arn, tags).await?,
             Action::TagEcs { arn, tags } => ops::tag_ecs(ctx, region, arn, tags).await?,
+            Action::UntagCloudMap { arn, keys } => {
+                ops::untag_cloudmap(ctx, region, arn, keys).await?
+            }
+            Action::UntagEcs { arn, keys } => ops::untag_ecs(ctx, region, arn, keys).await?,
             Action::CreateCluster {
                 name,
                 settings,
@@ -207,6 +211,9 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
                 };
                 outcome.task_definition = Some(arn.clone());
                 produced.task_definition = Some(arn);
+            }
+            Action::DeregisterTaskDefinition { arn } => {
+                ops::deregister_task_definition(ctx, region, arn).await?;
             }
             Action::CreateService {
                 cluster,

@@ -74,6 +74,7 @@ pub mod plan;
 pub mod pricing;
 pub mod reconcile;
 pub mod report;
+pub mod revisions;
 pub mod rollout;
 pub mod runtime;
 pub mod source;
@@ -85,7 +86,7 @@ pub mod wait;
 
 /// API version every manifest document must declare.
 pub const API_VERSION: &str = "ecs.finfocus.io/v1alpha1";
-pub use ownership::{MANAGED_BY_VALUE, TAG_INSTANCE, TAG_MANAGED_BY, TAG_OBJECT};
+pub use ownership::{MANAGED_BY_VALUE, TAG_INSTANCE, TAG_MANAGED_BY, TAG_MANAGED_TAGS, TAG_OBJECT};
 /// Annotation selecting the drift policy (`enforce` or `detect`).
 pub const ANNOTATION_DRIFT_POLICY: &str = "ecs.finfocus.io/drift-policy";
 /// Annotation allowing the controller to take over an existing untagged resource.

@@ -204,6 +204,9 @@ pub struct LiveEcsService {
     pub discovery: Lookup<LiveDiscovery>,
     /// The namespace id, when the namespace exists.
     pub namespace_id: Option<String>,
+    /// Active revisions of the task definition family, read only with `--keep-revisions`
+    /// (`Missing` otherwise); only deregistration candidates carry their tags.
+    pub revisions: Lookup<Vec<crate::revisions::Revision>>,
 }
 
 /// What an orphan is.

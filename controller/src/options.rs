@@ -12,6 +12,9 @@ pub struct PlanOptions {
     pub prune: bool,
     /// Replace resources whose change cannot be made in place.
     pub allow_replace: bool,
+    /// Deregister owned task definition revisions of a managed family beyond the newest this
+    /// many, never one in use (`--keep-revisions`; `None` keeps all).
+    pub keep_revisions: Option<u32>,
 }
 
 impl PlanOptions {
@@ -23,6 +26,7 @@ impl PlanOptions {
             region: region.into(),
             prune: false,
             allow_replace: false,
+            keep_revisions: None,
         }
     }
 }

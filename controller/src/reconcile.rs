@@ -25,6 +25,8 @@ pub struct Planned {
     pub live: LiveState,
     /// Monthly costs of the services, once priced (see [`crate::pricing`]).
     pub costs: Option<crate::pricing::Costs>,
+    /// Pre-flight problems, once verified (`run --verify`, see [`crate::verify`]).
+    pub warnings: Vec<crate::verify::Finding>,
 }
 
 /// Observes the live state of `desired` and plans it, re-reading cached Cloud Map tags first
@@ -45,6 +47,7 @@ pub async fn observe_and_plan(
             plan,
             live,
             costs: None,
+            warnings: Vec::new(),
         });
     }
     let live = aws::observe(ctx, desired, opts).await?;
@@ -53,6 +56,7 @@ pub async fn observe_and_plan(
         plan,
         live,
         costs: None,
+        warnings: Vec::new(),
     })
 }
 

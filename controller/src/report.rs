@@ -88,6 +88,10 @@ pub struct DriftReport {
     pub summary: Summary,
     /// Resources in plan order.
     pub resources: Vec<ResourceReport>,
+    /// Pre-flight problems found by `--verify` (see [`crate::verify`]); they do not change the
+    /// plan or its exit code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::verify::Finding>,
 }
 
 /// The current time in RFC 3339.
@@ -167,6 +171,7 @@ impl DriftReport {
             revision,
             summary,
             resources,
+            warnings: Vec::new(),
         }
     }
 
@@ -280,6 +285,7 @@ pub fn render_text(report: &DriftReport) -> String {
     if s.drifted == 0 && s.missing == 0 && s.errors == 0 {
         out.push_str("No changes.\n");
     }
+    out.push_str(&crate::verify::render::warning_lines(&report.warnings));
     out
 }
 
@@ -417,6 +423,7 @@ pub fn render_markdown(report: &DriftReport) -> String {
     if let Some(total) = &s.cost {
         let _ = writeln!(out, "\n**{}**", total_line(total));
     }
+    out.push_str(&crate::verify::render::markdown_warnings(&report.warnings));
     out
 }
 

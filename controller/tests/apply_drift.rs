@@ -133,12 +133,13 @@ async fn detect_policy_reports_but_does_not_correct() {
     let (emu, names) = (&case.emu, &case.names);
     let service_file = case.dir.path().join("20-plugin-aws-public.yaml");
     let text = std::fs::read_to_string(&service_file).unwrap();
+    // Created under `enforce`: `detect` never creates.
+    case.run(&["apply"]).expect_code(0);
     std::fs::write(
         &service_file,
         text.replace("drift-policy: enforce", "drift-policy: detect"),
     )
     .unwrap();
-    case.run(&["apply"]).expect_code(0);
 
     let ecs = emu.ecs().await;
     set_desired_count(&ecs, &names.cluster, &names.service, 4).await;

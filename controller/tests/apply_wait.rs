@@ -144,3 +144,57 @@ fn wait_needs_nothing_when_no_service_changed() {
         run.stdout
     );
 }
+
+#[test]
+fn wait_exits_one_naming_the_service_when_the_circuit_breaker_rolls_back() {
+    let case = case("wait-rollback");
+    let service = &case.names.service;
+    case.run(&["apply"]).expect_code(0);
+    // A new image registers revision 2; the circuit breaker sends the service back to revision 1.
+    let manifest = case.dir.read("service.yaml").replace(":latest", ":v2");
+    case.dir.write("service.yaml", &manifest);
+    let exited = StoppedTask {
+        stop_code: "EssentialContainerExited".into(),
+        stopped_reason: "Essential container in task exited".into(),
+        containers: vec![StoppedContainer {
+            name: "app".into(),
+            exit_code: Some(1),
+            reason: None,
+        }],
+    };
+    case.emu.fidelity().play_rollout(
+        service,
+        Rollout::RollBack {
+            after_polls: 2,
+            tasks: vec![exited],
+            to_revision: 1,
+        },
+    );
+    let run = case.run(&["apply", "--wait", "--timeout", "60s"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains(&format!("rollout failed: EcsService/{service}")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("RolledBack"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("{service}:1 instead of {service}:2")),
+        "{}",
+        run.stderr
+    );
+    // The reasons are the failed deployment's stopped tasks, not the rollback's.
+    assert!(
+        run.stderr
+            .contains("task stopped: EssentialContainerExited: Essential container in task exited"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("container app exit 1"),
+        "{}",
+        run.stderr
+    );
+}

@@ -50,3 +50,38 @@ fn a_watched_directory_converges_and_follows_edits() {
     assert!(text.contains(&web), "{text}");
     assert_eq!(ctl.terminate(), Some(0));
 }
+
+#[test]
+fn run_verify_reports_pre_flight_problems_as_warnings() {
+    let emu = Emulator::start();
+    let fx = Fixture::new(&emu, "dir-verify");
+    let dir = TempDir::new("run-dir-verify");
+    let web = format!("{}-web", fx.prefix);
+    // The fixture's namespace names a VPC that does not exist: the subnet is not in it.
+    std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
+    std::fs::write(
+        dir.path().join("web.yaml"),
+        fx.service(&web, "nginx:1", "enforce", None),
+    )
+    .unwrap();
+    let source = dir.path().display().to_string();
+    let ctl = Controller::start(&emu, &unique("i"), &["--source", &source, "--verify"]);
+    let report = ctl.wait_report(Duration::from_secs(90), "warnings", |r| {
+        converged(r) && !r.warnings.is_empty()
+    });
+    let vpc = format!("vpc-{}", fx.prefix);
+    let service = format!("EcsService/{web}");
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.resource == service && w.message.contains(&vpc)),
+        "{:#?}",
+        report.warnings
+    );
+    // Warnings do not hold the converge back, and the text report lists them.
+    assert!(resource(&report, "EcsService", &web).is_some());
+    let text = ctl.get("/report?format=text").1;
+    assert!(text.contains(&format!("warning: {service} (")), "{text}");
+    assert_eq!(ctl.terminate(), Some(0));
+}

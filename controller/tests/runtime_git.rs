@@ -182,13 +182,20 @@ fn out_of_band_changes_are_reported_under_detect_and_corrected_under_enforce() {
         "manifests/enf.yaml",
         &fx.service(&enforced, "nginx:1", "enforce", None),
     );
+    // Created under `enforce`, then only watched: `detect` never creates.
     tree.write(
         "manifests/det.yaml",
-        &fx.service(&detected, "nginx:1", "detect", None),
+        &fx.service(&detected, "nginx:1", "enforce", None),
     );
     let commit = tree.commit_and_push("two services");
 
     let ctl = repo.run();
+    ctl.wait_report(LIMIT, "converged", converged_at(&commit));
+    tree.write(
+        "manifests/det.yaml",
+        &fx.service(&detected, "nginx:1", "detect", None),
+    );
+    let commit = tree.commit_and_push("watch one");
     ctl.wait_report(LIMIT, "converged", converged_at(&commit));
 
     for name in [&enforced, &detected] {

@@ -1,6 +1,7 @@
 //! `run --lease-table` end to end against the AWS emulator (DynamoDB and ECS in moto): two replicas,
 //! one writer; a killed leader is replaced within the lease duration plus one renewal interval; SIGTERM
-//! hands over at once; a paused leader that wakes after losing the lease writes nothing.
+//! hands over at once; a paused leader that wakes after losing the lease writes nothing; a standby stays
+//! warm (manifests loaded, live state read) without writing.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod runtime_support;
@@ -126,6 +127,27 @@ fn writes(ctl: &Controller) -> u64 {
         .sum()
 }
 
+/// A metric's value (the first line that starts with `prefix`), 0 when absent.
+fn metric(ctl: &Controller, prefix: &str) -> u64 {
+    metrics(ctl)
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// AWS read calls of one operation a replica made, from `/metrics`.
+fn calls(ctl: &Controller, operation: &str) -> u64 {
+    metrics(ctl)
+        .lines()
+        .filter(|l| {
+            l.starts_with("finfocus_controller_aws_api_calls_total{")
+                && l.contains(&format!("operation=\"{operation}\""))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
 /// Whether a replica says it leads (`finfocus_controller_leader{instance} 1`).
 fn leads(ctl: &Controller) -> bool {
     metrics(ctl)
@@ -247,6 +269,51 @@ fn a_paused_leader_that_wakes_after_losing_the_lease_writes_nothing() {
         "the woken leader did not notice:\n{}",
         a.logs()
     );
+    assert_eq!(a.terminate(), Some(0));
+    assert_eq!(b.terminate(), Some(0));
+}
+
+#[test]
+fn a_standby_stays_warm_and_writes_nothing() {
+    let setup = Setup::new("lease-warm");
+    let (a, b) = leader_and_standby(&setup);
+    // The standby loaded the cluster, the namespace and the service, and read their live state.
+    wait_for(Duration::from_secs(30), "warm", &b, || {
+        metric(&b, "finfocus_controller_standby_resources") == 3
+    });
+    assert!(
+        metric(
+            &b,
+            "finfocus_controller_standby_passes_total{result=\"ok\"}"
+        ) >= 1
+    );
+    assert!(calls(&b, "DescribeServices") > 0, "{}", metrics(&b));
+    assert!(
+        b.logs().contains("standby: manifests loaded"),
+        "{}",
+        b.logs()
+    );
+
+    // A new revision reaches the standby as well; only the leader acts on it.
+    std::fs::write(
+        setup.dir.path().join("api.yaml"),
+        setup.fx.service(
+            &format!("{}-api", setup.fx.prefix),
+            "nginx:1",
+            "enforce",
+            None,
+        ),
+    )
+    .unwrap();
+    wait_for(Duration::from_secs(30), "warm again", &b, || {
+        metric(&b, "finfocus_controller_standby_resources") == 4
+    });
+    a.wait_report(Duration::from_secs(90), "converged", converged);
+    assert!(!leads(&b));
+    assert_eq!(writes(&b), 0, "the standby wrote:\n{}", b.logs());
+    // Its own observations are never published as the leader's report.
+    let (status, body) = b.get("/report");
+    assert_eq!(status, 503, "{body}");
     assert_eq!(a.terminate(), Some(0));
     assert_eq!(b.terminate(), Some(0));
 }

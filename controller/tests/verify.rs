@@ -370,7 +370,58 @@ async fn verify_finds_each_planted_problem_and_passes_once_fixed() {
         "{out}"
     );
 
+    // `plan --verify` shows the same problems as warnings; without the flag it reads no more.
+    let warned = case.run(&["plan", "--verify"]);
+    warned.expect_code(2);
+    assert_eq!(warned.writes(), 0);
+    let warnings: Vec<&str> = warned
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .collect();
+    assert_eq!(
+        warnings.len(),
+        out.lines().filter(|l| l.starts_with("PROBLEM")).count(),
+        "{}",
+        warned.stdout
+    );
+    for needle in &expected {
+        assert!(
+            warnings.iter().any(|w| w.contains(needle.as_str())),
+            "missing {needle:?} in\n{}",
+            warned.stdout
+        );
+    }
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(&service_line) && w.contains("; fix: aws logs create-log-group")),
+        "{}",
+        warned.stdout
+    );
+    let plain = case.run(&["plan"]);
+    assert!(!plain.stdout.contains("warning: "), "{}", plain.stdout);
+    assert_eq!(plain.count("iam.GetRole"), 0, "{}", plain.stderr);
+    let json = case.run(&["plan", "--verify", "-o", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        report["warnings"].as_array().map(Vec::len),
+        Some(warnings.len()),
+        "{report}"
+    );
+    assert_eq!(report["warnings"][0]["status"], "problem");
+    let markdown = case.run(&["plan", "--verify", "-o", "markdown"]);
+    assert!(
+        markdown
+            .stdout
+            .contains(&format!("#### Pre-flight warnings ({})", warnings.len())),
+        "{}",
+        markdown.stdout
+    );
+
     fix(&case, &account).await;
+    let quiet = case.run(&["plan", "--verify"]);
+    assert!(!quiet.stdout.contains("warning: "), "{}", quiet.stdout);
     let fixed = case.run(&["verify"]);
     fixed.expect_code(0);
     assert!(!fixed.stdout.contains("PROBLEM"), "{}", fixed.stdout);

@@ -429,6 +429,12 @@ impl Context {
         }
     }
 
+    pub(crate) fn remove_cached_tags(&self, arn: &str, keys: &[String]) {
+        if let Some((_, cached)) = lock(&self.tags).get_mut(arn) {
+            cached.retain(|k, _| !keys.contains(k));
+        }
+    }
+
     /// Awaits one SDK call (once fewer than [`Context::concurrency`] are in flight), counts it
     /// and maps its error to [`Error::Aws`].
     pub(crate) async fn call<T, E, R>(

@@ -1,4 +1,4 @@
-//! `apply -f PATH... [--prune] [--allow-replace] [--wait [--timeout 10m]]`: converge once, and
+//! `apply -f PATH... [--prune] [--allow-replace] [--keep-revisions N] [--wait [--timeout 10m]]`: converge once, and
 //! with `--wait` follow the rollouts it started until they end.
 
 use std::path::PathBuf;
@@ -28,6 +28,10 @@ pub struct ApplyArgs {
     /// Replace resources whose change cannot be made in place.
     #[arg(long)]
     pub allow_replace: bool,
+    /// Deregister owned task definition revisions of each managed family beyond the newest N,
+    /// never one the service or any of its deployments uses (default: keep all).
+    #[arg(long, value_name = "N")]
+    pub keep_revisions: Option<u32>,
     /// After applying, wait until every changed ECS service finished its rollout; exit 1 naming
     /// the service when one fails or is rolled back, or when the timeout passes.
     #[arg(long)]
@@ -48,7 +52,8 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
         &args.files,
         args.prune,
         args.allow_replace,
-        async |ctx, plan, costs| {
+        args.keep_revisions,
+        async |ctx, _, plan, costs| {
             let (exit, outcome) = converge(ctx, &plan, costs.as_ref()).await?;
             if !args.wait || exit != Exit::Ok {
                 return Ok(exit);
@@ -87,11 +92,15 @@ async fn converge(
     let detect_only = plan
         .resources
         .iter()
-        .filter(|r| r.status == Status::Drifted && r.actions.is_empty() && r.blocked.is_none())
+        .filter(|r| {
+            matches!(r.status, Status::Drifted | Status::Missing)
+                && r.actions.is_empty()
+                && r.blocked.is_none()
+        })
         .count();
     if detect_only > 0 {
         println!(
-            "{detect_only} resource(s) drifted under drift-policy detect (reported, not corrected)"
+            "{detect_only} resource(s) drifted or missing under drift-policy detect (reported, not corrected)"
         );
     }
     if outcome.converged() && plan.errors.is_empty() {

@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use super::validate::load;
 use super::{Exit, GlobalArgs};
 use crate::aws::Context;
+use crate::manifest::ManifestSet;
 use crate::plan::{Plan, PlanOptions};
 use crate::pricing::{Costs, budget};
 use crate::reconcile::observe_and_plan;
@@ -42,6 +43,10 @@ pub struct PlanArgs {
     /// Plan replacements for changes that cannot be made in place.
     #[arg(long)]
     pub allow_replace: bool,
+    /// Plan deregistering owned task definition revisions of each managed family beyond the newest N,
+    /// never one the service or any of its deployments uses (default: keep all).
+    #[arg(long, value_name = "N")]
+    pub keep_revisions: Option<u32>,
     /// Revision recorded in the report (e.g. a git commit).
     #[arg(long)]
     pub revision: Option<String>,
@@ -49,6 +54,10 @@ pub struct PlanArgs {
     /// gate; services whose cost is unknown are not counted).
     #[arg(long, value_name = "USD")]
     pub max_cost_increase: Option<f64>,
+    /// Also run `verify`'s pre-flight checks and show their problems as warnings (more AWS
+    /// reads: IAM, EC2, CloudWatch Logs, ECR, SSM, Secrets Manager; the exit code is the plan's).
+    #[arg(long)]
+    pub verify: bool,
 }
 
 /// Loads the manifests, builds the AWS context, observes and plans, prices the services
@@ -63,7 +72,8 @@ pub(crate) async fn with_plan(
     files: &[PathBuf],
     prune: bool,
     allow_replace: bool,
-    verb: impl AsyncFnOnce(&Context, Plan, Option<Costs>) -> Result<Exit>,
+    keep_revisions: Option<u32>,
+    verb: impl AsyncFnOnce(&Context, &ManifestSet, Plan, Option<Costs>) -> Result<Exit>,
 ) -> Result<Exit> {
     let Some(loaded) = load(files, &global.limits.limits()) else {
         return Ok(Exit::Failed);
@@ -74,6 +84,7 @@ pub(crate) async fn with_plan(
         region: ctx.region().to_owned(),
         prune,
         allow_replace,
+        keep_revisions,
     };
     let pricer = global.pricer();
     let result = match observe_and_plan(&ctx, &loaded.set, &opts).await {
@@ -82,7 +93,7 @@ pub(crate) async fn with_plan(
             if let Some(costs) = &costs {
                 budget::enforce(&mut planned.plan, &loaded.set, costs);
             }
-            verb(&ctx, planned.plan, costs).await
+            verb(&ctx, &loaded.set, planned.plan, costs).await
         }
         Err(e) => Err(e),
     };
@@ -101,16 +112,42 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit> {
         &args.files,
         args.prune,
         args.allow_replace,
-        async |_, plan, costs| print_plan(args, &plan, costs.as_ref()),
+        args.keep_revisions,
+        async |ctx, set, plan, costs| {
+            let warnings = if args.verify {
+                warnings(ctx, set).await
+            } else {
+                Vec::new()
+            };
+            print_plan(args, &plan, costs.as_ref(), warnings)
+        },
     )
     .await
 }
 
-fn print_plan(args: &PlanArgs, plan: &Plan, costs: Option<&Costs>) -> Result<Exit> {
+/// The problems `verify` finds, as plan warnings; a verification that cannot run is said and
+/// does not stop the plan.
+async fn warnings(ctx: &Context, set: &ManifestSet) -> Vec<crate::verify::Finding> {
+    match crate::verify::verify(ctx, set).await {
+        Ok(findings) => crate::verify::problems(findings),
+        Err(e) => {
+            eprintln!("warning: the pre-flight checks could not run: {e}");
+            Vec::new()
+        }
+    }
+}
+
+fn print_plan(
+    args: &PlanArgs,
+    plan: &Plan,
+    costs: Option<&Costs>,
+    warnings: Vec<crate::verify::Finding>,
+) -> Result<Exit> {
     let mut report = DriftReport::from_plan(plan, args.revision.clone());
     if let Some(costs) = costs {
         report.set_costs(costs);
     }
+    report.warnings = warnings;
     let rendered = match args.output {
         OutputFormat::Text => render_text(&report),
         OutputFormat::Markdown => render_markdown(&report),

@@ -67,9 +67,20 @@ pub struct RunArgs {
     /// First delay after a failed apply (doubles per failure up to 5m).
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub retry_delay: Duration,
+    /// Run `verify`'s pre-flight checks and show their problems as warnings in the drift report:
+    /// when the manifests change, and otherwise every `--verify-interval`.
+    #[arg(long)]
+    pub verify: bool,
+    /// How often `--verify` checks again while the manifests stay the same.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration, requires = "verify")]
+    pub verify_interval: Duration,
     /// Limits of the git source.
     #[command(flatten)]
     pub git_limits: crate::cli::limits::GitLimitArgs,
+    /// Deregister owned task definition revisions of each managed family beyond the newest N,
+    /// never one the service or any of its deployments uses (default: keep all).
+    #[arg(long, value_name = "N")]
+    pub keep_revisions: Option<u32>,
     /// Leader election.
     #[command(flatten)]
     pub lease: LeaseArgs,
@@ -142,7 +153,10 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> Exit {
 /// A bad `--listen`, a source that cannot start, or no AWS region.
 pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> {
     let ctx = Arc::new(global.context().await?);
-    let plan_opts = PlanOptions::new(global.instance.clone(), ctx.region());
+    let plan_opts = PlanOptions {
+        keep_revisions: args.keep_revisions,
+        ..PlanOptions::new(global.instance.clone(), ctx.region())
+    };
     let lease_store = match &args.lease.lease_table {
         None => None,
         Some(_) if args.lease.lease_duration < lease::MIN_DURATION => {
@@ -200,10 +214,12 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
     // The replica id: unique per process, so a restarted replica never mistakes an old lease for its own.
     let replica = format!("{}/{}", global.instance, uuid::Uuid::new_v4());
     let mut lease_metrics = None;
+    let mut standby_metrics = lease::StandbyMetrics::default();
     let metrics = Metrics::new().with_api_calls(Arc::new(move || calls.snapshot()));
     let metrics = Arc::new(if lease_store.is_some() {
         metrics.with(|registry| {
             lease_metrics = Some(lease::LeaseMetrics::register(registry, &replica));
+            standby_metrics = lease::StandbyMetrics::register(registry);
         })
     } else {
         metrics
@@ -234,11 +250,13 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
         shutdown.clone(),
     ));
 
-    let engine = Arc::new(
-        AwsEngine::new(Arc::clone(&ctx), plan_opts)
-            .with_limits(global.limits.limits())
-            .with_pricing(global.pricer(), metrics.cost.clone()),
-    );
+    let mut engine = AwsEngine::new(Arc::clone(&ctx), plan_opts)
+        .with_limits(global.limits.limits())
+        .with_pricing(global.pricer(), metrics.cost.clone());
+    if args.verify {
+        engine = engine.with_verify(args.verify_interval);
+    }
+    let engine = Arc::new(engine);
     let opts = RuntimeOptions {
         resync: args.resync,
         max_concurrent: usize::from(args.max_concurrent),
@@ -254,9 +272,17 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
         Some(election) => {
             let gate = election.gate();
             let engine = Arc::new(lease::Leased::new(engine, gate.clone()));
-            let summary =
-                lease::run_while_leading(engine, gate, source, opts, metrics, reports_tx, shutdown)
-                    .await;
+            let summary = lease::run_while_leading(
+                engine,
+                gate,
+                source,
+                opts,
+                metrics,
+                standby_metrics,
+                reports_tx,
+                shutdown,
+            )
+            .await;
             // Applies have drained; only now may a standby start.
             election.release().await;
             summary

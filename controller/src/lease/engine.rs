@@ -35,6 +35,11 @@ impl<E> Leased<E> {
         Self { inner, gate }
     }
 
+    /// The engine without the gate: only for reads a standby may make (load, plan).
+    pub(super) fn inner(&self) -> &E {
+        &self.inner
+    }
+
     async fn gated<T, Err: std::error::Error + 'static>(
         &self,
         call: impl Future<Output = Result<T, Err>>,

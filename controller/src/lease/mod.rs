@@ -6,6 +6,7 @@
 //! - [`dynamo`]: the table and the conditional reads and writes of the lease item.
 //! - [`elector`]: the loop that drives the two and publishes a [`Status`].
 //! - [`gate`]: the writers' view of that status; [`engine`] puts every plan and apply behind it.
+//! - [`standby`]: what a replica does while another leads: keep manifests loaded and caches warm.
 //! - This file: starting the elector, and running the reconcile loop only while leading.
 //!
 //! # What the lease guarantees
@@ -22,6 +23,7 @@ pub mod dynamo;
 pub mod elector;
 pub mod engine;
 pub mod gate;
+pub mod standby;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +39,7 @@ pub use dynamo::{Store, StoreError};
 pub use elector::LeaseMetrics;
 pub use engine::{Leased, LeasedError};
 pub use gate::{Gate, Status};
+pub use standby::StandbyMetrics;
 
 /// The shortest lease accepted: renewals run every third of it.
 pub const MIN_DURATION: Duration = Duration::from_secs(1);
@@ -86,14 +89,20 @@ impl Election {
 }
 
 /// Runs the reconcile loop each time this replica gains the lease, stopping it when the lease is
-/// lost, until `shutdown`. A standby keeps its source fetching, so a takeover starts from fresh
-/// manifests.
+/// lost, until `shutdown`. A standby keeps its source fetching and stays warm ([`standby`]):
+/// manifests loaded and validated, read caches primed, nothing written or published; so a
+/// takeover starts from fresh manifests and a warm cache.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the loop's inputs, each passed through once"
+)]
 pub async fn run_while_leading<E: Engine>(
     engine: Arc<Leased<E>>,
     gate: Gate,
     source: watch::Receiver<SourceState>,
     opts: RuntimeOptions,
     metrics: Arc<crate::metrics::Metrics>,
+    standby: StandbyMetrics,
     reports: ReportSender,
     mut shutdown: Shutdown,
 ) -> RunSummary {
@@ -107,6 +116,7 @@ pub async fn run_while_leading<E: Engine>(
             biased;
             () = shutdown.wait() => break,
             () = gate.leading() => {}
+            () = standby::stay_warm(engine.inner(), source.clone(), opts.resync, &standby) => {}
         }
         let (trigger, term) = Shutdown::channel();
         let watcher = tokio::spawn({

@@ -11,6 +11,7 @@ use super::model::{
     SourceLocation,
 };
 use super::spec::{ClusterSpec, DiscoverySpec, EcsServiceSpec, NamespaceSpec};
+use crate::ownership::{MAX_TAG_VALUE, RESERVED_TAGS, TAG_MANAGED_TAGS, managed_keys_record};
 use crate::{
     ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, ANNOTATION_MAX_MONTHLY_COST, ANNOTATION_REDACT_ENV,
     API_VERSION,
@@ -305,24 +306,44 @@ fn check_annotations(
 fn check_tags(check: &mut DocCheck<'_>, tags: &BTreeMap<String, String>, at: Location) {
     for (key, value) in tags {
         let field = format!("spec.tags.{key}");
-        if key.starts_with("ecs.finfocus.io/") || key.starts_with("aws:") {
+        if crate::ownership::reserved_key(key) {
             check.error(Some(at), &field, "tag key prefix is reserved");
         } else if key.is_empty() || key.chars().count() > 128 {
             check.error(Some(at), &field, "tag keys must be 1-128 characters");
-        } else if value.chars().count() > 256 {
+        } else if value.chars().count() > MAX_TAG_VALUE {
             check.error(
                 Some(at),
                 &field,
                 "tag values must be at most 256 characters",
             );
+        } else if crate::ownership::aws_reserved(value) {
+            check.error(
+                Some(at),
+                &field,
+                "tag values may not start with `aws:` (reserved by AWS)",
+            );
         }
     }
-    // AWS allows 50 tags per resource; three are the controller's.
-    if tags.len() > 47 {
+    // AWS allows 50 tags per resource; four are the controller's.
+    let most = 50 - RESERVED_TAGS;
+    if tags.len() > most {
         check.error(
             Some(at),
             "spec.tags",
-            "at most 47 tags (AWS allows 50, 3 are reserved)",
+            format!("at most {most} tags (AWS allows 50, {RESERVED_TAGS} are reserved)"),
+        );
+    }
+    // The keys are recorded in one tag value so that a key removed later is removed in AWS.
+    let record = managed_keys_record(tags.keys().map(String::as_str))
+        .chars()
+        .count();
+    if record > MAX_TAG_VALUE {
+        check.error(
+            Some(at),
+            "spec.tags",
+            format!(
+                "the tag keys take {record} characters when recorded in {TAG_MANAGED_TAGS} (one space between keys), at most {MAX_TAG_VALUE}: use fewer or shorter keys"
+            ),
         );
     }
 }

@@ -506,3 +506,59 @@ fn reference_manifests_are_valid() {
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
     assert_eq!(loaded.set.len(), 3);
 }
+
+#[test]
+fn the_aws_prefix_is_reserved_in_any_case_for_tag_keys_and_values() {
+    for (tags, field) in [
+        ("    AWS:team: x\n", "spec.tags.AWS:team"),
+        ("    team: Aws:x\n", "spec.tags.team"),
+    ] {
+        let errs = errors(
+            "svc.yaml",
+            &format!(
+                "{NAMESPACE}---\n{}",
+                service("", "finfocus-local").replace("    team: finops\n", tags)
+            ),
+        );
+        assert!(
+            errs.iter().any(|e| e.field.as_deref() == Some(field)),
+            "{errs:?}"
+        );
+    }
+}
+
+#[test]
+fn tags_must_leave_room_for_the_controller_and_fit_their_record() {
+    let many: String = (0..47).map(|i| format!("    k{i}: v\n")).collect();
+    let errs = errors(
+        "svc.yaml",
+        &format!(
+            "{NAMESPACE}---\n{}",
+            service("", "finfocus-local").replace("    team: finops\n", &many)
+        ),
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.field.as_deref() == Some("spec.tags")
+                && e.message.contains("at most 46 tags")),
+        "{errs:?}"
+    );
+
+    // Five 60-character keys need 304 characters in the record (256 allowed).
+    let long: String = (0..5)
+        .map(|i| format!("    {}{i}: v\n", "k".repeat(59)))
+        .collect();
+    let errs = errors(
+        "svc.yaml",
+        &format!(
+            "{NAMESPACE}---\n{}",
+            service("", "finfocus-local").replace("    team: finops\n", &long)
+        ),
+    );
+    assert!(
+        errs.iter().any(|e| e.field.as_deref() == Some("spec.tags")
+            && e.message.contains("304 characters")
+            && e.message.contains(crate::TAG_MANAGED_TAGS)),
+        "{errs:?}"
+    );
+}

@@ -98,6 +98,10 @@ pub enum Action {
         arn: String,
         tags: BTreeMap<String, String>,
     },
+    /// `UntagResource` on a Cloud Map resource.
+    UntagCloudMap { arn: String, keys: Vec<String> },
+    /// `UntagResource` on an ECS resource.
+    UntagEcs { arn: String, keys: Vec<String> },
     /// `CreateCluster`.
     CreateCluster {
         name: String,
@@ -138,6 +142,8 @@ pub enum Action {
         definition: TaskDefinition,
         tags: BTreeMap<String, String>,
     },
+    /// `DeregisterTaskDefinition` of an old revision (`--keep-revisions`).
+    DeregisterTaskDefinition { arn: String },
     /// ECS `CreateService`.
     CreateService {
         cluster: String,
@@ -180,6 +186,7 @@ impl Action {
             Self::UpdateNamespace { .. }
                 | Self::DeleteNamespace { .. }
                 | Self::TagCloudMap { .. }
+                | Self::UntagCloudMap { .. }
                 | Self::UpdateDiscoveryService { .. }
                 | Self::DeleteDiscoveryService { .. }
         )
@@ -193,6 +200,12 @@ impl Action {
             Self::UpdateNamespace { name, .. } => format!("UpdatePrivateDnsNamespace {name}"),
             Self::TagCloudMap { arn, .. } => format!("TagResource (Cloud Map) {arn}"),
             Self::TagEcs { arn, .. } => format!("TagResource (ECS) {arn}"),
+            Self::UntagCloudMap { arn, keys } => {
+                format!("UntagResource (Cloud Map) {arn} {}", keys.join(", "))
+            }
+            Self::UntagEcs { arn, keys } => {
+                format!("UntagResource (ECS) {arn} {}", keys.join(", "))
+            }
             Self::CreateCluster { name, .. } => format!("CreateCluster {name}"),
             Self::UpdateClusterSettings { name, .. } => format!("UpdateClusterSettings {name}"),
             Self::PutClusterCapacityProviders { name, .. } => {
@@ -212,6 +225,7 @@ impl Action {
             Self::RegisterTaskDefinition { definition, .. } => {
                 format!("RegisterTaskDefinition {}", definition.family)
             }
+            Self::DeregisterTaskDefinition { arn } => format!("DeregisterTaskDefinition {arn}"),
             Self::CreateService { cluster, name, .. } => format!("CreateService {cluster}/{name}"),
             Self::UpdateService { cluster, name, .. } => format!("UpdateService {cluster}/{name}"),
             Self::DeleteService { cluster, name, .. } => format!("DeleteService {cluster}/{name}"),

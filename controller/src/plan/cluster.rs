@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Action, PlanOptions, ResourcePlan, check_owner, lookup_failed, missing_tag_changes};
+use super::{Action, PlanOptions, ResourcePlan, TagApi, check_owner, lookup_failed, plan_tags};
 use crate::canon;
 use crate::diff::{Change, ChangeAction};
 use crate::live::{LiveCluster, Lookup};
@@ -64,13 +64,7 @@ pub(super) fn plan_cluster(
         });
     }
     plan_cluster_capacity(rp, spec, cluster);
-    let missing = missing_tag_changes(rp, "tags", &tags, &cluster.tags);
-    if !missing.is_empty() {
-        rp.actions.push(Action::TagEcs {
-            arn: cluster.arn.clone(),
-            tags: missing,
-        });
-    }
+    plan_tags(rp, "tags", TagApi::Ecs, &cluster.arn, &tags, &cluster.tags);
     rp.finish(true);
 }
 

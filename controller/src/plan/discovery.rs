@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Action, ArnRef, PlanOptions, Registry, RegistryUpdate, ResourcePlan, missing_tag_changes,
+    Action, ArnRef, PlanOptions, Registry, RegistryUpdate, ResourcePlan, TagApi, plan_tags,
 };
 use crate::canon;
 use crate::diff::{self, Change, ChangeAction};
@@ -85,7 +85,6 @@ pub(super) fn plan_discovery(
         .iter()
         .any(|d| discovery_action(&d.path) == ChangeAction::Replace);
     rp.push_diffs(diffs, discovery_action);
-    let missing = missing_tag_changes(rp, "serviceDiscovery.tags", tags, &live.tags);
     if replace && opts.allow_replace {
         // Cloud Map refuses to delete a service that ECS still registers tasks in.
         let registered = observed.service.found().is_some_and(|s| {
@@ -128,12 +127,14 @@ pub(super) fn plan_discovery(
             dns_records: desired_c.dns_config.dns_records.clone(),
         });
     }
-    if !missing.is_empty() {
-        rp.actions.push(Action::TagCloudMap {
-            arn: live.arn.clone(),
-            tags: missing,
-        });
-    }
+    plan_tags(
+        rp,
+        "serviceDiscovery.tags",
+        TagApi::CloudMap,
+        &live.arn,
+        tags,
+        &live.tags,
+    );
     let blocked = replace.then(|| format!("Cloud Map service `{}`", live.name));
     (
         Some(Registry::new(ArnRef::Known(live.arn.clone()), desired)),

@@ -19,8 +19,13 @@
 //!   [`canon::service_against_live`].
 //! - Cloud Map: description and record TTLs are updated in place; record types, routing
 //!   policy and the custom health check config need a replacement (same rule).
-//! - Drift policy `detect` keeps the changes in the report but plans no action on an existing
-//!   resource (missing resources are still created).
+//! - Tags: missing ones are added; a key recorded in `ecs.finfocus.io/managed-tags` and gone
+//!   from the manifest is removed (before the additions); other keys are never touched (see
+//!   [`crate::ownership`]).
+//! - With `keep_revisions`, owned task definition revisions beyond the newest ones that the
+//!   service no longer uses are deregistered (see [`crate::revisions`]).
+//! - Drift policy `detect` keeps the changes in the report but plans no action at all: a
+//!   drifted resource stays `Drifted`, a missing one stays `Missing` (it is not created).
 //!
 //! # Layout
 //! This file holds the per-resource plan ([`ResourcePlan`]), the whole [`Plan`] and the
@@ -49,7 +54,7 @@ use self::service::plan_service;
 use crate::diff::{Change, ChangeAction, FieldDiff};
 use crate::live::{LiveEcsService, LiveState, Lookup, OrphanTarget};
 use crate::manifest::{DriftPolicy, ManifestSet, Resource, ResourceKey, ResourceSpec};
-use crate::ownership::{self, ownership_tags};
+use crate::ownership::{self, TagDelta, tag_delta};
 
 pub use self::action::{Action, ArnRef, Registry, RegistryUpdate};
 #[cfg(test)]
@@ -137,25 +142,33 @@ impl ResourcePlan {
         }
         if !exists {
             self.status = Status::Missing;
+            // `detect` never writes, not even a create.
+            self.detect_only("the missing resource is reported, not created");
             return;
         }
         if self.changes.is_empty() {
             return;
         }
         self.status = Status::Drifted;
-        if self.drift_policy == DriftPolicy::Detect {
-            self.actions.clear();
-            self.blocked = None;
-            for c in &mut self.changes {
-                c.action = ChangeAction::NoOp;
-            }
-            self.conditions.push(Condition::new(
-                "DriftPolicy",
-                true,
-                "DetectOnly",
-                "drift is reported, not corrected (ecs.finfocus.io/drift-policy: detect)",
-            ));
+        self.detect_only("drift is reported, not corrected");
+    }
+
+    /// Under drift policy `detect`, drops every action and marks the changes as reported only.
+    fn detect_only(&mut self, what: &str) {
+        if self.drift_policy != DriftPolicy::Detect {
+            return;
         }
+        self.actions.clear();
+        self.blocked = None;
+        for c in &mut self.changes {
+            c.action = ChangeAction::NoOp;
+        }
+        self.conditions.push(Condition::new(
+            "DriftPolicy",
+            true,
+            "DetectOnly",
+            format!("{what} (ecs.finfocus.io/drift-policy: detect)"),
+        ));
     }
 }
 
@@ -249,30 +262,52 @@ pub fn plan_resource(
 }
 
 fn desired_tags(resource: &Resource, opts: &PlanOptions) -> BTreeMap<String, String> {
-    let extra = match &resource.spec {
+    let manifest = match &resource.spec {
         ResourceSpec::Namespace(s) => &s.tags,
         ResourceSpec::Cluster(s) => &s.tags,
         ResourceSpec::Service(s) => &s.tags,
     };
-    let mut tags = extra.clone();
-    tags.extend(ownership_tags(&resource.key.to_string(), &opts.instance));
-    tags
+    ownership::desired_tags(manifest, &resource.key.to_string(), &opts.instance)
 }
 
-/// Reports the tags `live` lacks (or holds with another value) as changes under `prefix`
-/// and returns them; empty when nothing is missing.
-fn missing_tag_changes(
+/// Which API tags the resource: Cloud Map or ECS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TagApi {
+    CloudMap,
+    Ecs,
+}
+
+/// Reports how the live tags differ from the desired ones as changes under `prefix` and plans
+/// the removal of recorded keys no longer desired, then the addition of missing ones. Removal
+/// goes first: should the second call fail, the old record still names the removed keys,
+/// so nothing is lost track of.
+fn plan_tags(
     rp: &mut ResourcePlan,
     prefix: &str,
+    api: TagApi,
+    arn: &str,
     desired: &BTreeMap<String, String>,
     live: &BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
-    let missing: BTreeMap<String, String> = desired
-        .iter()
-        .filter(|(k, v)| live.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    for (k, v) in &missing {
+) {
+    let TagDelta {
+        mut add,
+        mut remove,
+    } = tag_delta(desired, live);
+    if rp.drift_policy == DriftPolicy::Detect {
+        // The record is the controller's bookkeeping, written only when it corrects tags;
+        // its absence is no drift to report.
+        add.remove(ownership::TAG_MANAGED_TAGS);
+        remove.retain(|k| k != ownership::TAG_MANAGED_TAGS);
+    }
+    for k in &remove {
+        rp.changes.push(Change::new(
+            format!("{prefix}.{k}"),
+            None,
+            live.get(k).map(|v| Value::String(v.clone())),
+            ChangeAction::Update,
+        ));
+    }
+    for (k, v) in &add {
         rp.changes.push(Change::new(
             format!("{prefix}.{k}"),
             Some(Value::String(v.clone())),
@@ -280,7 +315,25 @@ fn missing_tag_changes(
             ChangeAction::Update,
         ));
     }
-    missing
+    let arn = arn.to_owned();
+    if !remove.is_empty() {
+        rp.actions.push(match api {
+            TagApi::CloudMap => Action::UntagCloudMap {
+                arn: arn.clone(),
+                keys: remove,
+            },
+            TagApi::Ecs => Action::UntagEcs {
+                arn: arn.clone(),
+                keys: remove,
+            },
+        });
+    }
+    if !add.is_empty() {
+        rp.actions.push(match api {
+            TagApi::CloudMap => Action::TagCloudMap { arn, tags: add },
+            TagApi::Ecs => Action::TagEcs { arn, tags: add },
+        });
+    }
 }
 
 /// Checks ownership; returns false (and marks the plan) when the resource may not be touched.

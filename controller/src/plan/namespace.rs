@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Action, PlanOptions, ResourcePlan, check_owner, lookup_failed, missing_tag_changes};
+use super::{Action, PlanOptions, ResourcePlan, TagApi, check_owner, lookup_failed, plan_tags};
 use crate::diff::{Change, ChangeAction};
 use crate::live::{LiveNamespace, Lookup};
 use crate::manifest::{NamespaceSpec, Resource};
@@ -83,12 +83,6 @@ pub(super) fn plan_namespace(
             soa_ttl,
         });
     }
-    let missing = missing_tag_changes(rp, "tags", &tags, &ns.tags);
-    if !missing.is_empty() {
-        rp.actions.push(Action::TagCloudMap {
-            arn: ns.arn.clone(),
-            tags: missing,
-        });
-    }
+    plan_tags(rp, "tags", TagApi::CloudMap, &ns.arn, &tags, &ns.tags);
     rp.finish(true);
 }

@@ -46,7 +46,11 @@ pub fn orphans(unclaimed: &[Unclaimed], instance: &str) -> Vec<Orphan> {
         .filter(|u| owned_by(&u.tags, instance))
         .filter_map(|u| {
             Some(Orphan {
-                key: ownership::object_key(&u.tags)?,
+                // The object tag names the manifest object; absent or malformed, not ours to prune.
+                key: u
+                    .tags
+                    .get(ownership::TAG_OBJECT)
+                    .and_then(|v| ResourceKey::parse(v))?,
                 region: u.region.clone(),
                 target: u.target.clone(),
             })

@@ -1,18 +1,19 @@
 //! Planning an `EcsService`: its Cloud Map service, its task definition revision and the
 //! ECS service itself, updated in place or replaced.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::discovery::plan_discovery;
 use super::{
-    Action, ArnRef, Condition, PlanOptions, Registry, RegistryUpdate, ResourcePlan, Status,
-    check_owner, lookup_failed, missing_tag_changes,
+    Action, ArnRef, Condition, PlanOptions, Registry, RegistryUpdate, ResourcePlan, Status, TagApi,
+    check_owner, lookup_failed, plan_tags,
 };
 use crate::canon;
 use crate::diff::{self, Change, ChangeAction};
-use crate::live::{LiveEcsService, LiveService};
+use crate::live::{LiveEcsService, LiveService, Lookup};
 use crate::manifest::spec::ServiceSettings;
 use crate::manifest::{EcsServiceSpec, ManifestSet, Resource};
+use crate::revisions;
 
 /// Service fields `UpdateService` cannot change.
 pub const REPLACE_FIELDS: &[&str] = &[
@@ -85,6 +86,7 @@ pub(super) fn plan_service(
         update_service(rp, spec, live, delta, &task_definition);
         tag_service(rp, live, &tags);
     }
+    deregister_revisions(rp, resource, observed, opts);
     if !replace_reasons.is_empty() {
         block(rp, &replace_reasons);
     }
@@ -323,14 +325,65 @@ fn update_service(
     }
 }
 
-/// Adds the tags the live service lacks.
+/// Adds the tags the live service lacks and removes the managed ones no longer desired.
 fn tag_service(rp: &mut ResourcePlan, live: &LiveService, tags: &BTreeMap<String, String>) {
-    let missing = missing_tag_changes(rp, "tags", tags, &live.tags);
-    if !missing.is_empty() {
-        rp.actions.push(Action::TagEcs {
-            arn: live.arn.clone(),
-            tags: missing,
-        });
+    plan_tags(rp, "tags", TagApi::Ecs, &live.arn, tags, &live.tags);
+}
+
+/// With `--keep-revisions`, deregisters the owned revisions of the family beyond the newest
+/// ones that the service no longer uses (rules in [`crate::revisions`]).
+fn deregister_revisions(
+    rp: &mut ResourcePlan,
+    resource: &Resource,
+    observed: &LiveEcsService,
+    opts: &PlanOptions,
+) {
+    let Some(keep) = opts.keep_revisions else {
+        return;
+    };
+    let Some(live) = observed.service.found() else {
+        return;
+    };
+    let found = match &observed.revisions {
+        Lookup::Found(found) => found,
+        Lookup::Missing => return,
+        // Old revisions can wait; the service itself is still planned.
+        Lookup::Failed(e) => {
+            rp.conditions.push(Condition::new(
+                "Revisions",
+                false,
+                "LookupFailed",
+                format!("old task definition revisions not listed: {e}"),
+            ));
+            return;
+        }
+    };
+    let mut in_use: BTreeSet<String> = live
+        .deployments
+        .iter()
+        .filter_map(|d| d.task_definition.clone())
+        .collect();
+    in_use.extend(live.task_definition_arn.clone());
+    // A registration this plan makes reuses the family's newest revision when it already
+    // matches the manifest, so that one must outlive this apply.
+    if rp
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::RegisterTaskDefinition { .. }))
+        && let Some(newest) = found.iter().max_by_key(|r| r.revision)
+    {
+        in_use.insert(newest.arn.clone());
+    }
+    let object = resource.key.to_string();
+    for arn in revisions::to_deregister(found, keep, &in_use, &opts.instance, &object) {
+        let name = arn.rsplit('/').next().unwrap_or(&arn).to_owned();
+        rp.changes.push(Change::new(
+            format!("taskDefinitionRevisions.{name}"),
+            None,
+            Some(serde_json::Value::String(arn.clone())),
+            ChangeAction::Delete,
+        ));
+        rp.actions.push(Action::DeregisterTaskDefinition { arn });
     }
 }
 

@@ -13,6 +13,7 @@ use crate::manifest::spec::{
     CapacityProviderStrategyItem, DnsConfig, DnsRecord, ServiceRegistry, ServiceSettings,
 };
 use crate::manifest::{EcsServiceSpec, Kind, load_str};
+use crate::ownership::ownership_tags;
 
 const INSTANCE: &str = "t1";
 
@@ -165,6 +166,7 @@ fn in_sync(set: &ManifestSet) -> LiveState {
                 tags: owned("EcsService/svc"),
             }),
             namespace_id: Some("ns-1".into()),
+            revisions: Lookup::Missing,
         },
     );
     live
@@ -470,6 +472,173 @@ fn detect_policy_reports_without_actions() {
     assert_eq!(r.status, Status::Drifted);
     assert!(r.actions.is_empty());
     assert_eq!(r.changes[0].action, ChangeAction::NoOp);
+}
+
+#[test]
+fn tags_removed_from_the_manifest_are_removed_and_foreign_ones_kept() {
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    // Applied earlier with two manifest tags; another tool added `backup`.
+    let mut earlier = ownership::desired_tags(
+        &BTreeMap::from([
+            ("team".to_owned(), "a".to_owned()),
+            ("env".to_owned(), "dev".to_owned()),
+        ]),
+        "EcsService/svc",
+        INSTANCE,
+    );
+    earlier.insert("backup".into(), "daily".into());
+    svc_live(&mut live).tags = earlier.clone();
+    let Lookup::Found(d) = &mut live.services.get_mut("svc").unwrap().discovery else {
+        panic!()
+    };
+    d.tags = earlier;
+    let p = plan(&set, &live, &opts());
+    let r = svc_plan(&p);
+    assert_eq!(r.status, Status::Drifted);
+    let removed = vec![
+        "env".to_owned(),
+        "team".to_owned(),
+        crate::TAG_MANAGED_TAGS.to_owned(),
+    ];
+    assert_eq!(
+        r.actions,
+        [
+            Action::UntagCloudMap {
+                arn: "arn:srv-1".into(),
+                keys: removed.clone()
+            },
+            Action::UntagEcs {
+                arn: "arn:svc".into(),
+                keys: removed
+            },
+        ]
+    );
+    assert!(
+        r.changes
+            .iter()
+            .any(|c| c.path == "tags.env" && c.desired.is_none())
+    );
+    assert!(!r.changes.iter().any(|c| c.path.ends_with(".backup")));
+}
+
+#[test]
+fn keep_revisions_deregisters_old_owned_revisions_not_the_one_in_use() {
+    let set = manifests("");
+    let mut live = in_sync(&set);
+    let revision = |n: i32, object: &str| crate::revisions::Revision {
+        arn: format!("arn:td:{n}"),
+        revision: n,
+        tags: Some(owned(object)),
+    };
+    live.services.get_mut("svc").unwrap().revisions = Lookup::Found(vec![
+        revision(1, "EcsService/svc"),
+        revision(2, "EcsService/svc"),
+        revision(3, "EcsService/other"),
+        revision(4, "EcsService/svc"),
+        revision(5, "EcsService/svc"),
+    ]);
+    let keep = PlanOptions {
+        keep_revisions: Some(1),
+        ..opts()
+    };
+    let p = plan(&set, &live, &keep);
+    let r = svc_plan(&p);
+    assert_eq!(r.status, Status::Drifted);
+    let gone: Vec<&str> = r
+        .actions
+        .iter()
+        .map(|a| match a {
+            Action::DeregisterTaskDefinition { arn } => arn.as_str(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    // 1 runs, 5 is the newest, 3 belongs to another object.
+    assert_eq!(gone, ["arn:td:2", "arn:td:4"]);
+    assert!(r.changes.iter().all(
+        |c| c.action == ChangeAction::Delete && c.path.starts_with("taskDefinitionRevisions.")
+    ));
+
+    // A plan that registers a revision keeps the newest: the registration may reuse it.
+    let mut changed = in_sync(&set);
+    let Lookup::Found(td) = &mut changed.services.get_mut("svc").unwrap().task_definition else {
+        panic!()
+    };
+    td.definition.container_definitions[0].image = "img:0".into();
+    changed.services.get_mut("svc").unwrap().revisions = live.services["svc"].revisions.clone();
+    let none = PlanOptions {
+        keep_revisions: Some(0),
+        ..opts()
+    };
+    let r = svc_plan(&plan(&set, &changed, &none)).clone();
+    assert!(matches!(
+        r.actions[0],
+        Action::RegisterTaskDefinition { .. }
+    ));
+    let gone: Vec<&str> = r
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::DeregisterTaskDefinition { arn } => Some(arn.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(gone, ["arn:td:2", "arn:td:4"]);
+
+    // Off by default, and `detect` only reports.
+    assert!(svc_plan(&plan(&set, &live, &opts())).actions.is_empty());
+    let detect = manifests("ecs.finfocus.io/drift-policy: detect");
+    assert!(svc_plan(&plan(&detect, &live, &keep)).actions.is_empty());
+}
+
+#[test]
+fn under_detect_a_missing_tag_record_is_no_drift() {
+    let text = manifest_text("ecs.finfocus.io/drift-policy: detect").replace(
+        "  serviceDiscovery:\n",
+        "  tags: {team: a}\n  serviceDiscovery:\n",
+    );
+    let set = load_str("m.yaml", &text).unwrap();
+    let mut live = in_sync(&set);
+    // Tagged before the record existed.
+    let mut tags = owned("EcsService/svc");
+    tags.insert("team".into(), "a".into());
+    svc_live(&mut live).tags = tags.clone();
+    let Lookup::Found(d) = &mut live.services.get_mut("svc").unwrap().discovery else {
+        panic!()
+    };
+    d.tags = tags;
+    let r = svc_plan(&plan(&set, &live, &opts())).clone();
+    assert_eq!(r.status, Status::InSync, "{:?}", r.changes);
+
+    // Under `enforce` the record is written once.
+    let set = load_str(
+        "m.yaml",
+        &text.replace("drift-policy: detect", "drift-policy: enforce"),
+    )
+    .unwrap();
+    let r = svc_plan(&plan(&set, &live, &opts())).clone();
+    assert_eq!(r.status, Status::Drifted);
+    assert!(
+        r.changes
+            .iter()
+            .all(|c| c.path.ends_with(crate::TAG_MANAGED_TAGS)),
+        "{:?}",
+        r.changes
+    );
+}
+
+#[test]
+fn detect_policy_never_creates() {
+    let set = manifests("ecs.finfocus.io/drift-policy: detect");
+    let mut live = in_sync(&set);
+    live.services
+        .insert("svc".into(), LiveEcsService::default());
+    let p = plan(&set, &live, &opts());
+    let r = svc_plan(&p);
+    assert_eq!(r.status, Status::Missing);
+    assert!(r.actions.is_empty(), "{:?}", r.actions);
+    assert!(r.changes.iter().all(|c| c.action == ChangeAction::NoOp));
+    assert!(r.conditions.iter().any(|c| c.reason == "DetectOnly"));
 }
 
 #[test]

@@ -86,8 +86,9 @@ impl<E: Engine> State<E> {
             self.metrics.reconcile.count(kind, ReconcileResult::InSync);
             return note;
         }
-        if summary.policy == DriftPolicy::Detect && summary.status != Status::Missing {
-            // The plan's own `DriftPolicy` condition already tells the reader why nothing is applied.
+        if summary.policy == DriftPolicy::Detect {
+            // `detect` never writes, not even a create; the plan's own `DriftPolicy` condition
+            // already tells the reader why nothing is applied.
             self.metrics
                 .reconcile
                 .count(kind, ReconcileResult::DriftDetected);

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::Error;
 use crate::aws::Context;
@@ -16,6 +16,7 @@ use crate::report::{self, DriftReport, ResourceReport, Summary};
 use crate::rollout::{Deployment, RolloutState};
 use crate::source::Snapshot;
 use crate::status::{Condition, Status, Transitions};
+use crate::verify::Finding;
 
 use super::{Applied, Engine, Notes, ReportView, ResourceSummary};
 
@@ -41,6 +42,17 @@ pub struct AwsEngine {
     diagnoses: Mutex<HashMap<String, (String, Vec<String>)>>,
     /// Prices each pass's services (budgets, report, gauge); `None` prices nothing.
     pricing: Option<(Pricer, CostMetrics)>,
+    /// Runs the pre-flight checks into the report; `None` does not.
+    verifier: Option<Verifier>,
+}
+
+/// The pre-flight checks of `run --verify`: they read many more APIs than a pass, so they run
+/// when the manifests change and otherwise at most once per `interval`.
+#[derive(Debug)]
+struct Verifier {
+    interval: Duration,
+    /// The manifests last verified, when, and the problems found.
+    last: tokio::sync::Mutex<Option<(ManifestSet, Instant, Vec<Finding>)>>,
 }
 
 impl AwsEngine {
@@ -54,7 +66,19 @@ impl AwsEngine {
             transitions: Mutex::new(Transitions::default()),
             diagnoses: Mutex::new(HashMap::new()),
             pricing: None,
+            verifier: None,
         }
+    }
+
+    /// The same engine running the pre-flight checks when the manifests change and at least
+    /// every `interval`, their problems shown as warnings in the report.
+    #[must_use]
+    pub fn with_verify(mut self, interval: Duration) -> Self {
+        self.verifier = Some(Verifier {
+            interval,
+            last: tokio::sync::Mutex::new(None),
+        });
+        self
     }
 
     /// The same engine pricing every pass with `pricer` (unless it is off) into `gauge`.
@@ -73,6 +97,35 @@ impl AwsEngine {
 }
 
 impl AwsEngine {
+    /// The pre-flight problems for `desired`: verified again when the manifests changed or the
+    /// interval passed; a verification that fails keeps the last answer (and says so in the log).
+    async fn warnings(&self, desired: &ManifestSet) -> Vec<Finding> {
+        let Some(verifier) = &self.verifier else {
+            return Vec::new();
+        };
+        // One verification at a time; passes that come meanwhile wait for its answer.
+        let mut last = verifier.last.lock().await;
+        if let Some((set, at, problems)) = last.as_ref()
+            && set == desired
+            && at.elapsed() < verifier.interval
+        {
+            return problems.clone();
+        }
+        match crate::verify::verify(&self.ctx, desired).await {
+            Ok(findings) => {
+                let problems = crate::verify::problems(findings);
+                *last = Some((desired.clone(), Instant::now(), problems.clone()));
+                problems
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the pre-flight checks could not run");
+                last.as_ref()
+                    .map(|(_, _, problems)| problems.clone())
+                    .unwrap_or_default()
+            }
+        }
+    }
+
     /// Reads why each ECS service with a failed deployment failed, once per failure (a failed
     /// deployment stays listed until the next one replaces it).
     async fn read_diagnoses(&self, planned: &AwsPlan) {
@@ -212,6 +265,7 @@ impl Engine for AwsEngine {
             planned.costs = Some(costs);
         }
         self.read_diagnoses(&planned).await;
+        planned.warnings = self.warnings(desired).await;
         Ok(planned)
     }
 
@@ -292,6 +346,7 @@ impl Engine for AwsEngine {
         if let Some(costs) = plan.and_then(|p| p.costs.as_ref()) {
             report.set_costs(costs);
         }
+        report.warnings = plan.map(|p| p.warnings.clone()).unwrap_or_default();
         if let Some(entry) = source_entry(notes, &report) {
             report.resources.push(entry);
         }

@@ -550,15 +550,15 @@ async fn detect_policy_reports_drift_without_applying() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn detect_policy_still_creates_a_missing_resource() {
+async fn detect_policy_never_creates_a_missing_resource() {
     let fake = Fake::new();
     let mut watched = res("watched", 1);
     watched.policy = DriftPolicy::Detect;
     fake.with(|w| w.revisions.insert("r1".into(), Ok(vec![watched])));
     let h = Harness::start(&fake, opts(), "r1");
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    assert_eq!(fake.attempts("watched").len(), 1);
-    assert_eq!(fake.last_report().statuses["watched"], "InSync");
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert!(fake.attempts("watched").is_empty());
+    assert_eq!(fake.last_report().statuses["watched"], "Missing");
     h.stop().await;
 }
 
@@ -798,10 +798,12 @@ async fn the_rollout_target_can_come_from_the_next_observation() {
 async fn drift_during_a_rollout_is_still_reported_as_drift() {
     let ours = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
     let fake = Fake::new();
-    let mut web = res("web", 1);
-    web.policy = DriftPolicy::Detect;
+    let mut watched = res("web", 1);
+    watched.policy = DriftPolicy::Detect;
     fake.with(|w| {
-        w.revisions.insert("r1".into(), Ok(vec![web]));
+        // Created under `enforce`; the next revision only watches it (`detect` never creates).
+        w.revisions.insert("r1".into(), Ok(vec![res("web", 1)]));
+        w.revisions.insert("r2".into(), Ok(vec![watched]));
         w.applied_td.insert("web".into(), ours.into());
         w.deployments.insert(
             "web".into(),
@@ -816,7 +818,7 @@ async fn drift_during_a_rollout_is_still_reported_as_drift() {
         "created, rolling out"
     );
     fake.with(|w| w.live.insert("web".into(), 9));
-    h.publish("r1");
+    h.publish("r2");
     tokio::time::sleep(Duration::from_secs(1)).await;
     let report = fake.last_report();
     assert_eq!(report.statuses["web"], "Drifted");

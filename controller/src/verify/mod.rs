@@ -21,7 +21,7 @@ pub mod policy;
 pub mod refs;
 pub mod render;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use self::checks::check;
 pub use self::facts::Facts;
@@ -30,7 +30,7 @@ use crate::aws::Context;
 use crate::manifest::{ManifestSet, Resource};
 
 /// The area a finding belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Area {
     /// Execution and task roles: existence, trust, permissions.
@@ -63,7 +63,7 @@ impl Area {
 }
 
 /// The verdict of one finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Status {
     /// Something will break the deploy; `verify` exits 2.
@@ -75,7 +75,7 @@ pub enum Status {
 }
 
 /// One verdict about one manifest resource.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     /// The verdict.
@@ -89,7 +89,7 @@ pub struct Finding {
     /// What was found.
     pub message: String,
     /// How to fix it (problems only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
 }
 
@@ -151,4 +151,14 @@ impl Summary {
 pub async fn verify(ctx: &Context, set: &ManifestSet) -> Result<Vec<Finding>> {
     let facts = gather::gather(ctx, set).await?;
     Ok(check(set, &facts, ctx.region()))
+}
+
+/// The problems among `findings`: what `plan --verify` and `run --verify` show as warnings
+/// (passes and "not checked" findings stay in `verify`'s own output).
+#[must_use]
+pub fn problems(findings: Vec<Finding>) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter(|f| f.status == Status::Problem)
+        .collect()
 }

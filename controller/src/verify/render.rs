@@ -46,6 +46,51 @@ pub fn text(findings: &[Finding]) -> String {
     out
 }
 
+/// Problems as warning lines under a plan or drift report (`plan --verify`); empty without any.
+#[must_use]
+pub fn warning_lines(problems: &[Finding]) -> String {
+    let mut out = String::new();
+    for f in problems {
+        let _ = write!(
+            out,
+            "warning: {} ({}) {}: {}",
+            f.resource,
+            f.location,
+            f.area.as_str(),
+            f.message
+        );
+        if let Some(fix) = &f.fix {
+            let _ = write!(out, "; fix: {fix}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Problems as a Markdown list under a plan or drift report; empty without any.
+#[must_use]
+pub fn markdown_warnings(problems: &[Finding]) -> String {
+    if problems.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("\n#### Pre-flight warnings ({})\n\n", problems.len());
+    for f in problems {
+        let _ = write!(
+            out,
+            "- `{}` ({}) {}: {}",
+            cell(&f.resource),
+            cell(&f.location),
+            f.area.as_str(),
+            cell(&f.message)
+        );
+        if let Some(fix) = &f.fix {
+            let _ = write!(out, " Fix: {}", cell(fix));
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// The JSON document.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

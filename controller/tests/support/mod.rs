@@ -534,6 +534,11 @@ impl TempDir {
         std::fs::write(self.0.join(name), text).expect("write manifest");
     }
 
+    /// Reads a file of it.
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.0.join(name)).expect("read manifest")
+    }
+
     /// Removes a file from it.
     pub fn remove(&self, name: &str) {
         std::fs::remove_file(self.0.join(name)).expect("remove manifest");
@@ -646,26 +651,41 @@ pub fn namespace_manifest(name: &str, dns: &str, vpc: &str) -> String {
     )
 }
 
-/// Looks a Cloud Map service up by name (moto ignores list filters, so filter here).
+/// Looks a Cloud Map service up by name, through every page (other tests of the same emulator
+/// may have created hundreds).
 pub async fn find_discovery(
     cloudmap: &aws_sdk_servicediscovery::Client,
     name: &str,
 ) -> Option<aws_sdk_servicediscovery::types::ServiceSummary> {
-    let out = cloudmap.list_services().send().await.unwrap();
-    out.services()
+    let pages = cloudmap
+        .list_services()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .unwrap();
+    pages
         .iter()
+        .flat_map(|p| p.services())
         .find(|s| s.name() == Some(name))
         .cloned()
 }
 
-/// Looks a namespace up by DNS name.
+/// Looks a namespace up by DNS name, through every page.
 pub async fn find_namespace(
     cloudmap: &aws_sdk_servicediscovery::Client,
     dns: &str,
 ) -> Option<aws_sdk_servicediscovery::types::NamespaceSummary> {
-    let out = cloudmap.list_namespaces().send().await.unwrap();
-    out.namespaces()
+    let pages = cloudmap
+        .list_namespaces()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .unwrap();
+    pages
         .iter()
+        .flat_map(|p| p.namespaces())
         .find(|n| n.name() == Some(dns))
         .cloned()
 }

@@ -31,10 +31,18 @@
 //! # Rollouts
 //! The emulator never completes a deployment. [`Fidelity::play_rollout`] scripts one service's
 //! rollout: its primary deployment completes after some `DescribeServices` answers, or fails, and
-//! `ListTasks` / `DescribeTasks` then answer its stopped tasks with the reasons the test gave. This
-//! is the only state the layer keeps.
+//! `ListTasks` / `DescribeTasks` then answer its stopped tasks with the reasons the test gave.
+//!
+//! # Idempotency and lost answers
+//! The layer remembers the first request and answer of each create's idempotency token
+//! (`idempotency`), so creates sent again are answered as AWS answers them. With
+//! [`Fidelity::lose_answers`] it loses a seeded fraction of answers after the emulator acted
+//! (`faults`), and it counts the write calls it passed on ([`Fidelity::writes`]). Rollouts,
+//! tokens and these counters are the only state the layer keeps.
 
 pub mod call;
+mod faults;
+mod idempotency;
 pub mod latency;
 mod rollouts;
 mod route;
@@ -42,6 +50,7 @@ pub mod rules;
 mod server;
 mod upstream;
 
+pub use faults::LostAnswers;
 pub use latency::{ALL, LATENCY_ENV, OperationTraffic, Traffic};
 pub use rules::rollout::{Rollout, StoppedContainer, StoppedTask};
 pub use server::Fidelity;

@@ -69,6 +69,7 @@ async fn ecs(exchange: &Exchange<'_>, call: &Call, mut request: Value) -> Result
                     return;
                 };
                 for live in services {
+                    rollout::start_deployment(live);
                     let name = live
                         .get("serviceName")
                         .and_then(Value::as_str)
@@ -153,6 +154,7 @@ async fn update_service(exchange: &Exchange<'_>, request: Value) -> Result<Answe
     check_srv_registries(exchange, &request).await?;
     let mut answer = exchange.forward_json(&request).await;
     each_in(&mut answer, "service", service::answer);
+    each_in(&mut answer, "service", rollout::start_deployment);
     Ok(answer)
 }
 
@@ -183,7 +185,10 @@ async fn scripted_stopped_tasks(
         return Vec::new();
     }
     match current_service(exchange, cluster, name).await {
-        Some(live) => rollout::stopped_tasks(&live, stopped),
+        Some(mut live) => {
+            rollout::start_deployment(&mut live);
+            rollout::stopped_tasks(&live, stopped)
+        }
         None => Vec::new(),
     }
 }

@@ -14,9 +14,10 @@ use tokio::sync::oneshot;
 
 use crate::Error;
 use crate::call::Call;
+use crate::faults::{self, Faults, LostAnswers};
+use crate::idempotency::{self, Tokens};
 use crate::latency::{Latency, Traffic};
 use crate::rollouts::Rollouts;
-use crate::route;
 use crate::rules::rollout::Rollout;
 use crate::upstream::{Exchange, Upstream};
 
@@ -30,6 +31,8 @@ pub struct Fidelity {
     upstream: String,
     rollouts: Arc<Rollouts>,
     latency: Arc<Latency>,
+    faults: Arc<Faults>,
+    tokens: Arc<Tokens>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -56,10 +59,14 @@ impl Fidelity {
         let (stop, stopped) = oneshot::channel::<()>();
         let rollouts = Arc::new(Rollouts::default());
         let latency = Arc::new(Latency::default());
+        let faults = Arc::new(Faults::default());
+        let tokens = Arc::new(Tokens::default());
         let app = router(Arc::new(Shared {
             upstream: client,
             rollouts: Arc::clone(&rollouts),
             latency: Arc::clone(&latency),
+            tokens: Arc::clone(&tokens),
+            faults: Arc::clone(&faults),
         }));
         let thread = std::thread::Builder::new()
             .name("aws-fidelity".into())
@@ -81,6 +88,8 @@ impl Fidelity {
             upstream,
             rollouts,
             latency,
+            faults,
+            tokens,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -119,6 +128,29 @@ impl Fidelity {
     pub fn reset_traffic(&self) {
         self.latency.reset();
     }
+
+    /// From now on loses the answers of a seeded fraction of ECS and Cloud Map calls after the
+    /// emulator acted on them (`None`: no more). The client sees the connection cut mid-answer.
+    pub fn lose_answers(&self, config: Option<LostAnswers>) {
+        self.faults.set_lost_answers(config);
+    }
+
+    /// How many answers were lost so far.
+    pub fn lost_answers(&self) -> u64 {
+        self.faults.lost()
+    }
+
+    /// How many ECS and Cloud Map write calls (creates, updates, deletes, tags) the layer has
+    /// passed on so far.
+    pub fn writes(&self) -> u64 {
+        self.faults.writes()
+    }
+
+    /// How many creates repeating an earlier one (same idempotency token, same parameters) were
+    /// answered with what the earlier one created.
+    pub fn replayed_creates(&self) -> u64 {
+        self.tokens.replays()
+    }
 }
 
 /// What every request handler shares.
@@ -127,6 +159,8 @@ struct Shared {
     upstream: Upstream,
     rollouts: Arc<Rollouts>,
     latency: Arc<Latency>,
+    tokens: Arc<Tokens>,
+    faults: Arc<Faults>,
 }
 
 impl Drop for Fidelity {
@@ -168,6 +202,10 @@ async fn proxy(State(shared): State<Arc<Shared>>, request: Request) -> Response 
         path,
         parts.headers,
     );
-    let answer = route::handle(&exchange, body).await;
+    let lose = shared.faults.on_request(exchange.headers());
+    let answer = idempotency::handle(&shared.tokens, &exchange, body).await;
+    if lose {
+        return (answer.status, answer.headers, faults::cut_body()).into_response();
+    }
     (answer.status, answer.headers, answer.body).into_response()
 }

@@ -9,7 +9,10 @@
 //! - `DescribeTaskDefinition` per service revision not already cached (revisions are
 //!   immutable);
 //! - `ListServices` (Cloud Map, filtered by namespace id) once per namespace that has
-//!   discovery services, then `ListTagsForResource` per matched service (cached).
+//!   discovery services, then `ListTagsForResource` per matched service (cached);
+//! - with `--keep-revisions`: `ListTaskDefinitions` (active, by family prefix) per existing
+//!   ECS service, and `DescribeTaskDefinition` with tags for a few deregistration candidates
+//!   a pass (tags cached).
 //!
 //! With `--prune` the scan widens to everything in the region no manifest describes (all
 //! namespaces, Cloud Map services, clusters and their services), which costs a listing per
@@ -26,6 +29,7 @@
 mod cluster;
 mod discovery;
 mod namespace;
+mod revisions;
 mod service;
 mod unclaimed;
 
@@ -34,6 +38,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use self::cluster::observe_clusters;
 use self::discovery::observe_discovery;
 use self::namespace::observe_namespaces;
+use self::revisions::observe_revisions;
 use self::service::observe_services;
 use self::unclaimed::scan_unclaimed;
 use crate::Result;
@@ -80,7 +85,8 @@ async fn observe_region(
         .filter(|r| r.region_or(&opts.region) == region)
         .collect();
     // Two chains of reads that need nothing from each other run side by side: Cloud Map
-    // (namespaces, then the services in them) and ECS (clusters, then their services).
+    // (namespaces, then the services in them) and ECS (clusters, then their services and,
+    // with `--keep-revisions`, their families' revisions).
     let mut ecs = LiveState::default();
     let cloud_map = async {
         let namespaces = observe_namespaces(ctx, opts, region, &in_region, live).await;
@@ -90,6 +96,9 @@ async fn observe_region(
     let ecs_reads = async {
         observe_clusters(ctx, region, &in_region, &mut ecs).await;
         observe_services(ctx, region, &in_region, &mut ecs).await;
+        if let Some(keep) = opts.keep_revisions {
+            observe_revisions(ctx, region, &in_region, keep, &mut ecs).await;
+        }
     };
     let (namespaces, ()) = tokio::join!(cloud_map, ecs_reads);
     merge_ecs(live, ecs);
@@ -106,6 +115,7 @@ fn merge_ecs(live: &mut LiveState, ecs: LiveState) {
         let entry = live.services.entry(name).or_default();
         entry.service = read.service;
         entry.task_definition = read.task_definition;
+        entry.revisions = read.revisions;
     }
 }
 

@@ -2,14 +2,19 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_servicediscovery::operation::create_service::CreateServiceError;
 use aws_sdk_servicediscovery::types::{HealthCheckCustomConfig, ServiceChange};
 
-use super::{build_error, poll_operation, request_id, wait_for};
+use super::{build_error, poll_operation, service_error, token, wait_for};
 use crate::aws::{Context, convert};
 use crate::manifest::spec::{DiscoverySpec, DnsRecord};
 use crate::{Error, Result};
 
 /// Creates a Cloud Map service; returns its ARN.
+///
+/// The `CreatorRequestId` is derived from the request ([`token`]): a create sent again after a
+/// lost answer returns the service the first one created. `ServiceAlreadyExists` naming a
+/// service created with this very token is that earlier attempt's service, and is used.
 pub(crate) async fn create_discovery_service(
     ctx: &Context,
     region: &str,
@@ -22,7 +27,15 @@ pub(crate) async fn create_discovery_service(
         .map_err(|e| build_error("CreateService", &resource, &e))?;
     let sdk_tags = convert::cloudmap_tags_to_sdk(tags)
         .map_err(|e| build_error("CreateService", &resource, &e))?;
-    let out = ctx
+    let creator_request_id = token::derive(
+        token::Kind::DiscoveryService,
+        region,
+        &[namespace_id, &spec.name],
+        &serde_json::json!({"spec": spec, "tags": tags}),
+        token::today(),
+        0,
+    );
+    let sent = ctx
         .call(
             "servicediscovery",
             "CreateService",
@@ -31,7 +44,7 @@ pub(crate) async fn create_discovery_service(
                 .create_service()
                 .name(&spec.name)
                 .namespace_id(namespace_id)
-                .creator_request_id(request_id())
+                .creator_request_id(&creator_request_id)
                 .set_description(spec.description.clone())
                 .dns_config(dns)
                 .set_health_check_custom_config(spec.health_check_custom_config.as_ref().map(
@@ -48,16 +61,39 @@ pub(crate) async fn create_discovery_service(
                 .set_tags(Some(sdk_tags))
                 .send(),
         )
-        .await?;
-    let arn = out
-        .service()
-        .and_then(|s| s.arn())
-        .ok_or_else(|| Error::UnexpectedResponse {
-            operation: "CreateService",
-            resource,
-            message: "no service ARN".into(),
-        })?
-        .to_owned();
+        .await;
+    let arn = match sent {
+        Ok(out) => out.service().and_then(|s| s.arn()).map(str::to_owned),
+        Err(e) => {
+            let Some(CreateServiceError::ServiceAlreadyExists(exists)) = service_error(&e) else {
+                return Err(e);
+            };
+            let ours = exists.creator_request_id() == Some(creator_request_id.as_str());
+            let Some(id) = exists.service_id().filter(|_| ours) else {
+                return Err(e);
+            };
+            tracing::info!(
+                resource,
+                id,
+                "the service exists: an earlier attempt created it"
+            );
+            ctx.call(
+                "servicediscovery",
+                "GetService",
+                &resource,
+                ctx.cloudmap(region).get_service().id(id).send(),
+            )
+            .await?
+            .service()
+            .and_then(|s| s.arn())
+            .map(str::to_owned)
+        }
+    };
+    let arn = arn.ok_or_else(|| Error::UnexpectedResponse {
+        operation: "CreateService",
+        resource,
+        message: "no service ARN".into(),
+    })?;
     ctx.cache_tags(&arn, tags.clone());
     Ok(arn)
 }

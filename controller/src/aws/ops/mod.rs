@@ -1,9 +1,11 @@
 //! The write operations [`crate::apply`] performs, one function per AWS operation (plus
 //! the polling that makes asynchronous Cloud Map operations synchronous).
 //!
-//! Idempotency: creates carry a fresh `CreatorRequestId`/`clientToken` per action, so the
-//! SDK's own retries of the same request cannot create twice; a second `apply` observes what
-//! the first created (by name) and does not create it again.
+//! Idempotency: creates carry a `CreatorRequestId`/`clientToken` derived from the desired
+//! state ([`token`]), so a create sent again after a lost answer (by the SDK's retry or by the
+//! next `apply` after a crash) is recognised by AWS and not run twice. An "already exists" or
+//! "in progress" answer to a create is met by observing again, not by failing the pass; a
+//! second `apply` observes what the first created (by name) and does not create it again.
 
 mod cluster;
 mod discovery;
@@ -11,6 +13,10 @@ mod namespace;
 mod service;
 mod tags;
 mod task_definition;
+mod token;
+
+#[cfg(test)]
+mod tests;
 
 pub(crate) use self::cluster::{
     create_cluster, delete_cluster, put_cluster_capacity_providers, update_cluster_settings,
@@ -22,8 +28,8 @@ pub(crate) use self::namespace::{
     create_namespace, delete_namespace, namespace_id, update_namespace,
 };
 pub(crate) use self::service::{ServiceUpdate, create_service, delete_service, update_service};
-pub(crate) use self::tags::{tag_cloudmap, tag_ecs};
-pub(crate) use self::task_definition::register_task_definition;
+pub(crate) use self::tags::{tag_cloudmap, tag_ecs, untag_cloudmap, untag_ecs};
+pub(crate) use self::task_definition::{deregister_task_definition, register_task_definition};
 
 use std::time::{Duration, Instant};
 
@@ -40,6 +46,25 @@ fn build_error(operation: &'static str, resource: &str, e: &BuildError) -> Error
     }
 }
 
+/// The typed service error inside an [`Error::Aws`], for the fields an error carries (the id
+/// of the namespace or service that already exists, the operation already in progress).
+fn service_error<E>(e: &Error) -> Option<&E>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let Error::Aws { sdk_error, .. } = e else {
+        return None;
+    };
+    sdk_error
+        .downcast_ref::<aws_sdk_servicediscovery::error::SdkError<
+            E,
+            aws_sdk_servicediscovery::config::http::HttpResponse,
+        >>()?
+        .as_service_error()
+}
+
+/// A fresh id for updates (`UpdaterRequestId`): the SDK's retries of one request reuse it, and
+/// an update sent twice changes nothing more than once.
 fn request_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }

@@ -2,17 +2,29 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_servicediscovery::operation::create_private_dns_namespace::CreatePrivateDnsNamespaceError;
 use aws_sdk_servicediscovery::types::{
     OperationTargetType, PrivateDnsNamespaceChange, PrivateDnsNamespaceProperties,
     PrivateDnsNamespacePropertiesChange, PrivateDnsPropertiesMutable,
     PrivateDnsPropertiesMutableChange, Soa, SoaChange,
 };
 
-use super::{build_error, poll_operation, request_id};
+use super::{build_error, poll_operation, request_id, service_error, token};
 use crate::aws::{Context, convert, read};
 use crate::{Error, Result, canon};
 
+/// How many tokens a create tries before it gives up on operations that name a deleted namespace.
+const CREATE_ATTEMPTS: u32 = 3;
+
 /// Creates a private DNS namespace and waits until it exists; returns its id.
+///
+/// Creation is asynchronous (an operation id to poll). The `CreatorRequestId` is derived from
+/// the request ([`token`]), so a create sent again after a lost answer or a crash names the
+/// first one's operation instead of starting a second. `DuplicateRequest` (the same creation
+/// still in progress) is followed by polling the operation it names; `NamespaceAlreadyExists`
+/// and `ConflictingDomainExists` by observing again by name. An operation whose namespace no
+/// longer exists was a namespace created and deleted earlier under the same token: the create
+/// is sent again with a fresh one.
 pub(crate) async fn create_namespace(
     ctx: &Context,
     region: &str,
@@ -23,7 +35,7 @@ pub(crate) async fn create_namespace(
     tags: &BTreeMap<String, String>,
 ) -> Result<String> {
     let resource = format!("namespace {name}");
-    let tags = convert::cloudmap_tags_to_sdk(tags)
+    let sdk_tags = convert::cloudmap_tags_to_sdk(tags)
         .map_err(|e| build_error("CreatePrivateDnsNamespace", &resource, &e))?;
     let properties = soa_ttl
         .map(|ttl| -> Result<PrivateDnsNamespaceProperties> {
@@ -36,40 +48,112 @@ pub(crate) async fn create_namespace(
                 .build())
         })
         .transpose()?;
-    let out = ctx
-        .call(
-            "servicediscovery",
-            "CreatePrivateDnsNamespace",
-            &resource,
-            ctx.cloudmap(region)
-                .create_private_dns_namespace()
-                .name(name)
-                .vpc(vpc)
-                .creator_request_id(request_id())
-                .set_description(description.map(str::to_owned))
-                .set_tags(Some(tags))
-                .set_properties(properties)
-                .send(),
-        )
-        .await?;
-    let op = out
-        .operation_id()
-        .ok_or_else(|| Error::UnexpectedResponse {
+    let fingerprint = serde_json::json!({
+        "description": description,
+        "soaTtl": soa_ttl,
+        "tags": tags,
+    });
+    let day = token::today();
+    for attempt in 0..CREATE_ATTEMPTS {
+        let creator_request_id = token::derive(
+            token::Kind::Namespace,
+            region,
+            &[&canon::dns_name(name), vpc],
+            &fingerprint,
+            day,
+            attempt,
+        );
+        let sent = ctx
+            .call(
+                "servicediscovery",
+                "CreatePrivateDnsNamespace",
+                &resource,
+                ctx.cloudmap(region)
+                    .create_private_dns_namespace()
+                    .name(name)
+                    .vpc(vpc)
+                    .creator_request_id(&creator_request_id)
+                    .set_description(description.map(str::to_owned))
+                    .set_tags(Some(sdk_tags.clone()))
+                    .set_properties(properties.clone())
+                    .send(),
+            )
+            .await;
+        let operation = match sent {
+            Ok(out) => out.operation_id().map(str::to_owned),
+            Err(e) => match service_error(&e) {
+                Some(CreatePrivateDnsNamespaceError::DuplicateRequest(d)) => {
+                    d.duplicate_operation_id().map(str::to_owned)
+                }
+                Some(CreatePrivateDnsNamespaceError::NamespaceAlreadyExists(x))
+                    if x.creator_request_id() == Some(creator_request_id.as_str())
+                        && x.namespace_id().is_some() =>
+                {
+                    let id = x.namespace_id().unwrap_or_default().to_owned();
+                    ctx.remember_namespace(region, name, &id);
+                    return Ok(id);
+                }
+                // `ConflictingDomainExists` is not in the SDK's model; its code still names it.
+                _ if matches!(
+                    e.aws_code(),
+                    Some("NamespaceAlreadyExists" | "ConflictingDomainExists")
+                ) =>
+                {
+                    return match namespace_id(ctx, region, name).await? {
+                        Some(id) => {
+                            tracing::info!(resource, id, "the namespace exists");
+                            Ok(id)
+                        }
+                        None => Err(e),
+                    };
+                }
+                _ => return Err(e),
+            },
+        };
+        let op = operation.ok_or_else(|| Error::UnexpectedResponse {
             operation: "CreatePrivateDnsNamespace",
             resource: resource.clone(),
             message: "no operation id".into(),
         })?;
-    let targets = poll_operation(ctx, region, op, "CreatePrivateDnsNamespace", &resource).await?;
-    let id = targets
-        .get(&OperationTargetType::Namespace)
-        .cloned()
-        .ok_or_else(|| Error::UnexpectedResponse {
-            operation: "GetOperation",
+        let targets =
+            poll_operation(ctx, region, &op, "CreatePrivateDnsNamespace", &resource).await?;
+        let id = targets
+            .get(&OperationTargetType::Namespace)
+            .cloned()
+            .ok_or_else(|| Error::UnexpectedResponse {
+                operation: "GetOperation",
+                resource: resource.clone(),
+                message: "the operation names no namespace".into(),
+            })?;
+        if namespace_exists(ctx, region, &id, &resource).await? {
+            ctx.remember_namespace(region, name, &id);
+            return Ok(id);
+        }
+        tracing::debug!(resource, attempt, "the token named a deleted namespace");
+    }
+    Err(Error::Conflict {
+        resource,
+        message: format!(
+            "CreatePrivateDnsNamespace named a deleted namespace for {CREATE_ATTEMPTS} fresh tokens"
+        ),
+    })
+}
+
+/// Whether the namespace `id` exists.
+async fn namespace_exists(ctx: &Context, region: &str, id: &str, resource: &str) -> Result<bool> {
+    match ctx
+        .call(
+            "servicediscovery",
+            "GetNamespace",
             resource,
-            message: "the operation names no namespace".into(),
-        })?;
-    ctx.remember_namespace(region, name, &id);
-    Ok(id)
+            ctx.cloudmap(region).get_namespace().id(id).send(),
+        )
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if e.aws_code() == Some("NamespaceNotFound") => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Updates a namespace's description and SOA TTL and waits for the change.

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::ServiceField;
 
-use super::{build_error, request_id, wait_for};
-use crate::Result;
+use super::{build_error, token, wait_for};
 use crate::aws::{Context, convert};
 use crate::manifest::spec::{ServiceRegistry, ServiceSettings};
+use crate::{Error, Result};
 
 fn registries(entries: &[ServiceRegistry]) -> Vec<aws_sdk_ecs::types::ServiceRegistry> {
     entries
@@ -16,7 +16,17 @@ fn registries(entries: &[ServiceRegistry]) -> Vec<aws_sdk_ecs::types::ServiceReg
         .collect()
 }
 
+/// How many tokens a create tries before it gives up on answers that name a deleted service.
+const CREATE_ATTEMPTS: u32 = 3;
+
 /// Creates an ECS service; returns its ARN.
+///
+/// The `clientToken` is derived from the request ([`token`]), so a create sent again after a
+/// lost answer returns the service the first one created. An answer naming a service that is
+/// not `ACTIVE` means the token matched a service created and deleted earlier: the create is
+/// sent again with a fresh token. `InvalidParameterException` ("Creation of service was not
+/// idempotent", ECS's answer when a service of that name exists) is met by observing again: an
+/// `ACTIVE` service of that name is the one an earlier, interrupted attempt created.
 #[allow(
     clippy::too_many_arguments,
     reason = "one parameter per part of the request"
@@ -31,6 +41,86 @@ pub(crate) async fn create_service(
     registry: Option<&ServiceRegistry>,
     tags: &BTreeMap<String, String>,
 ) -> Result<String> {
+    let resource = format!("{cluster}/{name}");
+    let fingerprint = serde_json::json!({
+        "settings": settings,
+        "taskDefinition": task_definition,
+        "registry": registry,
+        "tags": tags,
+    });
+    let day = token::today();
+    for attempt in 0..CREATE_ATTEMPTS {
+        let client_token = token::derive(
+            token::Kind::EcsService,
+            region,
+            &[cluster, name],
+            &fingerprint,
+            day,
+            attempt,
+        );
+        let sent = send_create(
+            ctx,
+            region,
+            cluster,
+            name,
+            settings,
+            task_definition,
+            registry,
+            tags,
+            client_token,
+        )
+        .await;
+        match sent {
+            Ok(Some((arn, status))) if status == "ACTIVE" => return Ok(arn),
+            Ok(Some(_)) => {
+                tracing::debug!(resource, attempt, "the token named a deleted service");
+            }
+            Ok(None) => {
+                return Err(Error::UnexpectedResponse {
+                    operation: "CreateService",
+                    resource,
+                    message: "no service ARN".into(),
+                });
+            }
+            Err(e) if e.aws_code() == Some("InvalidParameterException") => {
+                return match active_service_arn(ctx, region, cluster, name).await? {
+                    Some(arn) => {
+                        tracing::info!(
+                            resource,
+                            "the service exists: an earlier attempt created it"
+                        );
+                        Ok(arn)
+                    }
+                    None => Err(e),
+                };
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::Conflict {
+        resource,
+        message: format!(
+            "CreateService answered a deleted service for {CREATE_ATTEMPTS} fresh tokens"
+        ),
+    })
+}
+
+/// One `CreateService` call; the answer's service ARN and status.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one parameter per part of the request"
+)]
+async fn send_create(
+    ctx: &Context,
+    region: &str,
+    cluster: &str,
+    name: &str,
+    settings: &ServiceSettings,
+    task_definition: &str,
+    registry: Option<&ServiceRegistry>,
+    tags: &BTreeMap<String, String>,
+    client_token: String,
+) -> Result<Option<(String, String)>> {
     let resource = format!("{cluster}/{name}");
     // A manifest without `desiredCount` leaves the count to autoscaling; the service starts
     // with one task. ECS manages the count of a DAEMON service itself.
@@ -48,7 +138,7 @@ pub(crate) async fn create_service(
                 .cluster(cluster)
                 .service_name(name)
                 .task_definition(task_definition)
-                .client_token(request_id())
+                .client_token(client_token)
                 .set_desired_count(desired_count)
                 .set_launch_type(p.launch_type)
                 .set_capacity_provider_strategy(p.capacity_provider_strategy)
@@ -71,11 +161,39 @@ pub(crate) async fn create_service(
                 .send(),
         )
         .await?;
+    Ok(out.service().and_then(|s| {
+        let arn = s.service_arn()?.to_owned();
+        // An answer without a status is taken as a live service, as AWS answers one.
+        Some((arn, s.status().unwrap_or("ACTIVE").to_owned()))
+    }))
+}
+
+/// The ARN of the `ACTIVE` service `name` of `cluster`, if there is one.
+async fn active_service_arn(
+    ctx: &Context,
+    region: &str,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<String>> {
+    let resource = format!("{cluster}/{name}");
+    let out = ctx
+        .call(
+            "ecs",
+            "DescribeServices",
+            &resource,
+            ctx.ecs(region)
+                .describe_services()
+                .cluster(cluster)
+                .services(name)
+                .send(),
+        )
+        .await?;
     Ok(out
-        .service()
+        .services()
+        .iter()
+        .find(|s| s.status() == Some("ACTIVE"))
         .and_then(|s| s.service_arn())
-        .unwrap_or_default()
-        .to_owned())
+        .map(str::to_owned))
 }
 
 /// What one `UpdateService` call changes.

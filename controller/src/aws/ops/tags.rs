@@ -1,4 +1,4 @@
-//! Tagging of Cloud Map and ECS resources.
+//! Tagging and untagging of Cloud Map and ECS resources.
 
 use std::collections::BTreeMap;
 
@@ -45,6 +45,49 @@ pub(crate) async fn tag_ecs(
             .tag_resource()
             .resource_arn(arn)
             .set_tags(Some(convert::ecs_tags_to_sdk(tags)))
+            .send(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Removes tag keys from a Cloud Map resource.
+pub(crate) async fn untag_cloudmap(
+    ctx: &Context,
+    region: &str,
+    arn: &str,
+    keys: &[String],
+) -> Result<()> {
+    ctx.call(
+        "servicediscovery",
+        "UntagResource",
+        arn,
+        ctx.cloudmap(region)
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send(),
+    )
+    .await?;
+    ctx.remove_cached_tags(arn, keys);
+    Ok(())
+}
+
+/// Removes tag keys from an ECS resource.
+pub(crate) async fn untag_ecs(
+    ctx: &Context,
+    region: &str,
+    arn: &str,
+    keys: &[String],
+) -> Result<()> {
+    ctx.call(
+        "ecs",
+        "UntagResource",
+        arn,
+        ctx.ecs(region)
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys.to_vec()))
             .send(),
     )
     .await?;

@@ -78,3 +78,22 @@ pub(crate) async fn register_task_definition(
     ctx.cache_task_definition(&live);
     Ok((live.arn, true))
 }
+
+/// Deregisters one revision (it becomes `INACTIVE`; tasks already running it keep running).
+pub(crate) async fn deregister_task_definition(
+    ctx: &Context,
+    region: &str,
+    arn: &str,
+) -> Result<()> {
+    ctx.call(
+        "ecs",
+        "DeregisterTaskDefinition",
+        arn,
+        ctx.ecs(region)
+            .deregister_task_definition()
+            .task_definition(arn)
+            .send(),
+    )
+    .await?;
+    Ok(())
+}

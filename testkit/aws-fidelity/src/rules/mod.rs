@@ -8,6 +8,8 @@
 //! - *answer rewrites* fill what AWS answers and the emulator leaves out (the service-linked role,
 //!   defaults of new fields, `"SOA": {}` in namespace summaries);
 //! - *pages* split list answers the way AWS pages them;
+//! - *idempotency* answers a create repeated with the same token as AWS does (see
+//!   [`idempotency`]; the layer remembers the tokens);
 //! - *rollouts* play deployments forward where a test scripted it (the emulator never completes
 //!   one).
 //!
@@ -16,6 +18,7 @@
 //! [`crate::route`], which reads it from the emulator.
 
 pub mod cloudmap;
+pub mod idempotency;
 pub mod page;
 pub mod rollout;
 pub mod service;

@@ -4,6 +4,12 @@
 //! `DescribeServices` answers, or fails, and then `ListTasks` / `DescribeTasks` answer its stopped
 //! tasks with the reasons the test gave.
 //!
+//! A rollback ([`Rollout::RollBack`]) is what the deployment circuit breaker with `rollback: true`
+//! does: "the service is rolled back to the last deployment that completed successfully"
+//! (API reference, `DeploymentCircuitBreaker`). The failed deployment stays, `ACTIVE` with
+//! `rolloutState: FAILED`, while a `PRIMARY` deployment of the earlier revision rolls out, and the
+//! service's own `taskDefinition` is the earlier revision again.
+//!
 //! Shapes follow the API reference (Deployment: `rolloutState` `IN_PROGRESS` | `COMPLETED` |
 //! `FAILED`, `rolloutStateReason`, `runningCount`, `failedTasks`; Task: `lastStatus`, `stopCode`,
 //! `stoppedReason`, `group`, `startedBy`; Container: `exitCode`, `reason`) and aws-cli
@@ -52,22 +58,112 @@ pub enum Rollout {
         /// The stopped tasks `ListTasks` / `DescribeTasks` answer.
         tasks: Vec<StoppedTask>,
     },
+    /// The primary deployment fails from the `after_polls`-th answer on and the circuit breaker
+    /// rolls the service back to revision `to_revision` of the same family.
+    RollBack {
+        /// Answers still `IN_PROGRESS` before it fails, plus one.
+        after_polls: u32,
+        /// The failed deployment's stopped tasks.
+        tasks: Vec<StoppedTask>,
+        /// The revision the service returns to.
+        to_revision: u32,
+    },
 }
 
 impl Rollout {
     fn after_polls(&self) -> u32 {
         match self {
-            Self::Complete { after_polls } | Self::Fail { after_polls, .. } => *after_polls,
+            Self::Complete { after_polls }
+            | Self::Fail { after_polls, .. }
+            | Self::RollBack { after_polls, .. } => *after_polls,
         }
     }
 
     /// The stopped tasks, once the rollout has failed (`polls` answers so far).
     pub fn stopped(&self, polls: u32) -> &[StoppedTask] {
         match self {
-            Self::Fail { tasks, .. } if polls >= self.after_polls() => tasks,
+            Self::Fail { tasks, .. } | Self::RollBack { tasks, .. }
+                if polls >= self.after_polls() =>
+            {
+                tasks
+            }
             _ => &[],
         }
     }
+}
+
+/// The emulator keeps the first deployment as the primary one when `UpdateService` names a new
+/// task definition; AWS starts a new `PRIMARY` deployment of it, `IN_PROGRESS`, and keeps the
+/// earlier one as `ACTIVE` while its tasks drain (aws-cli `awscli/examples/ecs/update-service.rst`).
+/// Derived from the answer alone, so the same service always gets the same deployment id.
+pub fn start_deployment(service: &mut Value) {
+    let Some(wanted) = service
+        .get("taskDefinition")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return;
+    };
+    let desired = service.get("desiredCount").cloned().unwrap_or(json!(0));
+    let Some(Value::Array(deployments)) = service.get_mut("deployments") else {
+        return;
+    };
+    let Some(primary) = deployments
+        .iter_mut()
+        .filter_map(Value::as_object_mut)
+        .find(|d| d.get("status").and_then(Value::as_str) == Some("PRIMARY"))
+    else {
+        return;
+    };
+    let current = primary
+        .get("taskDefinition")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if family_revision(current) == family_revision(&wanted) {
+        return;
+    }
+    let revision = family_revision(&wanted)
+        .rsplit_once(':')
+        .map_or("", |(_, r)| r);
+    let id = format!(
+        "{}{revision}",
+        primary
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("ecs-svc/")
+    );
+    // The emulator's answer may carry the short form the request used; AWS answers ARNs.
+    let arn = if wanted.starts_with("arn:") {
+        wanted
+    } else {
+        current
+            .rsplit_once("task-definition/")
+            .map_or(wanted.clone(), |(prefix, _)| {
+                format!("{prefix}task-definition/{wanted}")
+            })
+    };
+    primary.insert("status".into(), json!("ACTIVE"));
+    let mut fresh = primary.clone();
+    fresh.insert("id".into(), json!(id));
+    fresh.insert("status".into(), json!("PRIMARY"));
+    fresh.insert("taskDefinition".into(), json!(arn));
+    fresh.insert("desiredCount".into(), desired.clone());
+    fresh.insert("pendingCount".into(), desired);
+    fresh.insert("runningCount".into(), json!(0));
+    fresh.insert("failedTasks".into(), json!(0));
+    fresh.insert("rolloutState".into(), json!("IN_PROGRESS"));
+    fresh.insert(
+        "rolloutStateReason".into(),
+        json!(format!("ECS deployment {id} in progress.")),
+    );
+    deployments.insert(0, Value::Object(fresh));
+}
+
+/// `family:revision` of a task definition ARN; other strings unchanged.
+fn family_revision(task_definition: &str) -> &str {
+    task_definition
+        .rsplit_once("task-definition/")
+        .map_or(task_definition, |(_, short)| short)
 }
 
 /// Plays one `Service` object of a `DescribeServices` answer forward: `polls` answers (this one
@@ -82,7 +178,7 @@ pub fn play(service: &mut Value, rollout: &Rollout, polls: u32) {
         .unwrap_or(0);
     let (state, running, failed) = match rollout {
         Rollout::Complete { .. } => ("COMPLETED", desired, 0),
-        Rollout::Fail { tasks, .. } => ("FAILED", 0, tasks.len()),
+        Rollout::Fail { tasks, .. } | Rollout::RollBack { tasks, .. } => ("FAILED", 0, tasks.len()),
     };
     if let Some(fields) = service.as_object_mut() {
         fields.insert("runningCount".into(), json!(running));
@@ -91,11 +187,11 @@ pub fn play(service: &mut Value, rollout: &Rollout, polls: u32) {
     let Some(Value::Array(deployments)) = service.get_mut("deployments") else {
         return;
     };
-    let primary = deployments
+    let Some(primary) = deployments
         .iter_mut()
         .filter_map(Value::as_object_mut)
-        .find(|d| d.get("status").and_then(Value::as_str) == Some("PRIMARY"));
-    let Some(primary) = primary else {
+        .find(|d| d.get("status").and_then(Value::as_str) == Some("PRIMARY"))
+    else {
         return;
     };
     let id = primary
@@ -105,8 +201,11 @@ pub fn play(service: &mut Value, rollout: &Rollout, polls: u32) {
         .to_owned();
     let reason = match rollout {
         Rollout::Complete { .. } => format!("ECS deployment {id} completed."),
-        Rollout::Fail { .. } => {
-            format!("ECS deployment {id} failed: tasks failed to start.")
+        Rollout::Fail { .. } => format!("ECS deployment {id} failed: tasks failed to start."),
+        Rollout::RollBack { .. } => {
+            format!(
+                "ECS deployment circuit breaker: deployment {id} failed: tasks failed to start."
+            )
         }
     };
     primary.insert("rolloutState".into(), json!(state));
@@ -114,6 +213,36 @@ pub fn play(service: &mut Value, rollout: &Rollout, polls: u32) {
     primary.insert("runningCount".into(), json!(running));
     primary.insert("pendingCount".into(), json!(0));
     primary.insert("failedTasks".into(), json!(failed));
+    let Rollout::RollBack { to_revision, .. } = rollout else {
+        return;
+    };
+    let failed_definition = primary
+        .get("taskDefinition")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let Some((family, _)) = failed_definition.rsplit_once(':') else {
+        return;
+    };
+    let earlier = format!("{family}:{to_revision}");
+    primary.insert("status".into(), json!("ACTIVE"));
+    let back = json!({
+        "id": format!("{id}-rollback"),
+        "status": "PRIMARY",
+        "taskDefinition": earlier,
+        "desiredCount": desired,
+        "runningCount": 0,
+        "pendingCount": desired,
+        "failedTasks": 0,
+        "rolloutState": "IN_PROGRESS",
+        "rolloutStateReason": format!(
+            "ECS deployment circuit breaker: rolling back to the last completed deployment ({earlier})."
+        ),
+    });
+    deployments.insert(0, back);
+    if let Some(fields) = service.as_object_mut() {
+        fields.insert("taskDefinition".into(), json!(earlier));
+    }
 }
 
 /// The ARN of the `index`-th stopped task of `service` (in the service's cluster).
@@ -138,12 +267,17 @@ pub fn task_service(arn: &str) -> Option<&str> {
 
 /// The `Task` objects `DescribeTasks` answers for a failed rollout of `service`.
 pub fn stopped_tasks(service: &Value, stopped: &[StoppedTask]) -> Vec<Value> {
+    // The failed deployment's tasks: after a rollback it is no longer the primary one.
     let primary = service
         .get("deployments")
         .and_then(Value::as_array)
         .and_then(|d| {
+            let state = |d: &&Value, key: &str, value: &str| {
+                d.get(key).and_then(Value::as_str) == Some(value)
+            };
             d.iter()
-                .find(|d| d.get("status").and_then(Value::as_str) == Some("PRIMARY"))
+                .find(|d| state(d, "rolloutState", "FAILED"))
+                .or_else(|| d.iter().find(|d| state(d, "status", "PRIMARY")))
         });
     let deployment = primary
         .and_then(|d| d.get("id"))
@@ -262,5 +396,63 @@ mod tests {
         assert_eq!(task["containers"][0]["exitCode"], 137);
         assert_eq!(task_service(task["taskArn"].as_str().unwrap()), Some("api"));
         assert_eq!(task_service("arn:aws:ecs:us-east-1:1:task/c/abc"), None);
+    }
+
+    #[test]
+    fn rolls_back_to_the_earlier_revision() {
+        let rollout = Rollout::RollBack {
+            after_polls: 2,
+            tasks: vec![oom()],
+            to_revision: 2,
+        };
+        let mut early = service();
+        play(&mut early, &rollout, 1);
+        assert_eq!(early["deployments"].as_array().unwrap().len(), 1);
+        let mut back = service();
+        play(&mut back, &rollout, 2);
+        let deployments = back["deployments"].as_array().unwrap();
+        assert_eq!(deployments.len(), 2);
+        assert_eq!(deployments[0]["status"], "PRIMARY");
+        assert_eq!(
+            deployments[0]["taskDefinition"],
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/api:2"
+        );
+        assert_eq!(deployments[0]["rolloutState"], "IN_PROGRESS");
+        assert_eq!(deployments[1]["status"], "ACTIVE");
+        assert_eq!(deployments[1]["rolloutState"], "FAILED");
+        assert_eq!(back["taskDefinition"], deployments[0]["taskDefinition"]);
+        // The stopped tasks are the failed deployment's, not the rollback's.
+        let tasks = stopped_tasks(&back, rollout.stopped(2));
+        assert_eq!(tasks[0]["startedBy"], "ecs-svc/1");
+        assert_eq!(
+            tasks[0]["taskDefinitionArn"],
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3"
+        );
+    }
+
+    #[test]
+    fn an_update_to_a_new_revision_starts_a_primary_deployment() {
+        let mut updated = service();
+        updated["taskDefinition"] = json!("api:4");
+        start_deployment(&mut updated);
+        let deployments = updated["deployments"].as_array().unwrap();
+        assert_eq!(deployments.len(), 2);
+        assert_eq!(deployments[0]["status"], "PRIMARY");
+        assert_eq!(deployments[0]["id"], "ecs-svc/14");
+        assert_eq!(
+            deployments[0]["taskDefinition"],
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/api:4"
+        );
+        assert_eq!(deployments[0]["rolloutState"], "IN_PROGRESS");
+        assert_eq!(deployments[1]["status"], "ACTIVE");
+        // The same answer again gets the same id; a service on its primary's revision is unchanged.
+        let mut again = service();
+        again["taskDefinition"] = json!("api:4");
+        start_deployment(&mut again);
+        assert_eq!(again["deployments"][0]["id"], "ecs-svc/14");
+        let mut same = service();
+        same["taskDefinition"] = json!("arn:aws:ecs:us-east-1:123456789012:task-definition/api:3");
+        start_deployment(&mut same);
+        assert_eq!(same["deployments"].as_array().unwrap().len(), 1);
     }
 }
