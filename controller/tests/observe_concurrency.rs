@@ -85,24 +85,19 @@ fn a_cold_plan_overlaps_its_reads_up_to_the_bound_and_answers_the_same() {
 
     let batches = SERVICES.div_ceil(10) as u64;
     let services = SERVICES as u64;
-    // Bounded overlap: each independent kind of read runs two at a time, and no more than two
-    // calls of any kind are ever in flight together.
-    assert_eq!(
-        seen(&wide, "ecs.DescribeServices"),
-        (batches, 2),
-        "{wide:#?}"
-    );
-    assert_eq!(
-        seen(&wide, "ecs.DescribeTaskDefinition"),
-        (services, 2),
-        "{wide:#?}"
-    );
-    assert_eq!(
-        seen(&wide, "servicediscovery.ListTagsForResource"),
-        (services + 1, 2),
-        "{wide:#?}"
-    );
+    // Bounded overlap: calls overlap, never more than two at once. The bound is shared by every
+    // kind of read, so which kinds overlap each other depends on arrival order; each kind is only
+    // held to the bound and to its number of calls.
     assert_eq!(wide[ALL].max_in_flight, 2, "{wide:#?}");
+    for (operation, calls) in [
+        ("ecs.DescribeServices", batches),
+        ("ecs.DescribeTaskDefinition", services),
+        ("servicediscovery.ListTagsForResource", services + 1),
+    ] {
+        let (seen_calls, most) = seen(&wide, operation);
+        assert_eq!(seen_calls, calls, "{operation}: {wide:#?}");
+        assert!((1..=2).contains(&most), "{operation}: {wide:#?}");
+    }
     // The same pass, one call at a time.
     assert_eq!(narrow[ALL].max_in_flight, 1, "{narrow:#?}");
     assert_eq!(seen(&narrow, "ecs.DescribeServices"), (batches, 1));
