@@ -1,6 +1,6 @@
-//! Reads both [`super::observe`] and [`super::ops`] make: bounded paginated listings, task
-//! definitions (cached, since revisions are immutable), and [`bounded`] for reads that do not
-//! depend on each other.
+//! Reads several parts of [`super`] make: bounded paginated listings, task definitions
+//! (cached, since revisions are immutable), one ECS service by name, and [`bounded`] for reads
+//! that do not depend on each other.
 
 use super::Context;
 use super::convert;
@@ -68,6 +68,32 @@ where
         .buffered(ctx.concurrency())
         .collect()
         .await
+}
+
+/// The ECS service `name` of `cluster` as `DescribeServices` answers it, whatever its status
+/// (`ACTIVE`, `DRAINING`, `INACTIVE`); empty when ECS does not know it.
+///
+/// # Errors
+/// [`Error::Aws`] when `DescribeServices` fails.
+pub(crate) async fn service(
+    ctx: &Context,
+    region: &str,
+    cluster: &str,
+    name: &str,
+) -> Result<Vec<aws_sdk_ecs::types::Service>> {
+    let out = ctx
+        .call(
+            "ecs",
+            "DescribeServices",
+            &format!("{cluster}/{name}"),
+            ctx.ecs(region)
+                .describe_services()
+                .cluster(cluster)
+                .services(name)
+                .send(),
+        )
+        .await?;
+    Ok(out.services.unwrap_or_default())
 }
 
 /// A task definition by ARN, from the cache or `DescribeTaskDefinition`.

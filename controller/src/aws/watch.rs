@@ -49,24 +49,8 @@ pub async fn service_rollout(
     cluster: &str,
     name: &str,
 ) -> Result<Option<ServiceRollout>> {
-    let resource = format!("{cluster}/{name}");
-    let answer = ctx
-        .call(
-            "ecs",
-            "DescribeServices",
-            &resource,
-            ctx.ecs(region)
-                .describe_services()
-                .cluster(cluster)
-                .services(name)
-                .send(),
-        )
-        .await?;
-    let Some(service) = answer
-        .services()
-        .iter()
-        .find(|s| s.status() != Some("INACTIVE"))
-    else {
+    let services = super::read::service(ctx, region, cluster, name).await?;
+    let Some(service) = services.iter().find(|s| s.status() != Some("INACTIVE")) else {
         return Ok(None);
     };
     let deployments = service

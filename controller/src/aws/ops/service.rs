@@ -2,10 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ecs::types::ServiceField;
-
 use super::{build_error, token, wait_for};
-use crate::aws::{Context, convert};
+use crate::aws::{Context, convert, read};
 use crate::manifest::spec::{ServiceRegistry, ServiceSettings};
 use crate::{Error, Result};
 
@@ -175,21 +173,8 @@ async fn active_service_arn(
     cluster: &str,
     name: &str,
 ) -> Result<Option<String>> {
-    let resource = format!("{cluster}/{name}");
-    let out = ctx
-        .call(
-            "ecs",
-            "DescribeServices",
-            &resource,
-            ctx.ecs(region)
-                .describe_services()
-                .cluster(cluster)
-                .services(name)
-                .send(),
-        )
-        .await?;
-    Ok(out
-        .services()
+    Ok(read::service(ctx, region, cluster, name)
+        .await?
         .iter()
         .find(|s| s.status() == Some("ACTIVE"))
         .and_then(|s| s.service_arn())
@@ -328,29 +313,12 @@ pub(crate) async fn delete_service(
         Err(e) => return Err(e),
     }
     if wait_inactive {
-        wait_for(ctx, "DeleteService", &resource, || {
-            let client = client.clone();
-            let resource = resource.clone();
-            async move {
-                let out = ctx
-                    .call(
-                        "ecs",
-                        "DescribeServices",
-                        &resource,
-                        client
-                            .describe_services()
-                            .cluster(cluster)
-                            .services(name)
-                            .include(ServiceField::Tags)
-                            .send(),
-                    )
-                    .await?;
-                let gone = out
-                    .services()
-                    .iter()
-                    .all(|s| s.status() == Some("INACTIVE"));
-                Ok(gone.then_some(()))
-            }
+        wait_for(ctx, "DeleteService", &resource, || async move {
+            let gone = read::service(ctx, region, cluster, name)
+                .await?
+                .iter()
+                .all(|s| s.status() == Some("INACTIVE"));
+            Ok(gone.then_some(()))
         })
         .await?;
     }
