@@ -111,7 +111,7 @@ pub fn assess(deployments: &[Deployment], expected_task_definition: &str) -> Rol
 
 /// `family:revision` of a task definition ARN; other strings unchanged. ECS answers with full ARNs while a
 /// caller may hold the short form.
-fn family_revision(task_definition: &str) -> &str {
+pub(crate) fn family_revision(task_definition: &str) -> &str {
     task_definition
         .rsplit_once("task-definition/")
         .map_or(task_definition, |(_, short)| short)

@@ -121,7 +121,9 @@ pub fn judge(live: Option<&ServiceRollout>, expected: Option<&str>) -> Verdict {
         .or_else(|| primary.map(|p| p.deployment.task_definition.as_str()))
         .unwrap_or_default();
     let ours = live.deployments.iter().find(|d| {
-        short(&d.deployment.task_definition) == short(expected) && d.deployment.status != "INACTIVE"
+        rollout::family_revision(&d.deployment.task_definition)
+            == rollout::family_revision(expected)
+            && d.deployment.status != "INACTIVE"
     });
     let pending = |state: String| Verdict::Pending {
         running: live.running,
@@ -142,12 +144,6 @@ pub fn judge(live: Option<&ServiceRollout>, expected: Option<&str>) -> Verdict {
             deployment: ours.or(primary).and_then(|d| d.id.clone()),
         },
     }
-}
-
-fn short(task_definition: &str) -> &str {
-    task_definition
-        .rsplit_once("task-definition/")
-        .map_or(task_definition, |(_, s)| s)
 }
 
 /// How one awaited rollout ended.
