@@ -19,20 +19,23 @@ fn label(status: Status) -> &'static str {
     }
 }
 
+/// `<resource> (<file:line>) <area>: <message>`: a finding in a line of text.
+fn about(f: &Finding) -> String {
+    format!(
+        "{} ({}) {}: {}",
+        f.resource,
+        f.location,
+        f.area.as_str(),
+        f.message
+    )
+}
+
 /// One finding per line (a problem's fix on the next line), then the summary.
 #[must_use]
 pub fn text(findings: &[Finding]) -> String {
     let mut out = String::new();
     for f in findings {
-        let _ = writeln!(
-            out,
-            "{:<11} {} ({}) {}: {}",
-            label(f.status),
-            f.resource,
-            f.location,
-            f.area.as_str(),
-            f.message
-        );
+        let _ = writeln!(out, "{:<11} {}", label(f.status), about(f));
         if let Some(fix) = &f.fix {
             let _ = writeln!(out, "{:<11}   fix: {fix}", "");
         }
@@ -51,14 +54,7 @@ pub fn text(findings: &[Finding]) -> String {
 pub fn warning_lines(problems: &[Finding]) -> String {
     let mut out = String::new();
     for f in problems {
-        let _ = write!(
-            out,
-            "warning: {} ({}) {}: {}",
-            f.resource,
-            f.location,
-            f.area.as_str(),
-            f.message
-        );
+        let _ = write!(out, "warning: {}", about(f));
         if let Some(fix) = &f.fix {
             let _ = write!(out, "; fix: {fix}");
         }
