@@ -114,6 +114,16 @@ spec:
     case.dir.write("manifests.yaml", &yaml);
 }
 
+/// The live service runs on the FARGATE_SPOT strategy and carries no launch type.
+fn runs_on_fargate_spot_without_launch_type(case: &Case) {
+    let live = live_service(case);
+    assert!(live.get("launchType").is_none(), "{live}");
+    assert_eq!(
+        live["capacityProviderStrategy"][0]["capacityProvider"],
+        "FARGATE_SPOT"
+    );
+}
+
 /// The service as the layer answers it, as JSON.
 fn live_service(case: &Case) -> Value {
     let (status, answer) = case.emu.json_call_at(
@@ -177,12 +187,7 @@ fn service_without_launch_type_runs_on_the_cluster_default_strategy() {
         },
     );
     converges_then_stays_quiet(&case);
-    let live = live_service(&case);
-    assert!(live.get("launchType").is_none(), "{live}");
-    assert_eq!(
-        live["capacityProviderStrategy"][0]["capacityProvider"],
-        "FARGATE_SPOT"
-    );
+    runs_on_fargate_spot_without_launch_type(&case);
 }
 
 #[test]
@@ -417,12 +422,7 @@ fn launch_type_to_capacity_provider_strategy_updates_in_place() {
     assert_eq!(moved.count("ecs.DeleteService"), 0, "{}", moved.calls());
     assert_eq!(moved.count("ecs.CreateService"), 0, "{}", moved.calls());
     stays_quiet(&case);
-    let live = live_service(&case);
-    assert!(live.get("launchType").is_none(), "{live}");
-    assert_eq!(
-        live["capacityProviderStrategy"][0]["capacityProvider"],
-        "FARGATE_SPOT"
-    );
+    runs_on_fargate_spot_without_launch_type(&case);
 }
 
 #[test]
