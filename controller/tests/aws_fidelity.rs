@@ -623,6 +623,125 @@ fn layer_refuses_a_second_cloud_map_service_of_the_same_name() {
     assert_eq!(named, 1);
 }
 
+/// Creates a Cloud Map service named `name` in `namespace` through the layer; returns its id.
+fn cloud_map_service(case: &Case, namespace: &Value, name: &str) -> Value {
+    let (status, created) = through_layer(
+        case,
+        "servicediscovery",
+        "CreateService",
+        json!({"Name": name, "NamespaceId": namespace,
+               "CreatorRequestId": request_id(namespace, name),
+               "DnsConfig": {"DnsRecords": [{"Type": "A", "TTL": 60}]}}),
+    );
+    assert_eq!(status, 200, "{created}");
+    created["Service"]["Id"].clone()
+}
+
+/// The `CreatorRequestId` [`cloud_map_service`] sends.
+fn request_id(namespace: &Value, name: &str) -> String {
+    format!("create-{}-{name}", namespace.as_str().unwrap_or_default())
+}
+
+/// Service ids of a Cloud Map `ListServices` answer.
+fn listed_ids(answer: &Value) -> Vec<Value> {
+    answer["Services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Id"].clone())
+        .collect()
+}
+
+#[test]
+fn layer_filters_cloud_map_services_by_namespace_and_answers_aws_summaries() {
+    let case = Case::new("fid-sd-filter");
+    let first = namespace_id(&case);
+    let (status, other) = through_layer(
+        &case,
+        "servicediscovery",
+        "CreatePrivateDnsNamespace",
+        json!({"Name": format!("other.{}", case.names.dns), "Vpc": format!("{}-b", case.names.vpc)}),
+    );
+    assert_eq!(status, 200, "{other}");
+    let (_, namespaces) = through_layer(&case, "servicediscovery", "ListNamespaces", json!({}));
+    let second = namespaces["Namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["Name"] == format!("other.{}", case.names.dns).as_str())
+        .map(|n| n["Id"].clone())
+        .unwrap();
+    // The same name in both namespaces, as two apps of one account may have.
+    let in_first = cloud_map_service(&case, &first, &case.names.discovery);
+    let in_second = cloud_map_service(&case, &second, &case.names.discovery);
+
+    let filter = |ids: Value, condition: &str| {
+        let (status, answer) = through_layer(
+            &case,
+            "servicediscovery",
+            "ListServices",
+            json!({"Filters": [{"Name": "NAMESPACE_ID", "Values": ids, "Condition": condition}]}),
+        );
+        assert_eq!(status, 200, "{answer}");
+        answer
+    };
+    let answer = filter(json!([first]), "EQ");
+    assert_eq!(listed_ids(&answer), vec![in_first.clone()]);
+    assert_eq!(
+        listed_ids(&filter(json!([second]), "EQ")),
+        vec![in_second.clone()]
+    );
+    let both = listed_ids(&filter(json!([first, second]), "IN"));
+    assert!(
+        both.contains(&in_first) && both.contains(&in_second),
+        "{both:?}"
+    );
+    // AWS's summaries carry neither the namespace nor the creator request id, whatever the emulator adds.
+    let summary = &answer["Services"][0];
+    assert!(summary.get("NamespaceId").is_none(), "{summary}");
+    assert!(summary.get("CreatorRequestId").is_none(), "{summary}");
+    assert_eq!(summary["Name"], case.names.discovery.as_str());
+    assert_eq!(summary["Type"], "DNS_HTTP");
+}
+
+/// What the layer reads from the emulator, asked of the emulator itself: when a new emulator version
+/// answers these in another shape, this test names the field instead of every apply test failing on
+/// a service that seems to be missing.
+#[test]
+fn emulator_answers_what_the_layer_reads() {
+    let case = Case::new("fid-emu-shape");
+    let namespace = namespace_id(&case);
+    let id = cloud_map_service(&case, &namespace, &case.names.discovery);
+    let raw = |operation: &str, body: Value| {
+        let (status, answer) = case.emu.json_call_at(
+            case.emu.raw_endpoint(),
+            "servicediscovery",
+            operation,
+            &body,
+        );
+        assert_eq!(status, 200, "{operation}: {answer}");
+        answer
+    };
+    // ListServices: every service of the account and region with its Id and Name (filters ignored
+    // or applied: the layer applies them again either way).
+    let listed = raw("ListServices", json!({}));
+    let summary = listed["Services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Id"] == id)
+        .unwrap_or_else(|| panic!("ListServices lists no service {id}: {listed}"));
+    assert_eq!(summary["Name"], case.names.discovery.as_str(), "{summary}");
+    // GetService: the namespace and the creator request id (ListServices filter, CreateService retry).
+    let service = raw("GetService", json!({"Id": id}));
+    assert_eq!(service["Service"]["NamespaceId"], namespace, "{service}");
+    assert_eq!(
+        service["Service"]["CreatorRequestId"],
+        request_id(&namespace, &case.names.discovery).as_str(),
+        "{service}"
+    );
+}
+
 #[test]
 fn layer_refuses_srv_registries_without_a_port() {
     let case = Case::new("fid-srv-refuse");

@@ -42,7 +42,7 @@ fn each_in(answer: &mut Answer, key: &str, rule: fn(&mut Value)) {
 
 async fn ecs(exchange: &Exchange<'_>, call: &Call, mut request: Value) -> Result<Answer, AwsError> {
     if let Some(paging) = page::paging(call.api, &call.operation) {
-        return list(exchange, &paging, request, |_| true, |_| {}).await;
+        return list(exchange, &paging, request, |_| {}).await;
     }
     let answer = match call.operation.as_str() {
         "RegisterTaskDefinition" => {
@@ -310,33 +310,15 @@ async fn cloud_map(
     mut request: Value,
 ) -> Result<Answer, AwsError> {
     if let Some(paging) = page::paging(call.api, &call.operation) {
-        let filters = request.get("Filters").cloned();
-        let keep = |item: &Value| cloudmap::service_matches(filters.as_ref(), item);
         return match call.operation.as_str() {
-            "ListServices" => {
-                list(exchange, &paging, request, keep, cloudmap::service_answer).await
-            }
-            _ => {
-                list(
-                    exchange,
-                    &paging,
-                    request,
-                    |_| true,
-                    cloudmap::namespace_summary,
-                )
-                .await
-            }
+            "ListServices" => list_cloud_map_services(exchange, &paging, request).await,
+            _ => list(exchange, &paging, request, cloudmap::namespace_summary).await,
         };
     }
     let answer = match call.operation.as_str() {
         "CreateService" => {
-            let listed = exchange
-                .call(Api::CloudMap, "ListServices", &json!({}))
-                .await
-                .json()
-                .and_then(|v| v.get("Services").and_then(Value::as_array).cloned())
-                .unwrap_or_default();
-            let mut answer = match cloudmap::existing_service(&request, &listed)? {
+            let same_name = cloud_map_services_named(exchange, request.get("Name")).await;
+            let mut answer = match cloudmap::existing_service(&request, &same_name)? {
                 // A retry of the request that created it: the same service, not a second one.
                 Some(existing) => {
                     exchange
@@ -361,21 +343,98 @@ async fn cloud_map(
     Ok(answer)
 }
 
-/// A list call: the emulator answers everything, the layer keeps the items that pass the
-/// request's filters (`keep`) and answers one page of them, each item rewritten by `rule`.
+/// The Cloud Map services named `name`, each as `GetService` answers it (with its namespace and
+/// `CreatorRequestId`, which AWS's `ListServices` summaries do not carry).
+async fn cloud_map_services_named(exchange: &Exchange<'_>, name: Option<&Value>) -> Vec<Value> {
+    let listed = exchange
+        .call(Api::CloudMap, "ListServices", &json!({}))
+        .await
+        .json()
+        .and_then(|v| v.get("Services").and_then(Value::as_array).cloned())
+        .unwrap_or_default();
+    let mut found = Vec::new();
+    for summary in listed.iter().filter(|s| s.get("Name") == name) {
+        if let Some(service) = get_cloud_map_service(exchange, summary.get("Id")).await {
+            found.push(service);
+        }
+    }
+    found
+}
+
+/// One Cloud Map service as the emulator's `GetService` answers it; its namespace is remembered.
+async fn get_cloud_map_service(exchange: &Exchange<'_>, id: Option<&Value>) -> Option<Value> {
+    let id = id?.as_str()?;
+    let service = exchange
+        .call(Api::CloudMap, "GetService", &json!({"Id": id}))
+        .await
+        .json()?
+        .get("Service")?
+        .clone();
+    if let Some(namespace) = service.get("NamespaceId").and_then(Value::as_str) {
+        exchange.namespaces().remember(id, namespace);
+    }
+    Some(service)
+}
+
+/// The namespace of Cloud Map service `id` (remembered, else read with `GetService`).
+async fn cloud_map_service_namespace(
+    exchange: &Exchange<'_>,
+    id: Option<&Value>,
+) -> Option<String> {
+    let id_text = id?.as_str()?;
+    if let Some(known) = exchange.namespaces().get(id_text) {
+        return Some(known);
+    }
+    get_cloud_map_service(exchange, id)
+        .await?
+        .get("NamespaceId")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// Cloud Map `ListServices`: the emulator answers every service of the account and region; the layer
+/// applies the `NAMESPACE_ID` filter itself, reading each service's namespace with `GetService`
+/// (summaries carry none), then answers one page of AWS-shaped summaries.
+async fn list_cloud_map_services(
+    exchange: &Exchange<'_>,
+    paging: &Paging,
+    mut request: Value,
+) -> Result<Answer, AwsError> {
+    let wanted = page::take_page(paging, &mut request)?;
+    let namespaces = cloudmap::namespace_filter(request.get("Filters"));
+    let answer = exchange.forward_json(&request).await;
+    let Some(mut value) = answer.json() else {
+        return Ok(answer);
+    };
+    if let (Some(namespaces), Some(Value::Array(items))) = (namespaces, value.get_mut(paging.items))
+    {
+        let mut kept = Vec::with_capacity(items.len());
+        for item in items.drain(..) {
+            let namespace = cloud_map_service_namespace(exchange, item.get("Id")).await;
+            if namespace.is_some_and(|n| namespaces.contains(&n)) {
+                kept.push(item);
+            }
+        }
+        *items = kept;
+    }
+    page::cut(paging, wanted, &mut value);
+    if let Some(Value::Array(items)) = value.get_mut(paging.items) {
+        items.iter_mut().for_each(cloudmap::service_summary);
+    }
+    Ok(Answer::json_ok(&value))
+}
+
+/// A list call: the emulator answers everything, the layer answers one page of it, each item
+/// rewritten by `rule`.
 async fn list(
     exchange: &Exchange<'_>,
     paging: &Paging,
     mut request: Value,
-    keep: impl Fn(&Value) -> bool,
     rule: fn(&mut Value),
 ) -> Result<Answer, AwsError> {
     let wanted = page::take_page(paging, &mut request)?;
     let mut answer = exchange.forward_json(&request).await;
     answer.edit(|value| {
-        if let Some(Value::Array(items)) = value.get_mut(paging.items) {
-            items.retain(|item| keep(item));
-        }
         page::cut(paging, wanted, value);
         if let Some(Value::Array(items)) = value.get_mut(paging.items) {
             items.iter_mut().for_each(rule);

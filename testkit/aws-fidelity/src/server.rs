@@ -17,6 +17,7 @@ use crate::call::Call;
 use crate::faults::{self, Faults, LostAnswers};
 use crate::idempotency::{self, Tokens};
 use crate::latency::{Latency, Traffic};
+use crate::namespaces::ServiceNamespaces;
 use crate::rollouts::Rollouts;
 use crate::rules::rollout::Rollout;
 use crate::upstream::{Exchange, Upstream};
@@ -67,6 +68,7 @@ impl Fidelity {
             latency: Arc::clone(&latency),
             tokens: Arc::clone(&tokens),
             faults: Arc::clone(&faults),
+            namespaces: ServiceNamespaces::default(),
         }));
         let thread = std::thread::Builder::new()
             .name("aws-fidelity".into())
@@ -161,6 +163,7 @@ struct Shared {
     latency: Arc<Latency>,
     tokens: Arc<Tokens>,
     faults: Arc<Faults>,
+    namespaces: ServiceNamespaces,
 }
 
 impl Drop for Fidelity {
@@ -198,6 +201,7 @@ async fn proxy(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     let exchange = Exchange::new(
         &shared.upstream,
         &shared.rollouts,
+        &shared.namespaces,
         parts.method,
         path,
         parts.headers,

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::Error;
 use crate::call::{Api, AwsError};
+use crate::namespaces::ServiceNamespaces;
 use crate::rollouts::Rollouts;
 
 /// Longest wait for one emulator answer, so no request of the layer hangs.
@@ -180,6 +181,7 @@ impl Upstream {
 pub struct Exchange<'a> {
     upstream: &'a Upstream,
     rollouts: &'a Rollouts,
+    namespaces: &'a ServiceNamespaces,
     method: Method,
     path: String,
     headers: HeaderMap,
@@ -190,6 +192,7 @@ impl<'a> Exchange<'a> {
     pub fn new(
         upstream: &'a Upstream,
         rollouts: &'a Rollouts,
+        namespaces: &'a ServiceNamespaces,
         method: Method,
         path: String,
         headers: HeaderMap,
@@ -197,6 +200,7 @@ impl<'a> Exchange<'a> {
         Self {
             upstream,
             rollouts,
+            namespaces,
             method,
             path,
             headers,
@@ -206,6 +210,11 @@ impl<'a> Exchange<'a> {
     /// The rollouts tests scripted.
     pub fn rollouts(&self) -> &Rollouts {
         self.rollouts
+    }
+
+    /// The namespaces of the Cloud Map services looked up so far.
+    pub fn namespaces(&self) -> &ServiceNamespaces {
+        self.namespaces
     }
 
     /// The incoming request's headers.

@@ -17,8 +17,8 @@ pub fn failure_threshold_is_one(service: &mut Value) {
     }
 }
 
-/// What a `CreateService` meets among the services that exist (`services`, as `ListServices` answers
-/// them): `Ok(None)` when the name is free in the namespace, `Ok(Some(service))` when it is a retry
+/// What a `CreateService` meets among the services of the same name (`services`, as `GetService`
+/// answers them): `Ok(None)` when the name is free in the namespace, `Ok(Some(service))` when it is a retry
 /// of the request that created `service` (same non-empty `CreatorRequestId`), else the
 /// `ServiceAlreadyExists` error. The emulator creates a second service of the same name instead.
 ///
@@ -83,31 +83,61 @@ pub fn service_type(service: &mut Value) {
     }
 }
 
-/// Whether a service summary passes the `Filters` of a `ListServices` request. Only the
-/// `NAMESPACE_ID` filter is applied (conditions `EQ`, the default, and `IN`); the emulator ignores
-/// every filter and answers the services of all namespaces.
+/// The namespace ids a `ListServices` request's `Filters` ask for, if they name any: only the
+/// `NAMESPACE_ID` filter narrows the listing (conditions `EQ`, the default, and `IN`); without it every
+/// service is listed. The emulator ignores filters and answers the services of all namespaces.
 ///
 /// Source: API reference, ListServices `Filters` and ServiceFilter (`NAMESPACE_ID` with the namespace
 /// ids in `Values`; `EQ` is the default condition).
-pub fn service_matches(filters: Option<&Value>, service: &Value) -> bool {
-    let filters = filters
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice);
-    filters.iter().all(|filter| {
-        let name = filter.get("Name").and_then(Value::as_str);
+pub fn namespace_filter(filters: Option<&Value>) -> Option<Vec<String>> {
+    let filters = filters.and_then(Value::as_array)?;
+    let mut wanted: Option<Vec<String>> = None;
+    for filter in filters {
         let condition = filter
             .get("Condition")
             .and_then(Value::as_str)
             .unwrap_or("EQ");
-        if name != Some("NAMESPACE_ID") || !matches!(condition, "EQ" | "IN") {
-            return true;
+        if filter.get("Name").and_then(Value::as_str) != Some("NAMESPACE_ID")
+            || !matches!(condition, "EQ" | "IN")
+        {
+            continue;
         }
-        let namespace = service.get("NamespaceId");
-        filter
+        let values: Vec<String> = filter
             .get("Values")
             .and_then(Value::as_array)
-            .is_some_and(|values| values.iter().any(|v| Some(v) == namespace))
-    })
+            .map(|v| {
+                v.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Several NAMESPACE_ID filters must all hold: keep what they share.
+        wanted = Some(match wanted {
+            None => values,
+            Some(before) => before.into_iter().filter(|v| values.contains(v)).collect(),
+        });
+    }
+    wanted
+}
+
+/// One service of a `ListServices` answer as AWS answers it: a `ServiceSummary` carries no
+/// `NamespaceId` or `CreatorRequestId`, and its `DnsConfig` no namespace (those are only in
+/// `GetService`), whatever the emulator version adds; the answer rules of services apply.
+///
+/// Source: API reference, ServiceSummary (no NamespaceId, no CreatorRequestId); aws-cli
+/// `awscli/examples/servicediscovery/list-services.rst` (the summary's `DnsConfig` has
+/// `RoutingPolicy` and `DnsRecords` only).
+pub fn service_summary(service: &mut Value) {
+    if let Some(fields) = object(service) {
+        fields.remove("NamespaceId");
+        fields.remove("CreatorRequestId");
+        if let Some(Value::Object(dns)) = fields.get_mut("DnsConfig") {
+            dns.remove("NamespaceId");
+        }
+    }
+    failure_threshold_is_one(service);
+    service_type(service);
 }
 
 /// Namespace summaries of `ListNamespaces` carry an empty `SOA` (the SDKs read its TTL as 0): the
@@ -173,27 +203,44 @@ mod tests {
     }
 
     #[test]
-    fn list_services_keeps_only_the_filtered_namespace() {
-        let filters = json!([{"Name": "NAMESPACE_ID", "Values": ["ns-1"], "Condition": "EQ"}]);
-        assert!(service_matches(
-            Some(&filters),
-            &json!({"NamespaceId": "ns-1"})
-        ));
-        assert!(!service_matches(
-            Some(&filters),
-            &json!({"NamespaceId": "ns-2"})
-        ));
+    fn list_services_filters_name_the_wanted_namespaces() {
+        let eq = json!([{"Name": "NAMESPACE_ID", "Values": ["ns-1"], "Condition": "EQ"}]);
+        assert_eq!(namespace_filter(Some(&eq)), Some(vec!["ns-1".to_owned()]));
         let default_condition = json!([{"Name": "NAMESPACE_ID", "Values": ["ns-2"]}]);
-        assert!(service_matches(
-            Some(&default_condition),
-            &json!({"NamespaceId": "ns-2"})
-        ));
-        assert!(service_matches(None, &json!({"NamespaceId": "ns-2"})));
+        assert_eq!(
+            namespace_filter(Some(&default_condition)),
+            Some(vec!["ns-2".to_owned()])
+        );
+        let within =
+            json!([{"Name": "NAMESPACE_ID", "Values": ["ns-1", "ns-2"], "Condition": "IN"}]);
+        assert_eq!(
+            namespace_filter(Some(&within)),
+            Some(vec!["ns-1".to_owned(), "ns-2".to_owned()])
+        );
+        assert_eq!(namespace_filter(None), None);
         let owner = json!([{"Name": "RESOURCE_OWNER", "Values": ["SELF"]}]);
-        assert!(service_matches(
-            Some(&owner),
-            &json!({"NamespaceId": "ns-2"})
-        ));
+        assert_eq!(namespace_filter(Some(&owner)), None);
+    }
+
+    #[test]
+    fn summaries_carry_no_namespace_or_request_id() {
+        let mut summary = json!({
+            "Id": "srv-1",
+            "Name": "api",
+            "NamespaceId": "ns-1",
+            "CreatorRequestId": "r-1",
+            "DnsConfig": {"NamespaceId": "ns-1", "DnsRecords": [{"Type": "A", "TTL": 60}]},
+        });
+        service_summary(&mut summary);
+        assert_eq!(
+            summary,
+            json!({
+                "Id": "srv-1",
+                "Name": "api",
+                "Type": "DNS_HTTP",
+                "DnsConfig": {"DnsRecords": [{"Type": "A", "TTL": 60}]},
+            })
+        );
     }
 
     #[test]
