@@ -50,7 +50,8 @@
 //! Before a deploy, [`verify`] checks in AWS what the manifests rely on (roles, log groups,
 //! network, images, secrets, capacity) and reports each problem with its fix.
 //!
-//! The command line lives in [`cli`] (one file per verb); `main.rs` only maps the verb's
+//! Programs the controller starts (the pricing plugin, `git`) are started through [`child`], so they
+//! die with it even when it is killed. The command line lives in [`cli`] (one file per verb); `main.rs` only maps the verb's
 //! result to an exit code. Errors say what failed at their own level and leave the cause to
 //! `source()`; [`error_chain`] prints an error with each cause once.
 //!
@@ -60,6 +61,7 @@
 pub mod apply;
 pub mod aws;
 pub mod canon;
+pub mod child;
 pub mod cli;
 pub mod diagnosis;
 pub mod diff;

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use finfocus_ecs_controller::child;
 use finfocus_ecs_controller::cli::{self, Cli, LogFormat};
 use tracing_subscriber::EnvFilter;
 
@@ -22,7 +23,15 @@ fn init_logging(format: LogFormat) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The controller starts its children through itself (see `child`); that role comes first
+    // and needs neither logging nor a runtime.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == child::SHIM_ARG) {
+        let error = child::exec_shim(&args[2..]);
+        eprintln!("error: {:#}", anyhow::Error::new(error));
+        return ExitCode::from(127);
+    }
+    let cli = Cli::parse_from(args);
     init_logging(cli.global.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -11,238 +11,18 @@
     reason = "integration tests fail loudly on purpose"
 )]
 
-use std::io::{BufRead as _, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::io::BufRead as _;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use finfocus_aws_fidelity::Fidelity;
 use finfocus_ecs_controller::pricing::source::{PLUGIN_BINARY, REGION_PORTS};
 use finfocus_plugin_aws_public::region::Region;
 use serde_json::Value;
+use support::{
+    Case, Running, cluster_doc, free_port, get, program, service_doc, service_yaml, stdout, text,
+};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A program of the workspace in the target directory, next to this test's own directory.
-fn program(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().and_then(Path::parent).unwrap().join(name);
-    assert!(
-        bin.is_file(),
-        "{} missing: run `cargo test --workspace` (or `cargo build` first)",
-        bin.display()
-    );
-    bin
-}
-
-/// The emulator behind the fidelity layer; a moto server started here is killed on drop.
-struct Emulator {
-    fidelity: Fidelity,
-    child: Option<Child>,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn emulator() -> Emulator {
-    if let Ok(endpoint) = std::env::var("FINFOCUS_TEST_AWS_ENDPOINT") {
-        return Emulator {
-            fidelity: Fidelity::start(&endpoint).unwrap(),
-            child: None,
-        };
-    }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bin = repo().join(".venv/bin/moto_server");
-    assert!(bin.exists(), "{} missing: run scripts/setup", bin.display());
-    let child = Command::new(&bin)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Readiness: the server accepts connections (bounded).
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not listen within 60s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Emulator {
-        fidelity: Fidelity::start(&format!("http://127.0.0.1:{port}")).unwrap(),
-        child: Some(child),
-    }
-}
-
-/// A cluster and the guide's task (2 vCPU, 4 GB, us-east-1) as a service of `count` tasks.
-fn service_yaml(
-    case: &Case,
-    cluster: &str,
-    name: &str,
-    count: u32,
-    budget: Option<&str>,
-) -> String {
-    format!(
-        "{}---\n{}",
-        cluster_doc(cluster),
-        service_doc(case, cluster, name, count, budget)
-    )
-}
-
-fn cluster_doc(cluster: &str) -> String {
-    format!(
-        "apiVersion: ecs.finfocus.io/v1alpha1
-kind: EcsCluster
-metadata:
-  name: {cluster}
-spec: {{}}
-"
-    )
-}
-
-fn service_doc(case: &Case, cluster: &str, name: &str, count: u32, budget: Option<&str>) -> String {
-    let (subnet, group) = (&case.network.0, &case.network.1);
-    let annotations = budget.map_or_else(String::new, |b| {
-        format!("  annotations:\n    ecs.finfocus.io/max-monthly-cost: \"{b}\"\n")
-    });
-    format!(
-        "apiVersion: ecs.finfocus.io/v1alpha1
-kind: EcsService
-metadata:
-  name: {name}
-{annotations}spec:
-  cluster: {cluster}
-  taskDefinition:
-    family: {name}
-    networkMode: awsvpc
-    requiresCompatibilities: [FARGATE]
-    cpu: \"2048\"
-    memory: \"4096\"
-    containerDefinitions:
-      - name: app
-        image: public.ecr.aws/nginx/nginx:1.27-alpine
-        essential: true
-  service:
-    desiredCount: {count}
-    launchType: FARGATE
-    networkConfiguration:
-      awsvpcConfiguration:
-        subnets: [{subnet}]
-        securityGroups: [{group}]
-"
-    )
-}
-
-struct Case {
-    emu: Emulator,
-    dir: PathBuf,
-    instance: String,
-    /// A subnet and a security group of the emulator's default VPC (it checks them).
-    network: (String, String),
-}
-
-/// The first `<tag>` value of an EC2 query `action` answer (moto routes on the credential scope).
-fn ec2_first(endpoint: &str, action: &str, tag: &str) -> String {
-    let addr = endpoint.trim_start_matches("http://").trim_end_matches('/');
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let body = format!("Action={action}&Version=2016-11-15");
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let open = format!("<{tag}>");
-    answer
-        .split(&open)
-        .nth(1)
-        .and_then(|rest| rest.split('<').next())
-        .unwrap_or_else(|| panic!("no {tag} in the {action} answer: {answer}"))
-        .to_owned()
-}
-
-impl Case {
-    fn new(tag: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("finfocus-cost-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let emu = emulator();
-        let network = (
-            ec2_first(emu.fidelity.endpoint(), "DescribeSubnets", "subnetId"),
-            ec2_first(emu.fidelity.endpoint(), "DescribeSecurityGroups", "groupId"),
-        );
-        Self {
-            emu,
-            dir,
-            instance: format!("cost-{tag}-{}", std::process::id()),
-            network,
-        }
-    }
-
-    fn write(&self, yaml: &str) {
-        std::fs::write(self.dir.join("app.yaml"), yaml).unwrap();
-    }
-
-    /// Runs the controller with no pricing configuration at all.
-    fn run(&self, args: &[&str]) -> Output {
-        let dir = self.dir.to_str().unwrap();
-        Command::new(program("finfocus-ecs-controller"))
-            .env_clear()
-            .env("AWS_ENDPOINT_URL", self.emu.fidelity.endpoint())
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .args(["--instance", &self.instance])
-            .args(args)
-            .args(["-f", dir])
-            .output()
-            .unwrap()
-    }
-}
-
-impl Drop for Case {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+mod support;
 
 #[test]
 fn plan_prices_each_service_in_every_format_with_zero_configuration() {
@@ -376,29 +156,6 @@ fn a_budget_holds_back_a_change_that_would_exceed_it() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
-/// One HTTP/1.1 GET on loopback; `None` while nothing listens yet.
-fn get(port: u16, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    Some(answer)
-}
-
-/// Kills the controller if a test fails before it is stopped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn run_reports_each_service_cost_and_the_gauge() {
     let case = Case::new("run");
@@ -407,22 +164,11 @@ fn run_reports_each_service_cost_and_the_gauge() {
         format!("{}-svc", case.instance),
     );
     case.write(&service_yaml(&case, &cluster, &name, 1, None));
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let child = Command::new(program("finfocus-ecs-controller"))
-        .env_clear()
-        .env("AWS_ENDPOINT_URL", case.emu.fidelity.endpoint())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .args(["--instance", &case.instance, "run", "--resync", "1s"])
+    let child = case
+        .command(&program("finfocus-ecs-controller"))
+        .args(["run", "--resync", "1s"])
         .args(["--source", case.dir.to_str().unwrap(), "--listen", &listen])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -97,6 +97,7 @@ pub(crate) async fn with_plan(
         }
         Err(e) => Err(e),
     };
+    pricer.shutdown().await;
     global.report_calls(&ctx);
     result
 }

@@ -257,6 +257,7 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
         engine = engine.with_verify(args.verify_interval);
     }
     let engine = Arc::new(engine);
+    let started = Arc::clone(&engine);
     let opts = RuntimeOptions {
         resync: args.resync,
         max_concurrent: usize::from(args.max_concurrent),
@@ -288,6 +289,8 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
             summary
         }
     };
+    // Children (pricing plugins) exit before the controller does.
+    started.shutdown().await;
     tracing::info!(
         passes = summary.passes,
         drained = summary.drained,

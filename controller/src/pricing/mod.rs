@@ -59,6 +59,11 @@ impl Pricer {
         }
     }
 
+    /// Stops the plugins this pricer launched and waits for them (see [`Source::shutdown`]).
+    pub async fn shutdown(&self) {
+        self.source.shutdown().await;
+    }
+
     /// Whether pricing is off (`--pricing off`): then nothing is priced or reported.
     #[must_use]
     pub fn is_off(&self) -> bool {

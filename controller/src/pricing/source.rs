@@ -4,7 +4,9 @@
 //! `auto` launches `finfocus-plugin-aws-public` the way the FinFocus host does: it picks a free
 //! loopback port, runs `<plugin> --port=<N>` with `FINFOCUS_PLUGIN_PORT=<N>` and `REGION`, and
 //! waits for the one `PORT=<n>` line on stdout. One process per region, started the first time
-//! the region is priced and killed when the [`Source`] is dropped (the end of the command).
+//! the region is priced. [`Source::shutdown`] stops them and waits for them (SIGTERM, then SIGKILL
+//! after [`STOP_GRACE`]); a [`Source`] dropped without it kills them; a controller killed outright
+//! takes them with it (they are started through [`crate::child`]).
 //!
 //! An `ENDPOINT` without a port is the deployed multi-region plugin: each region on its own
 //! port, `8001 + ` the region's position in [`REGION_PORTS`] (the image's `serve-all` layout).
@@ -16,11 +18,15 @@ use std::process::Stdio;
 use std::str::FromStr;
 
 use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
+
+use crate::child::{DeathSignal, Launcher};
 use tokio::sync::Mutex;
 
 /// The plugin's executable name, looked up next to the controller and on `PATH`.
 pub const PLUGIN_BINARY: &str = "finfocus-plugin-aws-public";
+/// How long a launched plugin gets to stop after SIGTERM before it is killed.
+pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 /// The first regional port of the deployed plugin.
 pub const BASE_PORT: u16 = 8001;
 /// Regions in the order of the plugin's ports (`serve-all`: region i listens on 8001 + i).
@@ -183,6 +189,33 @@ impl Source {
         self.mode == PricingMode::Off
     }
 
+    /// Stops every plugin this source launched and waits until each has exited: SIGTERM, then
+    /// SIGKILL for one still running after [`STOP_GRACE`]. Later asks launch plugins anew.
+    pub async fn shutdown(&self) {
+        let launched = std::mem::take(&mut *self.launched.lock().await);
+        let stops = launched
+            .into_values()
+            .filter_map(Result::ok)
+            .map(|mut l| async move {
+                let pid = l
+                    .child
+                    .id()
+                    .and_then(|id| i32::try_from(id).ok())
+                    .and_then(rustix::process::Pid::from_raw);
+                if let Some(pid) = pid {
+                    // ESRCH: it has exited already; `wait` below reaps it.
+                    let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+                }
+                if tokio::time::timeout(STOP_GRACE, l.child.wait())
+                    .await
+                    .is_err()
+                {
+                    let _ = l.child.kill().await;
+                }
+            });
+        futures::future::join_all(stops).await;
+    }
+
     /// The URL of a plugin serving `region`. A launch that failed is not retried by this
     /// source, so a missing plugin costs its timeout once per command, not once per pass; a
     /// launched plugin that has exited since is launched again.
@@ -245,7 +278,9 @@ async fn launch(binary: &Path, region: &str) -> Result<Launched, SourceError> {
         .and_then(|l| l.local_addr())
         .map_err(spawn_error)?
         .port();
-    let mut child = Command::new(binary)
+    // Dies with the controller (SIGTERM: the plugin stops at once), in its own process group.
+    let mut child = Launcher::current()
+        .command(binary, DeathSignal::Term)
         .arg(format!("--port={port}"))
         .env("FINFOCUS_PLUGIN_PORT", port.to_string())
         .env("REGION", region)

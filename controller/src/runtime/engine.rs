@@ -94,6 +94,13 @@ impl AwsEngine {
         self.limits = limits;
         self
     }
+
+    /// Stops what the engine started (the pricing plugins) and waits for it to exit.
+    pub async fn shutdown(&self) {
+        if let Some((pricer, _)) = &self.pricing {
+            pricer.shutdown().await;
+        }
+    }
 }
 
 impl AwsEngine {

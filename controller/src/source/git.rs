@@ -35,6 +35,7 @@ use tokio::sync::watch;
 
 use super::guard::{self, human};
 use super::{Checkout, Redactor, SecretUrl, Snapshot, SourceError, SourceState};
+use crate::child::{DeathSignal, Launcher};
 
 /// The environment variable holding an access token for https remotes.
 pub const TOKEN_ENV: &str = "FINFOCUS_GIT_TOKEN";
@@ -488,7 +489,8 @@ impl GitSource {
 
     /// A git command on the local repository; `remote` adds the remote URL and credential settings.
     fn command(&self, args: &[&str], remote: bool, env: &[(&str, &std::ffi::OsStr)]) -> Command {
-        let mut cmd = Command::new("git");
+        // Dies with the controller, in a process group of its own (see `child`).
+        let mut cmd = Launcher::current().command("git", DeathSignal::Kill);
         cmd.arg(format!("--git-dir={}", self.git_dir.display()))
             .args(args)
             .stdin(Stdio::null())
@@ -525,8 +527,8 @@ impl GitSource {
     /// Runs a command built by [`GitSource::command`] under the time limit and returns its stdout.
     async fn output(&self, command: &str, mut cmd: Command) -> Result<Vec<u8>, SourceError> {
         // git runs helpers (`fetch-pack`, `index-pack`, `remote-https`) that write into the
-        // repository; they share git's own process group, so stopping git stops them too.
-        cmd.process_group(0);
+        // repository; they share git's own process group (set by the launcher), so stopping git
+        // stops them too.
         let child = cmd.spawn().map_err(SourceError::Spawn)?;
         let mut group = ProcessGroup(child.id());
         let output = match tokio::time::timeout(self.opts.timeout, child.wait_with_output()).await {
