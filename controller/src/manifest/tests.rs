@@ -767,7 +767,7 @@ fn error_messages_never_name_implementation_types() {
         service_with("dnsRecords: [{type: A, ttl: 60}]", "dnsRecords: A"),
         service_with("  tags:\n    team: finops\n", "  tags: [team]\n"),
         service_with("  cluster: finfocus-cluster\n", "  cluster: {name: x}\n"),
-        format!("{NAMESPACE}").replace("  vpc: vpc-1\n", "  vpc: vpc-1\n  properties: {dnsProperties: {soa: {ttl: long}}}\n"),
+        NAMESPACE.replace("  vpc: vpc-1\n", "  vpc: vpc-1\n  properties: {dnsProperties: {soa: {ttl: long}}}\n"),
         CLUSTER.replace("    - {name: containerInsights, value: enabled}\n", "    - containerInsights\n"),
         CLUSTER.replace("spec:\n", "spec: 5\n").replace("  settings:\n    - {name: containerInsights, value: enabled}\n", ""),
         "apiVersion: ecs.finfocus.io/v1alpha1\nkind: EcsCluster\nmetadata: [a]\nspec: {}\n".to_owned(),
