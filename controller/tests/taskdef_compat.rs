@@ -57,6 +57,11 @@ const FIXTURES: &[(&str, Expect)] = &[
     ),
     ("recsys-fargate-minimal.json", Expect::Applies),
     ("langgraph-healthcheck.json", Expect::Applies),
+    ("firelens-cloudwatch.json", Expect::Applies),
+    (
+        "appmesh-firelens-colorteller.json",
+        Expect::Refused("AWS ended support for App Mesh on 30 September 2026"),
+    ),
 ];
 
 fn fixture_dir() -> PathBuf {
@@ -68,6 +73,7 @@ fn substitute(text: &str) -> String {
     text.replace("${AWS_ACCOUNT_ID}", "123456789012")
         .replace("${ECS_EXECUTION_ROLENAME}", "ecsTaskExecutionRole")
         .replace("ACCOUNT_ID", "123456789012")
+        .replace("XXXXXXXXXXXX", "123456789012")
         .replace(
             "<taskRoleArn>",
             "arn:aws:iam::123456789012:role/ecsTaskRole",
