@@ -483,17 +483,16 @@ impl<'de> Deserializer<'de> for NodeDe<'_> {
         }
         if let Some(first) = ignored.first() {
             let names: Vec<&str> = ignored.iter().map(|e| e.key.as_str()).collect();
+            let them = if names.len() == 1 { "it" } else { "them" };
             self.r.warn(
                 self.node,
                 first.key_at,
                 &self.path,
                 format!(
-                    "ignored {}: only `aws ecs describe-task-definition` answers {}, \
-                     `register-task-definition` does not take {}; delete {} from the manifest",
+                    "ignored {}: only `aws ecs describe-task-definition` answers {them}, \
+                     `register-task-definition` does not take {them}; delete {them} from the \
+                     manifest",
                     one_of_all(&names),
-                    if names.len() == 1 { "it" } else { "them" },
-                    if names.len() == 1 { "it" } else { "them" },
-                    if names.len() == 1 { "it" } else { "them" },
                 ),
             );
         }
