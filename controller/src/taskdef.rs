@@ -6,8 +6,9 @@
 //! (converted from `DescribeTaskDefinition` in [`crate::aws`]) so both can be canonicalized by
 //! [`crate::canon`] and compared field by field.
 //!
-//! Not modelled (rejected as unknown fields): `proxyConfiguration`, `inferenceAccelerators`,
-//! `fsxWindowsFileServerVolumeConfiguration`.
+//! Not modelled: `proxyConfiguration` (App Mesh), `inferenceAccelerators` (Elastic Inference)
+//! and `fsxWindowsFileServerVolumeConfiguration`; manifests that set them are refused with the
+//! reason (`manifest::typed`).
 
 use std::collections::BTreeMap;
 

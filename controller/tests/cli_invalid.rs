@@ -57,10 +57,10 @@ async fn invalid_manifests_change_nothing() {
             path("typo.yaml")
         ),
         format!(
-            "{}:18:19: spec.service.desiredCount: invalid i32",
+            "{}:18:19: spec.service.desiredCount: expected a whole number, found the text `two`",
             path("types.yaml")
         ),
-        format!("{}:3:18: metadata.name:", path("syntax.yaml")),
+        format!("{}:3:18: metadata.name", path("syntax.yaml")),
         format!(
             "{}:4:9: metadata.name: duplicate object EcsCluster/{}",
             path("dupe.yaml"),

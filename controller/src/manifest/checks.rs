@@ -10,7 +10,8 @@ use super::model::{
     DriftPolicy, Kind, ManifestError, MonthlyBudget, Resource, ResourceKey, ResourceSpec,
     SourceLocation,
 };
-use super::spec::{ClusterSpec, DiscoverySpec, EcsServiceSpec, NamespaceSpec};
+use super::spec::{ClusterSpec, NamespaceSpec};
+use super::tree::Node;
 use crate::ownership::{MAX_TAG_VALUE, RESERVED_TAGS, TAG_MANAGED_TAGS, managed_keys_record};
 use crate::{
     ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, ANNOTATION_MAX_MONTHLY_COST, ANNOTATION_REDACT_ENV,
@@ -44,6 +45,8 @@ pub(super) struct Refs {
 struct DocCheck<'a> {
     label: &'a str,
     doc_at: Location,
+    /// The document, to point an error at the field it names when that field is written.
+    root: Option<&'a Node>,
     errors: Vec<ManifestError>,
     warnings: Vec<ManifestError>,
 }
@@ -51,6 +54,18 @@ struct DocCheck<'a> {
 impl DocCheck<'_> {
     fn located(&self, at: Option<Location>, field: &str, message: String) -> ManifestError {
         let at = at.filter(|l| l.line() > 0).unwrap_or(self.doc_at);
+        // A check that only knows the start of `spec` is pointed at the field it names.
+        let at = match self.root {
+            Some(root) if !field.is_empty() => {
+                let exact = root.locate(field);
+                if exact.line() > 0 && (exact.line(), exact.column()) > (at.line(), at.column()) {
+                    exact
+                } else {
+                    at
+                }
+            }
+            _ => at,
+        };
         ManifestError {
             file: self.label.to_owned(),
             line: at.line(),
@@ -71,15 +86,12 @@ impl DocCheck<'_> {
     }
 }
 
-pub(super) fn validate_document(
-    label: &str,
-    doc: RawDocument,
-    doc_at: Location,
-    out: &mut FileResult,
-) {
+pub(super) fn validate_document(label: &str, doc: RawDocument<'_>, out: &mut FileResult) {
+    let doc_at = doc.root.at;
     let mut check = DocCheck {
         label,
         doc_at,
+        root: None,
         errors: Vec::new(),
         warnings: Vec::new(),
     };
@@ -91,28 +103,42 @@ pub(super) fn validate_document(
     {
         check.error(*location, field, message.clone());
     }
+    for Problem {
+        location,
+        field,
+        message,
+    } in &doc.warnings
+    {
+        check.warn(*location, field, message.clone());
+    }
+    out.warnings.append(&mut check.warnings);
+    check.root = Some(doc.root);
     match &doc.api_version {
-        None => check.error(None, "apiVersion", "missing field `apiVersion`"),
+        None if doc.root.get("apiVersion").is_none() => {
+            check.error(None, "apiVersion", "missing field `apiVersion`");
+        }
         Some(v) if v.value != API_VERSION => check.error(
-            Some(v.referenced),
+            Some(v.at),
             "apiVersion",
             format!(
                 "unsupported apiVersion `{}`, expected `{API_VERSION}`",
                 v.value
             ),
         ),
-        Some(_) => {}
+        _ => {}
     }
     let kind = match &doc.kind {
         None => {
-            check.error(None, "kind", "missing field `kind`");
+            if doc.root.get("kind").is_none() {
+                check.error(None, "kind", "missing field `kind`");
+            }
             None
         }
         Some(k) => {
             let kind = Kind::parse(&k.value);
             if kind.is_none() {
                 check.error(
-                    Some(k.referenced),
+                    Some(k.at),
                     "kind",
                     format!(
                         "unknown kind `{}`, expected one of {}",
@@ -125,11 +151,13 @@ pub(super) fn validate_document(
         }
     };
     let Some(metadata) = doc.metadata else {
-        check.error(None, "metadata", "missing field `metadata`");
+        if !doc.has_metadata {
+            check.error(None, "metadata", "missing field `metadata`");
+        }
         out.errors.append(&mut check.errors);
         return;
     };
-    let name_at = metadata.name.referenced;
+    let name_at = metadata.name.at;
     let name = metadata.name.value.clone();
     if let Some(kind) = kind {
         out.defined.push(ResourceKey::new(kind, name.clone()));
@@ -143,15 +171,19 @@ pub(super) fn validate_document(
     }
     let (drift_policy, adopt, redact_env, max_monthly_cost) =
         check_annotations(&mut check, &metadata.annotations, name_at);
-    let Some(spec) = doc.spec else {
-        if kind.is_some() && doc.problems.is_empty() {
+    let Some((spec, spec_at)) = doc.spec else {
+        if kind.is_some() && !doc.has_spec {
             check.error(None, "spec", "missing field `spec`");
         }
         out.errors.append(&mut check.errors);
         return;
     };
-    let spec_at = spec.referenced;
-    let (region, typed, namespace_ref) = match spec.value {
+    // Checks of values are meaningful only on a spec read whole.
+    if !check.errors.is_empty() {
+        out.errors.append(&mut check.errors);
+        return;
+    }
+    let (region, typed, namespace_ref) = match spec {
         RawSpec::Namespace(ns) => {
             check_namespace(&mut check, &ns, spec_at);
             check_tags(&mut check, &ns.tags, spec_at);
@@ -162,37 +194,17 @@ pub(super) fn validate_document(
             check_tags(&mut check, &cluster.tags, spec_at);
             (cluster.region.clone(), ResourceSpec::Cluster(cluster), None)
         }
-        RawSpec::Service(raw) => {
-            let raw = *raw;
-            let namespace_ref = raw.service_discovery.as_ref().map(|d| {
-                (
-                    d.namespace.referenced.line(),
-                    d.namespace.referenced.column(),
-                )
+        RawSpec::Service(svc) => {
+            let namespace_ref = svc.service_discovery.as_ref().map(|_| {
+                let at = doc.root.locate("spec.serviceDiscovery.namespace");
+                (at.line(), at.column())
             });
-            let svc = EcsServiceSpec {
-                region: raw.region,
-                cluster: raw.cluster,
-                task_definition: raw.task_definition,
-                service: raw.service,
-                service_discovery: raw.service_discovery.map(|d| DiscoverySpec {
-                    namespace: d.namespace.value,
-                    name: d.name,
-                    description: d.description,
-                    dns_config: d.dns_config,
-                    health_check_custom_config: d.health_check_custom_config,
-                    container_name: d.container_name,
-                    container_port: d.container_port,
-                    port: d.port,
-                }),
-                tags: raw.tags,
-            };
             check_service(&mut check, &svc, spec_at);
             network::check_duplicate_network(&mut check, &svc, spec_at);
             check_tags(&mut check, &svc.tags, spec_at);
             (
                 svc.region.clone(),
-                ResourceSpec::Service(Box::new(svc)),
+                ResourceSpec::Service(svc),
                 namespace_ref,
             )
         }

@@ -1,30 +1,19 @@
-//! Stage one of manifest parsing: one YAML document into a raw, located structure.
+//! One document of a manifest file: its located tree ([`super::tree`]) read into the raw
+//! parts the checks need, every problem of the document collected on the way.
 //!
-//! `kind` decides the type of `spec`, so the document is read by a hand-written visitor that
-//! picks the spec type once `kind` is known; this keeps serde-saphyr's locations (a buffered
-//! `#[serde(tag = "kind")]` enum would lose them). `kind` must therefore come before `spec`,
-//! which every Kubernetes-style manifest does anyway.
-//!
-//! Field paths: serde-saphyr reports line and column but not the path of the failing field,
-//! so the document is deserialized through `serde_path_to_error`. Because the deserializer
-//! type is generic inside `Deserialize`, the path cannot travel inside the error value; it is
-//! left in a thread-local slot that the caller reads right after the failure on the same
-//! thread (see [`take_error_path`]).
+//! `kind` decides the type of `spec`; since the whole document is a tree by now, the order of
+//! the top-level fields does not matter.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_saphyr::{Location, Spanned};
+use serde_saphyr::Location;
 
-use super::spec::{
-    ClusterSpec, DnsConfig, HealthCheckCustomConfig, NamespaceSpec, ServiceSettings,
-};
-use crate::taskdef::TaskDefinition;
+use super::spec::{ClusterSpec, EcsServiceSpec, NamespaceSpec};
+use super::tree::{Node, Value};
+use super::typed;
 
-/// A problem found while reading a document that is not a YAML/serde error (those abort the
-/// document); the loader turns it into a located `ManifestError`.
+/// A problem found while reading a document; the loader turns it into a located
+/// `ManifestError`.
 #[derive(Debug, Clone)]
 pub(crate) struct Problem {
     /// Where, when known (otherwise the document start is used).
@@ -35,49 +24,19 @@ pub(crate) struct Problem {
     pub message: String,
 }
 
+/// A text value with where it is written.
+#[derive(Debug, Clone)]
+pub(crate) struct Located {
+    pub value: String,
+    pub at: Location,
+}
+
 /// `metadata` of a document.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub(crate) struct RawMetadata {
-    pub name: Spanned<String>,
-    #[serde(default)]
+    pub name: Located,
     pub annotations: BTreeMap<String, String>,
-    #[serde(default)]
     pub labels: BTreeMap<String, String>,
-}
-
-/// `spec.serviceDiscovery` with the namespace reference located.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct RawDiscovery {
-    pub namespace: Spanned<String>,
-    pub name: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    pub dns_config: DnsConfig,
-    #[serde(default)]
-    pub health_check_custom_config: Option<HealthCheckCustomConfig>,
-    #[serde(default)]
-    pub container_name: Option<String>,
-    #[serde(default)]
-    pub container_port: Option<i32>,
-    #[serde(default)]
-    pub port: Option<i32>,
-}
-
-/// `spec` of an `EcsService` as read.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct RawServiceSpec {
-    #[serde(default)]
-    pub region: Option<String>,
-    pub cluster: String,
-    pub task_definition: TaskDefinition,
-    pub service: ServiceSettings,
-    #[serde(default)]
-    pub service_discovery: Option<RawDiscovery>,
-    #[serde(default)]
-    pub tags: BTreeMap<String, String>,
 }
 
 /// The spec, typed by kind.
@@ -85,174 +44,163 @@ pub(crate) struct RawServiceSpec {
 pub(crate) enum RawSpec {
     Namespace(NamespaceSpec),
     Cluster(ClusterSpec),
-    Service(Box<RawServiceSpec>),
+    Service(Box<EcsServiceSpec>),
 }
 
 /// One document as read.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct RawDocument {
-    pub api_version: Option<Spanned<String>>,
-    pub kind: Option<Spanned<String>>,
+#[derive(Debug, Clone)]
+pub(crate) struct RawDocument<'a> {
+    /// The whole document, to locate the fields later checks name.
+    pub root: &'a Node,
+    pub api_version: Option<Located>,
+    pub kind: Option<Located>,
+    /// `metadata.name` when it could be read, even if the rest of `metadata` could not.
     pub metadata: Option<RawMetadata>,
-    pub spec: Option<Spanned<RawSpec>>,
+    /// Whether the document has a `metadata` field at all.
+    pub has_metadata: bool,
+    /// The typed spec and where it starts; `None` when absent or invalid.
+    pub spec: Option<(RawSpec, Location)>,
+    /// Whether the document has a `spec` field at all.
+    pub has_spec: bool,
     pub problems: Vec<Problem>,
+    /// Settings accepted but ignored.
+    pub warnings: Vec<Problem>,
 }
 
 /// Kinds this controller knows.
 pub(crate) const KINDS: &[&str] = &["CloudMapNamespace", "EcsCluster", "EcsService"];
 const FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
 
-/// A document together with its own location (the mapping start).
-pub(crate) struct LocatedDocument(pub Spanned<RawDocument>);
-
-thread_local! {
-    static ERROR_PATH: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// The field path of the last document that failed to deserialize on this thread.
-pub(crate) fn take_error_path() -> Option<String> {
-    ERROR_PATH.with(|slot| slot.borrow_mut().take())
-}
-
-impl<'de> Deserialize<'de> for LocatedDocument {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match serde_path_to_error::deserialize::<_, Spanned<RawDocument>>(deserializer) {
-            Ok(doc) => Ok(Self(doc)),
-            Err(err) => {
-                let path = clean_path(err.path());
-                ERROR_PATH.with(|slot| *slot.borrow_mut() = Some(path));
-                Err(err.into_inner())
-            }
-        }
-    }
-}
-
-/// Drops the `value` segments that `Spanned` wrappers add, so paths read like the YAML.
-fn clean_path(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let segments: Vec<&Segment> = path.iter().collect();
-    let mut out = String::new();
-    let mut names: Vec<String> = Vec::new();
-    for (i, segment) in segments.iter().enumerate() {
-        match segment {
-            Segment::Map { key } => {
-                let spanned_inner = key == "value"
-                    && (i == 0
-                        || matches!(
-                            names.as_slice(),
-                            [a] if a == "spec" || a == "kind" || a == "apiVersion"
-                        )
-                        || matches!(names.as_slice(), [a, b] if a == "metadata" && b == "name")
-                        || matches!(
-                            names.as_slice(),
-                            [a, b, c] if a == "spec" && b == "serviceDiscovery" && c == "namespace"
-                        ));
-                if spanned_inner {
-                    continue;
-                }
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(key);
-                names.push(key.clone());
-            }
-            Segment::Seq { index } => {
-                out.push_str(&format!("[{index}]"));
-                names.push(format!("[{index}]"));
-            }
-            Segment::Enum { variant } => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(variant);
-                names.push(variant.clone());
-            }
-            // The parser failed before the key was known: the path ends at the parent.
-            Segment::Unknown => {}
-        }
-    }
-    out
-}
-
-impl<'de> Deserialize<'de> for RawDocument {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(DocumentVisitor)
-    }
-}
-
-struct DocumentVisitor;
-
-impl<'de> Visitor<'de> for DocumentVisitor {
-    type Value = RawDocument;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a manifest document (a mapping with apiVersion, kind, metadata and spec)")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawDocument, A::Error> {
-        let mut doc = RawDocument::default();
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "apiVersion" => set_once(&mut map, &mut doc.api_version, "apiVersion")?,
-                "kind" => set_once(&mut map, &mut doc.kind, "kind")?,
-                "metadata" => set_once(&mut map, &mut doc.metadata, "metadata")?,
-                "spec" => {
-                    if doc.spec.is_some() {
-                        return Err(de::Error::duplicate_field("spec"));
-                    }
-                    doc.spec = read_spec(&mut map, &mut doc)?;
-                }
-                other => return Err(de::Error::unknown_field(other, FIELDS)),
-            }
-        }
-        Ok(doc)
-    }
-}
-
-/// Reads the value of a field that may appear only once.
-fn set_once<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
-    map: &mut A,
-    slot: &mut Option<T>,
-    field: &'static str,
-) -> Result<(), A::Error> {
-    if slot.is_some() {
-        return Err(de::Error::duplicate_field(field));
-    }
-    *slot = Some(map.next_value()?);
-    Ok(())
-}
-
-fn read_spec<'de, A: MapAccess<'de>>(
-    map: &mut A,
-    doc: &mut RawDocument,
-) -> Result<Option<Spanned<RawSpec>>, A::Error> {
-    let Some(kind) = doc.kind.as_ref() else {
-        let skipped: Spanned<IgnoredAny> = map.next_value()?;
+/// Reads a document's parts, collecting every problem.
+pub(crate) fn read_document(root: &Node) -> RawDocument<'_> {
+    let mut doc = RawDocument {
+        root,
+        api_version: None,
+        kind: None,
+        metadata: None,
+        has_metadata: false,
+        spec: None,
+        has_spec: false,
+        problems: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let Value::Map(entries) = &root.value else {
         doc.problems.push(Problem {
-            location: Some(skipped.referenced),
-            field: "spec".into(),
-            message: "`kind` must appear before `spec`".into(),
+            location: Some(root.at),
+            field: String::new(),
+            message: "a manifest document is a mapping with apiVersion, kind, metadata and spec"
+                .to_owned(),
         });
-        return Ok(None);
+        return doc;
     };
-    let spec = match kind.value.as_str() {
-        "CloudMapNamespace" => {
-            let s: Spanned<NamespaceSpec> = map.next_value()?;
-            Spanned::new(RawSpec::Namespace(s.value), s.referenced, s.defined)
+    for entry in entries {
+        if !FIELDS.contains(&entry.key.as_str()) {
+            doc.problems.push(Problem {
+                location: Some(entry.key_at),
+                field: entry.key.clone(),
+                message: format!(
+                    "unknown field `{}`, expected apiVersion, kind, metadata or spec",
+                    entry.key
+                ),
+            });
         }
-        "EcsCluster" => {
-            let s: Spanned<ClusterSpec> = map.next_value()?;
-            Spanned::new(RawSpec::Cluster(s.value), s.referenced, s.defined)
-        }
-        "EcsService" => {
-            let s: Spanned<RawServiceSpec> = map.next_value()?;
-            Spanned::new(RawSpec::Service(Box::new(s.value)), s.referenced, s.defined)
-        }
-        // The unknown kind is reported by validation at the `kind` location.
+    }
+    doc.api_version = text_field(root, "apiVersion", &mut doc.problems);
+    doc.kind = text_field(root, "kind", &mut doc.problems);
+    if let Some(metadata) = root.get("metadata") {
+        doc.has_metadata = true;
+        doc.metadata = read_metadata(metadata, &mut doc.problems);
+    }
+    if let Some(spec) = root.get("spec") {
+        doc.has_spec = true;
+        let kind = doc.kind.as_ref().map(|k| k.value.as_str());
+        doc.spec = read_spec(kind, spec, &mut doc.problems, &mut doc.warnings);
+    }
+    doc
+}
+
+/// A top-level field that must be text.
+fn text_field(root: &Node, field: &str, problems: &mut Vec<Problem>) -> Option<Located> {
+    let node = root.get(field)?;
+    match &node.value {
+        Value::Str(s) => Some(Located {
+            value: s.clone(),
+            at: node.at,
+        }),
         _ => {
-            let _: IgnoredAny = map.next_value()?;
-            return Ok(None);
+            problems.push(Problem {
+                location: Some(node.at),
+                field: field.to_owned(),
+                message: "expected text".to_owned(),
+            });
+            None
         }
+    }
+}
+
+fn read_metadata(node: &Node, problems: &mut Vec<Problem>) -> Option<RawMetadata> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(
+        dead_code,
+        reason = "the name is read from the tree, with its location"
+    )]
+    struct Metadata {
+        name: String,
+        #[serde(default)]
+        annotations: BTreeMap<String, String>,
+        #[serde(default)]
+        labels: BTreeMap<String, String>,
+    }
+    let read = typed::read::<Metadata>(node, "metadata");
+    push_issues(problems, read.errors);
+    let metadata = read.value;
+    // The name is kept even when the rest of metadata is invalid: other files may refer to it.
+    let name = node.get("name").and_then(|n| {
+        Some(Located {
+            value: n.scalar_text()?,
+            at: n.at,
+        })
+    })?;
+    let (annotations, labels) =
+        metadata.map_or_else(Default::default, |m| (m.annotations, m.labels));
+    Some(RawMetadata {
+        name,
+        annotations,
+        labels,
+    })
+}
+
+fn read_spec(
+    kind: Option<&str>,
+    node: &Node,
+    problems: &mut Vec<Problem>,
+    warnings: &mut Vec<Problem>,
+) -> Option<(RawSpec, Location)> {
+    fn typed<T: serde::de::DeserializeOwned>(
+        node: &Node,
+        problems: &mut Vec<Problem>,
+        warnings: &mut Vec<Problem>,
+    ) -> Option<T> {
+        let read = typed::read::<T>(node, "spec");
+        push_issues(problems, read.errors);
+        push_issues(warnings, read.warnings);
+        read.value
+    }
+    let spec = match kind? {
+        "CloudMapNamespace" => RawSpec::Namespace(typed(node, problems, warnings)?),
+        "EcsCluster" => RawSpec::Cluster(typed(node, problems, warnings)?),
+        "EcsService" => RawSpec::Service(Box::new(typed(node, problems, warnings)?)),
+        // The unknown kind is reported by validation at the `kind` location.
+        _ => return None,
     };
-    Ok(Some(spec))
+    Some((spec, node.at))
+}
+
+fn push_issues(problems: &mut Vec<Problem>, issues: Vec<typed::Issue>) {
+    problems.extend(issues.into_iter().map(|i| Problem {
+        location: Some(i.at),
+        field: i.field,
+        message: i.message,
+    }));
 }

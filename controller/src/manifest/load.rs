@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use super::checks::{FileResult, validate_document};
 use super::cross::{check_duplicates, check_references};
-use super::document::{LocatedDocument, take_error_path};
+use super::document::read_document;
 use super::limits::{DocumentCount, Limits};
 use super::model::{ManifestError, ManifestSet};
 use super::read;
+use super::tree::{Node, Source, take_error_path};
 
 /// The result of loading: the valid objects and every error.
 #[derive(Debug, Clone, Default)]
@@ -133,10 +134,10 @@ fn parse_file(
         errors: Vec::new(),
         warnings: Vec::new(),
     };
+    let source = Source::new(text);
     let mut reader = Cursor::new(text.as_bytes());
     for (index, item) in
-        serde_saphyr::read_with_options::<_, LocatedDocument>(&mut reader, limits.yaml_options())
-            .enumerate()
+        serde_saphyr::read_with_options::<_, Node>(&mut reader, limits.yaml_options()).enumerate()
     {
         if let Err(message) = documents.admit(index) {
             // The file is refused as a whole: the errors of its documents would only bury why.
@@ -152,12 +153,12 @@ fn parse_file(
             break;
         }
         match item {
-            Ok(LocatedDocument(doc)) => {
-                let at = doc.referenced;
-                validate_document(label, doc.value, at, &mut result);
+            Ok(mut root) => {
+                root.fill_text(&source);
+                validate_document(label, read_document(&root), &mut result);
             }
             Err(e) => {
-                let field = take_error_path().filter(|p| !p.is_empty());
+                let field = Some(take_error_path()).filter(|p| !p.is_empty());
                 result.errors.push(yaml_error(label, &e, field));
             }
         }

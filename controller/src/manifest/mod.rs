@@ -8,15 +8,16 @@
 //! - A file with any error contributes nothing; other files still load. [`load`] returns the
 //!   good set together with every error, so a caller decides: the CLI refuses to apply
 //!   anything when there is an error, the long-running controller keeps reconciling the rest.
-//! - Parsing is two-staged: the private `document` module reads raw located documents,
+//! - Parsing is staged: `tree` parses YAML into located nodes, `document` and `typed` read them
+//!   into the typed spec collecting every error of a document (`null` is "not set" everywhere),
 //!   `checks` validates each into typed [`Resource`]s and `cross` checks what spans files
-//!   (duplicates, references); `load` runs both and `model` holds the types.
+//!   (duplicates, references); `load` runs them and `model` holds the types.
 //! - Files are read only inside the source root and every revision is bounded by [`Limits`]
 //!   (the private `read` and `limits` modules); a refusal is an error like any other.
 //!
-//! Locations: serde-saphyr locates syntax, type and unknown-field errors exactly; semantic
-//! checks point at the value they concern when it is located (`metadata.name`, `kind`,
-//! `apiVersion`, `serviceDiscovery.namespace`) and otherwise at the start of `spec`.
+//! Locations: every value of the tree is located, so type and unknown-field errors point at
+//! the value or key, a missing field at its mapping, and semantic checks at the field they name
+//! when it is written (otherwise at the start of `spec`).
 
 mod checks;
 mod cross;
@@ -26,6 +27,8 @@ mod load;
 mod model;
 mod read;
 pub mod spec;
+mod tree;
+mod typed;
 
 pub use self::limits::Limits;
 pub use self::load::{

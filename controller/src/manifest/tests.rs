@@ -131,7 +131,9 @@ fn invalid_enum_value_is_located() {
     let text = service("", "finfocus-local").replace("launchType: FARGATE", "launchType: FARGATEX");
     let errs = errors("svc.yaml", &text);
     assert!(
-        errs[0].message.contains("unknown variant `FARGATEX`"),
+        errs[0]
+            .message
+            .contains("`FARGATEX` is not one of `EC2`, `FARGATE` or `EXTERNAL`"),
         "{errs:?}"
     );
     assert_eq!(errs[0].field.as_deref(), Some("spec.service.launchType"));
@@ -450,12 +452,11 @@ fn cluster_capacity_providers() {
 }
 
 #[test]
-fn kind_must_precede_spec() {
+fn spec_may_come_before_kind() {
     let text =
         "spec: {}\napiVersion: ecs.finfocus.io/v1alpha1\nkind: EcsCluster\nmetadata: {name: a}\n";
-    let errs = errors("k.yaml", text);
-    assert!(errs[0].message.contains("`kind` must appear before `spec`"));
-    assert_eq!(errs[0].line, 1);
+    let set = load_str("k.yaml", text).unwrap();
+    assert_eq!(set.len(), 1);
 }
 
 #[test]
@@ -561,4 +562,224 @@ fn tags_must_leave_room_for_the_controller_and_fit_their_record() {
             && e.message.contains(crate::TAG_MANAGED_TAGS)),
         "{errs:?}"
     );
+}
+
+/// The service manifest with `from` replaced by `to` (which must be there).
+fn service_with(from: &str, to: &str) -> String {
+    let text = service("", "finfocus-local");
+    assert!(text.contains(from), "{from}");
+    format!("{NAMESPACE}---\n{}", text.replacen(from, to, 1))
+}
+
+#[test]
+fn null_means_not_set_everywhere() {
+    let text = service_with(
+        "    family: plugin\n",
+        "    family: plugin\n    pidMode: null\n    ipcMode: null\n    proxyConfiguration: null\n    \
+         inferenceAccelerators: null\n    taskRoleArn: null\n    volumes: null\n",
+    )
+    .replace(
+        "        image: ghcr.io/finfocus/plugin:latest\n",
+        "        image: ghcr.io/finfocus/plugin:latest\n        environment: null\n        \
+         healthCheck: null\n        essential: null\n        logConfiguration: null\n",
+    )
+    .replace(
+        "    desiredCount: 1\n",
+        "    desiredCount: 1\n    role: null\n    deploymentConfiguration: null\n",
+    )
+    .replace(
+        "    name: aws-public\n",
+        "    name: aws-public\n    description: null\n    healthCheckCustomConfig: null\n",
+    )
+    .replace("spec:\n  name: finfocus.local\n", "spec:\n  name: finfocus.local\n  properties: null\n  tags: null\n");
+    let set = load_str("nulls.yaml", &text).unwrap();
+    let svc = set
+        .get(&ResourceKey::new(Kind::EcsService, "plugin"))
+        .unwrap();
+    let ResourceSpec::Service(spec) = &svc.spec else {
+        panic!("not a service")
+    };
+    assert_eq!(spec.task_definition.pid_mode, None);
+    assert_eq!(spec.task_definition.ipc_mode, None);
+    assert_eq!(
+        spec.task_definition.container_definitions[0].environment,
+        None
+    );
+    assert_eq!(spec.service.role, None);
+}
+
+#[test]
+fn a_required_field_set_to_null_is_an_error_at_the_null() {
+    let errs = errors(
+        "n.yaml",
+        &service_with("    family: plugin\n", "    family: null\n"),
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].field.as_deref(), Some("spec.taskDefinition.family"));
+    assert_eq!(errs[0].line, 8 + 10, "{errs:?}");
+    assert!(errs[0].message.contains("null means not set"), "{errs:?}");
+}
+
+#[test]
+fn every_error_of_a_document_is_reported_at_once() {
+    let text = service_with("    desiredCount: 1\n", "    desiredCuont: 1\n")
+        .replace("    networkMode: awsvpc\n", "    networkMode: awsvpc\n    pidMode: tasks\n")
+        .replace(
+            "        portMappings:\n          - containerPort: 8001\n",
+            "        cpu: lots\n        portMappings:\n          - containerPort: 8001\n      - name: second\n        essential: maybe\n",
+        )
+        .replace("    launchType: FARGATE\n", "    launchType: FARGATEX\n");
+    let errs = errors("many.yaml", &text);
+    for expected in [
+        "spec.taskDefinition.pidMode",
+        "spec.taskDefinition.containerDefinitions[0].cpu",
+        "spec.taskDefinition.containerDefinitions[1].essential",
+        "spec.taskDefinition.containerDefinitions[1].image",
+        "spec.service.desiredCuont",
+        "spec.service.launchType",
+    ] {
+        let e = errs
+            .iter()
+            .find(|e| e.field.as_deref() == Some(expected))
+            .unwrap_or_else(|| panic!("no error for {expected}: {errs:#?}"));
+        assert!(e.line > 8 && e.column > 0, "{e}");
+    }
+    assert_eq!(errs.len(), 6, "{errs:#?}");
+}
+
+#[test]
+fn describe_output_fields_are_ignored_with_one_warning_naming_them() {
+    let text = service_with(
+        "    family: plugin\n",
+        "    family: plugin\n    taskDefinitionArn: arn:aws:ecs:us-east-1:123456789012:task-definition/plugin:7\n    \
+         revision: 7\n    status: ACTIVE\n    requiresAttributes: [{name: ecs.capability.task-eni}]\n    \
+         compatibilities: [EC2, FARGATE]\n    registeredAt: '2025-01-01T00:00:00Z'\n    \
+         registeredBy: arn:aws:iam::123456789012:root\n    deregisteredAt: null\n",
+    );
+    let loaded = load_sources(&[("d.yaml".to_owned(), text)]);
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    let w = &loaded.warnings[0];
+    assert_eq!(w.field.as_deref(), Some("spec.taskDefinition"));
+    assert_eq!(w.line, 8 + 11, "{w}");
+    for field in [
+        "taskDefinitionArn",
+        "revision",
+        "status",
+        "requiresAttributes",
+        "compatibilities",
+        "registeredAt",
+        "registeredBy",
+    ] {
+        assert!(w.message.contains(&format!("`{field}`")), "{w}");
+    }
+    assert!(w.message.contains("describe-task-definition"), "{w}");
+}
+
+#[test]
+fn the_whole_describe_answer_is_refused_with_how_to_unwrap_it() {
+    let text = service_with(
+        "    family: plugin\n",
+        "    taskDefinition:\n      family: plugin\n    tags: []\n",
+    );
+    let errs = errors("w.yaml", &text);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(
+        errs[0].field.as_deref(),
+        Some("spec.taskDefinition.taskDefinition")
+    );
+    assert!(errs[0].message.contains("describe-task-definition"));
+}
+
+#[test]
+fn unsupported_fields_say_why_with_a_source() {
+    let app_mesh = service_with(
+        "    family: plugin\n",
+        "    family: plugin\n    proxyConfiguration: {type: APPMESH, containerName: envoy}\n",
+    );
+    let errs = errors("p.yaml", &app_mesh);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert!(
+        errs[0].message.contains("App Mesh")
+            && errs[0].message.contains("30 September 2026")
+            && errs[0].message.contains("https://docs.aws.amazon.com/"),
+        "{errs:#?}"
+    );
+    let inference = service_with(
+        "    family: plugin\n",
+        "    family: plugin\n    inferenceAccelerators: [{deviceName: d1, deviceType: eia2.medium}]\n",
+    );
+    let errs = errors("i.yaml", &inference);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert!(
+        errs[0].message.contains("Elastic Inference")
+            && errs[0].message.contains("https://docs.aws.amazon.com/"),
+        "{errs:#?}"
+    );
+}
+
+/// Words of the implementation that must never reach a user.
+fn rust_type_names(message: &str) -> Vec<String> {
+    const WORDS: &[&str] = &[
+        "i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "u128", "usize", "isize",
+        "f32", "f64", "bool", "String", "str", "Option", "Vec", "BTreeMap", "HashMap", "struct",
+        "enum", "variant", "newtype", "unit", "Some", "None",
+    ];
+    let mut found: Vec<String> = message
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|w| WORDS.contains(w))
+        .map(str::to_owned)
+        .collect();
+    if message.contains("::") || message.contains('<') && message.contains('>') {
+        found.push("a path or generic".to_owned());
+    }
+    found
+}
+
+#[test]
+fn error_messages_never_name_implementation_types() {
+    let bad: Vec<String> = vec![
+        service_with("desiredCount: 1", "desiredCount: many"),
+        service_with("desiredCount: 1", "desiredCount: 99999999999"),
+        service_with("desiredCount: 1", "desiredCount: [1]"),
+        service_with("launchType: FARGATE", "launchType: FARGATEX"),
+        service_with("launchType: FARGATE", "launchType: {a: b}"),
+        service_with("    family: plugin\n", "    family: [plugin]\n"),
+        service_with("    family: plugin\n", "    family: null\n"),
+        service_with("    family: plugin\n", "    family: plugin\n    pidMode: 3\n"),
+        service_with("    family: plugin\n", "    family: plugin\n    volumes: {a: 1}\n"),
+        service_with("    family: plugin\n", "    family: plugin\n    ephemeralStorage: 20\n"),
+        service_with(
+            "    family: plugin\n",
+            "    family: plugin\n    ephemeralStorage: {sizeInGiB: twenty}\n",
+        ),
+        service_with("        image: ghcr.io/finfocus/plugin:latest\n", ""),
+        service_with(
+            "        image: ghcr.io/finfocus/plugin:latest\n",
+            "        image: ghcr.io/finfocus/plugin:latest\n        essential: maybe\n        \
+             environment: {A: b}\n        dockerLabels: {a: [1]}\n        healthCheck: {interval: 30}\n        \
+             ulimits: [{name: nofile, softLimit: 1.5, hardLimit: 2}]\n        command: echo\n",
+        ),
+        service_with("          - containerPort: 8001\n", "          - containerPort: x\n"),
+        service_with("          - containerPort: 8001\n", "          - 8001\n"),
+        service_with("    containerDefinitions:\n", "    containerDefinitions: {}\n    x:\n"),
+        service_with("dnsRecords: [{type: A, ttl: 60}]", "dnsRecords: [{type: MX, ttl: sixty}]"),
+        service_with("dnsRecords: [{type: A, ttl: 60}]", "dnsRecords: A"),
+        service_with("  tags:\n    team: finops\n", "  tags: [team]\n"),
+        service_with("  cluster: finfocus-cluster\n", "  cluster: {name: x}\n"),
+        NAMESPACE.replace("  vpc: vpc-1\n", "  vpc: vpc-1\n  properties: {dnsProperties: {soa: {ttl: long}}}\n"),
+        CLUSTER.replace("    - {name: containerInsights, value: enabled}\n", "    - containerInsights\n"),
+        CLUSTER.replace("spec:\n", "spec: 5\n").replace("  settings:\n    - {name: containerInsights, value: enabled}\n", ""),
+        "apiVersion: ecs.finfocus.io/v1alpha1\nkind: EcsCluster\nmetadata: [a]\nspec: {}\n".to_owned(),
+        "apiVersion: ecs.finfocus.io/v1alpha1\nkind: EcsCluster\nmetadata: {name: a, annotations: {x: [1]}}\nspec: {}\n".to_owned(),
+    ];
+    for text in &bad {
+        let errs = errors("bad.yaml", text);
+        assert!(!errs.is_empty(), "{text}");
+        for e in &errs {
+            let names = rust_type_names(&e.to_string());
+            assert!(names.is_empty(), "`{e}` names {names:?}");
+            assert!(e.line > 0, "unlocated: {e}");
+        }
+    }
 }
