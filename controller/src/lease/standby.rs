@@ -184,6 +184,7 @@ mod tests {
                     deployments: None,
                     task_definition: None,
                     diagnosis: Vec::new(),
+                    desired: None,
                 })
                 .collect()
         }

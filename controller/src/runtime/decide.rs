@@ -1,6 +1,6 @@
 //! What the loop does with one resource in a pass: track its rollout, start its apply, or say
-//! why not (in flight, plan error, in sync, detect-only, backing off, waiting for a dependency
-//! or a free slot), and the note the report shows for it.
+//! why not (in flight, plan error, in sync, detect-only, held after a rollback, backing off,
+//! waiting for a dependency or a free slot), and the note the report shows for it.
 
 use std::sync::Arc;
 
@@ -62,8 +62,18 @@ impl<E: Engine> State<E> {
                     } else {
                         format!("{message}; {}", summary.diagnosis.join("; "))
                     };
-                    // Re-applying the same revision at once would likely fail the same way: back off.
-                    self.scheduler.failed(key.to_owned(), now, message.clone());
+                    match summary.desired.filter(|_| reason == "RolledBack") {
+                        // ECS went back to the earlier revision; deploying ours again would fail
+                        // the same way, so it waits for a new manifest.
+                        Some(desired) => {
+                            self.held.insert(key.to_owned(), (desired, message.clone()));
+                        }
+                        // Re-applying the same revision at once would likely fail the same way:
+                        // back off.
+                        None => {
+                            self.scheduler.failed(key.to_owned(), now, message.clone());
+                        }
+                    }
                     note.status = Some(Status::Error);
                     note.conditions
                         .push(Condition::new("Degraded", true, reason, message));
@@ -83,8 +93,28 @@ impl<E: Engine> State<E> {
             return note;
         }
         if !summary.actionable {
+            self.held.remove(key);
             self.metrics.reconcile.count(kind, ReconcileResult::InSync);
             return note;
+        }
+        if let Some((desired, why)) = self.held.get(key) {
+            if summary.desired == Some(*desired) {
+                self.metrics.reconcile.count(kind, ReconcileResult::Backoff);
+                note.status = Some(Status::Error);
+                // The same condition the rollback raised, so its transition time carries over.
+                if !note.conditions.iter().any(|c| c.kind == "Degraded") {
+                    note.conditions.push(Condition::new(
+                        "Degraded",
+                        true,
+                        "RolledBack",
+                        format!(
+                            "{why}; held: the rolled-back revision is not deployed again until the manifest changes"
+                        ),
+                    ));
+                }
+                return note;
+            }
+            self.held.remove(key);
         }
         if summary.policy == DriftPolicy::Detect {
             // `detect` never writes, not even a create; the plan's own `DriftPolicy` condition

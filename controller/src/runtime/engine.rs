@@ -40,6 +40,9 @@ pub struct AwsEngine {
     /// Per ECS service with a failed deployment: which failure was read, and why it failed. Read
     /// once per failure, not every pass.
     diagnoses: Mutex<HashMap<String, (String, Vec<String>)>>,
+    /// Per resource key, a fingerprint of its manifest at the last plan (see
+    /// [`ResourceSummary::desired`]).
+    fingerprints: Mutex<HashMap<String, u64>>,
     /// Prices each pass's services (budgets, report, gauge); `None` prices nothing.
     pricing: Option<(Pricer, CostMetrics)>,
     /// Runs the pre-flight checks into the report; `None` does not.
@@ -65,6 +68,7 @@ impl AwsEngine {
             limits: Limits::default(),
             transitions: Mutex::new(Transitions::default()),
             diagnoses: Mutex::new(HashMap::new()),
+            fingerprints: Mutex::new(HashMap::new()),
             pricing: None,
             verifier: None,
         }
@@ -197,6 +201,15 @@ impl AwsEngine {
     }
 }
 
+/// A fingerprint of what a manifest asks for (its spec and region; not where it was written).
+fn fingerprint(resource: &manifest::Resource) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    // The specs hold no hash maps, so their debug text is the same for the same manifest.
+    format!("{:?}|{:?}", resource.spec, resource.region).hash(&mut hasher);
+    hasher.finish()
+}
+
 /// The identity the loop uses for a resource.
 fn key_of(rp: &ResourcePlan) -> String {
     rp.key.to_string()
@@ -243,6 +256,14 @@ impl Engine for AwsEngine {
 
     async fn plan(&self, desired: &ManifestSet) -> Result<AwsPlan, Error> {
         let mut planned = observe_and_plan(&self.ctx, desired, &self.opts).await?;
+        *self
+            .fingerprints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = desired
+            .resources()
+            .iter()
+            .map(|r| (r.key().to_string(), fingerprint(r)))
+            .collect();
         if let Some((pricer, gauge)) = &self.pricing
             && let Some(costs) = pricer
                 .price(desired, &planned.live, &self.opts.region)
@@ -309,6 +330,12 @@ impl Engine for AwsEngine {
                         .get(&key_of(rp))
                         .map(|(_, lines)| lines.clone())
                         .unwrap_or_default(),
+                    desired: self
+                        .fingerprints
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get(&key_of(rp))
+                        .copied(),
                 }
             })
             .collect()
