@@ -185,6 +185,7 @@ mod tests {
                     task_definition: None,
                     diagnosis: Vec::new(),
                     desired: None,
+                    service_deployment: None,
                 })
                 .collect()
         }

@@ -12,7 +12,15 @@ use super::{Engine, ResourceNote, ResourceSummary};
 use crate::manifest::DriftPolicy;
 use crate::metrics::ReconcileResult;
 use crate::rollout::{self, Rollout};
+use crate::service_deployment::{self, Judgement, WaitUntil};
 use crate::status::{Condition, Status};
+
+/// Now in epoch seconds, the clock service deployments are stamped with.
+fn epoch_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
 
 /// The condition of a resource whose apply is in flight.
 fn applying() -> Condition {
@@ -36,10 +44,26 @@ impl<E: Engine> State<E> {
         {
             slot.clone_from(&summary.task_definition);
         }
-        if let (Some(Some(expected)), Some(deployments)) =
-            (self.tracked.get(key).cloned(), summary.deployments.as_ref())
-        {
-            match rollout::assess(deployments, &expected) {
+        // ECS's service deployment, where it reports one, says more than `deployments[]`.
+        let assessed = match (
+            &summary.service_deployment,
+            self.tracked.get(key).cloned(),
+            summary.deployments.as_ref(),
+        ) {
+            (Some(deployment), Some(_), _) => Some(
+                match service_deployment::judge(deployment, WaitUntil::Stable, epoch_now()) {
+                    Judgement::Going(message) => Rollout::Progressing { message },
+                    Judgement::Done => Rollout::Completed,
+                    Judgement::Failed { reason, message } => Rollout::Degraded { reason, message },
+                },
+            ),
+            (None, Some(Some(expected)), Some(deployments)) => {
+                Some(rollout::assess(deployments, &expected))
+            }
+            _ => None,
+        };
+        if let Some(assessed) = assessed {
+            match assessed {
                 Rollout::Progressing { message } => {
                     // Rolling out is news only for a resource otherwise in sync; drift must stay visible.
                     if summary.status.is_in_sync() {

@@ -14,6 +14,7 @@ use crate::pricing::{Pricer, budget};
 use crate::reconcile::{Planned, observe_and_plan};
 use crate::report::{self, DriftReport, ResourceReport, Summary};
 use crate::rollout::{Deployment, RolloutState};
+use crate::service_deployment::ServiceDeployment;
 use crate::source::Snapshot;
 use crate::status::{Condition, Status, Transitions};
 use crate::verify::Finding;
@@ -40,6 +41,11 @@ pub struct AwsEngine {
     /// Per ECS service with a failed deployment: which failure was read, and why it failed. Read
     /// once per failure, not every pass.
     diagnoses: Mutex<HashMap<String, (String, Vec<String>)>>,
+    /// ECS services whose rollout the loop started, by key: region, cluster, name and when the
+    /// apply began (epoch seconds). Their service deployment is read each pass until it ends.
+    watching: Mutex<HashMap<String, (String, String, String, f64)>>,
+    /// The service deployments read this pass, by key.
+    followed: Mutex<HashMap<String, ServiceDeployment>>,
     /// Per resource key, a fingerprint of its manifest at the last plan (see
     /// [`ResourceSummary::desired`]).
     fingerprints: Mutex<HashMap<String, u64>>,
@@ -69,6 +75,8 @@ impl AwsEngine {
             transitions: Mutex::new(Transitions::default()),
             diagnoses: Mutex::new(HashMap::new()),
             fingerprints: Mutex::new(HashMap::new()),
+            watching: Mutex::new(HashMap::new()),
+            followed: Mutex::new(HashMap::new()),
             pricing: None,
             verifier: None,
         }
@@ -101,6 +109,44 @@ impl AwsEngine {
 }
 
 impl AwsEngine {
+    /// Reads the newest service deployment of each service whose rollout the loop started; one
+    /// that ended is reported this pass and no longer read, and a service ECS reports none for
+    /// (or whose read fails) is judged by its `deployments[]` instead.
+    async fn follow_deployments(&self) {
+        let watching: Vec<(String, (String, String, String, f64))> = lock(&self.watching)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut followed = HashMap::new();
+        for (key, (region, cluster, name, since)) in watching {
+            let read =
+                crate::aws::deployments::newest(&self.ctx, &region, &cluster, &name, since).await;
+            match read {
+                Ok(Some(deployment)) => {
+                    if !matches!(
+                        deployment.status.as_str(),
+                        "PENDING"
+                            | "IN_PROGRESS"
+                            | "STOP_REQUESTED"
+                            | "ROLLBACK_REQUESTED"
+                            | "ROLLBACK_IN_PROGRESS"
+                    ) {
+                        lock(&self.watching).remove(&key);
+                    }
+                    followed.insert(key, deployment);
+                }
+                Ok(None) => {
+                    lock(&self.watching).remove(&key);
+                }
+                Err(e) => {
+                    tracing::debug!(resource = %key, error = %e, "no service deployments; following deployments[]");
+                    lock(&self.watching).remove(&key);
+                }
+            }
+        }
+        *lock(&self.followed) = followed;
+    }
+
     /// The pre-flight problems for `desired`: verified again when the manifests changed or the
     /// interval passed; a verification that fails keeps the last answer (and says so in the log).
     async fn warnings(&self, desired: &ManifestSet) -> Vec<Finding> {
@@ -201,6 +247,11 @@ impl AwsEngine {
     }
 }
 
+/// Locks a map of the engine; a panic elsewhere leaves it usable.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// A fingerprint of what a manifest asks for (its spec and region; not where it was written).
 fn fingerprint(resource: &manifest::Resource) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -286,6 +337,7 @@ impl Engine for AwsEngine {
             planned.costs = Some(costs);
         }
         self.read_diagnoses(&planned).await;
+        self.follow_deployments().await;
         planned.warnings = self.warnings(desired).await;
         Ok(planned)
     }
@@ -330,6 +382,7 @@ impl Engine for AwsEngine {
                         .get(&key_of(rp))
                         .map(|(_, lines)| lines.clone())
                         .unwrap_or_default(),
+                    service_deployment: lock(&self.followed).get(&key_of(rp)).cloned(),
                     desired: self
                         .fingerprints
                         .lock()
@@ -350,7 +403,19 @@ impl Engine for AwsEngine {
     }
 
     async fn apply(&self, work: ResourcePlan) -> Result<Applied, Error> {
+        // Service deployments created from here on are this apply's (with slack for clock skew).
+        let since = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+            - 60.0;
         let outcome = crate::apply::apply_resource(&self.ctx, &work).await?;
+        if let Some((cluster, name)) = work.actions.iter().find_map(|a| match a {
+            Action::CreateService { cluster, name, .. }
+            | Action::UpdateService { cluster, name, .. } => Some((cluster.clone(), name.clone())),
+            _ => None,
+        }) {
+            lock(&self.watching).insert(key_of(&work), (work.region.clone(), cluster, name, since));
+        }
         Ok(Applied {
             rollout: work.actions.iter().any(|a| {
                 matches!(

@@ -72,6 +72,9 @@ pub struct ResourceSummary {
     /// Why a failed deployment of the service failed (stopped tasks, events), for the `Degraded`
     /// condition; empty when none failed or it could not be read.
     pub diagnosis: Vec<String>,
+    /// The service deployment ECS reports for the rollout the loop started, while it is followed
+    /// (see [`crate::service_deployment`]); `None` judges `deployments` instead.
+    pub service_deployment: Option<crate::service_deployment::ServiceDeployment>,
     /// A fingerprint of the resource's manifest: a revision ECS rolled back is held (not applied
     /// again) while it stays the same. `None` never holds.
     pub desired: Option<u64>,

@@ -84,6 +84,8 @@ struct World {
     observed_td: HashMap<String, String>,
     /// Why a resource's failed deployment failed, as the engine read it.
     diagnosis: HashMap<String, Vec<String>>,
+    /// The service deployment the engine follows for a resource.
+    service_deployments: HashMap<String, crate::service_deployment::ServiceDeployment>,
     reports: Vec<FakeReport>,
 }
 
@@ -108,6 +110,7 @@ impl Fake {
                 applied_td: HashMap::new(),
                 observed_td: HashMap::new(),
                 diagnosis: HashMap::new(),
+                service_deployments: HashMap::new(),
                 reports: Vec::new(),
             }),
         })
@@ -179,6 +182,7 @@ impl Engine for Fake {
                         task_definition: w.observed_td.get(&r.key).cloned(),
                         diagnosis: w.diagnosis.get(&r.key).cloned().unwrap_or_default(),
                         desired: Some(u64::from(r.version)),
+                        service_deployment: w.service_deployments.get(&r.key).cloned(),
                     }
                 })
                 .collect()
@@ -911,5 +915,69 @@ async fn a_rolled_back_revision_is_held_until_the_manifest_changes() {
     h.publish("r2");
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(fake.attempts("web").len(), 2);
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_service_deployment_is_judged_before_deployments_and_its_rollback_held() {
+    use crate::service_deployment::ServiceDeployment;
+    let fake = Fake::new();
+    let going = |status: &str, stage: &str| ServiceDeployment {
+        status: status.into(),
+        stage: Some(stage.into()),
+        strategy: Some("BLUE_GREEN".into()),
+        status_reason: Some(
+            "lifecycle hook arn:aws:lambda:us-east-1:1:function:check failed".into(),
+        ),
+        ..ServiceDeployment::default()
+    };
+    fake.with(|w| {
+        w.revisions.insert("r1".into(), Ok(vec![res("web", 2)]));
+        w.live.insert("web".into(), 1);
+        w.applied_td.insert("web".into(), OURS.into());
+        // deployments[] alone would call the rollout complete.
+        w.deployments.insert(
+            "web".into(),
+            vec![deployment("PRIMARY", OURS, RolloutState::Completed)],
+        );
+        w.service_deployments
+            .insert("web".into(), going("IN_PROGRESS", "TEST_TRAFFIC_SHIFT"));
+    });
+    let h = Harness::start(&fake, opts(), "r1");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let report = fake.last_report();
+    assert_eq!(report.statuses["web"], "Progressing");
+    assert!(
+        report
+            .condition("web", "Progressing")
+            .message
+            .contains("at TEST_TRAFFIC_SHIFT"),
+        "{:?}",
+        report.notes
+    );
+    fake.with(|w| {
+        w.live.insert("web".into(), 1);
+        w.service_deployments.insert(
+            "web".into(),
+            going("ROLLBACK_SUCCESSFUL", "TEST_TRAFFIC_SHIFT"),
+        );
+    });
+    for _ in 0..5 {
+        h.publish("r1");
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+    let report = fake.last_report();
+    let degraded = report.condition("web", "Degraded");
+    assert_eq!(degraded.reason, "RolledBack");
+    assert!(
+        degraded.message.contains("function:check"),
+        "{}",
+        degraded.message
+    );
+    assert_eq!(
+        fake.attempts("web").len(),
+        1,
+        "the rolled-back revision was redeployed"
+    );
     h.stop().await;
 }
