@@ -8,7 +8,9 @@ mod support;
 
 use std::time::Duration;
 
-use finfocus_aws_fidelity::{Rollout, StoppedContainer, StoppedTask};
+use finfocus_aws_fidelity::{
+    Ending, Rollout, ServiceDeployment, StoppedContainer, StoppedTask, Strategy,
+};
 use finfocus_ecs_controller::status::Status;
 use runtime_support::{Controller, Emulator, Fixture, TempDir, resource, unique};
 
@@ -157,5 +159,52 @@ fn a_revision_ecs_rolled_back_is_held_until_the_manifest_changes() {
         assert!(std::time::Instant::now() < deadline, "{}", ctl.logs());
         std::thread::sleep(Duration::from_millis(100));
     }
+    assert_eq!(ctl.terminate(), Some(0));
+}
+
+#[test]
+fn run_reports_a_service_deployment_rolled_back_by_a_hook() {
+    let emu = Emulator::start();
+    let fx = Fixture::new(&emu, "sdhook");
+    let dir = TempDir::new("run-sdhook");
+    let web = format!("{}-web", fx.prefix);
+    let hook = "arn:aws:lambda:us-east-1:123456789012:function:canary-check";
+    emu.fidelity().play_deployment(
+        &web,
+        ServiceDeployment::succeed(Some(Strategy::Canary))
+            .steps_per_poll(3)
+            .ending(Ending::HookFails {
+                stage: "PRODUCTION_TRAFFIC_SHIFT".into(),
+                hook: hook.into(),
+            }),
+    );
+    std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
+    std::fs::write(
+        dir.path().join("web.yaml"),
+        fx.service(&web, "nginx:1", "enforce", None),
+    )
+    .unwrap();
+    let source = dir.path().display().to_string();
+    let ctl = Controller::start(&emu, &unique("i"), &["--source", &source, "--resync", "1s"]);
+    let report = ctl.wait_report(Duration::from_secs(90), "the hook's rollback", |r| {
+        resource(r, "EcsService", &web)
+            .is_some_and(|s| s.conditions.iter().any(|c| c.kind == "Degraded"))
+    });
+    let degraded = resource(&report, "EcsService", &web)
+        .unwrap()
+        .conditions
+        .iter()
+        .find(|c| c.kind == "Degraded")
+        .unwrap()
+        .clone();
+    assert_eq!(degraded.reason, "RolledBack");
+    assert!(degraded.message.contains(hook), "{}", degraded.message);
+    assert!(
+        degraded
+            .message
+            .contains("reached PRODUCTION_TRAFFIC_SHIFT"),
+        "{}",
+        degraded.message
+    );
     assert_eq!(ctl.terminate(), Some(0));
 }
