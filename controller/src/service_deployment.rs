@@ -22,6 +22,10 @@
 
 use std::fmt::Write as _;
 
+/// How far before an apply began a service deployment may have been created and still be the
+/// apply's: AWS's clock and ours disagree a little.
+pub const CLOCK_SLACK: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How long `apply --wait` waits (`--wait-until`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum WaitUntil {

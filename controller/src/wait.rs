@@ -28,11 +28,7 @@ use crate::manifest::ResourceKey;
 use crate::plan::{Action, Plan};
 use crate::rollout::{self, Rollout};
 pub use crate::service_deployment::WaitUntil;
-use crate::service_deployment::{self, Judgement};
-
-/// How far before the apply began a service deployment may have been created and still be the
-/// apply's: AWS's clock and ours disagree a little.
-const CLOCK_SLACK: Duration = Duration::from_secs(60);
+use crate::service_deployment::{self, CLOCK_SLACK, Judgement};
 
 /// Longest pause between two polls of the same services.
 const MAX_POLL: Duration = Duration::from_secs(5);
@@ -170,7 +166,8 @@ pub enum Outcome {
     },
     /// Failed or rolled back, with why.
     Failed {
-        /// `RolloutFailed`, `RolledBack` or `ServiceGone`.
+        /// `RolloutFailed`, `RolledBack`, `ServiceGone`, or from a service deployment
+        /// `RollbackFailed` or `Stopped`.
         reason: &'static str,
         /// ECS's explanation.
         message: String,

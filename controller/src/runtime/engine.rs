@@ -407,7 +407,7 @@ impl Engine for AwsEngine {
         let since = SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64())
-            - 60.0;
+            - crate::service_deployment::CLOCK_SLACK.as_secs_f64();
         let outcome = crate::apply::apply_resource(&self.ctx, &work).await?;
         if let Some((cluster, name)) = work.actions.iter().find_map(|a| match a {
             Action::CreateService { cluster, name, .. }
