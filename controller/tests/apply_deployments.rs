@@ -186,3 +186,41 @@ fn rollback_of_an_unknown_service_fails() {
         run.stderr
     );
 }
+
+#[test]
+fn rollback_by_cluster_says_so_when_nothing_is_in_progress() {
+    let name = support::Names::new("rollback-idle").service;
+    let case = case("rollback-idle", std::slice::from_ref(&name));
+    case.run(&["apply"]).expect_code(0);
+    // No manifests: the cluster is named instead. ECS reports no deployment in progress.
+    let run = case.emu.run(
+        &case.names.instance,
+        &["rollback", &name, "--cluster", &case.names.cluster],
+    );
+    run.expect_code(2);
+    assert!(
+        run.stdout.contains(&format!(
+            "nothing to roll back: {}/{name} has no service deployment in progress",
+            case.names.cluster
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.count("ecs.StopServiceDeployment"), 0);
+    // A service that does not exist is an error, not "nothing in progress".
+    let missing = case.emu.run(
+        &case.names.instance,
+        &[
+            "rollback",
+            "no-such-service",
+            "--cluster",
+            &case.names.cluster,
+        ],
+    );
+    missing.expect_code(1);
+    assert!(
+        missing.stderr.contains("ServiceNotFoundException"),
+        "{}",
+        missing.stderr
+    );
+}
