@@ -43,7 +43,8 @@
 //! - [`rollout`] judges, pass after pass, whether an ECS deployment the loop started
 //!   completed, is still going, or was rolled back;
 //! - [`wait`] is `apply --wait`: it polls the services an apply changed until their rollouts end,
-//!   and [`diagnosis`] says in a few lines why one failed;
+//!   and [`diagnosis`] says in a few lines why one failed; [`service_deployment`] judges ECS's
+//!   service deployments (blue/green, linear, canary stages, traffic, bake) where ECS reports them;
 //! - [`metrics`] holds the Prometheus registry and [`http`] serves `/healthz`, `/readyz`,
 //!   `/metrics` and `/report`.
 //!
@@ -79,6 +80,7 @@ pub mod report;
 pub mod revisions;
 pub mod rollout;
 pub mod runtime;
+pub mod service_deployment;
 pub mod source;
 pub mod status;
 pub mod taskdef;

@@ -7,20 +7,28 @@
 //! circuit breaker rolled back, ends the wait for that service with the reasons read from its stopped
 //! tasks and events ([`crate::diagnosis`]). The deployment itself is judged by [`crate::rollout`].
 //!
+//! Where ECS reports a *service deployment* for the rollout (`ListServiceDeployments`), that is
+//! followed instead, with its status, lifecycle stage, traffic and bake time
+//! ([`crate::service_deployment`]), and [`WaitUntil::TrafficShifted`] may end the wait before the
+//! bake does. An endpoint without those operations keeps the `deployments[]` path.
+//!
 //! Progress goes to a [`Watcher`] the caller supplies, so the command line decides how it is shown.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
 
 use crate::Result;
 use crate::apply::ApplyOutcome;
 use crate::aws::Context;
+use crate::aws::deployments;
 use crate::aws::watch::{self, ServiceRollout};
 use crate::diagnosis;
 use crate::manifest::ResourceKey;
 use crate::plan::{Action, Plan};
 use crate::rollout::{self, Rollout};
+pub use crate::service_deployment::WaitUntil;
+use crate::service_deployment::{self, CLOCK_SLACK, Judgement};
 
 /// Longest pause between two polls of the same services.
 const MAX_POLL: Duration = Duration::from_secs(5);
@@ -151,9 +159,15 @@ pub fn judge(live: Option<&ServiceRollout>, expected: Option<&str>) -> Verdict {
 pub enum Outcome {
     /// Completed.
     Completed,
+    /// Production traffic is on the new revision; the deployment goes on (bake time, clean-up).
+    TrafficShifted {
+        /// Where the deployment stands.
+        state: String,
+    },
     /// Failed or rolled back, with why.
     Failed {
-        /// `RolloutFailed`, `RolledBack` or `ServiceGone`.
+        /// `RolloutFailed`, `RolledBack`, `ServiceGone`, or from a service deployment
+        /// `RollbackFailed` or `Stopped`.
         reason: &'static str,
         /// ECS's explanation.
         message: String,
@@ -181,25 +195,105 @@ pub fn describe_pending(running: i32, desired: i32, pending: i32, state: &str) -
     format!("{running}/{desired} running, {pending} pending: {state}")
 }
 
-/// Polls every service until each rollout ended or `timeout` passed; the outcomes are in the order
-/// of `services`.
+/// How [`wait`] waits.
+#[derive(Debug, Clone, Copy)]
+pub struct WaitOptions {
+    /// How long it waits for all rollouts.
+    pub timeout: Duration,
+    /// What ends the wait for one service.
+    pub until: WaitUntil,
+    /// When the apply began: older service deployments are not the apply's.
+    pub applied_at: SystemTime,
+}
+
+fn epoch(at: SystemTime) -> f64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Polls every service until each rollout ended or the timeout passed; the outcomes are in the
+/// order of `services`.
 ///
 /// # Errors
 /// [`crate::Error::Aws`] when a read fails after the SDK's retries.
 pub async fn wait(
     ctx: &Context,
     services: &[Watched],
-    timeout: Duration,
+    opts: WaitOptions,
     watcher: &mut dyn Watcher,
 ) -> Result<Vec<Outcome>> {
     let started = Instant::now();
-    let deadline = started + timeout;
+    let deadline = started + opts.timeout;
+    let since = epoch(
+        opts.applied_at
+            .checked_sub(CLOCK_SLACK)
+            .unwrap_or(UNIX_EPOCH),
+    );
     let mut outcomes: Vec<Option<Outcome>> = vec![None; services.len()];
     let mut last: Vec<String> = vec!["waiting for the first poll".to_owned(); services.len()];
+    // Whether the endpoint answers service deployments for the service (until it fails once).
+    let mut reported: Vec<bool> = vec![true; services.len()];
     let mut delay = ctx.options().poll_interval.max(Duration::from_millis(10));
     loop {
         for (i, service) in services.iter().enumerate() {
             if outcomes[i].is_some() {
+                continue;
+            }
+            let found = if reported[i] {
+                match deployments::newest(
+                    ctx,
+                    &service.region,
+                    &service.cluster,
+                    &service.name,
+                    since,
+                )
+                .await
+                {
+                    Ok(found) => found,
+                    Err(e) => {
+                        tracing::debug!(service = %service.key, error = %e,
+                            "no service deployments; following deployments[]");
+                        reported[i] = false;
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            if let Some(deployment) = found {
+                let (desired, running, pending) = deployment.tasks;
+                let outcome = match service_deployment::judge(
+                    &deployment,
+                    opts.until,
+                    epoch(SystemTime::now()),
+                ) {
+                    Judgement::Going(state) => {
+                        last[i] = describe_pending(running, desired, pending, &state);
+                        watcher.progress(service, &last[i], started.elapsed());
+                        continue;
+                    }
+                    Judgement::Done if deployment.status == "SUCCESSFUL" => Outcome::Completed,
+                    Judgement::Done => Outcome::TrafficShifted {
+                        state: service_deployment::progress(&deployment, epoch(SystemTime::now())),
+                    },
+                    Judgement::Failed { reason, message } => {
+                        let tasks = watch::stopped_tasks(
+                            ctx,
+                            &service.region,
+                            &service.cluster,
+                            &service.name,
+                            None,
+                        )
+                        .await?;
+                        Outcome::Failed {
+                            reason,
+                            message,
+                            diagnosis: diagnosis::explain(&tasks, &[]),
+                        }
+                    }
+                };
+                watcher.finished(service, &outcome, started.elapsed());
+                outcomes[i] = Some(outcome);
                 continue;
             }
             let live =

@@ -1,5 +1,6 @@
 //! `run` against the emulator with a rollout the fidelity layer fails: the report marks the service
-//! `Degraded` and the condition says why, from the deployment's stopped tasks.
+//! `Degraded` and the condition says why, from the deployment's stopped tasks; a revision ECS rolled
+//! back is not deployed again until the manifest changes.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod runtime_support;
@@ -7,7 +8,10 @@ mod support;
 
 use std::time::Duration;
 
-use finfocus_aws_fidelity::{Rollout, StoppedContainer, StoppedTask};
+use finfocus_aws_fidelity::{
+    Ending, Rollout, ServiceDeployment, StoppedContainer, StoppedTask, Strategy,
+};
+use finfocus_ecs_controller::status::Status;
 use runtime_support::{Controller, Emulator, Fixture, TempDir, resource, unique};
 
 #[test]
@@ -54,6 +58,151 @@ fn a_failed_rollout_is_degraded_with_why_in_the_report() {
         degraded
             .message
             .contains("container app exit 137 (OutOfMemoryError"),
+        "{}",
+        degraded.message
+    );
+    assert_eq!(ctl.terminate(), Some(0));
+}
+
+/// `finfocus_controller_passes_total{result="ok"}` of the controller's `/metrics`.
+fn passes(ctl: &Controller) -> u64 {
+    let (_, body) = ctl.get("/metrics");
+    body.lines()
+        .find_map(|l| l.strip_prefix("finfocus_controller_passes_total{result=\"ok\"} "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_revision_ecs_rolled_back_is_held_until_the_manifest_changes() {
+    let emu = Emulator::start();
+    let fx = Fixture::new(&emu, "hold");
+    let dir = TempDir::new("run-hold");
+    let web = format!("{}-web", fx.prefix);
+    emu.fidelity()
+        .play_rollout(&web, Rollout::Complete { after_polls: 1 });
+    std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
+    let manifest = dir.path().join("web.yaml");
+    std::fs::write(&manifest, fx.service(&web, "nginx:1", "enforce", None)).unwrap();
+    let source = dir.path().display().to_string();
+    // A 1 s retry delay: without the hold the failing revision would be deployed again within a
+    // couple of passes.
+    let ctl = Controller::start(
+        &emu,
+        &unique("i"),
+        &["--source", &source, "--resync", "1s", "--retry-delay", "1s"],
+    );
+    ctl.wait_report(Duration::from_secs(90), "the first rollout", |r| {
+        resource(r, "EcsService", &web).is_some_and(|s| s.status == Status::InSync)
+    });
+
+    // Revision 2 fails and the circuit breaker returns the service to revision 1.
+    emu.fidelity().play_rollout(
+        &web,
+        Rollout::RollBack {
+            after_polls: 2,
+            tasks: vec![StoppedTask {
+                stop_code: "EssentialContainerExited".into(),
+                stopped_reason: "Essential container in task exited".into(),
+                containers: vec![StoppedContainer {
+                    name: "app".into(),
+                    exit_code: Some(1),
+                    reason: None,
+                }],
+            }],
+            to_revision: 1,
+        },
+    );
+    std::fs::write(&manifest, fx.service(&web, "nginx:2", "enforce", None)).unwrap();
+    let held = |r: &finfocus_ecs_controller::report::DriftReport| {
+        resource(r, "EcsService", &web).is_some_and(|s| {
+            s.conditions
+                .iter()
+                .any(|c| c.kind == "Degraded" && c.message.contains("held"))
+        })
+    };
+    ctl.wait_report(Duration::from_secs(90), "the rollback held", held);
+    let writes = emu.fidelity().writes();
+    // Passes well past the backoff after which the failing revision used to be deployed again.
+    let first = passes(&ctl);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while passes(&ctl) < first + 8 {
+        assert!(std::time::Instant::now() < deadline, "{}", ctl.logs());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        emu.fidelity().writes(),
+        writes,
+        "the held revision was written again:\n{}",
+        ctl.logs()
+    );
+    let report = ctl.report().unwrap();
+    assert!(held(&report), "{:?}", resource(&report, "EcsService", &web));
+    let degraded = resource(&report, "EcsService", &web)
+        .unwrap()
+        .conditions
+        .iter()
+        .find(|c| c.kind == "Degraded")
+        .unwrap()
+        .clone();
+    assert_eq!(degraded.reason, "RolledBack");
+    assert!(
+        degraded.message.contains("until the manifest changes"),
+        "{}",
+        degraded.message
+    );
+
+    // A new manifest is deployed.
+    std::fs::write(&manifest, fx.service(&web, "nginx:3", "enforce", None)).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while emu.fidelity().writes() == writes {
+        assert!(std::time::Instant::now() < deadline, "{}", ctl.logs());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(ctl.terminate(), Some(0));
+}
+
+#[test]
+fn run_reports_a_service_deployment_rolled_back_by_a_hook() {
+    let emu = Emulator::start();
+    let fx = Fixture::new(&emu, "sdhook");
+    let dir = TempDir::new("run-sdhook");
+    let web = format!("{}-web", fx.prefix);
+    let hook = "arn:aws:lambda:us-east-1:123456789012:function:canary-check";
+    emu.fidelity().play_deployment(
+        &web,
+        ServiceDeployment::succeed(Some(Strategy::Canary))
+            .steps_per_poll(3)
+            .ending(Ending::HookFails {
+                stage: "PRODUCTION_TRAFFIC_SHIFT".into(),
+                hook: hook.into(),
+            }),
+    );
+    std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
+    std::fs::write(
+        dir.path().join("web.yaml"),
+        fx.service(&web, "nginx:1", "enforce", None),
+    )
+    .unwrap();
+    let source = dir.path().display().to_string();
+    let ctl = Controller::start(&emu, &unique("i"), &["--source", &source, "--resync", "1s"]);
+    let report = ctl.wait_report(Duration::from_secs(90), "the hook's rollback", |r| {
+        resource(r, "EcsService", &web)
+            .is_some_and(|s| s.conditions.iter().any(|c| c.kind == "Degraded"))
+    });
+    let degraded = resource(&report, "EcsService", &web)
+        .unwrap()
+        .conditions
+        .iter()
+        .find(|c| c.kind == "Degraded")
+        .unwrap()
+        .clone();
+    assert_eq!(degraded.reason, "RolledBack");
+    assert!(degraded.message.contains(hook), "{}", degraded.message);
+    assert!(
+        degraded
+            .message
+            .contains("reached PRODUCTION_TRAFFIC_SHIFT"),
         "{}",
         degraded.message
     );

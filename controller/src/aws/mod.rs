@@ -31,6 +31,7 @@
 //!   [`Context::forget_tags_read_before`]).
 
 mod convert;
+pub mod deployments;
 #[cfg(test)]
 mod fixtures;
 mod observe;

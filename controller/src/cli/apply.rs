@@ -1,5 +1,6 @@
-//! `apply -f PATH... [--prune] [--allow-replace] [--keep-revisions N] [--wait [--timeout 10m]]`: converge once, and
-//! with `--wait` follow the rollouts it started until they end.
+//! `apply -f PATH... [--prune] [--allow-replace] [--keep-revisions N] [--wait [--timeout 10m]
+//! [--wait-until stable|traffic-shifted]]`: converge once, and with `--wait` follow the rollouts it
+//! started until they end (or, `traffic-shifted`, until production traffic is on them).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use crate::aws::Context;
 use crate::plan::{Plan, Status};
 use crate::pricing::Costs;
 use crate::report::{DriftReport, render_text};
+use crate::wait::{WaitOptions, WaitUntil};
 
 /// Options of `apply`.
 #[derive(Debug, Clone, Args)]
@@ -39,6 +41,11 @@ pub struct ApplyArgs {
     /// How long `--wait` waits for all rollouts (e.g. `90s`, `10m`, `1h`).
     #[arg(long, requires = "wait", value_parser = super::run::parse_duration, default_value = "10m")]
     pub timeout: Duration,
+    /// What ends `--wait` for a service: `stable` (the deployment succeeded) or `traffic-shifted`
+    /// (production traffic is on the new revision; a blue/green, linear or canary deployment may
+    /// still be baking). A rolling deployment waits for `stable` either way.
+    #[arg(long, requires = "wait", value_enum, default_value_t = WaitUntil::Stable)]
+    pub wait_until: WaitUntil,
 }
 
 /// Applies the manifests; exit 0 when everything converged, 1 otherwise. Nothing is changed
@@ -54,12 +61,18 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
         args.allow_replace,
         args.keep_revisions,
         async |ctx, _, plan, costs| {
+            let applied_at = std::time::SystemTime::now();
             let (exit, outcome) = converge(ctx, &plan, costs.as_ref()).await?;
             if !args.wait || exit != Exit::Ok {
                 return Ok(exit);
             }
             let services = crate::wait::changed_services(&plan, &outcome);
-            super::wait::rollouts(ctx, &services, args.timeout).await
+            let opts = WaitOptions {
+                timeout: args.timeout,
+                until: args.wait_until,
+                applied_at,
+            };
+            super::wait::rollouts(ctx, &services, opts).await
         },
     )
     .await

@@ -4,11 +4,13 @@
 //! Exit codes (DESIGN.md): `validate` 0 valid / 1 invalid; `plan` 0 in sync / 2 changes or
 //! drift / 1 error / 3 cost increase above `--max-cost-increase`; `apply` 0 converged (and, with
 //! `--wait`, rolled out) / 1 error.
-//! `verify` 0 all good / 2 problems / 1 error.
+//! `verify` 0 all good / 2 problems / 1 error. `rollback` 0 rollback requested / 2 nothing in
+//! progress / 1 error.
 
 pub mod apply;
 pub mod limits;
 pub mod plan;
+pub mod rollback;
 pub mod run;
 pub mod validate;
 pub mod verify;
@@ -128,6 +130,9 @@ pub enum Command {
     Run(Box<run::RunArgs>),
     /// Check in AWS what the manifests rely on; exit 0 all good, 2 problems, 1 error.
     Verify(verify::VerifyArgs),
+    /// Roll back a service's deployment in progress; exit 0 requested, 2 nothing in progress, 1
+    /// error.
+    Rollback(rollback::RollbackArgs),
 }
 
 /// How a verb ended.
@@ -141,13 +146,15 @@ pub enum Exit {
     Failed,
     /// `plan`: the total monthly cost increase is above `--max-cost-increase`.
     CostAboveLimit,
+    /// `rollback`: the service has no deployment in progress.
+    NothingInProgress,
 }
 
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> Self {
         match e {
             Exit::Ok => Self::SUCCESS,
-            Exit::Changes => Self::from(2),
+            Exit::Changes | Exit::NothingInProgress => Self::from(2),
             Exit::Failed => Self::from(1),
             Exit::CostAboveLimit => Self::from(3),
         }
@@ -166,6 +173,7 @@ pub async fn run(cli: Cli) -> Result<Exit> {
         Command::Apply(args) => apply::apply(&cli.global, args).await,
         Command::Run(args) => Ok(run::run(&cli.global, args).await),
         Command::Verify(args) => verify::verify(&cli.global, args).await,
+        Command::Rollback(args) => rollback::rollback(&cli.global, args).await,
     }
 }
 

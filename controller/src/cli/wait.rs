@@ -15,7 +15,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use super::Exit;
 use crate::Result;
 use crate::aws::Context;
-use crate::wait::{Outcome, Watched, Watcher, wait};
+use crate::wait::{Outcome, WaitOptions, Watched, Watcher, wait};
 
 /// Least time between two plain progress lines of one service.
 const LOG_EVERY: Duration = Duration::from_secs(5);
@@ -24,7 +24,7 @@ const LOG_EVERY: Duration = Duration::from_secs(5);
 ///
 /// # Errors
 /// When a read fails after the SDK's retries.
-pub async fn rollouts(ctx: &Context, services: &[Watched], timeout: Duration) -> Result<Exit> {
+pub async fn rollouts(ctx: &Context, services: &[Watched], opts: WaitOptions) -> Result<Exit> {
     if services.is_empty() {
         println!("no service rollout to wait for");
         return Ok(Exit::Ok);
@@ -34,13 +34,16 @@ pub async fn rollouts(ctx: &Context, services: &[Watched], timeout: Duration) ->
     } else {
         Box::new(Plain::default())
     };
-    let outcomes = wait(ctx, services, timeout, display.as_mut()).await?;
+    let outcomes = wait(ctx, services, opts, display.as_mut()).await?;
     drop(display);
     let mut exit = Exit::Ok;
     for (service, outcome) in services.iter().zip(&outcomes) {
         let who = label(service);
         match outcome {
             Outcome::Completed => println!("rolled out {who}"),
+            Outcome::TrafficShifted { state } => {
+                println!("traffic shifted {who}: {state}");
+            }
             Outcome::Failed {
                 reason,
                 message,
@@ -56,7 +59,7 @@ pub async fn rollouts(ctx: &Context, services: &[Watched], timeout: Duration) ->
                 exit = Exit::Failed;
                 eprintln!(
                     "rollout still pending after {}: {who}: {last}",
-                    seconds(timeout)
+                    seconds(opts.timeout)
                 );
             }
         }
@@ -105,6 +108,7 @@ impl Watcher for Plain {
 fn word(outcome: &Outcome) -> &'static str {
     match outcome {
         Outcome::Completed => "completed",
+        Outcome::TrafficShifted { .. } => "traffic shifted",
         Outcome::Failed { .. } => "failed",
         Outcome::TimedOut { .. } => "timed out",
     }

@@ -184,6 +184,8 @@ mod tests {
                     deployments: None,
                     task_definition: None,
                     diagnosis: Vec::new(),
+                    desired: None,
+                    service_deployment: None,
                 })
                 .collect()
         }

@@ -1,6 +1,6 @@
 //! What the loop does with one resource in a pass: track its rollout, start its apply, or say
-//! why not (in flight, plan error, in sync, detect-only, backing off, waiting for a dependency
-//! or a free slot), and the note the report shows for it.
+//! why not (in flight, plan error, in sync, detect-only, held after a rollback, backing off,
+//! waiting for a dependency or a free slot), and the note the report shows for it.
 
 use std::sync::Arc;
 
@@ -12,7 +12,15 @@ use super::{Engine, ResourceNote, ResourceSummary};
 use crate::manifest::DriftPolicy;
 use crate::metrics::ReconcileResult;
 use crate::rollout::{self, Rollout};
+use crate::service_deployment::{self, Judgement, WaitUntil};
 use crate::status::{Condition, Status};
+
+/// Now in epoch seconds, the clock service deployments are stamped with.
+fn epoch_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
 
 /// The condition of a resource whose apply is in flight.
 fn applying() -> Condition {
@@ -36,10 +44,26 @@ impl<E: Engine> State<E> {
         {
             slot.clone_from(&summary.task_definition);
         }
-        if let (Some(Some(expected)), Some(deployments)) =
-            (self.tracked.get(key).cloned(), summary.deployments.as_ref())
-        {
-            match rollout::assess(deployments, &expected) {
+        // ECS's service deployment, where it reports one, says more than `deployments[]`.
+        let assessed = match (
+            &summary.service_deployment,
+            self.tracked.get(key).cloned(),
+            summary.deployments.as_ref(),
+        ) {
+            (Some(deployment), Some(_), _) => Some(
+                match service_deployment::judge(deployment, WaitUntil::Stable, epoch_now()) {
+                    Judgement::Going(message) => Rollout::Progressing { message },
+                    Judgement::Done => Rollout::Completed,
+                    Judgement::Failed { reason, message } => Rollout::Degraded { reason, message },
+                },
+            ),
+            (None, Some(Some(expected)), Some(deployments)) => {
+                Some(rollout::assess(deployments, &expected))
+            }
+            _ => None,
+        };
+        if let Some(assessed) = assessed {
+            match assessed {
                 Rollout::Progressing { message } => {
                     // Rolling out is news only for a resource otherwise in sync; drift must stay visible.
                     if summary.status.is_in_sync() {
@@ -62,8 +86,18 @@ impl<E: Engine> State<E> {
                     } else {
                         format!("{message}; {}", summary.diagnosis.join("; "))
                     };
-                    // Re-applying the same revision at once would likely fail the same way: back off.
-                    self.scheduler.failed(key.to_owned(), now, message.clone());
+                    match summary.desired.filter(|_| reason == "RolledBack") {
+                        // ECS went back to the earlier revision; deploying ours again would fail
+                        // the same way, so it waits for a new manifest.
+                        Some(desired) => {
+                            self.held.insert(key.to_owned(), (desired, message.clone()));
+                        }
+                        // Re-applying the same revision at once would likely fail the same way:
+                        // back off.
+                        None => {
+                            self.scheduler.failed(key.to_owned(), now, message.clone());
+                        }
+                    }
                     note.status = Some(Status::Error);
                     note.conditions
                         .push(Condition::new("Degraded", true, reason, message));
@@ -83,8 +117,28 @@ impl<E: Engine> State<E> {
             return note;
         }
         if !summary.actionable {
+            self.held.remove(key);
             self.metrics.reconcile.count(kind, ReconcileResult::InSync);
             return note;
+        }
+        if let Some((desired, why)) = self.held.get(key) {
+            if summary.desired == Some(*desired) {
+                self.metrics.reconcile.count(kind, ReconcileResult::Backoff);
+                note.status = Some(Status::Error);
+                // The same condition the rollback raised, so its transition time carries over.
+                if !note.conditions.iter().any(|c| c.kind == "Degraded") {
+                    note.conditions.push(Condition::new(
+                        "Degraded",
+                        true,
+                        "RolledBack",
+                        format!(
+                            "{why}; held: the rolled-back revision is not deployed again until the manifest changes"
+                        ),
+                    ));
+                }
+                return note;
+            }
+            self.held.remove(key);
         }
         if summary.policy == DriftPolicy::Detect {
             // `detect` never writes, not even a create; the plan's own `DriftPolicy` condition

@@ -14,6 +14,7 @@ use crate::pricing::{Pricer, budget};
 use crate::reconcile::{Planned, observe_and_plan};
 use crate::report::{self, DriftReport, ResourceReport, Summary};
 use crate::rollout::{Deployment, RolloutState};
+use crate::service_deployment::ServiceDeployment;
 use crate::source::Snapshot;
 use crate::status::{Condition, Status, Transitions};
 use crate::verify::Finding;
@@ -40,6 +41,14 @@ pub struct AwsEngine {
     /// Per ECS service with a failed deployment: which failure was read, and why it failed. Read
     /// once per failure, not every pass.
     diagnoses: Mutex<HashMap<String, (String, Vec<String>)>>,
+    /// ECS services whose rollout the loop started, by key: region, cluster, name and when the
+    /// apply began (epoch seconds). Their service deployment is read each pass until it ends.
+    watching: Mutex<HashMap<String, (String, String, String, f64)>>,
+    /// The service deployments read this pass, by key.
+    followed: Mutex<HashMap<String, ServiceDeployment>>,
+    /// Per resource key, a fingerprint of its manifest at the last plan (see
+    /// [`ResourceSummary::desired`]).
+    fingerprints: Mutex<HashMap<String, u64>>,
     /// Prices each pass's services (budgets, report, gauge); `None` prices nothing.
     pricing: Option<(Pricer, CostMetrics)>,
     /// Runs the pre-flight checks into the report; `None` does not.
@@ -65,6 +74,9 @@ impl AwsEngine {
             limits: Limits::default(),
             transitions: Mutex::new(Transitions::default()),
             diagnoses: Mutex::new(HashMap::new()),
+            fingerprints: Mutex::new(HashMap::new()),
+            watching: Mutex::new(HashMap::new()),
+            followed: Mutex::new(HashMap::new()),
             pricing: None,
             verifier: None,
         }
@@ -104,6 +116,44 @@ impl AwsEngine {
 }
 
 impl AwsEngine {
+    /// Reads the newest service deployment of each service whose rollout the loop started; one
+    /// that ended is reported this pass and no longer read, and a service ECS reports none for
+    /// (or whose read fails) is judged by its `deployments[]` instead.
+    async fn follow_deployments(&self) {
+        let watching: Vec<(String, (String, String, String, f64))> = lock(&self.watching)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut followed = HashMap::new();
+        for (key, (region, cluster, name, since)) in watching {
+            let read =
+                crate::aws::deployments::newest(&self.ctx, &region, &cluster, &name, since).await;
+            match read {
+                Ok(Some(deployment)) => {
+                    if !matches!(
+                        deployment.status.as_str(),
+                        "PENDING"
+                            | "IN_PROGRESS"
+                            | "STOP_REQUESTED"
+                            | "ROLLBACK_REQUESTED"
+                            | "ROLLBACK_IN_PROGRESS"
+                    ) {
+                        lock(&self.watching).remove(&key);
+                    }
+                    followed.insert(key, deployment);
+                }
+                Ok(None) => {
+                    lock(&self.watching).remove(&key);
+                }
+                Err(e) => {
+                    tracing::debug!(resource = %key, error = %e, "no service deployments; following deployments[]");
+                    lock(&self.watching).remove(&key);
+                }
+            }
+        }
+        *lock(&self.followed) = followed;
+    }
+
     /// The pre-flight problems for `desired`: verified again when the manifests changed or the
     /// interval passed; a verification that fails keeps the last answer (and says so in the log).
     async fn warnings(&self, desired: &ManifestSet) -> Vec<Finding> {
@@ -204,6 +254,20 @@ impl AwsEngine {
     }
 }
 
+/// Locks a map of the engine; a panic elsewhere leaves it usable.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A fingerprint of what a manifest asks for (its spec and region; not where it was written).
+fn fingerprint(resource: &manifest::Resource) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    // The specs hold no hash maps, so their debug text is the same for the same manifest.
+    format!("{:?}|{:?}", resource.spec, resource.region).hash(&mut hasher);
+    hasher.finish()
+}
+
 /// The identity the loop uses for a resource.
 fn key_of(rp: &ResourcePlan) -> String {
     rp.key.to_string()
@@ -250,6 +314,14 @@ impl Engine for AwsEngine {
 
     async fn plan(&self, desired: &ManifestSet) -> Result<AwsPlan, Error> {
         let mut planned = observe_and_plan(&self.ctx, desired, &self.opts).await?;
+        *self
+            .fingerprints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = desired
+            .resources()
+            .iter()
+            .map(|r| (r.key().to_string(), fingerprint(r)))
+            .collect();
         if let Some((pricer, gauge)) = &self.pricing
             && let Some(costs) = pricer
                 .price(desired, &planned.live, &self.opts.region)
@@ -272,6 +344,7 @@ impl Engine for AwsEngine {
             planned.costs = Some(costs);
         }
         self.read_diagnoses(&planned).await;
+        self.follow_deployments().await;
         planned.warnings = self.warnings(desired).await;
         Ok(planned)
     }
@@ -316,6 +389,13 @@ impl Engine for AwsEngine {
                         .get(&key_of(rp))
                         .map(|(_, lines)| lines.clone())
                         .unwrap_or_default(),
+                    service_deployment: lock(&self.followed).get(&key_of(rp)).cloned(),
+                    desired: self
+                        .fingerprints
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get(&key_of(rp))
+                        .copied(),
                 }
             })
             .collect()
@@ -330,7 +410,19 @@ impl Engine for AwsEngine {
     }
 
     async fn apply(&self, work: ResourcePlan) -> Result<Applied, Error> {
+        // Service deployments created from here on are this apply's (with slack for clock skew).
+        let since = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+            - crate::service_deployment::CLOCK_SLACK.as_secs_f64();
         let outcome = crate::apply::apply_resource(&self.ctx, &work).await?;
+        if let Some((cluster, name)) = work.actions.iter().find_map(|a| match a {
+            Action::CreateService { cluster, name, .. }
+            | Action::UpdateService { cluster, name, .. } => Some((cluster.clone(), name.clone())),
+            _ => None,
+        }) {
+            lock(&self.watching).insert(key_of(&work), (work.region.clone(), cluster, name, since));
+        }
         Ok(Applied {
             rollout: work.actions.iter().any(|a| {
                 matches!(

@@ -8,6 +8,8 @@
 //! 3. For each resource, in dependency waves: apply it when it needs changes, its drift policy is
 //!    `enforce`, it is not waiting out a backoff, it is not already being applied, nothing it depends on
 //!    is being applied, and fewer than `max_concurrent` applies are running.
+//!    A service whose rollout ECS rolled back is *held*: the loop does not deploy that revision
+//!    again (it would fail the same way) until the service's manifest changes.
 //! 4. Build the drift report (with the loop's own conditions: applies in flight, backoffs, rollouts,
 //!    rejected revisions) and publish it.
 //!
@@ -70,6 +72,12 @@ pub struct ResourceSummary {
     /// Why a failed deployment of the service failed (stopped tasks, events), for the `Degraded`
     /// condition; empty when none failed or it could not be read.
     pub diagnosis: Vec<String>,
+    /// The service deployment ECS reports for the rollout the loop started, while it is followed
+    /// (see [`crate::service_deployment`]); `None` judges `deployments` instead.
+    pub service_deployment: Option<crate::service_deployment::ServiceDeployment>,
+    /// A fingerprint of the resource's manifest: a revision ECS rolled back is held (not applied
+    /// again) while it stays the same. `None` never holds.
+    pub desired: Option<u64>,
 }
 
 /// What a successful apply reports back.

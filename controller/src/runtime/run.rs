@@ -47,6 +47,9 @@ pub(super) struct State<E: Engine> {
     /// Services whose rollout is watched: key -> the task definition the apply put in place, or `None`
     /// when the apply did not name one (then the first observation after it fills it in).
     pub(super) tracked: HashMap<String, Option<String>>,
+    /// Services whose rollout ECS rolled back: key -> the manifest fingerprint it was rolled back
+    /// under and why. Not applied again while the fingerprint stays.
+    pub(super) held: HashMap<String, (u64, String)>,
     passes: u64,
     pass_failures: u32,
 }
@@ -73,6 +76,7 @@ pub async fn run<E: Engine>(
         tasks: JoinSet::new(),
         flights: HashMap::new(),
         tracked: HashMap::new(),
+        held: HashMap::new(),
         passes: 0,
         pass_failures: 0,
     };
@@ -158,6 +162,7 @@ impl<E: Engine> State<E> {
             summaries.iter().map(|s| s.key.clone()).collect();
         self.scheduler.retain(|k| keys.contains(k));
         self.tracked.retain(|k, _| keys.contains(k));
+        self.held.retain(|k, _| keys.contains(k));
 
         let mut notes = self.global_notes(&source);
         let mut drifted: HashMap<&str, i64> = HashMap::new();

@@ -84,6 +84,8 @@ struct World {
     observed_td: HashMap<String, String>,
     /// Why a resource's failed deployment failed, as the engine read it.
     diagnosis: HashMap<String, Vec<String>>,
+    /// The service deployment the engine follows for a resource.
+    service_deployments: HashMap<String, crate::service_deployment::ServiceDeployment>,
     reports: Vec<FakeReport>,
 }
 
@@ -108,6 +110,7 @@ impl Fake {
                 applied_td: HashMap::new(),
                 observed_td: HashMap::new(),
                 diagnosis: HashMap::new(),
+                service_deployments: HashMap::new(),
                 reports: Vec::new(),
             }),
         })
@@ -178,6 +181,8 @@ impl Engine for Fake {
                         deployments: w.deployments.get(&r.key).cloned(),
                         task_definition: w.observed_td.get(&r.key).cloned(),
                         diagnosis: w.diagnosis.get(&r.key).cloned().unwrap_or_default(),
+                        desired: Some(u64::from(r.version)),
+                        service_deployment: w.service_deployments.get(&r.key).cloned(),
                     }
                 })
                 .collect()
@@ -856,5 +861,123 @@ async fn nothing_is_reported_before_the_source_delivers() {
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(fake.last_report().revision.as_deref(), Some("r1"));
     assert_eq!(fake.with(|w| w.live.get("a").copied()), Some(1));
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rolled_back_revision_is_held_until_the_manifest_changes() {
+    let fake = Fake::new();
+    fake.with(|w| {
+        w.revisions.insert("r1".into(), Ok(vec![res("web", 2)]));
+        w.revisions.insert("r2".into(), Ok(vec![res("web", 3)]));
+        w.live.insert("web".into(), 1);
+        w.applied_td.insert("web".into(), OURS.into());
+        w.deployments.insert(
+            "web".into(),
+            vec![deployment("PRIMARY", OURS, RolloutState::InProgress)],
+        );
+    });
+    let h = Harness::start(&fake, opts(), "r1");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(fake.attempts("web").len(), 1);
+    // The circuit breaker puts the old revision back: the service drifts from the manifest again.
+    fake.with(|w| {
+        w.live.insert("web".into(), 1);
+        w.deployments.insert(
+            "web".into(),
+            vec![
+                deployment("PRIMARY", OLD, RolloutState::Completed),
+                deployment("ACTIVE", OURS, RolloutState::Failed),
+            ],
+        );
+    });
+    // Many passes, far past any backoff: the same manifest is not applied again.
+    for _ in 0..10 {
+        h.publish("r1");
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+    assert_eq!(
+        fake.attempts("web").len(),
+        1,
+        "the rolled-back revision was redeployed"
+    );
+    let report = fake.last_report();
+    assert_eq!(report.statuses["web"], "Error");
+    let held = report.condition("web", "Degraded");
+    assert_eq!(held.reason, "RolledBack");
+    assert!(
+        held.message
+            .contains("not deployed again until the manifest changes"),
+        "{}",
+        held.message
+    );
+    // A new manifest is applied at once.
+    h.publish("r2");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(fake.attempts("web").len(), 2);
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_service_deployment_is_judged_before_deployments_and_its_rollback_held() {
+    use crate::service_deployment::ServiceDeployment;
+    let fake = Fake::new();
+    let going = |status: &str, stage: &str| ServiceDeployment {
+        status: status.into(),
+        stage: Some(stage.into()),
+        strategy: Some("BLUE_GREEN".into()),
+        status_reason: Some(
+            "lifecycle hook arn:aws:lambda:us-east-1:1:function:check failed".into(),
+        ),
+        ..ServiceDeployment::default()
+    };
+    fake.with(|w| {
+        w.revisions.insert("r1".into(), Ok(vec![res("web", 2)]));
+        w.live.insert("web".into(), 1);
+        w.applied_td.insert("web".into(), OURS.into());
+        // deployments[] alone would call the rollout complete.
+        w.deployments.insert(
+            "web".into(),
+            vec![deployment("PRIMARY", OURS, RolloutState::Completed)],
+        );
+        w.service_deployments
+            .insert("web".into(), going("IN_PROGRESS", "TEST_TRAFFIC_SHIFT"));
+    });
+    let h = Harness::start(&fake, opts(), "r1");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let report = fake.last_report();
+    assert_eq!(report.statuses["web"], "Progressing");
+    assert!(
+        report
+            .condition("web", "Progressing")
+            .message
+            .contains("at TEST_TRAFFIC_SHIFT"),
+        "{:?}",
+        report.notes
+    );
+    fake.with(|w| {
+        w.live.insert("web".into(), 1);
+        w.service_deployments.insert(
+            "web".into(),
+            going("ROLLBACK_SUCCESSFUL", "TEST_TRAFFIC_SHIFT"),
+        );
+    });
+    for _ in 0..5 {
+        h.publish("r1");
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+    let report = fake.last_report();
+    let degraded = report.condition("web", "Degraded");
+    assert_eq!(degraded.reason, "RolledBack");
+    assert!(
+        degraded.message.contains("function:check"),
+        "{}",
+        degraded.message
+    );
+    assert_eq!(
+        fake.attempts("web").len(),
+        1,
+        "the rolled-back revision was redeployed"
+    );
     h.stop().await;
 }

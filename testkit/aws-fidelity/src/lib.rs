@@ -32,6 +32,10 @@
 //! The emulator never completes a deployment. [`Fidelity::play_rollout`] scripts one service's
 //! rollout: its primary deployment completes after some `DescribeServices` answers, or fails, and
 //! `ListTasks` / `DescribeTasks` then answer its stopped tasks with the reasons the test gave.
+//! [`Fidelity::play_deployment`] scripts a service's next *service deployment* (rolling,
+//! blue/green, linear or canary) through its lifecycle stages, answered by
+//! `ListServiceDeployments` / `DescribeServiceDeployments` and stopped by `StopServiceDeployment`,
+//! which the emulator lacks.
 //!
 //! # Idempotency and lost answers
 //! The layer remembers the first request and answer of each create's idempotency token
@@ -42,6 +46,7 @@
 //! only state the layer keeps.
 
 pub mod call;
+mod deployments;
 mod faults;
 mod idempotency;
 pub mod latency;
@@ -54,6 +59,7 @@ mod upstream;
 
 pub use faults::LostAnswers;
 pub use latency::{ALL, LATENCY_ENV, OperationTraffic, Traffic};
+pub use rules::deployments::{Deployment as ServiceDeployment, Ending, Strategy};
 pub use rules::rollout::{Rollout, StoppedContainer, StoppedTask};
 pub use server::Fidelity;
 

@@ -4,12 +4,15 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use crate::deployments::Deployments;
 use crate::rules::rollout::Rollout;
 
 /// The scripted rollouts.
 #[derive(Debug, Default)]
 pub struct Rollouts {
     scripted: Mutex<HashMap<String, (Rollout, u32)>>,
+    /// The scripted service deployments (`ListServiceDeployments` and friends).
+    deployments: Deployments,
 }
 
 impl Rollouts {
@@ -29,6 +32,11 @@ impl Rollouts {
         let (rollout, polls) = scripted.get_mut(service)?;
         *polls = polls.saturating_add(1);
         Some((rollout.clone(), *polls))
+    }
+
+    /// The scripted service deployments.
+    pub fn deployments(&self) -> &Deployments {
+        &self.deployments
     }
 
     /// The script of `service` and its answer count, without counting.

@@ -11,8 +11,9 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::call::{Api, AwsError, Call};
+use crate::deployments::StopRefused;
 use crate::rules::page::{self, Paging};
-use crate::rules::{cloudmap, rollout, service, task_definition};
+use crate::rules::{cloudmap, deployments, rollout, service, task_definition};
 use crate::upstream::{Answer, Exchange};
 
 /// Handles one request.
@@ -81,6 +82,9 @@ async fn ecs(exchange: &Exchange<'_>, call: &Call, mut request: Value) -> Result
             });
             answer
         }
+        "ListServiceDeployments" => list_service_deployments(exchange, &request).await?,
+        "DescribeServiceDeployments" => describe_service_deployments(exchange, &request)?,
+        "StopServiceDeployment" => stop_service_deployment(exchange, &request)?,
         "ListTasks" => list_tasks(exchange, request).await,
         "DescribeTasks" => describe_tasks(exchange, request).await,
         "DeleteService" => {
@@ -130,6 +134,9 @@ async fn create_service(exchange: &Exchange<'_>, mut request: Value) -> Result<A
         answer = stored;
     }
     each_in(&mut answer, "service", service::answer);
+    if let Some(created) = answer.json().and_then(|v| v.get("service").cloned()) {
+        exchange.rollouts().deployments().start(&created, true);
+    }
     Ok(answer)
 }
 
@@ -155,6 +162,9 @@ async fn update_service(exchange: &Exchange<'_>, request: Value) -> Result<Answe
     let mut answer = exchange.forward_json(&request).await;
     each_in(&mut answer, "service", service::answer);
     each_in(&mut answer, "service", rollout::start_deployment);
+    if let Some(updated) = answer.json().and_then(|v| v.get("service").cloned()) {
+        exchange.rollouts().deployments().start(&updated, false);
+    }
     Ok(answer)
 }
 
@@ -169,6 +179,103 @@ async fn current_service(exchange: &Exchange<'_>, cluster: &Value, name: &str) -
         .await
         .json()
         .and_then(|v| v.pointer("/services/0").cloned())
+}
+
+/// `ListServiceDeployments`: the emulator has no such operation. An unknown service is refused as
+/// AWS refuses it; a service with a scripted deployment lists it, others list none.
+async fn list_service_deployments(
+    exchange: &Exchange<'_>,
+    request: &Value,
+) -> Result<Answer, AwsError> {
+    let cluster = request.get("cluster").cloned().unwrap_or(json!("default"));
+    let name = request
+        .get("service")
+        .and_then(Value::as_str)
+        .map(|s| s.rsplit('/').next().unwrap_or(s))
+        .unwrap_or_default();
+    if current_service(exchange, &cluster, name).await.is_none() {
+        return Err(AwsError::new(
+            Api::Ecs,
+            "ServiceNotFoundException",
+            "Service not found.",
+        ));
+    }
+    let listed: Vec<Value> = exchange
+        .rollouts()
+        .deployments()
+        .brief(name)
+        .into_iter()
+        .filter(|b| {
+            deployments::status_matches(
+                request,
+                b.get("status").and_then(Value::as_str).unwrap_or(""),
+            )
+        })
+        .collect();
+    Ok(Answer::json_ok(&json!({"serviceDeployments": listed})))
+}
+
+/// `DescribeServiceDeployments`: each answer that carries a scripted deployment moves it on.
+fn describe_service_deployments(
+    exchange: &Exchange<'_>,
+    request: &Value,
+) -> Result<Answer, AwsError> {
+    let arns: Vec<&str> = request
+        .get("serviceDeploymentArns")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if arns.len() > deployments::DESCRIBE_MAX {
+        return Err(AwsError::invalid(
+            Api::Ecs,
+            format!(
+                "serviceDeploymentArns can have at most {} items.",
+                deployments::DESCRIBE_MAX
+            ),
+        ));
+    }
+    let mut found = Vec::new();
+    let mut failures = Vec::new();
+    for arn in arns {
+        match exchange.rollouts().deployments().describe(arn) {
+            Some(deployment) => found.push(deployment),
+            None => failures.push(json!({"arn": arn, "reason": "MISSING"})),
+        }
+    }
+    Ok(Answer::json_ok(
+        &json!({"serviceDeployments": found, "failures": failures}),
+    ))
+}
+
+/// `StopServiceDeployment` of a scripted deployment.
+fn stop_service_deployment(exchange: &Exchange<'_>, request: &Value) -> Result<Answer, AwsError> {
+    let arn = request
+        .get("serviceDeploymentArn")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let how = match request.get("stopType").and_then(Value::as_str) {
+        None | Some("ROLLBACK") => deployments::StopType::Rollback,
+        Some("ABORT") => deployments::StopType::Abort,
+        Some(other) => {
+            return Err(AwsError::invalid(
+                Api::Ecs,
+                format!("Invalid stopType: {other}"),
+            ));
+        }
+    };
+    match exchange.rollouts().deployments().stop(arn, how) {
+        Ok(()) => Ok(Answer::json_ok(&json!({"serviceDeploymentArn": arn}))),
+        Err(StopRefused::NotFound) => Err(AwsError::new(
+            Api::Ecs,
+            "ServiceDeploymentNotFoundException",
+            format!("The service deployment {arn} does not exist."),
+        )),
+        Err(StopRefused::Finished) => Err(AwsError::new(
+            Api::Ecs,
+            "ConflictException",
+            format!("The service deployment {arn} has already finished and cannot be stopped."),
+        )),
+    }
 }
 
 /// The stopped tasks of a failed scripted rollout of `name`, if it has failed.

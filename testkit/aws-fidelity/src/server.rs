@@ -19,6 +19,7 @@ use crate::idempotency::{self, Tokens};
 use crate::latency::{Latency, Traffic};
 use crate::namespaces::ServiceNamespaces;
 use crate::rollouts::Rollouts;
+use crate::rules::deployments::Deployment as ServiceDeployment;
 use crate::rules::rollout::Rollout;
 use crate::upstream::{Exchange, Upstream};
 
@@ -112,6 +113,15 @@ impl Fidelity {
     /// answers that carry it.
     pub fn play_rollout(&self, service: &str, rollout: Rollout) {
         self.rollouts.script(service, rollout);
+    }
+
+    /// Scripts the next service deployment of the ECS service named `service` (any cluster): the
+    /// next `CreateService` or `UpdateService` of it starts a deployment that
+    /// `ListServiceDeployments` / `DescribeServiceDeployments` answer, one lifecycle step further
+    /// per `DescribeServiceDeployments` answer, ending as the script says (see
+    /// [`crate::rules::deployments`]).
+    pub fn play_deployment(&self, service: &str, deployment: ServiceDeployment) {
+        self.rollouts.deployments().script(service, deployment);
     }
 
     /// Adds `delay` to every call answered from now on (zero: none), like a network round trip

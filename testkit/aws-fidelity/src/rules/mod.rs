@@ -11,13 +11,14 @@
 //! - *idempotency* answers a create repeated with the same token as AWS does (see
 //!   [`idempotency`]; the layer remembers the tokens);
 //! - *rollouts* play deployments forward where a test scripted it (the emulator never completes
-//!   one).
+//!   one), and *service deployments* through their lifecycle stages (see [`deployments`]).
 //!
 //! Rules never need the network: what a rule needs to know besides the request (the cluster's
 //! default capacity provider strategy, the Cloud Map service of a registry) is passed in by
 //! [`crate::route`], which reads it from the emulator.
 
 pub mod cloudmap;
+pub mod deployments;
 pub mod idempotency;
 pub mod page;
 pub mod rollout;
