@@ -796,6 +796,9 @@ fn described_service() -> ServiceSettings {
             }),
             maximum_percent: Some(200),
             minimum_healthy_percent: Some(100),
+            canary_configuration: None,
+            linear_configuration: None,
+            lifecycle_hooks: None,
             alarms: Some(crate::manifest::spec::DeploymentAlarms {
                 alarm_names: vec![],
                 enable: false,

@@ -17,6 +17,7 @@ use crate::{
     API_VERSION,
 };
 
+mod delivery;
 mod network;
 mod service;
 
@@ -188,6 +189,7 @@ pub(super) fn validate_document(
                 tags: raw.tags,
             };
             check_service(&mut check, &svc, spec_at);
+            delivery::check_delivery(&mut check, &svc, spec_at);
             network::check_duplicate_network(&mut check, &svc, spec_at);
             check_tags(&mut check, &svc.tags, spec_at);
             (
@@ -373,6 +375,7 @@ fn check_namespace(check: &mut DocCheck<'_>, ns: &NamespaceSpec, at: Location) {
 /// The default strategy may only name providers the cluster is associated with
 /// (PutClusterCapacityProviders refuses anything else), so it needs `capacityProviders`.
 fn check_cluster(check: &mut DocCheck<'_>, cluster: &ClusterSpec, at: Location) {
+    delivery::check_cluster_delivery(check, cluster, at);
     let Some(strategy) = &cluster.default_capacity_provider_strategy else {
         return;
     };

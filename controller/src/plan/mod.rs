@@ -39,6 +39,7 @@ mod action;
 mod cluster;
 mod creation;
 mod discovery;
+mod fields;
 mod namespace;
 mod orphans;
 mod service;

@@ -8,6 +8,7 @@
 
 mod cloud_map;
 mod cluster;
+mod delivery;
 mod service;
 mod task_definition;
 
