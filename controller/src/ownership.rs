@@ -273,7 +273,7 @@ mod tests {
 
     #[test]
     fn the_fields_record_round_trips_and_goes_when_empty() {
-        let record = managed_fields_record(["strategy", "alarms"]).unwrap();
+        let record = managed_fields_record(["strategy", "alarms"]).unwrap_or_default();
         assert_eq!(record, "alarms strategy");
         assert!(record.len() <= MAX_TAG_VALUE);
         let live = tags(&[(TAG_MANAGED_FIELDS, &record)]);

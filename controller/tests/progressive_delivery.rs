@@ -63,8 +63,7 @@ fn ebs(size: u16) -> String {
 
 fn lattice(group: &str) -> String {
     format!(
-        "    vpcLatticeConfigurations:\n      - {{roleArn: arn:aws:iam::{ACCOUNT}:role/lattice, targetGroupArn: {}, portName: http}}\n",
-        format!("arn:aws:vpc-lattice:us-east-1:{ACCOUNT}:targetgroup/{group}")
+        "    vpcLatticeConfigurations:\n      - {{roleArn: arn:aws:iam::{ACCOUNT}:role/lattice, targetGroupArn: arn:aws:vpc-lattice:us-east-1:{ACCOUNT}:targetgroup/{group}, portName: http}}\n"
     )
 }
 
