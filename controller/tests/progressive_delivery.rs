@@ -334,3 +334,33 @@ fn blue_green_example_validates_plans_and_applies() {
         "{live}"
     );
 }
+
+#[test]
+fn the_layer_stores_a_service_connect_namespace_name_as_its_arn() {
+    let case = Case::new("pd-ns-arn");
+    write(&case, "", "");
+    apply(&case, "base");
+    let name = format!("sc-{}", case.names.suffix);
+    let (status, answer) = case.emu.json_call_at(
+        case.emu.endpoint(),
+        "servicediscovery",
+        "CreateHttpNamespace",
+        &json!({"Name": name}),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = case.emu.json_call_at(
+        case.emu.endpoint(),
+        "ecs",
+        "UpdateService",
+        &json!({"cluster": case.names.cluster, "service": case.names.service,
+                "serviceConnectConfiguration": {"enabled": true, "namespace": name}}),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let namespace = primary(&live(&case))["serviceConnectConfiguration"]["namespace"].clone();
+    assert!(
+        namespace.as_str().is_some_and(
+            |arn| arn.starts_with("arn:aws:servicediscovery:") && arn.contains(":namespace/")
+        ),
+        "{namespace}"
+    );
+}

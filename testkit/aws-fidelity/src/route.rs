@@ -58,8 +58,18 @@ async fn ecs(exchange: &Exchange<'_>, call: &Call, mut request: Value) -> Result
             each_in(&mut answer, "taskDefinition", task_definition::answer);
             answer
         }
-        "CreateService" => create_service(exchange, request).await?,
-        "UpdateService" => update_service(exchange, request).await?,
+        "CreateService" => {
+            namespace_as_arn(exchange, &mut request).await;
+            create_service(exchange, request).await?
+        }
+        "UpdateService" => {
+            namespace_as_arn(exchange, &mut request).await;
+            update_service(exchange, request).await?
+        }
+        "CreateCluster" | "UpdateCluster" => {
+            namespace_as_arn(exchange, &mut request).await;
+            exchange.forward_json(&request).await
+        }
         "DescribeServices" => {
             service::check_describe_count(&request, "services", service::DESCRIBE_SERVICES_MAX)?;
             let mut answer = exchange.forward_json(&request).await;
@@ -143,6 +153,20 @@ async fn create_service(exchange: &Exchange<'_>, mut request: Value) -> Result<A
         }
     });
     Ok(answer)
+}
+
+/// Rewrites a Service Connect namespace sent by name into its ARN, as ECS stores it.
+async fn namespace_as_arn(exchange: &Exchange<'_>, request: &mut Value) {
+    let Some((pointer, _)) = delivery::namespace_named(request) else {
+        return;
+    };
+    let namespaces = exchange
+        .call(Api::CloudMap, "ListNamespaces", &json!({}))
+        .await
+        .json()
+        .and_then(|v| v.get("Namespaces").and_then(Value::as_array).cloned())
+        .unwrap_or_default();
+    delivery::namespace_as_arn(request, pointer, &namespaces);
 }
 
 /// Answers the fields the layer keeps for this service on its primary deployment.

@@ -77,8 +77,48 @@ pub fn update_needs_alarms(request: &Value) -> bool {
         .is_some_and(|c| c.is_object() && c.get("alarms").is_none_or(Value::is_null))
 }
 
+/// Where a request names a Service Connect namespace: a service's configuration, a cluster's
+/// defaults.
+pub const NAMESPACE_POINTERS: &[&str] = &[
+    "/serviceConnectConfiguration/namespace",
+    "/serviceConnectDefaults/namespace",
+];
+
+/// The namespace a request names by name rather than ARN, if any.
+pub fn namespace_named(request: &Value) -> Option<(&'static str, String)> {
+    NAMESPACE_POINTERS.iter().find_map(|pointer| {
+        let name = request.pointer(pointer)?.as_str()?;
+        (!name.is_empty() && !name.starts_with("arn:")).then(|| (*pointer, name.to_owned()))
+    })
+}
+
+/// Stores a Service Connect namespace given by name as its ARN, as ECS answers it.
+///
+/// Source: API reference, ServiceConnectConfiguration and ClusterServiceConnectDefaultsRequest
+/// `namespace` ("the namespace name or full Amazon Resource Name (ARN)"); aws-cli
+/// `awscli/examples/ecs/update-cluster.rst`, Example 2: `--service-connect-defaults namespace=test`
+/// answers `serviceConnectDefaults.namespace` as `arn:aws:servicediscovery:...:namespace/ns-...`.
+/// `namespaces` is the Cloud Map `ListNamespaces` answer's `Namespaces`; a name no namespace has is
+/// left as sent.
+pub fn namespace_as_arn(request: &mut Value, pointer: &str, namespaces: &[Value]) {
+    let Some(slot) = request.pointer_mut(pointer) else {
+        return;
+    };
+    let Some(name) = slot.as_str() else {
+        return;
+    };
+    let arn = namespaces
+        .iter()
+        .find(|n| n.get("Name").and_then(Value::as_str) == Some(name))
+        .and_then(|n| n.get("Arn").cloned());
+    if let Some(arn) = arn {
+        *slot = arn;
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
     use super::*;
     use serde_json::json;
 
@@ -112,6 +152,27 @@ mod tests {
             Some("default/s")
         );
         assert_eq!(service_key(None, None), None);
+    }
+
+    #[test]
+    fn namespace_names_are_stored_as_arns() {
+        let arn = "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-1";
+        let namespaces = [json!({"Id": "ns-1", "Name": "shop.local", "Arn": arn})];
+        let mut service =
+            json!({"serviceConnectConfiguration": {"enabled": true, "namespace": "shop.local"}});
+        let (pointer, name) = namespace_named(&service).unwrap();
+        assert_eq!(name, "shop.local");
+        namespace_as_arn(&mut service, pointer, &namespaces);
+        assert_eq!(service["serviceConnectConfiguration"]["namespace"], arn);
+        assert!(
+            namespace_named(&service).is_none(),
+            "an ARN is kept as sent"
+        );
+
+        let mut cluster = json!({"serviceConnectDefaults": {"namespace": "other"}});
+        let (pointer, _) = namespace_named(&cluster).unwrap();
+        namespace_as_arn(&mut cluster, pointer, &namespaces);
+        assert_eq!(cluster["serviceConnectDefaults"]["namespace"], "other");
     }
 
     #[test]
