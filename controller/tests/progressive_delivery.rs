@@ -364,3 +364,72 @@ fn the_layer_stores_a_service_connect_namespace_name_as_its_arn() {
         "{namespace}"
     );
 }
+
+fn write_cluster(case: &Case, spec: &str) {
+    case.dir.write(
+        "manifests.yaml",
+        &format!(
+            "apiVersion: ecs.finfocus.io/v1alpha1\nkind: EcsCluster\nmetadata:\n  name: {}\nspec:{spec}",
+            case.names.cluster
+        ),
+    );
+}
+
+fn live_cluster(case: &Case) -> Value {
+    let (status, answer) = case.emu.json_call_at(
+        case.emu.endpoint(),
+        "ecs",
+        "DescribeClusters",
+        &json!({"clusters": [case.names.cluster], "include": ["CONFIGURATIONS", "TAGS"]}),
+    );
+    assert_eq!(status, 200, "{answer}");
+    answer["clusters"][0].clone()
+}
+
+#[test]
+fn cluster_configuration_and_service_connect_defaults_converge_when_set_changed_and_removed() {
+    let case = Case::new("pd-cluster");
+    let ns = |id: &str| format!("arn:aws:servicediscovery:us-east-1:{ACCOUNT}:namespace/{id}");
+    let spec = |id: &str, group: &str| {
+        format!(
+            "\n  serviceConnectDefaults: {{namespace: {}}}\n  configuration:\n    executeCommandConfiguration:\n      logging: OVERRIDE\n      logConfiguration: {{cloudWatchLogGroupName: {group}}}\n    managedStorageConfiguration: {{kmsKeyId: key-1}}\n",
+            ns(id)
+        )
+    };
+    write_cluster(&case, &spec("ns-1", "exec-a"));
+    apply(&case, "set");
+    stays_quiet(&case);
+    assert_eq!(
+        live_cluster(&case)["serviceConnectDefaults"]["namespace"],
+        ns("ns-1")
+    );
+
+    write_cluster(&case, &spec("ns-2", "exec-b"));
+    apply(&case, "change");
+    stays_quiet(&case);
+    let live = live_cluster(&case);
+    assert_eq!(live["serviceConnectDefaults"]["namespace"], ns("ns-2"));
+    assert_eq!(
+        live["configuration"]["executeCommandConfiguration"]["logConfiguration"]["cloudWatchLogGroupName"],
+        "exec-b"
+    );
+
+    write_cluster(&case, " {}\n");
+    apply(&case, "remove");
+    stays_quiet(&case);
+    let live = live_cluster(&case);
+    let namespace = live["serviceConnectDefaults"]["namespace"]
+        .as_str()
+        .unwrap_or("");
+    assert!(namespace.is_empty(), "{live}");
+    assert_eq!(
+        live["configuration"]["executeCommandConfiguration"]["logging"], "DEFAULT",
+        "{live}"
+    );
+    assert!(
+        live["configuration"]["managedStorageConfiguration"]
+            .get("kmsKeyId")
+            .is_none(),
+        "{live}"
+    );
+}

@@ -263,15 +263,12 @@ fn namespace_arn(check: &mut DocCheck<'_>, at: Location, field: &str, namespace:
     }
 }
 
-/// The cluster's Service Connect defaults and configuration are read by the manifest model but
-/// not yet observed, compared or sent (`UpdateCluster`), so they are refused rather than
-/// silently ignored.
+/// A cluster's default Service Connect namespace is stored as an ARN, like a service's.
 pub(super) fn check_cluster_delivery(
     check: &mut DocCheck<'_>,
     cluster: &ClusterSpec,
     at: Location,
 ) {
-    const NOT_YET: &str = "is not supported yet: this controller does not read or update it (UpdateCluster), so it would be silently ignored; set it outside the manifest";
     if let Some(d) = &cluster.service_connect_defaults {
         namespace_arn(
             check,
@@ -279,23 +276,6 @@ pub(super) fn check_cluster_delivery(
             "spec.serviceConnectDefaults.namespace",
             &d.namespace,
         );
-        check.error(Some(at), "spec.serviceConnectDefaults", NOT_YET);
-    }
-    if let Some(c) = &cluster.configuration {
-        if c.execute_command_configuration.is_some() {
-            check.error(
-                Some(at),
-                "spec.configuration.executeCommandConfiguration",
-                NOT_YET,
-            );
-        }
-        if c.managed_storage_configuration.is_some() {
-            check.error(
-                Some(at),
-                "spec.configuration.managedStorageConfiguration",
-                NOT_YET,
-            );
-        }
     }
 }
 
@@ -485,27 +465,25 @@ spec:
     }
 
     #[test]
-    fn cluster_fields_not_applied_yet_are_refused_with_the_reason() {
+    fn a_cluster_namespace_given_by_name_is_refused() {
         let cluster = "\
 apiVersion: ecs.finfocus.io/v1alpha1
 kind: EcsCluster
 metadata:
   name: c
 spec:
+  serviceConnectDefaults: {namespace: shop.local}
   configuration:
-    managedStorageConfiguration: {kmsKeyId: k}
     executeCommandConfiguration: {logging: DEFAULT}
 ";
         let errs = errors(cluster);
-        for field in [
-            "spec.configuration.managedStorageConfiguration",
-            "spec.configuration.executeCommandConfiguration",
-        ] {
-            let e = errs.iter().find(|e| e.field.as_deref() == Some(field));
-            assert!(
-                e.is_some_and(|e| e.message.contains("not supported yet") && e.line == 6),
-                "{field}: {errs:?}"
-            );
-        }
+        assert!(
+            errs.iter().any(|e| e.field.as_deref()
+                == Some("spec.serviceConnectDefaults.namespace")
+                && e.line == 6
+                && e.message.contains("ARN")),
+            "{errs:?}"
+        );
+        assert_eq!(errs.len(), 1, "the configuration itself is valid: {errs:?}");
     }
 }
