@@ -162,6 +162,20 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
             Action::UpdateClusterSettings { name, settings } => {
                 ops::update_cluster_settings(ctx, region, name, settings).await?;
             }
+            Action::UpdateClusterConfiguration {
+                name,
+                configuration,
+                service_connect_namespace,
+            } => {
+                ops::update_cluster_configuration(
+                    ctx,
+                    region,
+                    name,
+                    configuration.as_ref(),
+                    service_connect_namespace.as_deref(),
+                )
+                .await?;
+            }
             Action::CreateDiscoveryService {
                 namespace,
                 namespace_id,

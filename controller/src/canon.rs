@@ -33,6 +33,9 @@ use crate::manifest::spec::{
     DeploymentConfiguration, DeploymentController, DiscoverySpec, DnsConfig,
     HealthCheckCustomConfig, NetworkConfiguration, ServiceSettings,
 };
+use crate::manifest::spec::{
+    CanaryConfiguration, LinearConfiguration, Percent, ServiceConnectConfiguration,
+};
 use crate::taskdef::{
     ContainerDefinition, HealthCheck, LinuxParameters, LogConfiguration, PortMapping,
     TaskDefinition, Volume,
@@ -407,6 +410,32 @@ pub fn service(s: ServiceSettings) -> ServiceSettings {
             }),
         strategy: deployment.strategy,
         bake_time_in_minutes: deployment.bake_time_in_minutes,
+        // AWS fills the documented defaults of a configuration it is given (API reference,
+        // CanaryConfiguration and LinearConfiguration); percentages compare to 0.1.
+        canary_configuration: deployment
+            .canary_configuration
+            .map(|c| CanaryConfiguration {
+                canary_percent: Some(tenth(c.canary_percent.map_or(5.0, |p| p.0))),
+                canary_bake_time_in_minutes: Some(c.canary_bake_time_in_minutes.unwrap_or(10)),
+            }),
+        linear_configuration: deployment
+            .linear_configuration
+            .map(|c| LinearConfiguration {
+                step_percent: Some(tenth(c.step_percent.map_or(10.0, |p| p.0))),
+                step_bake_time_in_minutes: Some(c.step_bake_time_in_minutes.unwrap_or(6)),
+            }),
+        lifecycle_hooks: non_empty(deployment.lifecycle_hooks).map(|hooks| {
+            hooks
+                .into_iter()
+                .map(|mut h| {
+                    // Stages are a set: the hook runs at each, whatever the order given.
+                    h.lifecycle_stages.sort();
+                    h.lifecycle_stages.dedup();
+                    h.hook_details = h.hook_details.filter(|d| !d.is_null());
+                    h
+                })
+                .collect()
+        }),
     });
     let network_configuration = s.network_configuration.map(|n| {
         let mut subnets = n.awsvpc_configuration.subnets;
@@ -452,8 +481,47 @@ pub fn service(s: ServiceSettings) -> ServiceSettings {
         enable_execute_command: Some(s.enable_execute_command.unwrap_or(false)),
         load_balancers: sorted_by(s.load_balancers, Clone::clone),
         availability_zone_rebalancing: s.availability_zone_rebalancing,
+        service_connect_configuration: s.service_connect_configuration.and_then(service_connect),
+        volume_configurations: sorted_by(s.volume_configurations, |v| v.name.clone()).map(|vs| {
+            vs.into_iter()
+                .map(|mut v| {
+                    if let Some(e) = v.managed_ebs_volume.as_mut() {
+                        e.tag_specifications = non_empty(e.tag_specifications.take());
+                    }
+                    v
+                })
+                .collect()
+        }),
+        vpc_lattice_configurations: sorted_by(s.vpc_lattice_configurations, Clone::clone),
         service_registries: sorted_by(s.service_registries, Clone::clone),
     }
+}
+
+/// A percentage rounded to 0.1, the step AWS accepts.
+fn tenth(p: f64) -> Percent {
+    Percent((p * 10.0).round() / 10.0)
+}
+
+/// Canonical Service Connect configuration: disabled is absent (its off form), empty lists
+/// absent, log options as for containers.
+fn service_connect(c: ServiceConnectConfiguration) -> Option<ServiceConnectConfiguration> {
+    if !c.enabled {
+        return None;
+    }
+    Some(ServiceConnectConfiguration {
+        enabled: true,
+        namespace: non_empty_string(c.namespace),
+        services: sorted_by(c.services, |s| s.port_name.clone()).map(|ss| {
+            ss.into_iter()
+                .map(|mut s| {
+                    s.client_aliases = sorted_by(s.client_aliases.take(), |a| a.port);
+                    s
+                })
+                .collect()
+        }),
+        log_configuration: c.log_configuration.map(log_configuration),
+        access_log_configuration: c.access_log_configuration,
+    })
 }
 
 /// Canonical form of a Cloud Map service: records sorted by type, `MULTIVALUE` routing and a

@@ -109,6 +109,10 @@ pub struct LiveCluster {
     pub capacity_providers: Vec<String>,
     /// Default capacity provider strategy.
     pub default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    /// ARN of the default Service Connect namespace (absent or empty: none).
+    pub service_connect_namespace: Option<String>,
+    /// Execute command and managed storage configuration.
+    pub configuration: Option<crate::manifest::spec::ClusterConfiguration>,
     /// Tags.
     pub tags: BTreeMap<String, String>,
 }

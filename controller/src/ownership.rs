@@ -30,8 +30,13 @@ pub const TAG_OBJECT: &str = "ecs.finfocus.io/object";
 pub const TAG_INSTANCE: &str = "ecs.finfocus.io/instance";
 /// Tag key recording which of the manifest's tag keys the controller manages (module docs).
 pub const TAG_MANAGED_TAGS: &str = "ecs.finfocus.io/managed-tags";
+/// Tag key recording which optional fields of an ECS service or cluster the manifest set at
+/// the last apply: their names, sorted, separated by one space (letters only, well within the
+/// 256 characters of a tag value). A field recorded there and gone from the manifest is sent
+/// in its "off" form; a field never recorded is left to whoever set it.
+pub const TAG_MANAGED_FIELDS: &str = "ecs.finfocus.io/managed-fields";
 /// How many tags the controller adds to the manifest's own.
-pub const RESERVED_TAGS: usize = 4;
+pub const RESERVED_TAGS: usize = 5;
 /// The longest tag value AWS accepts (ECS and Cloud Map alike).
 pub const MAX_TAG_VALUE: usize = 256;
 
@@ -124,11 +129,33 @@ pub fn tag_delta(desired: &BTreeMap<String, String>, live: &BTreeMap<String, Str
         .into_iter()
         .filter(|k| !reserved_key(k) && live.contains_key(k) && !desired.contains_key(k))
         .collect();
-    // The manifest has no tags left: the record goes with them.
-    if live.contains_key(TAG_MANAGED_TAGS) && !desired.contains_key(TAG_MANAGED_TAGS) {
-        remove.push(TAG_MANAGED_TAGS.to_owned());
+    // The manifest has no tags (or recorded fields) left: the record goes with them.
+    for record in [TAG_MANAGED_TAGS, TAG_MANAGED_FIELDS] {
+        if live.contains_key(record) && !desired.contains_key(record) {
+            remove.push(record.to_owned());
+        }
     }
     TagDelta { add, remove }
+}
+
+/// The [`TAG_MANAGED_FIELDS`] value naming `fields`, or `None` when there are none.
+#[must_use]
+pub fn managed_fields_record<'a>(fields: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let fields: BTreeSet<&str> = fields.into_iter().collect();
+    (!fields.is_empty()).then(|| fields.into_iter().collect::<Vec<_>>().join(" "))
+}
+
+/// The field names a [`TAG_MANAGED_FIELDS`] tag records (none without the tag).
+#[must_use]
+pub fn recorded_fields(tags: &BTreeMap<String, String>) -> BTreeSet<String> {
+    tags.get(TAG_MANAGED_FIELDS)
+        .map(|r| {
+            r.split(' ')
+                .filter(|f| !f.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The ownership tags every managed resource carries.
@@ -242,6 +269,24 @@ mod tests {
         let delta = tag_delta(&desired, &live);
         assert_eq!(delta.remove, ["env", TAG_MANAGED_TAGS]);
         assert!(delta.add.is_empty());
+    }
+
+    #[test]
+    fn the_fields_record_round_trips_and_goes_when_empty() {
+        let record = managed_fields_record(["strategy", "alarms"]).unwrap_or_default();
+        assert_eq!(record, "alarms strategy");
+        assert!(record.len() <= MAX_TAG_VALUE);
+        let live = tags(&[(TAG_MANAGED_FIELDS, &record)]);
+        assert_eq!(
+            recorded_fields(&live),
+            ["alarms", "strategy"]
+                .iter()
+                .map(|f| (*f).to_owned())
+                .collect::<BTreeSet<_>>()
+        );
+        assert_eq!(managed_fields_record([]), None);
+        let delta = tag_delta(&BTreeMap::new(), &live);
+        assert_eq!(delta.remove, [TAG_MANAGED_FIELDS]);
     }
 
     #[test]

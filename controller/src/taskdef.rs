@@ -637,6 +637,36 @@ pub(crate) mod allowed {
         routing_policy => ["MULTIVALUE", "WEIGHTED"];
         availability_zone_rebalancing => ["ENABLED", "DISABLED"];
         deployment_strategy => ["ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"];
+        access_log_format => ["TEXT", "JSON"];
+        include_query_parameters => ["DISABLED", "ENABLED"];
+        ebs_volume_type => ["gp2", "gp3", "io1", "io2", "sc1", "st1", "standard"];
+        filesystem_type => ["ext3", "ext4", "xfs", "ntfs"];
+        ebs_resource_type => ["volume"];
+        execute_command_logging => ["NONE", "DEFAULT", "OVERRIDE"];
+    }
+
+    /// `deploymentConfiguration.lifecycleHooks[].lifecycleStages` (API reference,
+    /// DeploymentLifecycleHook).
+    pub(crate) fn lifecycle_stages<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<String>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .into_iter()
+            .map(|v| {
+                check(
+                    v,
+                    &[
+                        "RECONCILE_SERVICE",
+                        "PRE_SCALE_UP",
+                        "POST_SCALE_UP",
+                        "TEST_TRAFFIC_SHIFT",
+                        "POST_TEST_TRAFFIC_SHIFT",
+                        "PRODUCTION_TRAFFIC_SHIFT",
+                        "POST_PRODUCTION_TRAFFIC_SHIFT",
+                    ],
+                )
+            })
+            .collect()
     }
 
     /// `dependsOn[].condition` is required, so it is not an `Option`.

@@ -796,6 +796,9 @@ fn described_service() -> ServiceSettings {
             }),
             maximum_percent: Some(200),
             minimum_healthy_percent: Some(100),
+            canary_configuration: None,
+            linear_configuration: None,
+            lifecycle_hooks: None,
             alarms: Some(crate::manifest::spec::DeploymentAlarms {
                 alarm_names: vec![],
                 enable: false,
@@ -1130,4 +1133,53 @@ fn discovery_defaults() {
     let mut ttl = desired.clone();
     ttl.dns_config.dns_records[1].ttl = 300;
     assert_ne!(discovery(desired), discovery(ttl));
+}
+
+fn delivery(json: serde_json::Value) -> ServiceSettings {
+    service(serde_json::from_value(json).unwrap())
+}
+
+#[test]
+fn canary_and_linear_settings_take_their_defaults_and_compare_to_a_tenth() {
+    let sent = delivery(serde_json::json!({"deploymentConfiguration": {
+        "canaryConfiguration": {"canaryPercent": 12.50000001},
+        "linearConfiguration": {}
+    }}));
+    let answered = delivery(serde_json::json!({"deploymentConfiguration": {
+        "canaryConfiguration": {"canaryPercent": 12.5, "canaryBakeTimeInMinutes": 10},
+        "linearConfiguration": {"stepPercent": 10.0, "stepBakeTimeInMinutes": 6}
+    }}));
+    assert_eq!(sent, answered);
+}
+
+#[test]
+fn disabled_service_connect_and_empty_lists_are_absent() {
+    let off = delivery(serde_json::json!({
+        "serviceConnectConfiguration": {"enabled": false, "namespace": "arn:ns"},
+        "volumeConfigurations": [],
+        "vpcLatticeConfigurations": [],
+        "deploymentConfiguration": {"lifecycleHooks": []}
+    }));
+    assert_eq!(off, delivery(serde_json::json!({})));
+}
+
+#[test]
+fn lifecycle_stages_compare_as_a_set() {
+    let hook = |stages: serde_json::Value| {
+        delivery(
+            serde_json::json!({"deploymentConfiguration": {"lifecycleHooks": [{
+                "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                "roleArn": "arn:aws:iam::123456789012:role/r",
+                "lifecycleStages": stages
+            }]}}),
+        )
+    };
+    assert_eq!(
+        hook(serde_json::json!(["POST_SCALE_UP", "PRE_SCALE_UP"])),
+        hook(serde_json::json!([
+            "PRE_SCALE_UP",
+            "POST_SCALE_UP",
+            "PRE_SCALE_UP"
+        ]))
+    );
 }

@@ -18,6 +18,7 @@ use crate::{
     API_VERSION,
 };
 
+mod delivery;
 mod network;
 mod service;
 
@@ -200,6 +201,7 @@ pub(super) fn validate_document(label: &str, doc: RawDocument<'_>, out: &mut Fil
                 (at.line(), at.column())
             });
             check_service(&mut check, &svc, spec_at);
+            delivery::check_delivery(&mut check, &svc, spec_at);
             network::check_duplicate_network(&mut check, &svc, spec_at);
             check_tags(&mut check, &svc.tags, spec_at);
             (
@@ -385,6 +387,7 @@ fn check_namespace(check: &mut DocCheck<'_>, ns: &NamespaceSpec, at: Location) {
 /// The default strategy may only name providers the cluster is associated with
 /// (PutClusterCapacityProviders refuses anything else), so it needs `capacityProviders`.
 fn check_cluster(check: &mut DocCheck<'_>, cluster: &ClusterSpec, at: Location) {
+    delivery::check_cluster_delivery(check, cluster, at);
     let Some(strategy) = &cluster.default_capacity_provider_strategy else {
         return;
     };

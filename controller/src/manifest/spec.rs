@@ -7,6 +7,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::taskdef::{PlacementConstraint, TaskDefinition, allowed};
 
+mod delivery;
+
+pub use delivery::{
+    AccessLogConfiguration, AdvancedConfiguration, CanaryConfiguration, CertificateAuthority,
+    ClientAlias, ClusterConfiguration, ClusterServiceConnectDefaults, EbsTagSpecification,
+    ExecuteCommandConfiguration, ExecuteCommandLogConfiguration, HeaderMatch, KeyValueTag,
+    LifecycleHook, LinearConfiguration, ManagedEbsVolume, ManagedStorageConfiguration, Percent,
+    ServiceConnectConfiguration, ServiceConnectService, ServiceConnectTls,
+    ServiceVolumeConfiguration, TestTrafficHeader, TestTrafficRules, TimeoutConfiguration,
+    VpcLatticeConfiguration,
+};
+
 /// `spec` of a `CloudMapNamespace`: a private DNS namespace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -72,6 +84,12 @@ pub struct ClusterSpec {
     /// only when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
+    /// Default Service Connect namespace of the cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_connect_defaults: Option<ClusterServiceConnectDefaults>,
+    /// Execute command and managed storage configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<ClusterConfiguration>,
     /// Extra tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
@@ -171,6 +189,12 @@ pub struct ServiceSettings {
         deserialize_with = "allowed::availability_zone_rebalancing"
     )]
     pub availability_zone_rebalancing: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_configurations: Option<Vec<ServiceVolumeConfiguration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_lattice_configurations: Option<Vec<VpcLatticeConfiguration>>,
     /// Filled by the controller from `serviceDiscovery` (and from the live service when
     /// observing); not accepted in manifests.
     #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
@@ -216,6 +240,12 @@ pub struct DeploymentConfiguration {
     pub strategy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bake_time_in_minutes: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary_configuration: Option<CanaryConfiguration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear_configuration: Option<LinearConfiguration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_hooks: Option<Vec<LifecycleHook>>,
 }
 
 /// Deployment circuit breaker.
@@ -317,6 +347,8 @@ pub struct LoadBalancer {
     pub container_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_port: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advanced_configuration: Option<AdvancedConfiguration>,
 }
 
 /// A Cloud Map registry the ECS service registers its tasks in.

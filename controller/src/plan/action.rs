@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use crate::manifest::spec::{
-    CapacityProviderStrategyItem, ClusterSetting, DiscoverySpec, DnsRecord, ServiceRegistry,
-    ServiceSettings,
+    CapacityProviderStrategyItem, ClusterConfiguration, ClusterSetting, DiscoverySpec, DnsRecord,
+    ServiceRegistry, ServiceSettings,
 };
 use crate::taskdef::TaskDefinition;
 
@@ -116,6 +116,13 @@ pub enum Action {
         capacity_providers: Vec<String>,
         default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
     },
+    /// `UpdateCluster` with the cluster's configuration and/or default Service Connect
+    /// namespace (`""` removes it); absent parts are not sent.
+    UpdateClusterConfiguration {
+        name: String,
+        configuration: Option<ClusterConfiguration>,
+        service_connect_namespace: Option<String>,
+    },
     /// `UpdateClusterSettings`.
     UpdateClusterSettings {
         name: String,
@@ -208,6 +215,7 @@ impl Action {
             }
             Self::CreateCluster { name, .. } => format!("CreateCluster {name}"),
             Self::UpdateClusterSettings { name, .. } => format!("UpdateClusterSettings {name}"),
+            Self::UpdateClusterConfiguration { name, .. } => format!("UpdateCluster {name}"),
             Self::PutClusterCapacityProviders { name, .. } => {
                 format!("PutClusterCapacityProviders {name}")
             }

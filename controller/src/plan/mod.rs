@@ -39,6 +39,7 @@ mod action;
 mod cluster;
 mod creation;
 mod discovery;
+mod fields;
 mod namespace;
 mod orphans;
 mod service;
@@ -294,10 +295,12 @@ fn plan_tags(
         mut remove,
     } = tag_delta(desired, live);
     if rp.drift_policy == DriftPolicy::Detect {
-        // The record is the controller's bookkeeping, written only when it corrects tags;
-        // its absence is no drift to report.
-        add.remove(ownership::TAG_MANAGED_TAGS);
-        remove.retain(|k| k != ownership::TAG_MANAGED_TAGS);
+        // The records (managed tag keys, managed fields) are the controller's bookkeeping,
+        // written only when it corrects; their absence is no drift to report.
+        for record in [ownership::TAG_MANAGED_TAGS, ownership::TAG_MANAGED_FIELDS] {
+            add.remove(record);
+            remove.retain(|k| k != record);
+        }
     }
     for k in &remove {
         rp.changes.push(Change::new(

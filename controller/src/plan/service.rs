@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::discovery::plan_discovery;
+use super::fields;
 use super::{
     Action, ArnRef, Condition, PlanOptions, Registry, RegistryUpdate, ResourcePlan, Status, TagApi,
     check_owner, lookup_failed, plan_tags,
@@ -54,7 +55,8 @@ pub(super) fn plan_service(
     let mut replace_reasons: Vec<String> = blocked.into_iter().collect();
     // 2. Task definition.
     let task_definition = plan_task_definition(rp, spec, observed, &tags);
-    // 3. ECS service.
+    // 3. ECS service, whose tags also record the optional fields the manifest sets.
+    let tags = fields::tags_with_record(&tags, &spec.service);
     let Some(live) = observed.service.found() else {
         rp.create(Action::CreateService {
             cluster: spec.cluster.clone(),
@@ -212,7 +214,9 @@ fn service_delta(
     live: &LiveService,
     registry: Option<&Registry>,
 ) -> ServiceDelta {
-    let mut desired_settings = spec.service.clone();
+    let recorded = crate::ownership::recorded_fields(&live.tags);
+    let (mut desired_settings, off) =
+        fields::settle(spec.service.clone(), &live.settings, &recorded);
     desired_settings.service_registries = registry.map(|r| {
         vec![r.entry(match &r.arn {
             ArnRef::Known(arn) => arn.clone(),
@@ -233,7 +237,8 @@ fn service_delta(
             replace.push(field.to_owned());
         }
     }
-    let patch = service_patch(&desired_c, &live_c);
+    let mut patch = service_patch(&desired_c, &live_c);
+    fields::send_off(&mut patch, &off, &desired_c, &live_c);
     let mut registries = if desired_c.service_registries == live_c.service_registries {
         RegistryUpdate::Keep
     } else {
@@ -453,6 +458,9 @@ pub(super) fn service_patch(desired: &ServiceSettings, live: &ServiceSettings) -
         enable_execute_command,
         load_balancers,
         availability_zone_rebalancing,
+        service_connect_configuration,
+        volume_configurations,
+        vpc_lattice_configurations,
         // Sent separately (`RegistryUpdate`): the ARN may come from an earlier action.
         service_registries: _,
     } = desired;
@@ -482,6 +490,15 @@ pub(super) fn service_patch(desired: &ServiceSettings, live: &ServiceSettings) -
         availability_zone_rebalancing: value(
             availability_zone_rebalancing,
             &live.availability_zone_rebalancing,
+        ),
+        service_connect_configuration: value(
+            service_connect_configuration,
+            &live.service_connect_configuration,
+        ),
+        volume_configurations: list(volume_configurations, &live.volume_configurations),
+        vpc_lattice_configurations: list(
+            vpc_lattice_configurations,
+            &live.vpc_lattice_configurations,
         ),
         service_registries: None,
     }

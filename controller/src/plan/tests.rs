@@ -100,6 +100,8 @@ fn in_sync(set: &ManifestSet) -> LiveState {
     live.clusters.insert(
         "c1".into(),
         Lookup::Found(LiveCluster {
+            service_connect_namespace: None,
+            configuration: None,
             arn: "arn:c1".into(),
             name: "c1".into(),
             status: "ACTIVE".into(),
@@ -1009,6 +1011,8 @@ spec:
     let set = load_str("c.yaml", text).unwrap();
     let mut live = LiveState::default();
     let cluster = LiveCluster {
+        service_connect_namespace: None,
+        configuration: None,
         arn: "arn:c1".into(),
         name: "c1".into(),
         status: "ACTIVE".into(),
@@ -1046,6 +1050,8 @@ spec:
     live.clusters.insert(
         "c1".into(),
         Lookup::Found(LiveCluster {
+            service_connect_namespace: None,
+            configuration: None,
             capacity_providers: vec!["FARGATE".into(), "FARGATE_SPOT".into()],
             default_capacity_provider_strategy: vec![CapacityProviderStrategyItem {
                 capacity_provider: "FARGATE_SPOT".into(),

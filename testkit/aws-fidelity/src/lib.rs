@@ -42,13 +42,15 @@
 //! (`idempotency`), so creates sent again are answered as AWS answers them. With
 //! [`Fidelity::lose_answers`] it loses a seeded fraction of answers after the emulator acted
 //! (`faults`), and it counts the write calls it passed on ([`Fidelity::writes`]). Rollouts,
-//! tokens, these counters and the namespace of each Cloud Map service it looked up (`namespaces`) are the
+//! tokens, these counters, the namespace of each Cloud Map service it looked up (`namespaces`) and the
+//! service fields the emulator drops (`kept`: Service Connect, volume and VPC Lattice configurations) are the
 //! only state the layer keeps.
 
 pub mod call;
 mod deployments;
 mod faults;
 mod idempotency;
+mod kept;
 pub mod latency;
 mod namespaces;
 mod rollouts;

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::call::{Api, AwsError, Call};
 use crate::deployments::StopRefused;
 use crate::rules::page::{self, Paging};
-use crate::rules::{cloudmap, deployments, rollout, service, task_definition};
+use crate::rules::{cloudmap, delivery, deployments, rollout, service, task_definition};
 use crate::upstream::{Answer, Exchange};
 
 /// Handles one request.
@@ -59,8 +59,18 @@ async fn ecs(exchange: &Exchange<'_>, call: &Call, mut request: Value) -> Result
             each_in(&mut answer, "taskDefinition", task_definition::answer);
             answer
         }
-        "CreateService" => create_service(exchange, request).await?,
-        "UpdateService" => update_service(exchange, request).await?,
+        "CreateService" => {
+            namespace_as_arn(exchange, &mut request).await;
+            create_service(exchange, request).await?
+        }
+        "UpdateService" => {
+            namespace_as_arn(exchange, &mut request).await;
+            update_service(exchange, request).await?
+        }
+        "CreateCluster" | "UpdateCluster" => {
+            namespace_as_arn(exchange, &mut request).await;
+            exchange.forward_json(&request).await
+        }
         "DescribeServices" => {
             service::check_describe_count(&request, "services", service::DESCRIBE_SERVICES_MAX)?;
             let mut answer = exchange.forward_json(&request).await;
@@ -71,6 +81,7 @@ async fn ecs(exchange: &Exchange<'_>, call: &Call, mut request: Value) -> Result
                 };
                 for live in services {
                     rollout::start_deployment(live);
+                    answer_kept(exchange, live);
                     let name = live
                         .get("serviceName")
                         .and_then(Value::as_str)
@@ -122,6 +133,12 @@ async fn create_service(exchange: &Exchange<'_>, mut request: Value) -> Result<A
     }
     check_srv_registries(exchange, &request).await?;
     let mut answer = exchange.forward_json(&request).await;
+    if answer.ok()
+        && let Some(key) = delivery::service_key(request.get("cluster"), request.get("serviceName"))
+    {
+        exchange.kept().forget(&key);
+        exchange.kept().store(&key, delivery::sent_fields(&request));
+    }
     if answer.ok() {
         // The emulator's create drops these fields; its update stores them.
         let stored = exchange
@@ -134,13 +151,50 @@ async fn create_service(exchange: &Exchange<'_>, mut request: Value) -> Result<A
         answer = stored;
     }
     each_in(&mut answer, "service", service::answer);
+    answer.edit(|value| {
+        if let Some(live) = value.get_mut("service") {
+            answer_kept(exchange, live);
+        }
+    });
     if let Some(created) = answer.json().and_then(|v| v.get("service").cloned()) {
         exchange.rollouts().deployments().start(&created, true);
     }
     Ok(answer)
 }
 
-async fn update_service(exchange: &Exchange<'_>, request: Value) -> Result<Answer, AwsError> {
+/// Rewrites a Service Connect namespace sent by name into its ARN, as ECS stores it.
+async fn namespace_as_arn(exchange: &Exchange<'_>, request: &mut Value) {
+    let Some((pointer, _)) = delivery::namespace_named(request) else {
+        return;
+    };
+    let namespaces = exchange
+        .call(Api::CloudMap, "ListNamespaces", &json!({}))
+        .await
+        .json()
+        .and_then(|v| v.get("Namespaces").and_then(Value::as_array).cloned())
+        .unwrap_or_default();
+    delivery::namespace_as_arn(request, pointer, &namespaces);
+}
+
+/// Answers the fields the layer keeps for this service on its primary deployment.
+fn answer_kept(exchange: &Exchange<'_>, live: &mut Value) {
+    if let Some(key) = delivery::service_key(live.get("clusterArn"), live.get("serviceName")) {
+        delivery::answer_kept(live, &exchange.kept().get(&key));
+    }
+}
+
+async fn update_service(exchange: &Exchange<'_>, mut request: Value) -> Result<Answer, AwsError> {
+    if delivery::update_needs_alarms(&request) {
+        let cluster = request.get("cluster").cloned().unwrap_or(json!("default"));
+        let name = request
+            .get("service")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if let Some(current) = current_service(exchange, &cluster, &name).await {
+            delivery::keep_alarms(&mut request, &current);
+        }
+    }
     if service::update_needs_current(&request) {
         let cluster = request.get("cluster").cloned().unwrap_or(json!("default"));
         let name = request.get("service").cloned().unwrap_or(Value::Null);
@@ -160,8 +214,18 @@ async fn update_service(exchange: &Exchange<'_>, request: Value) -> Result<Answe
     }
     check_srv_registries(exchange, &request).await?;
     let mut answer = exchange.forward_json(&request).await;
+    if answer.ok()
+        && let Some(key) = delivery::service_key(request.get("cluster"), request.get("service"))
+    {
+        exchange.kept().store(&key, delivery::sent_fields(&request));
+    }
     each_in(&mut answer, "service", service::answer);
     each_in(&mut answer, "service", rollout::start_deployment);
+    answer.edit(|value| {
+        if let Some(live) = value.get_mut("service") {
+            answer_kept(exchange, live);
+        }
+    });
     if let Some(updated) = answer.json().and_then(|v| v.get("service").cloned()) {
         exchange.rollouts().deployments().start(&updated, false);
     }

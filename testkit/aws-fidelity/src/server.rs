@@ -16,6 +16,7 @@ use crate::Error;
 use crate::call::Call;
 use crate::faults::{self, Faults, LostAnswers};
 use crate::idempotency::{self, Tokens};
+use crate::kept::KeptFields;
 use crate::latency::{Latency, Traffic};
 use crate::namespaces::ServiceNamespaces;
 use crate::rollouts::Rollouts;
@@ -70,6 +71,7 @@ impl Fidelity {
             tokens: Arc::clone(&tokens),
             faults: Arc::clone(&faults),
             namespaces: ServiceNamespaces::default(),
+            kept: KeptFields::default(),
         }));
         let thread = std::thread::Builder::new()
             .name("aws-fidelity".into())
@@ -174,6 +176,7 @@ struct Shared {
     tokens: Arc<Tokens>,
     faults: Arc<Faults>,
     namespaces: ServiceNamespaces,
+    kept: KeptFields,
 }
 
 impl Drop for Fidelity {
@@ -212,6 +215,7 @@ async fn proxy(State(shared): State<Arc<Shared>>, request: Request) -> Response 
         &shared.upstream,
         &shared.rollouts,
         &shared.namespaces,
+        &shared.kept,
         parts.method,
         path,
         parts.headers,

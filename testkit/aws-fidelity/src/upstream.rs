@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::Error;
 use crate::call::{Api, AwsError};
+use crate::kept::KeptFields;
 use crate::namespaces::ServiceNamespaces;
 use crate::rollouts::Rollouts;
 
@@ -182,6 +183,7 @@ pub struct Exchange<'a> {
     upstream: &'a Upstream,
     rollouts: &'a Rollouts,
     namespaces: &'a ServiceNamespaces,
+    kept: &'a KeptFields,
     method: Method,
     path: String,
     headers: HeaderMap,
@@ -193,6 +195,7 @@ impl<'a> Exchange<'a> {
         upstream: &'a Upstream,
         rollouts: &'a Rollouts,
         namespaces: &'a ServiceNamespaces,
+        kept: &'a KeptFields,
         method: Method,
         path: String,
         headers: HeaderMap,
@@ -201,6 +204,7 @@ impl<'a> Exchange<'a> {
             upstream,
             rollouts,
             namespaces,
+            kept,
             method,
             path,
             headers,
@@ -215,6 +219,11 @@ impl<'a> Exchange<'a> {
     /// The namespaces of the Cloud Map services looked up so far.
     pub fn namespaces(&self) -> &ServiceNamespaces {
         self.namespaces
+    }
+
+    /// The service fields the emulator drops, kept by the layer.
+    pub fn kept(&self) -> &KeptFields {
+        self.kept
     }
 
     /// The incoming request's headers.

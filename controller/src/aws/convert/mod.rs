@@ -8,6 +8,7 @@
 
 mod cloud_map;
 mod cluster;
+mod delivery;
 mod service;
 mod task_definition;
 
@@ -22,7 +23,8 @@ pub(crate) use self::cloud_map::{
     namespace_soa_ttl,
 };
 pub(crate) use self::cluster::{
-    cluster_capacity_from_sdk, cluster_settings_from_sdk, cluster_settings_to_sdk, strategy_to_sdk,
+    cluster_capacity_from_sdk, cluster_configuration_from_sdk, cluster_configuration_to_sdk,
+    cluster_settings_from_sdk, cluster_settings_to_sdk, strategy_to_sdk,
 };
 pub(crate) use self::service::{
     ServiceParts, service_from_sdk, service_parts, service_registry_to_sdk,

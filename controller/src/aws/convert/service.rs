@@ -13,9 +13,19 @@ use crate::manifest::spec::{
 use crate::taskdef::PlacementConstraint;
 
 use super::cluster::{strategy_item_from_sdk, strategy_to_sdk};
+use super::delivery::{
+    advanced_from_sdk, advanced_to_sdk, canary_from_sdk, canary_to_sdk, hook_from_sdk, hook_to_sdk,
+    lattice_from_sdk, lattice_to_sdk, linear_from_sdk, linear_to_sdk, service_connect_from_sdk,
+    service_connect_to_sdk, volume_from_sdk, volume_to_sdk,
+};
 use super::{ecs_tags_from_sdk, en, list, strs};
 /// Reads a live ECS service.
 pub(crate) fn service_from_sdk(s: &ecs::Service) -> LiveService {
+    // The deployment that carries the service's current configuration.
+    let primary = s
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"));
     let settings = ServiceSettings {
         desired_count: Some(s.desired_count()),
         launch_type: s.launch_type().map(|l| l.as_str().to_owned()),
@@ -40,6 +50,9 @@ pub(crate) fn service_from_sdk(s: &ecs::Service) -> LiveService {
                 }),
                 strategy: d.strategy().map(|x| x.as_str().to_owned()),
                 bake_time_in_minutes: d.bake_time_in_minutes(),
+                canary_configuration: d.canary_configuration().map(canary_from_sdk),
+                linear_configuration: d.linear_configuration().map(linear_from_sdk),
+                lifecycle_hooks: list(d.lifecycle_hooks(), hook_from_sdk),
             }),
         placement_constraints: list(s.placement_constraints(), |p| PlacementConstraint {
             kind: p
@@ -78,10 +91,18 @@ pub(crate) fn service_from_sdk(s: &ecs::Service) -> LiveService {
             load_balancer_name: l.load_balancer_name().map(str::to_owned),
             container_name: l.container_name().map(str::to_owned),
             container_port: l.container_port(),
+            advanced_configuration: l.advanced_configuration().map(advanced_from_sdk),
         }),
         availability_zone_rebalancing: s
             .availability_zone_rebalancing()
             .map(|a| a.as_str().to_owned()),
+        service_connect_configuration: primary
+            .and_then(|d| d.service_connect_configuration())
+            .map(service_connect_from_sdk),
+        volume_configurations: primary
+            .and_then(|d| list(d.volume_configurations(), volume_from_sdk)),
+        vpc_lattice_configurations: primary
+            .and_then(|d| list(d.vpc_lattice_configurations(), lattice_from_sdk)),
         service_registries: list(s.service_registries(), |r| ServiceRegistry {
             registry_arn: r.registry_arn().unwrap_or_default().to_owned(),
             container_name: r.container_name().map(str::to_owned),
@@ -129,6 +150,9 @@ pub(crate) struct ServiceParts {
     pub propagate_tags: Option<ecs::PropagateTags>,
     pub load_balancers: Option<Vec<ecs::LoadBalancer>>,
     pub availability_zone_rebalancing: Option<ecs::AvailabilityZoneRebalancing>,
+    pub service_connect_configuration: Option<ecs::ServiceConnectConfiguration>,
+    pub volume_configurations: Option<Vec<ecs::ServiceVolumeConfiguration>>,
+    pub vpc_lattice_configurations: Option<Vec<ecs::VpcLatticeConfiguration>>,
 }
 
 /// Converts the set fields of `s` (a full spec or a sparse patch) to request pieces.
@@ -157,6 +181,13 @@ pub(crate) fn service_parts(s: &ServiceSettings) -> Result<ServiceParts, BuildEr
                     .set_minimum_healthy_percent(d.minimum_healthy_percent)
                     .set_strategy(en(d.strategy.as_ref()))
                     .set_bake_time_in_minutes(d.bake_time_in_minutes)
+                    .set_canary_configuration(d.canary_configuration.as_ref().map(canary_to_sdk))
+                    .set_linear_configuration(d.linear_configuration.as_ref().map(linear_to_sdk))
+                    .set_lifecycle_hooks(
+                        d.lifecycle_hooks
+                            .as_ref()
+                            .map(|hs| hs.iter().map(hook_to_sdk).collect()),
+                    )
                     .set_alarms(
                         d.alarms
                             .as_ref()
@@ -228,11 +259,29 @@ pub(crate) fn service_parts(s: &ServiceSettings) -> Result<ServiceParts, BuildEr
                         .set_load_balancer_name(l.load_balancer_name.clone())
                         .set_container_name(l.container_name.clone())
                         .set_container_port(l.container_port)
+                        .set_advanced_configuration(
+                            l.advanced_configuration.as_ref().map(advanced_to_sdk),
+                        )
                         .build()
                 })
                 .collect()
         }),
         availability_zone_rebalancing: en(s.availability_zone_rebalancing.as_ref()),
+        service_connect_configuration: s
+            .service_connect_configuration
+            .as_ref()
+            .map(service_connect_to_sdk)
+            .transpose()?,
+        volume_configurations: s
+            .volume_configurations
+            .as_ref()
+            .map(|vs| vs.iter().map(volume_to_sdk).collect())
+            .transpose()?,
+        vpc_lattice_configurations: s
+            .vpc_lattice_configurations
+            .as_ref()
+            .map(|ls| ls.iter().map(lattice_to_sdk).collect())
+            .transpose()?,
     })
 }
 

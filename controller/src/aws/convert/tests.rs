@@ -190,8 +190,16 @@ fn full_service() -> ServiceSettings {
             "maximumPercent": 150,
             "minimumHealthyPercent": 50,
             "alarms": {"alarmNames": ["high-errors"], "enable": true, "rollback": false},
-            "strategy": "ROLLING",
-            "bakeTimeInMinutes": 5
+            "strategy": "CANARY",
+            "bakeTimeInMinutes": 5,
+            "canaryConfiguration": {"canaryPercent": 12.5, "canaryBakeTimeInMinutes": 7},
+            "linearConfiguration": {"stepPercent": 20.0, "stepBakeTimeInMinutes": 3},
+            "lifecycleHooks": [{
+                "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:check",
+                "roleArn": "arn:aws:iam::123456789012:role/hooks",
+                "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT", "PRE_SCALE_UP"],
+                "hookDetails": {"path": "/healthz", "retries": 3, "strict": true, "ratio": 0.5}
+            }]
         },
         "placementConstraints": [{"type": "distinctInstance"}],
         "placementStrategy": [{"type": "spread", "field": "attribute:ecs.availability-zone"}],
@@ -203,8 +211,33 @@ fn full_service() -> ServiceSettings {
         "enableECSManagedTags": true,
         "propagateTags": "SERVICE",
         "enableExecuteCommand": true,
-        "loadBalancers": [{"targetGroupArn": "arn:tg", "containerName": "app", "containerPort": 8001}],
-        "availabilityZoneRebalancing": "DISABLED"
+        "loadBalancers": [{"targetGroupArn": "arn:tg", "containerName": "app", "containerPort": 8001,
+            "advancedConfiguration": {"alternateTargetGroupArn": "arn:tg2",
+                "productionListenerRule": "arn:prod", "testListenerRule": "arn:test", "roleArn": "arn:role"}}],
+        "availabilityZoneRebalancing": "DISABLED",
+        "serviceConnectConfiguration": {
+            "enabled": true,
+            "namespace": "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-1",
+            "services": [{
+                "portName": "http", "discoveryName": "app", "ingressPortOverride": 9000,
+                "clientAliases": [{"port": 80, "dnsName": "app.local",
+                    "testTrafficRules": {"header": {"name": "x-test", "value": {"exact": "1"}}}}],
+                "timeout": {"idleTimeoutSeconds": 60, "perRequestTimeoutSeconds": 15},
+                "tls": {"issuerCertificateAuthority": {"awsPcaAuthorityArn": "arn:pca"},
+                    "kmsKey": "arn:kms", "roleArn": "arn:tls-role"}
+            }],
+            "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "sc"},
+                "secretOptions": [{"name": "k", "valueFrom": "arn:secret"}]},
+            "accessLogConfiguration": {"format": "JSON", "includeQueryParameters": "ENABLED"}
+        },
+        "volumeConfigurations": [{"name": "data", "managedEBSVolume": {
+            "roleArn": "arn:ebs-role", "encrypted": true, "kmsKeyId": "arn:kms", "volumeType": "gp3",
+            "sizeInGiB": 20, "snapshotId": "snap-1", "volumeInitializationRate": 100, "iops": 3000,
+            "throughput": 125, "filesystemType": "xfs",
+            "tagSpecifications": [{"resourceType": "volume", "tags": [{"key": "team", "value": "a"}],
+                "propagateTags": "SERVICE"}]}}],
+        "vpcLatticeConfigurations": [{"roleArn": "arn:lattice-role", "targetGroupArn": "arn:lattice-tg",
+            "portName": "http"}]
     }))
     .unwrap();
     // Not accepted in manifests (the controller fills it), but written and read all the same.
@@ -231,6 +264,9 @@ fn created(settings: &ServiceSettings) -> ecs::Service {
         propagate_tags,
         load_balancers,
         availability_zone_rebalancing,
+        service_connect_configuration,
+        volume_configurations,
+        vpc_lattice_configurations,
     } = service_parts(settings).unwrap();
     let ServiceSettings {
         desired_count,
@@ -250,8 +286,18 @@ fn created(settings: &ServiceSettings) -> ecs::Service {
         enable_execute_command,
         load_balancers: _,
         availability_zone_rebalancing: _,
+        service_connect_configuration: _,
+        volume_configurations: _,
+        vpc_lattice_configurations: _,
         service_registries,
     } = settings;
+    // DescribeServices answers these three on each deployment only (API reference, Deployment).
+    let primary = ecs::Deployment::builder()
+        .status("PRIMARY")
+        .set_service_connect_configuration(service_connect_configuration)
+        .set_volume_configurations(volume_configurations)
+        .set_vpc_lattice_configurations(vpc_lattice_configurations)
+        .build();
     ecs::Service::builder()
         .service_arn("arn:aws:ecs:us-east-1:123456789012:service/c/s")
         .service_name("s")
@@ -273,6 +319,7 @@ fn created(settings: &ServiceSettings) -> ecs::Service {
         .enable_execute_command(enable_execute_command.unwrap())
         .set_load_balancers(load_balancers)
         .set_availability_zone_rebalancing(availability_zone_rebalancing)
+        .deployments(primary)
         .set_service_registries(
             service_registries
                 .as_ref()

@@ -25,6 +25,7 @@ pub(super) async fn describe_clusters(
                     .set_clusters(Some(chunk.to_vec()))
                     .include(ClusterField::Tags)
                     .include(ClusterField::Settings)
+                    .include(ClusterField::Configurations)
                     .send(),
             )
             .await?;
@@ -43,6 +44,13 @@ pub(super) fn live_cluster(c: &aws_sdk_ecs::types::Cluster) -> LiveCluster {
         name: c.cluster_name().unwrap_or_default().to_owned(),
         status: c.status().unwrap_or_default().to_owned(),
         settings: convert::cluster_settings_from_sdk(c),
+        service_connect_namespace: c
+            .service_connect_defaults()
+            .and_then(|d| d.namespace())
+            .map(str::to_owned),
+        configuration: c
+            .configuration()
+            .map(convert::cluster_configuration_from_sdk),
         tags: convert::ecs_tags_from_sdk(c.tags()),
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::build_error;
 use crate::Result;
 use crate::aws::{Context, convert};
-use crate::manifest::spec::{CapacityProviderStrategyItem, ClusterSetting};
+use crate::manifest::spec::{CapacityProviderStrategyItem, ClusterConfiguration, ClusterSetting};
 
 /// Creates a cluster; returns its ARN.
 pub(crate) async fn create_cluster(
@@ -43,6 +43,38 @@ pub(crate) async fn create_cluster(
         .and_then(|c| c.cluster_arn())
         .unwrap_or_default()
         .to_owned())
+}
+
+/// `UpdateCluster`: the configuration and/or the default Service Connect namespace (`""`
+/// removes it: API reference, ClusterServiceConnectDefaultsRequest `namespace`).
+pub(crate) async fn update_cluster_configuration(
+    ctx: &Context,
+    region: &str,
+    name: &str,
+    configuration: Option<&ClusterConfiguration>,
+    service_connect_namespace: Option<&str>,
+) -> Result<()> {
+    let defaults = service_connect_namespace
+        .map(|ns| {
+            aws_sdk_ecs::types::ClusterServiceConnectDefaultsRequest::builder()
+                .namespace(ns)
+                .build()
+        })
+        .transpose()
+        .map_err(|e| build_error("UpdateCluster", name, &e))?;
+    ctx.call(
+        "ecs",
+        "UpdateCluster",
+        name,
+        ctx.ecs(region)
+            .update_cluster()
+            .cluster(name)
+            .set_configuration(configuration.map(convert::cluster_configuration_to_sdk))
+            .set_service_connect_defaults(defaults)
+            .send(),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Updates cluster settings.

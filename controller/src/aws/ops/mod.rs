@@ -19,7 +19,8 @@ mod token;
 mod tests;
 
 pub(crate) use self::cluster::{
-    create_cluster, delete_cluster, put_cluster_capacity_providers, update_cluster_settings,
+    create_cluster, delete_cluster, put_cluster_capacity_providers, update_cluster_configuration,
+    update_cluster_settings,
 };
 pub(crate) use self::discovery::{
     create_discovery_service, delete_discovery_service, update_discovery_service,

@@ -154,6 +154,9 @@ async fn send_create(
                 .set_enable_execute_command(settings.enable_execute_command)
                 .set_load_balancers(p.load_balancers)
                 .set_availability_zone_rebalancing(p.availability_zone_rebalancing)
+                .set_service_connect_configuration(p.service_connect_configuration)
+                .set_volume_configurations(p.volume_configurations)
+                .set_vpc_lattice_configurations(p.vpc_lattice_configurations)
                 .set_service_registries(registry.map(|r| registries(std::slice::from_ref(r))))
                 .set_tags(Some(convert::ecs_tags_to_sdk(tags)))
                 .send(),
@@ -225,6 +228,9 @@ pub(crate) async fn update_service(
         enable_execute_command,
         load_balancers: _,
         availability_zone_rebalancing: _,
+        service_connect_configuration: _,
+        volume_configurations: _,
+        vpc_lattice_configurations: _,
         service_registries: _,
     } = patch;
     let convert::ServiceParts {
@@ -239,6 +245,9 @@ pub(crate) async fn update_service(
         propagate_tags,
         load_balancers,
         availability_zone_rebalancing,
+        service_connect_configuration,
+        volume_configurations,
+        vpc_lattice_configurations,
     } = p;
     ctx.call(
         "ecs",
@@ -262,6 +271,9 @@ pub(crate) async fn update_service(
             .set_load_balancers(load_balancers)
             .set_propagate_tags(propagate_tags)
             .set_availability_zone_rebalancing(availability_zone_rebalancing)
+            .set_service_connect_configuration(service_connect_configuration)
+            .set_volume_configurations(volume_configurations)
+            .set_vpc_lattice_configurations(vpc_lattice_configurations)
             .set_service_registries(update.service_registries.map(registries))
             .set_force_new_deployment(update.force_new_deployment.then_some(true))
             .send(),

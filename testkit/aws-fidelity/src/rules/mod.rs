@@ -18,6 +18,7 @@
 //! [`crate::route`], which reads it from the emulator.
 
 pub mod cloudmap;
+pub mod delivery;
 pub mod deployments;
 pub mod idempotency;
 pub mod page;
