@@ -13,7 +13,10 @@
 //! accepting, open HTTP/2 connections receive GOAWAY, and in-flight requests get
 //! [`ServeConfig::drain_timeout`] to finish before [`serve`] returns anyway.
 
+mod limit;
 mod listener;
+
+pub use self::limit::{LimitedListener, MAX_CONNECTIONS, RESERVE};
 
 use std::future::Future;
 use std::io::Write as _;
@@ -146,12 +149,14 @@ where
         let _ = draining_tx.send(());
     };
     // Headers, data and trailers of a small answer leave in one write (see `listener`).
-    let listener = CoalescingListener(listener.tap_io(|tcp| {
+    // At most `MAX_CONNECTIONS` open: idle clients cannot use up the descriptors the health
+    // check needs (see `limit`).
+    let listener = CoalescingListener(LimitedListener::new(listener.tap_io(|tcp| {
         // Unary gRPC answers are small; Nagle would hold them back.
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::debug!(error = %err, "cannot set TCP_NODELAY");
         }
-    }));
+    })));
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(signal)
         .into_future();
