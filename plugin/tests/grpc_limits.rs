@@ -97,12 +97,9 @@ async fn held_grpc_streams_do_not_grow_the_process_without_bound() {
         "RSS grew by {grown} kB (limit {MAX_GROWTH_KB} kB)"
     );
     // The process still answers beside the held streams.
-    let answer = tokio::time::timeout(
-        Duration::from_secs(10),
-        client.name(NameRequest {}),
-    )
-    .await
-    .expect("answers within 10 s");
+    let answer = tokio::time::timeout(Duration::from_secs(10), client.name(NameRequest {}))
+        .await
+        .expect("answers within 10 s");
     assert!(answer.is_ok(), "{answer:?}");
     drop(open);
     for h in held {
