@@ -8,7 +8,11 @@
 //! Secret references, and environment values whose name looks secret or that the manifest lists
 //! in `ecs.finfocus.io/redact-env`, are redacted in every [`Change`] with a fingerprint
 //! ([`fingerprint`]): a drift report must not leak them, yet a reviewer sees that one changed.
-//! Other environment values are shown, so a log level change reads as one.
+//! Values are judged by what they hold as well as by their name ([`value_looks_secret`]): an
+//! environment value that is a URL with a password or looks like a token (a known token prefix,
+//! a JWT, a long high-entropy string) is redacted whatever the variable is called, and the
+//! password of a URL anywhere else in a change is replaced. Other environment values are shown,
+//! so a log level change reads as one.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -260,6 +264,149 @@ pub fn looks_secret(name: &str) -> bool {
     SECRET_NAME_PARTS.iter().any(|part| upper.contains(part))
 }
 
+/// Prefixes of tokens issued by well-known services (GitHub, Slack, Stripe, GitLab).
+const TOKEN_PREFIXES: &[&str] = &[
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxr-",
+    "xoxs-",
+    "sk_live_",
+    "rk_live_",
+    "glpat-",
+];
+
+/// Shortest word judged by its entropy alone.
+const ENTROPY_MIN_LEN: usize = 20;
+/// Bits per character above which such a word is taken for a random token. Hexadecimal never
+/// exceeds 4 (digests and commit ids stay shown); random base64 or alphanumerics of 20 or more
+/// characters nearly always do.
+const ENTROPY_MIN_BITS: f64 = 4.0;
+
+/// Whether a value looks like a credential whatever the name it goes by: a URL whose userinfo
+/// holds a password (`postgres://app:pw@db/app`), an AWS access key id (`AKIA...`, `ASIA...`), a
+/// token with a well-known prefix ([`TOKEN_PREFIXES`]), a JWT, or a word of at least
+/// [`ENTROPY_MIN_LEN`] base64-like characters, with letters and digits, whose entropy exceeds
+/// [`ENTROPY_MIN_BITS`] bits per character.
+#[must_use]
+pub fn value_looks_secret(value: &str) -> bool {
+    if url_password_span(value, 0).is_some() {
+        return true;
+    }
+    value
+        .split(|c: char| c.is_whitespace() || matches!(c, '=' | ',' | ';' | '"' | '\'' | ':'))
+        .any(word_looks_secret)
+}
+
+fn word_looks_secret(word: &str) -> bool {
+    let aws_key = (word.starts_with("AKIA") || word.starts_with("ASIA"))
+        && word.len() == 20
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let prefixed = TOKEN_PREFIXES
+        .iter()
+        .any(|p| word.starts_with(p) && word.len() >= p.len() + 8);
+    let b64 = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    let parts: Vec<&str> = word.split('.').collect();
+    let jwt = parts.len() == 3 && word.starts_with("eyJ") && parts.iter().all(|p| b64(p));
+    aws_key || prefixed || jwt || high_entropy(word)
+}
+
+fn high_entropy(word: &str) -> bool {
+    if word.len() < ENTROPY_MIN_LEN
+        || word.starts_with('/')
+        || !word.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-' | b'.' | b'~')
+        })
+        || !word.bytes().any(|b| b.is_ascii_digit())
+        || !word.bytes().any(|b| b.is_ascii_alphabetic())
+    {
+        return false;
+    }
+    let mut counts = [0u32; 256];
+    for b in word.bytes() {
+        counts[usize::from(b)] += 1;
+    }
+    #[allow(clippy::cast_precision_loss, reason = "lengths far below 2^52")]
+    let len = word.len() as f64;
+    let bits: f64 = counts
+        .iter()
+        .filter(|&&n| n > 0)
+        .map(|&n| {
+            let p = f64::from(n) / len;
+            -p * p.log2()
+        })
+        .sum();
+    bits > ENTROPY_MIN_BITS
+}
+
+/// The byte range of the password in the first `scheme://user:password@host` of `text` at or
+/// after byte `from`.
+fn url_password_span(text: &str, from: usize) -> Option<(usize, usize)> {
+    let mut from = from;
+    while let Some(found) = text.get(from..)?.find("://") {
+        let start = from + found + 3;
+        let rest = &text[start..];
+        let authority = rest
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
+            .unwrap_or(rest.len());
+        if let Some(at) = rest[..authority].rfind('@')
+            && let Some(colon) = rest[..at].find(':')
+            && colon + 1 < at
+            && &rest[colon + 1..at] != REDACTED
+        {
+            return Some((start + colon + 1, start + at));
+        }
+        from = start;
+    }
+    None
+}
+
+/// `text` with the password of every URL in it replaced by [`REDACTED`].
+#[must_use]
+pub fn mask_url_passwords(text: &str) -> String {
+    let mut out = text.to_owned();
+    let mut from = 0;
+    while let Some((start, end)) = url_password_span(&out, from) {
+        out.replace_range(start..end, REDACTED);
+        from = start + REDACTED.len();
+    }
+    out
+}
+
+/// Replaces URL passwords in every string of `value`.
+fn mask_passwords(value: Value) -> Value {
+    match value {
+        Value::String(s) if url_password_span(&s, 0).is_some() => {
+            Value::String(mask_url_passwords(&s))
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(mask_passwords).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, mask_passwords(v)))
+                .collect::<Map<_, _>>(),
+        ),
+        other => other,
+    }
+}
+
+/// Whether `value` is a string that [`value_looks_secret`].
+fn secret_value(value: &Value) -> bool {
+    value.as_str().is_some_and(value_looks_secret)
+}
+
 /// `(redacted #1a2b3c4d)`: the value hidden, with a fingerprint so that a reviewer still sees
 /// whether it changed. The fingerprint is keyed with a secret drawn once per process, so it
 /// compares values within one plan or report and cannot confirm a guessed value.
@@ -292,6 +439,10 @@ pub fn redact(path: &str, value: Value) -> Value {
 /// [`redact`] with the environment names a manifest asks to redact as well.
 #[must_use]
 pub fn redact_with(path: &str, value: Value, names: &[String]) -> Value {
+    mask_passwords(redact_fields(path, value, names))
+}
+
+fn redact_fields(path: &str, value: Value, names: &[String]) -> Value {
     let hidden = |name: &str| looks_secret(name) || names.iter().any(|n| n == name);
     let under = |part: &str| path.contains(&format!(".{part}")) || path.starts_with(part);
     let last = path.rsplit('.').next().unwrap_or(path);
@@ -305,7 +456,7 @@ pub fn redact_with(path: &str, value: Value, names: &[String]) -> Value {
         // `...environment[NAME].value` names the variable in the path; lists and entries carry it.
         if last == "value" {
             let name = element_name(path);
-            return if name.is_none_or(hidden) {
+            return if name.is_none_or(hidden) || secret_value(&value) {
                 fingerprint(&value)
             } else {
                 value
@@ -345,7 +496,8 @@ fn element_name(path: &str) -> Option<&str> {
 fn scrub(value: Value, hidden: &dyn Fn(&str) -> bool) -> Value {
     match value {
         Value::Object(map) => {
-            let secret = map.get("name").and_then(Value::as_str).is_none_or(hidden);
+            let secret = map.get("name").and_then(Value::as_str).is_none_or(hidden)
+                || map.get("value").is_some_and(secret_value);
             Value::Object(
                 map.into_iter()
                     .map(|(k, v)| {

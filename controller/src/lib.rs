@@ -70,6 +70,7 @@ pub mod http;
 pub mod lease;
 pub mod live;
 pub mod manifest;
+pub mod markdown;
 pub mod metrics;
 pub mod options;
 pub mod ownership;

@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::markdown;
 use crate::plan::Plan;
 use crate::pricing::cost::{self, CostTotal, ServiceCost};
 pub use crate::status::rfc3339;
@@ -315,10 +316,6 @@ fn md_cost(r: &ResourceReport) -> String {
     }
 }
 
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
 /// The fields a `create` change summarizes (see `plan::creation`), as `(field, text)`.
 fn created(c: &ChangeReport) -> Vec<(&str, String)> {
     let Some(Value::Object(fields)) = &c.desired else {
@@ -350,7 +347,8 @@ pub fn render_markdown(report: &DriftReport) -> String {
     if let Some(rev) = &report.revision {
         let _ = writeln!(
             out,
-            "Revision `{rev}`, generated {}.\n",
+            "Revision {}, generated {}.\n",
+            markdown::code(rev),
             report.generated_at
         );
     } else {
@@ -364,12 +362,12 @@ pub fn render_markdown(report: &DriftReport) -> String {
     out.push_str("| Resource | Region | Status | Changes | Cost (USD/month) |\n");
     out.push_str("|---|---|---|---|---|\n");
     for r in &report.resources {
-        let id = md_cell(&format!("{}/{}", r.kind, r.name));
+        let id = markdown::code(&format!("{}/{}", r.kind, r.name));
         let note = if r.changes.is_empty() {
             r.conditions
                 .iter()
                 .find(|c| !c.status)
-                .map(|c| md_cell(&c.message))
+                .map(|c| markdown::text(&c.message))
                 .unwrap_or_default()
         } else if r.changes.iter().any(|c| c.path.is_empty()) {
             r.changes
@@ -382,21 +380,31 @@ pub fn render_markdown(report: &DriftReport) -> String {
         };
         let _ = writeln!(
             out,
-            "| `{id}` | {} | {} | {note} | {} |",
-            r.region,
+            "| {id} | {} | {} | {note} | {} |",
+            markdown::text(&r.region),
             r.status,
             md_cost(r)
         );
     }
     for r in report.resources.iter().filter(|r| !r.changes.is_empty()) {
-        let id = md_cell(&format!("{}/{}", r.kind, r.name));
-        let _ = writeln!(out, "\n#### `{id}` ({}, {})\n", r.status, r.region);
+        let id = markdown::code(&format!("{}/{}", r.kind, r.name));
+        let _ = writeln!(
+            out,
+            "\n#### {id} ({}, {})\n",
+            r.status,
+            markdown::text(&r.region)
+        );
         let (whole, fields): (Vec<&ChangeReport>, Vec<&ChangeReport>) =
             r.changes.iter().partition(|c| c.path.is_empty());
         for c in whole {
             let _ = writeln!(out, "**{}**\n", c.action);
             for (field, value) in created(c) {
-                let _ = writeln!(out, "- {field}: `{}`", md_cell(&value));
+                let _ = writeln!(
+                    out,
+                    "- {}: {}",
+                    markdown::text(field),
+                    markdown::code(&value)
+                );
             }
         }
         if !fields.is_empty() {
@@ -404,10 +412,10 @@ pub fn render_markdown(report: &DriftReport) -> String {
             for c in fields {
                 let _ = writeln!(
                     out,
-                    "| `{}` | `{}` | `{}` | {} |",
-                    md_cell(&c.path),
-                    md_cell(&show(c.actual.as_ref())),
-                    md_cell(&show(c.desired.as_ref())),
+                    "| {} | {} | {} | {} |",
+                    markdown::code(&c.path),
+                    markdown::code(&show(c.actual.as_ref())),
+                    markdown::code(&show(c.desired.as_ref())),
                     c.action
                 );
             }
@@ -417,7 +425,7 @@ pub fn render_markdown(report: &DriftReport) -> String {
             .iter()
             .filter(|c| c.kind == "ReplacementRequired" || c.kind == "DriftPolicy")
         {
-            let _ = writeln!(out, "\n> {}", md_cell(&c.message));
+            let _ = writeln!(out, "\n> {}", markdown::text(&c.message));
         }
     }
     if let Some(total) = &s.cost {
@@ -436,6 +444,54 @@ mod tests {
     use crate::diff::{Change, ChangeAction};
     use crate::manifest::{DriftPolicy, Kind, ResourceKey};
     use crate::plan::ResourcePlan;
+
+    #[test]
+    fn markdown_holds_no_live_html_or_links_from_values() {
+        let hostile = [
+            "`</code><img src=x onerror=alert(1)>`",
+            "<img src=https://evil.example/p.png>",
+            "[click](https://evil.example) ![i](https://evil.example/i.png)",
+            "``` fenced ```",
+            "<https://evil.example>",
+            "a|b\n# heading",
+        ];
+        let mut plan = sample();
+        plan.resources[0].region = "<b>us-east-1</b>".into();
+        plan.resources[0].key = ResourceKey::new(Kind::EcsService, "svc`<i>x</i>`");
+        for (i, value) in hostile.iter().enumerate() {
+            plan.resources[0].changes.push(Change::new(
+                format!("taskDefinition.containerDefinitions[app].environment[V{i}].value"),
+                Some(json!(value)),
+                Some(json!(format!("[old]({value})"))),
+                ChangeAction::RegisterRevision,
+            ));
+        }
+        plan.resources[0].changes.push(Change::new(
+            String::new(),
+            Some(json!({"containers": ["app: <img src=x> [l](http://e)"]})),
+            None,
+            ChangeAction::Create,
+        ));
+        plan.resources[0].conditions.push(Condition::new(
+            "DriftPolicy",
+            false,
+            "x",
+            "value <script>alert(1)</script> [x](http://e)",
+        ));
+        let md = render_markdown(&DriftReport::from_plan(&plan, Some("`<b>`".into())));
+        use pulldown_cmark::{Event, Options, Parser, Tag};
+        for event in Parser::new_ext(&md, Options::ENABLE_TABLES) {
+            match event {
+                Event::Html(h) | Event::InlineHtml(h) => panic!("live HTML {h:?} in:\n{md}"),
+                Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                    panic!("live link {dest_url:?} in:\n{md}")
+                }
+                _ => {}
+            }
+        }
+        // Every value is still shown, verbatim inside its code span.
+        assert!(md.contains("`</code><img src=x onerror=alert(1)>`"), "{md}");
+    }
 
     fn at(secs: u64) -> std::time::SystemTime {
         std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs)

@@ -13,7 +13,10 @@
 //! accepting, open HTTP/2 connections receive GOAWAY, and in-flight requests get
 //! [`ServeConfig::drain_timeout`] to finish before [`serve`] returns anyway.
 
+mod limit;
 mod listener;
+
+pub use self::limit::{LimitedListener, MAX_CONNECTIONS, RESERVE};
 
 use std::future::Future;
 use std::io::Write as _;
@@ -34,7 +37,19 @@ use crate::telemetry;
 
 use self::listener::CoalescingListener;
 
-/// The router of one regional process: every gRPC service, behind one request-tracing layer.
+/// The largest gRPC request message decoded (1 MiB, as the web mode's body limit). Requests are
+/// small (at most 100 resources); tonic refuses a message announcing more as soon as it reads
+/// the 5-byte prefix, before buffering any of it.
+pub const MAX_REQUEST_MESSAGE_BYTES: usize = crate::web::DEFAULT_MAX_BODY_BYTES;
+/// How long one gRPC request may take, reading its message included: a stream that announces
+/// a message and never finishes it is dropped, with what it buffered.
+pub const GRPC_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// gRPC requests handled at once by one process; more wait, holding no request buffer.
+pub const GRPC_MAX_CONCURRENT_REQUESTS: usize = 256;
+
+/// The router of one regional process: every gRPC service, behind one request-tracing layer,
+/// a per-request time limit ([`GRPC_REQUEST_TIMEOUT`]) and a limit on requests in flight
+/// ([`GRPC_MAX_CONCURRENT_REQUESTS`]).
 ///
 /// The tracing layer covers the routes added here; routes a caller merges into the returned
 /// router need their own layer (axum applies a layer to the routes present when `layer` is
@@ -46,15 +61,27 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .add_service(tonic_health::pb::health_server::HealthServer::new(
             HealthService::from_health_reporter(state.health.clone()),
         ))
-        .add_service(CostSource::new(Arc::clone(&state)).into_server());
+        .add_service(
+            CostSource::new(Arc::clone(&state))
+                .into_server()
+                .max_decoding_message_size(MAX_REQUEST_MESSAGE_BYTES),
+        );
     add_reflection(&mut routes);
     routes.routes().prepare().into_axum_router().layer(
-        ServiceBuilder::new().layer(
-            TraceLayer::new_for_grpc()
-                .make_span_with(telemetry::request_span)
-                .on_response(DefaultOnResponse::new().level(Level::INFO))
-                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
-        ),
+        ServiceBuilder::new()
+            .layer(
+                TraceLayer::new_for_grpc()
+                    .make_span_with(telemetry::request_span)
+                    .on_response(DefaultOnResponse::new().level(Level::INFO))
+                    .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+            )
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                http::StatusCode::REQUEST_TIMEOUT,
+                GRPC_REQUEST_TIMEOUT,
+            ))
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                GRPC_MAX_CONCURRENT_REQUESTS,
+            )),
     )
 }
 
@@ -122,12 +149,14 @@ where
         let _ = draining_tx.send(());
     };
     // Headers, data and trailers of a small answer leave in one write (see `listener`).
-    let listener = CoalescingListener(listener.tap_io(|tcp| {
+    // At most `MAX_CONNECTIONS` open: idle clients cannot use up the descriptors the health
+    // check needs (see `limit`).
+    let listener = CoalescingListener(LimitedListener::new(listener.tap_io(|tcp| {
         // Unary gRPC answers are small; Nagle would hold them back.
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::debug!(error = %err, "cannot set TCP_NODELAY");
         }
-    }));
+    })));
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(signal)
         .into_future();

@@ -486,8 +486,14 @@ async fn bad_input_gets_the_right_code_and_detail() {
         .unwrap_err();
     assert_eq!(missing.code(), Code::InvalidArgument);
 
-    // Hostile strings: a 1 MB SKU and tag, control characters, odd Unicode. Never a panic.
-    let huge = "x".repeat(1 << 20);
+    // A request over the 1 MiB decoding limit is refused before it is read.
+    let over = client
+        .get_projected_cost(projected(descriptor("ec2", &"x".repeat(1 << 20), "", &[])))
+        .await
+        .unwrap_err();
+    assert_eq!(over.code(), Code::OutOfRange, "{}", over.message());
+    // Hostile strings: a 512 KiB SKU and tag, control characters, odd Unicode. Never a panic.
+    let huge = "x".repeat(1 << 19);
     let hostile = [
         descriptor("ec2", &huge, "", &[]),
         descriptor("ec2", "t3.micro\0\n", "", &[]),

@@ -61,7 +61,8 @@ pub struct RunArgs {
     /// The time limit of each git command.
     #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
     pub git_timeout: Duration,
-    /// A private work directory for the git checkout (default: a per-process temporary directory).
+    /// A private work directory for the git checkout (default: a new temporary directory). An
+    /// existing one must be owned by this user and writable by no other.
     #[arg(long, value_name = "DIR")]
     pub workdir: Option<PathBuf>,
     /// First delay after a failed apply (doubles per failure up to 5m).
@@ -178,8 +179,12 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
             let workdir = match &args.workdir {
                 Some(dir) => dir.clone(),
                 None => {
-                    let dir = std::env::temp_dir()
-                        .join(format!("finfocus-ecs-controller-{}", std::process::id()));
+                    // A new directory with an unpredictable name: one named after the PID could
+                    // be created first by another local user, with a repository and hooks in it.
+                    let dir = crate::source::fresh_private_dir(
+                        &std::env::temp_dir(),
+                        "finfocus-ecs-controller-",
+                    )?;
                     _scratch = Some(RemoveOnDrop(dir.clone()));
                     dir
                 }

@@ -1300,3 +1300,106 @@ fn the_redact_env_annotation_hides_more_values() {
         bad[0]
     );
 }
+
+/// The service's plan when the manifest sets `name` to `desired` and AWS holds `live`.
+fn plan_with_env(name: &str, desired: &str, live_value: &str) -> ResourcePlan {
+    let text = manifest_text("").replace(
+        "environment: [{name: TOKEN, value: s3cret}]",
+        &format!(
+            "environment: [{{name: TOKEN, value: s3cret}}, {{name: {name}, value: {desired:?}}}]"
+        ),
+    );
+    let set = load_str("m.yaml", &text).unwrap();
+    let mut live = in_sync(&set);
+    if let Lookup::Found(td) = &mut live.services.get_mut("svc").unwrap().task_definition {
+        td.definition.container_definitions[0]
+            .environment
+            .as_mut()
+            .unwrap()
+            .iter_mut()
+            .filter(|e| e.name == name)
+            .for_each(|e| e.value = Some(live_value.into()));
+    }
+    svc_plan(&plan(&set, &live, &opts())).clone()
+}
+
+#[test]
+fn values_that_look_secret_are_redacted_in_plans_and_reports_whatever_their_name() {
+    let cases = [
+        (
+            "DATABASE_URL",
+            "postgres://app:Sup3rS3cretPw@db.internal:5432/app",
+            "Sup3rS3cretPw",
+        ),
+        (
+            "UPSTREAM",
+            "https://bot:gh0stPassw0rd@git.example.com/x",
+            "gh0stPassw0rd",
+        ),
+        ("AWS_ID", "AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
+        (
+            "GH",
+            "ghp_1234567890abcdefghijABCDEFGHIJ123456",
+            "ghp_1234567890",
+        ),
+        (
+            "SLACK",
+            "xoxb-123456789012-abcdefghijkl",
+            "xoxb-123456789012",
+        ),
+        (
+            "STRIPE",
+            "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+            "sk_live_4eC39",
+        ),
+        ("GITLAB", "glpat-xxxxxxxxxxxxxxxxxxxx", "glpat-xxxx"),
+        (
+            "HEADER",
+            "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+            "eyJhbGciOiJIUzI1NiJ9",
+        ),
+        (
+            "OPAQUE",
+            "q8Zr2LmX0vB7nK4tW9yH3sD6",
+            "q8Zr2LmX0vB7nK4tW9yH3sD6",
+        ),
+    ];
+    for (name, value, secret) in cases {
+        let r = plan_with_env(name, value, "old");
+        assert_eq!(r.changes.len(), 1, "{name}: {:?}", r.changes);
+        let json = serde_json::to_string(&r.changes).unwrap();
+        assert!(!json.contains(secret), "{name}: {json}");
+        assert!(json.contains("(redacted) #"), "{name}: {json}");
+        let report = crate::report::DriftReport::from_plan(
+            &Plan {
+                resources: vec![r],
+                ..Plan::default()
+            },
+            None,
+        );
+        let shown = [
+            serde_json::to_string(&report).unwrap(),
+            crate::report::render_text(&report),
+            crate::report::render_markdown(&report),
+        ];
+        for out in shown {
+            assert!(!out.contains(secret), "{name}: {out}");
+        }
+    }
+    // Ordinary values stay readable: names, paths, versions, ids and digests.
+    for value in [
+        "info",
+        "https://api.example.com/v1/things",
+        "/var/lib/app/data",
+        "550e8400-e29b-41d4-a716-446655440000",
+        "0123456789abcdef0123456789abcdef01234567",
+        "eu-west-1",
+    ] {
+        let r = plan_with_env("SETTING", value, "old");
+        assert_eq!(
+            r.changes[0].desired,
+            Some(serde_json::json!(value)),
+            "{value}"
+        );
+    }
+}

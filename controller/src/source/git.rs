@@ -4,19 +4,30 @@
 //! passes), so no git library is linked and any transport git supports works (https, ssh, git, file).
 //!
 //! # Credentials
-//! - The URL (which may carry `user:token@`) is handed to git through `GIT_CONFIG_*` environment variables,
-//!   never on the command line where other processes could read it, and never written to disk.
-//! - When `FINFOCUS_GIT_TOKEN` is set, a credential helper defined through the same variables answers git's
-//!   password prompt from that variable at run time, so the token is not in any configuration either.
-//!   `FINFOCUS_GIT_USERNAME` (default `x-access-token`) is the user name it answers with.
+//! - git never sees a password in the URL: the userinfo of an http(s) URL is taken out before git
+//!   runs (`credential`), so the URL git passes to its transport helper on a command line, which
+//!   other local users can read, holds none.
+//! - Those credentials, or `FINFOCUS_GIT_TOKEN` (user `FINFOCUS_GIT_USERNAME`, default
+//!   `x-access-token`), are answered by a credential helper defined through `GIT_CONFIG_*`
+//!   environment variables that reads them from its environment at run time: they are in no
+//!   argument and no file. The helper is scoped (`credential.<scheme>://<host>.helper`) to the
+//!   configured protocol, host and port, and redirects are not followed, so a server that
+//!   redirects elsewhere gets nothing sent there. Credentials go over https only (or plain http
+//!   to a loopback address).
 //! - git is told never to prompt (`GIT_TERMINAL_PROMPT=0`); an `askpass` program set by the operator in
 //!   `GIT_ASKPASS` is still honoured by git.
 //! - Every message from git goes through a [`Redactor`] before it is logged or returned.
 //!
 //! # Hardening
-//! A committer (and whoever sets the flags) must not be able to steer git itself:
+//! A committer, another local user (and whoever sets the flags) must not be able to steer git itself:
+//! - git reads no system or user configuration (`GIT_CONFIG_NOSYSTEM`, `GIT_CONFIG_GLOBAL=/dev/null`)
+//!   and every invocation overrides what a repository's own configuration could make git run:
+//!   hooks (`core.hooksPath=/dev/null`), `core.fsmonitor`, and transports other than https, http,
+//!   ssh, git and file ([`HARDENING`]);
+//! - an existing work directory or local repository that another user owns or could write to is
+//!   refused (see `guard`);
 //! - the URL never appears on a command line and the ref only after `--` inside a refspec; both are
-//!   refused when they start with `-` (see `guard`); the `ext::` transport is disabled;
+//!   refused when they start with `-` (see `guard`);
 //! - a fetch is stopped when it writes more than [`GitSourceOptions::max_fetch_bytes`] (and the local
 //!   repository is started afresh once it holds more than that), and a commit
 //!   whose manifests path holds more than [`GitSourceOptions::max_checkout_bytes`] or
@@ -33,6 +44,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 use tokio::sync::watch;
 
+use super::credential::Remote;
 use super::guard::{self, human};
 use super::{Checkout, Redactor, SecretUrl, Snapshot, SourceError, SourceState};
 use crate::child::{DeathSignal, Launcher};
@@ -43,9 +55,26 @@ pub const TOKEN_ENV: &str = "FINFOCUS_GIT_TOKEN";
 pub const USERNAME_ENV: &str = "FINFOCUS_GIT_USERNAME";
 /// The local ref the fetched commit is stored under.
 const TARGET_REF: &str = "refs/finfocus/source";
-/// A credential helper that reads the token from the environment when git asks for it.
+/// A credential helper that reads the user name and password from its environment when git asks.
 const CREDENTIAL_HELPER: &str = "!f() { test \"$1\" = get || exit 0; \
-     printf 'username=%s\\npassword=%s\\n' \"${FINFOCUS_GIT_USERNAME:-x-access-token}\" \"$FINFOCUS_GIT_TOKEN\"; }; f";
+     printf 'username=%s\\npassword=%s\\n' \"$FINFOCUS_GIT_USERNAME\" \"$FINFOCUS_GIT_TOKEN\"; }; f";
+/// Settings passed with `-c` to every git command. They take precedence over the repository's
+/// own configuration, so nothing in a local repository makes git run a program: no hooks, no
+/// file system monitor, no transport but the ones named (`ext::` runs a command from the URL).
+pub const HARDENING: &[&str] = &[
+    "core.hooksPath=/dev/null",
+    "core.fsmonitor=false",
+    "protocol.allow=never",
+    "protocol.https.allow=always",
+    "protocol.http.allow=always",
+    "protocol.ssh.allow=always",
+    "protocol.git.allow=always",
+    "protocol.file.allow=always",
+    // A redirect could take the credentials to another host.
+    "http.followRedirects=false",
+    // Blobs above this are streamed rather than held whole in git's memory.
+    "core.bigFileThreshold=1m",
+];
 /// How much of git's standard error is kept in an error message.
 const STDERR_LIMIT: usize = 800;
 /// How often the size of a running fetch is measured.
@@ -120,6 +149,7 @@ impl GitSourceOptions {
 /// A git repository followed by polling.
 pub struct GitSource {
     opts: GitSourceOptions,
+    remote: Remote,
     git_dir: PathBuf,
     checkouts: PathBuf,
     redactor: Redactor,
@@ -155,19 +185,30 @@ impl GitSource {
         guard::check_ref(&opts.reference)?;
         // An empty token is no token: git must not be told to send an empty password.
         opts.token = opts.token.filter(|t| !t.is_empty());
+        let remote = Remote::new(
+            &opts.url,
+            opts.token.as_deref(),
+            std::env::var(USERNAME_ENV).ok().as_deref(),
+        )?;
         let redactor = Redactor::new(&opts.url, opts.token.clone());
         let git_dir = opts.workdir.join("repo.git");
         let checkouts = opts.workdir.join("checkouts");
+        // Checked before anything in it is touched: another user's directory is not ours to clean,
+        // and a repository someone else planted is not ours to run git in.
+        guard::private_dir(&opts.workdir)?;
+        for path in [&git_dir, &git_dir.join("config"), &git_dir.join("hooks")] {
+            guard::check_trusted(path)?;
+        }
         // Checkouts left by an earlier process are stale; the repository itself can be reused.
         match tokio::fs::remove_dir_all(&checkouts).await {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(SourceError::io("remove", &checkouts, e)),
         }
-        guard::private_dir(&opts.workdir)?;
         guard::private_dir(&checkouts)?;
         let source = Self {
             opts,
+            remote,
             git_dir,
             checkouts,
             redactor,
@@ -489,37 +530,19 @@ impl GitSource {
 
     /// A git command on the local repository; `remote` adds the remote URL and credential settings.
     fn command(&self, args: &[&str], remote: bool, env: &[(&str, &std::ffi::OsStr)]) -> Command {
+        let invocation = Invocation::new(&self.git_dir, remote.then_some(&self.remote), args);
         // Dies with the controller, in a process group of its own (see `child`).
         let mut cmd = Launcher::current().command("git", DeathSignal::Kill);
-        cmd.arg(format!("--git-dir={}", self.git_dir.display()))
-            .args(args)
+        // A token in the controller's own environment reaches only the commands that need it.
+        cmd.args(&invocation.args)
+            .env_remove(TOKEN_ENV)
+            .envs(invocation.env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env("LC_ALL", "C");
+            .kill_on_drop(true);
         for (key, value) in env {
             cmd.env(key, value);
-        }
-        if remote {
-            let mut config: Vec<(&str, &str)> = vec![
-                ("remote.origin.url", self.opts.url.expose()),
-                // `ext::` runs an arbitrary command named in the URL.
-                ("protocol.ext.allow", "never"),
-                // Blobs above this are streamed rather than held whole in git's memory.
-                ("core.bigFileThreshold", "1m"),
-            ];
-            if let Some(token) = &self.opts.token {
-                // The helper reads the token from its environment: it is in no argument and no file.
-                cmd.env(TOKEN_ENV, token);
-                config.push(("credential.helper", CREDENTIAL_HELPER));
-            }
-            cmd.env("GIT_CONFIG_COUNT", config.len().to_string());
-            for (i, (key, value)) in config.iter().enumerate() {
-                cmd.env(format!("GIT_CONFIG_KEY_{i}"), key)
-                    .env(format!("GIT_CONFIG_VALUE_{i}"), value);
-            }
         }
         cmd
     }
@@ -555,6 +578,50 @@ impl GitSource {
             status: output.status.to_string(),
             stderr: tail(&stderr, STDERR_LIMIT),
         })
+    }
+}
+
+/// The arguments and environment of one git command, apart from how it is spawned: what other
+/// local users could read of it (the arguments) is built in one place and tested.
+struct Invocation {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Invocation {
+    fn new(git_dir: &Path, remote: Option<&Remote>, args: &[&str]) -> Self {
+        let mut argv = vec![format!("--git-dir={}", git_dir.display())];
+        for setting in HARDENING {
+            argv.push("-c".to_owned());
+            argv.push((*setting).to_owned());
+        }
+        argv.extend(args.iter().map(|a| (*a).to_owned()));
+        let mut env: Vec<(String, String)> = vec![
+            ("GIT_TERMINAL_PROMPT".into(), "0".into()),
+            ("LC_ALL".into(), "C".into()),
+            // Only the repository's configuration (ours, and overridden above) is read.
+            ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+            ("GIT_CONFIG_GLOBAL".into(), "/dev/null".into()),
+        ];
+        let mut config: Vec<(String, String)> = Vec::new();
+        if let Some(remote) = remote {
+            config.push(("remote.origin.url".into(), remote.url.clone()));
+            if let Some(credential) = &remote.credential {
+                // The helper reads both from its environment: they are in no argument and no file.
+                env.push((TOKEN_ENV.into(), credential.password.clone()));
+                env.push((USERNAME_ENV.into(), credential.username.clone()));
+                config.push((
+                    format!("credential.{}.helper", credential.scope),
+                    CREDENTIAL_HELPER.into(),
+                ));
+            }
+        }
+        env.push(("GIT_CONFIG_COUNT".into(), config.len().to_string()));
+        for (i, (key, value)) in config.into_iter().enumerate() {
+            env.push((format!("GIT_CONFIG_KEY_{i}"), key));
+            env.push((format!("GIT_CONFIG_VALUE_{i}"), value));
+        }
+        Self { args: argv, env }
     }
 }
 
@@ -613,7 +680,47 @@ fn tail(text: &str, limit: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
     use super::*;
+
+    #[test]
+    fn no_argument_holds_a_credential_and_every_command_is_hardened() {
+        let url = SecretUrl::new("https://bot:s3cr3t-pw@git.example.com/org/repo.git");
+        let remote = Remote::new(&url, Some("env-token"), None).unwrap();
+        let dir = Path::new("/w/repo.git");
+        for with_remote in [None, Some(&remote)] {
+            let inv = Invocation::new(dir, with_remote, &["fetch", "--", "origin"]);
+            let argv = inv.args.join(" ");
+            assert!(!argv.contains("s3cr3t") && !argv.contains("bot:"), "{argv}");
+            for setting in HARDENING {
+                assert!(argv.contains(&format!("-c {setting}")), "{setting}: {argv}");
+            }
+            let env = |k: &str| {
+                inv.env
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.as_str())
+            };
+            assert_eq!(env("GIT_CONFIG_GLOBAL"), Some("/dev/null"));
+            assert_eq!(env("GIT_CONFIG_NOSYSTEM"), Some("1"));
+        }
+        let inv = Invocation::new(dir, Some(&remote), &["fetch"]);
+        let env: std::collections::HashMap<_, _> = inv.env.into_iter().collect();
+        assert_eq!(
+            env["GIT_CONFIG_VALUE_0"],
+            "https://git.example.com/org/repo.git"
+        );
+        assert_eq!(
+            env["GIT_CONFIG_KEY_1"],
+            "credential.https://git.example.com.helper"
+        );
+        assert_eq!(
+            env[TOKEN_ENV], "s3cr3t-pw",
+            "the URL's password wins over the token"
+        );
+        assert_eq!(env[USERNAME_ENV], "bot");
+    }
 
     #[test]
     fn paths_are_normalized() {

@@ -2,7 +2,7 @@
 //! controller's work directories are private to its user, and the size of what a fetch writes is
 //! measured so it can be bounded.
 
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use super::{SecretUrl, SourceError};
@@ -51,17 +51,86 @@ pub(crate) fn check_url(url: &SecretUrl) -> Result<(), SourceError> {
 /// Creates `dir` (and missing parents) and makes it readable by the controller's user only:
 /// checkouts hold the repository's content, which other local users need not see.
 ///
+/// A `dir` that exists already must be a real directory (no symbolic link) owned by the
+/// controller's user that no other user could write into: otherwise someone else may have
+/// planted a repository, hooks or configuration in it that git would act on as this user.
+///
 /// # Errors
-/// Creating the directory or setting its mode failing (e.g. it belongs to someone else).
+/// [`SourceError::Untrusted`] for such a directory; creating it or setting its mode failing.
 pub(crate) fn private_dir(dir: &Path) -> Result<(), SourceError> {
+    if let Some(meta) = existing(dir)? {
+        trusted(dir, &meta)?;
+    }
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .map_err(|e| SourceError::io("create", dir, e))?;
+    // A directory that appeared between the check and `create` is checked as well.
+    let meta = std::fs::symlink_metadata(dir).map_err(|e| SourceError::io("inspect", dir, e))?;
+    trusted(dir, &meta)?;
     // An existing directory keeps its mode on `create`: set it explicitly.
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
         .map_err(|e| SourceError::io("restrict", dir, e))
+}
+
+/// Refuses an existing `path` (file or directory) that another user owns or could write to, or
+/// that is a symbolic link; does nothing when it does not exist.
+///
+/// # Errors
+/// [`SourceError::Untrusted`] naming the reason.
+pub(crate) fn check_trusted(path: &Path) -> Result<(), SourceError> {
+    match existing(path)? {
+        Some(meta) => trusted(path, &meta),
+        None => Ok(()),
+    }
+}
+
+/// Creates a new directory under `parent` with a random name, mode 0700, never reusing one that
+/// exists (the `mkdtemp` way): a name another user could predict and create first is no use.
+///
+/// # Errors
+/// Creating the directory failing (after a few attempts at names already taken).
+pub fn fresh_private_dir(parent: &Path, prefix: &str) -> Result<std::path::PathBuf, SourceError> {
+    let mut last = None;
+    for _ in 0..8 {
+        let dir = parent.join(format!("{prefix}{}", uuid::Uuid::new_v4().simple()));
+        // Not recursive: `create` fails when the name exists, whoever made it.
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some((dir, e)),
+            Err(e) => return Err(SourceError::io("create", &dir, e)),
+        }
+    }
+    let (dir, e) = last.unwrap_or_else(|| (parent.to_path_buf(), std::io::Error::other("no name")));
+    Err(SourceError::io("create", &dir, e))
+}
+
+fn existing(path: &Path) -> Result<Option<std::fs::Metadata>, SourceError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) => Ok(Some(meta)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(SourceError::io("inspect", path, e)),
+    }
+}
+
+fn trusted(path: &Path, meta: &std::fs::Metadata) -> Result<(), SourceError> {
+    let untrusted = |why: &'static str| {
+        Err(SourceError::Untrusted {
+            path: path.display().to_string(),
+            why,
+        })
+    };
+    if meta.file_type().is_symlink() {
+        return untrusted("it is a symbolic link");
+    }
+    if meta.uid() != rustix::process::geteuid().as_raw() {
+        return untrusted("another user owns it");
+    }
+    if meta.mode() & 0o022 != 0 {
+        return untrusted("other users can write to it");
+    }
+    Ok(())
 }
 
 /// Bytes of the regular files under `dir` (symbolic links are not followed).

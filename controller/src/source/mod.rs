@@ -14,6 +14,7 @@
 //! - A directory snapshot is live: it points at the watched directory itself, so the loop re-reads it on
 //!   every pass (which is also the periodic resync that covers any event the watcher missed).
 
+mod credential;
 mod dir;
 mod git;
 mod guard;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 
 pub use dir::{DirSource, DirSourceOptions};
 pub use git::{GitSource, GitSourceOptions, TOKEN_ENV, USERNAME_ENV};
+pub use guard::fresh_private_dir;
 pub use redact::{Redactor, SecretUrl};
 
 /// What a source publishes on its `watch` channel: the newest good snapshot and the newest failure.
@@ -153,6 +155,23 @@ pub enum SourceError {
         /// The flag that raises it.
         flag: &'static str,
     },
+    /// Credentials that would travel where they must not (plain http, a non-http URL).
+    #[error("refusing to use credentials with {url}: {why}")]
+    InsecureCredentials {
+        /// The URL, redacted.
+        url: String,
+        /// Why.
+        why: &'static str,
+    },
+    /// An existing work directory or repository that another user owns or could have written
+    /// into: git would run hooks or honour configuration planted there.
+    #[error("refusing {path}: {why} (a work directory must be private to this user)")]
+    Untrusted {
+        /// The path refused.
+        path: String,
+        /// Why it is not trusted.
+        why: &'static str,
+    },
     /// A local file system operation failed.
     #[error("{action} {path}")]
     Io {
@@ -188,6 +207,8 @@ impl SourceError {
             Self::InvalidRef(..) => "invalid_ref",
             Self::InvalidUrl(_) => "invalid_url",
             Self::TooLarge { .. } => "too_large",
+            Self::Untrusted { .. } => "untrusted",
+            Self::InsecureCredentials { .. } => "insecure_credentials",
             Self::Io { .. } => "io",
             Self::Watch { .. } => "watch",
         }

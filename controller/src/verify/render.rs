@@ -73,8 +73,8 @@ pub fn markdown_warnings(problems: &[Finding]) -> String {
     for f in problems {
         let _ = write!(
             out,
-            "- `{}` ({}) {}: {}",
-            cell(&f.resource),
+            "- {} ({}) {}: {}",
+            crate::markdown::code(&f.resource),
             cell(&f.location),
             f.area.as_str(),
             cell(&f.message)
@@ -113,8 +113,9 @@ pub fn json(findings: &[Finding]) -> serde_json::Result<String> {
     Ok(s)
 }
 
+/// Finding messages quote manifest and live values: they are escaped as prose.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    crate::markdown::text(s)
 }
 
 /// A Markdown section: a headline, a table of problems and not-checked findings, and the
@@ -137,8 +138,8 @@ pub fn markdown(findings: &[Finding]) -> String {
             };
             let _ = writeln!(
                 out,
-                "| {icon} | `{}` ({}) | {} | {} | {} |",
-                f.resource,
+                "| {icon} | {} ({}) | {} | {} | {} |",
+                crate::markdown::code(&f.resource),
                 cell(&f.location),
                 f.area.as_str(),
                 cell(&f.message),
@@ -151,7 +152,13 @@ pub fn markdown(findings: &[Finding]) -> String {
     if !passed.is_empty() {
         out.push_str("<details><summary>Passed checks</summary>\n\n");
         for f in passed {
-            let _ = writeln!(out, "- `{}` {}: {}", f.resource, f.area.as_str(), f.message);
+            let _ = writeln!(
+                out,
+                "- {} {}: {}",
+                crate::markdown::code(&f.resource),
+                f.area.as_str(),
+                cell(&f.message)
+            );
         }
         out.push_str("\n</details>\n\n");
     }
