@@ -443,9 +443,23 @@ spec:
                 panic!("expected an error on {field}, got {errs:?}");
             };
             assert!(e.message.contains(words), "{field}: {}", e.message);
-            // The spec's mapping starts at line 6, column 3 (`cluster: c`).
-            assert_eq!((e.line, e.column), (6, 3), "{e}");
-            assert!(e.to_string().starts_with("svc.yaml:6:3: "), "{e}");
+            // Located at the field the error names: its line holds the field's key, or the key
+            // ends the line before (a block value starts on the next line).
+            let key = field
+                .rsplit('.')
+                .next()
+                .and_then(|last| last.split('[').next())
+                .unwrap_or_default();
+            let index = usize::try_from(e.line.saturating_sub(1)).unwrap_or(usize::MAX);
+            let line = text.lines().nth(index).unwrap_or_default();
+            let before = index
+                .checked_sub(1)
+                .and_then(|i| text.lines().nth(i))
+                .unwrap_or_default();
+            let at_key = line.contains(key) || before.trim_end().ends_with(&format!("{key}:"));
+            assert!(e.line > 6 && at_key, "{e} points at: {line}");
+            let at = format!("svc.yaml:{}:{}: ", e.line, e.column);
+            assert!(e.column > 0 && e.to_string().starts_with(&at), "{e}");
         }
     }
 
@@ -457,8 +471,14 @@ spec:
         ] {
             let errs = errors(&blue_green().replace(from, to));
             assert!(
-                errs.iter()
-                    .any(|e| e.line > 0 && e.message.contains("unknown variant")),
+                errs.iter().any(|e| e.line > 0
+                    && e.message.contains(&format!(
+                        "`{}` is not one of",
+                        to.rsplit([' ', '['])
+                            .next()
+                            .unwrap_or_default()
+                            .trim_end_matches(']')
+                    ))),
                 "{to}: {errs:?}"
             );
         }
