@@ -122,16 +122,20 @@ fn run_with_plugin(case: &Case) -> (Child, Vec<u32>) {
     (child, plugins)
 }
 
+/// A case whose manifests hold one service of one task, in a cluster of its own.
+fn case_with_service(tag: &str) -> Case {
+    let case = Case::new(tag);
+    let (cluster, service) = (
+        format!("{}-c", case.instance),
+        format!("{}-s", case.instance),
+    );
+    case.write(&service_yaml(&case, &cluster, &service, 1, None));
+    case
+}
+
 #[test]
 fn a_sigkilled_run_takes_its_plugin_with_it() {
-    let case = Case::new("kill-run");
-    case.write(&service_yaml(
-        &case,
-        &format!("{}-c", case.instance),
-        &format!("{}-s", case.instance),
-        1,
-        None,
-    ));
+    let case = case_with_service("kill-run");
     let (child, plugins) = run_with_plugin(&case);
     let mut running = Running(child);
     running.0.kill().unwrap();
@@ -146,14 +150,7 @@ fn a_sigkilled_run_takes_its_plugin_with_it() {
 
 #[test]
 fn a_sigtermed_run_exits_after_its_plugin() {
-    let case = Case::new("term-run");
-    case.write(&service_yaml(
-        &case,
-        &format!("{}-c", case.instance),
-        &format!("{}-s", case.instance),
-        1,
-        None,
-    ));
+    let case = case_with_service("term-run");
     let (child, plugins) = run_with_plugin(&case);
     let mut running = Running(child);
     let status = Command::new("kill")
@@ -179,14 +176,7 @@ fn a_sigtermed_run_exits_after_its_plugin() {
 
 #[test]
 fn a_sigkilled_plan_leaves_no_plugin_behind() {
-    let case = Case::new("kill-plan");
-    case.write(&service_yaml(
-        &case,
-        &format!("{}-c", case.instance),
-        &format!("{}-s", case.instance),
-        1,
-        None,
-    ));
+    let case = case_with_service("kill-plan");
     // A controller with a stand-in plugin beside it that never announces its port, so `plan` is
     // still waiting for it when it is killed.
     let dir = case.dir.join("bin");
