@@ -116,7 +116,7 @@ spec:
 
 /// The live service runs on the FARGATE_SPOT strategy and carries no launch type.
 fn runs_on_fargate_spot_without_launch_type(case: &Case) {
-    let live = live_service(case);
+    let live = case.live_service();
     assert!(live.get("launchType").is_none(), "{live}");
     assert_eq!(
         live["capacityProviderStrategy"][0]["capacityProvider"],
@@ -124,21 +124,9 @@ fn runs_on_fargate_spot_without_launch_type(case: &Case) {
     );
 }
 
-/// The service as the layer answers it, as JSON.
-fn live_service(case: &Case) -> Value {
-    let (status, answer) = case.emu.json_call_at(
-        case.emu.endpoint(),
-        "ecs",
-        "DescribeServices",
-        &json!({"cluster": case.names.cluster, "services": [case.names.service]}),
-    );
-    assert_eq!(status, 200, "{answer}");
-    answer["services"][0].clone()
-}
-
 /// The task definition the service runs, as moto stored it (bypassing the layer).
 fn raw_task_definition(case: &Case) -> Value {
-    let arn = live_service(case)["taskDefinition"].clone();
+    let arn = case.live_service()["taskDefinition"].clone();
     let (status, answer) = case.emu.json_call_at(
         case.emu.raw_endpoint(),
         "ecs",
@@ -158,7 +146,7 @@ const SERVICE_LINKED_ROLE: &str =
 fn reference_deployment_stays_quiet_on_real_answers() {
     let case = Case::with_reference("fid-ref");
     converges_then_stays_quiet(&case);
-    assert_eq!(live_service(&case)["roleArn"], SERVICE_LINKED_ROLE);
+    assert_eq!(case.live_service()["roleArn"], SERVICE_LINKED_ROLE);
 }
 
 #[test]
@@ -172,7 +160,7 @@ fn service_without_role_accepts_the_service_linked_role() {
         },
     );
     converges_then_stays_quiet(&case);
-    assert_eq!(live_service(&case)["roleArn"], SERVICE_LINKED_ROLE);
+    assert_eq!(case.live_service()["roleArn"], SERVICE_LINKED_ROLE);
 }
 
 #[test]
@@ -222,7 +210,7 @@ fn role_names_compare_equal_to_their_arns() {
         },
     );
     converges_then_stays_quiet(&case);
-    let arn = live_service(&case)["taskDefinition"].clone();
+    let arn = case.live_service()["taskDefinition"].clone();
     let (_, answer) = case.emu.json_call_at(
         case.emu.endpoint(),
         "ecs",
@@ -299,7 +287,7 @@ fn srv_records_register_with_container_name_and_port() {
         },
     );
     converges_then_stays_quiet(&case);
-    let registry = &live_service(&case)["serviceRegistries"][0];
+    let registry = &case.live_service()["serviceRegistries"][0];
     assert_eq!(registry["containerName"], "app");
     assert_eq!(registry["containerPort"], 8001);
 }
@@ -438,7 +426,7 @@ fn volumes_and_new_service_fields_stay_quiet() {
         },
     );
     converges_then_stays_quiet(&case);
-    let live = live_service(&case);
+    let live = case.live_service();
     assert_eq!(live["deploymentConfiguration"]["maximumPercent"], 150);
     assert_eq!(live["deploymentConfiguration"]["strategy"], "ROLLING");
     assert_eq!(live["availabilityZoneRebalancing"], "ENABLED");
@@ -850,7 +838,7 @@ fn layer_changes_what_moto_stores_the_way_aws_does() {
 
 /// The primary deployment of the case's service, as the layer answers it (one `DescribeServices`).
 fn primary_deployment(case: &Case) -> Value {
-    let live = live_service(case);
+    let live = case.live_service();
     live["deployments"]
         .as_array()
         .unwrap()

@@ -211,17 +211,6 @@ spec:
     );
 }
 
-fn live(case: &Case) -> Value {
-    let (status, answer) = case.emu.json_call_at(
-        case.emu.endpoint(),
-        "ecs",
-        "DescribeServices",
-        &json!({"cluster": case.names.cluster, "services": [case.names.service]}),
-    );
-    assert_eq!(status, 200, "{answer}");
-    answer["services"][0].clone()
-}
-
 #[track_caller]
 fn apply(case: &Case, what: &str) {
     let run = case.run(&["apply"]);
@@ -241,13 +230,13 @@ fn every_optional_field_converges_when_set_changed_and_removed() {
         write(&case, &field.set.0, &field.set.1);
         apply(&case, field.name);
         stays_quiet(&case);
-        let set = live(&case);
+        let set = case.live_service();
 
         write(&case, &field.changed.0, &field.changed.1);
         apply(&case, field.name);
         stays_quiet(&case);
         assert_ne!(
-            live(&case),
+            case.live_service(),
             set,
             "{}: the change reached the service",
             field.name
@@ -256,7 +245,7 @@ fn every_optional_field_converges_when_set_changed_and_removed() {
         write(&case, "", "");
         apply(&case, field.name);
         stays_quiet(&case);
-        (field.off)(&live(&case));
+        (field.off)(&case.live_service());
     }
 }
 
@@ -276,7 +265,7 @@ fn a_field_the_manifest_never_set_is_left_to_whoever_set_it() {
     assert_eq!(status, 200, "{answer}");
     stays_quiet(&case);
     assert_eq!(
-        live(&case)["deploymentConfiguration"]["alarms"]["alarmNames"],
+        case.live_service()["deploymentConfiguration"]["alarms"]["alarmNames"],
         json!(["theirs"])
     );
 }
@@ -292,13 +281,13 @@ fn advanced_configuration_changes_and_leaves_with_its_load_balancer() {
     apply(&case, "change");
     stays_quiet(&case);
     assert_eq!(
-        live(&case)["loadBalancers"][0]["advancedConfiguration"]["alternateTargetGroupArn"],
+        case.live_service()["loadBalancers"][0]["advancedConfiguration"]["alternateTargetGroupArn"],
         alb("targetgroup", "green/3")
     );
     write(&case, "", "");
     apply(&case, "remove");
     stays_quiet(&case);
-    assert!(is_empty_or_absent(&live(&case)["loadBalancers"]));
+    assert!(is_empty_or_absent(&case.live_service()["loadBalancers"]));
 }
 
 #[test]
@@ -319,7 +308,7 @@ fn blue_green_example_validates_plans_and_applies() {
     assert!(plan.stdout.contains(&case.names.service), "{}", plan.stdout);
     apply(&case, "example");
     stays_quiet(&case);
-    let live = live(&case);
+    let live = case.live_service();
     let d = &live["deploymentConfiguration"];
     assert_eq!(d["strategy"], "BLUE_GREEN");
     assert_eq!(d["bakeTimeInMinutes"], 10);
@@ -356,7 +345,8 @@ fn the_layer_stores_a_service_connect_namespace_name_as_its_arn() {
                 "serviceConnectConfiguration": {"enabled": true, "namespace": name}}),
     );
     assert_eq!(status, 200, "{answer}");
-    let namespace = primary(&live(&case))["serviceConnectConfiguration"]["namespace"].clone();
+    let namespace =
+        primary(&case.live_service())["serviceConnectConfiguration"]["namespace"].clone();
     assert!(
         namespace.as_str().is_some_and(
             |arn| arn.starts_with("arn:aws:servicediscovery:") && arn.contains(":namespace/")

@@ -496,6 +496,18 @@ impl Case {
         self.run_at(self.emu.endpoint(), args)
     }
 
+    /// The case's ECS service as the layer answers `DescribeServices` for it, as JSON.
+    pub fn live_service(&self) -> serde_json::Value {
+        let (status, answer) = self.emu.json_call_at(
+            self.emu.endpoint(),
+            "ecs",
+            "DescribeServices",
+            &serde_json::json!({"cluster": self.names.cluster, "services": [self.names.service]}),
+        );
+        assert_eq!(status, 200, "{answer}");
+        answer["services"][0].clone()
+    }
+
     /// Like [`Case::run`], against another endpoint (a proxy, a closed port).
     pub fn run_at(&self, endpoint: &str, args: &[&str]) -> Run {
         let dir = self.dir.arg();
