@@ -11,8 +11,36 @@ use std::time::Duration;
 use finfocus_aws_fidelity::{
     Ending, Rollout, ServiceDeployment, StoppedContainer, StoppedTask, Strategy,
 };
-use finfocus_ecs_controller::status::Status;
+use finfocus_ecs_controller::status::{Condition, Status};
 use runtime_support::{Controller, Emulator, Fixture, TempDir, resource, unique};
+
+/// Writes the fixture's base and `web` (nginx:1) into `dir`, starts `run` on it and waits (bounded)
+/// until `web` is `Degraded`; returns the controller and that condition.
+fn run_until_degraded(
+    emu: &Emulator,
+    fx: &Fixture,
+    dir: &TempDir,
+    web: &str,
+    what: &str,
+) -> (Controller, Condition) {
+    std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
+    std::fs::write(
+        dir.path().join("web.yaml"),
+        fx.service(web, "nginx:1", "enforce", None),
+    )
+    .unwrap();
+    let source = dir.path().display().to_string();
+    let ctl = Controller::start(emu, &unique("i"), &["--source", &source, "--resync", "1s"]);
+    let report = ctl.wait_report(Duration::from_secs(90), what, |r| {
+        resource(r, "EcsService", web)
+            .is_some_and(|s| s.conditions.iter().any(|c| c.kind == "Degraded"))
+    });
+    let degraded = resource(&report, "EcsService", web)
+        .and_then(|s| s.conditions.iter().find(|c| c.kind == "Degraded"))
+        .cloned()
+        .unwrap();
+    (ctl, degraded)
+}
 
 #[test]
 fn a_failed_rollout_is_degraded_with_why_in_the_report() {
@@ -35,24 +63,7 @@ fn a_failed_rollout_is_degraded_with_why_in_the_report() {
             }],
         },
     );
-    std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
-    std::fs::write(
-        dir.path().join("web.yaml"),
-        fx.service(&web, "nginx:1", "enforce", None),
-    )
-    .unwrap();
-    let source = dir.path().display().to_string();
-    let ctl = Controller::start(&emu, &unique("i"), &["--source", &source, "--resync", "1s"]);
-    let report = ctl.wait_report(Duration::from_secs(90), "the rollout degraded", |r| {
-        resource(r, "EcsService", &web)
-            .is_some_and(|s| s.conditions.iter().any(|c| c.kind == "Degraded"))
-    });
-    let service = resource(&report, "EcsService", &web).unwrap();
-    let degraded = service
-        .conditions
-        .iter()
-        .find(|c| c.kind == "Degraded")
-        .unwrap();
+    let (ctl, degraded) = run_until_degraded(&emu, &fx, &dir, &web, "the rollout degraded");
     assert_eq!(degraded.reason, "RolloutFailed");
     assert!(
         degraded
@@ -178,25 +189,7 @@ fn run_reports_a_service_deployment_rolled_back_by_a_hook() {
                 hook: hook.into(),
             }),
     );
-    std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
-    std::fs::write(
-        dir.path().join("web.yaml"),
-        fx.service(&web, "nginx:1", "enforce", None),
-    )
-    .unwrap();
-    let source = dir.path().display().to_string();
-    let ctl = Controller::start(&emu, &unique("i"), &["--source", &source, "--resync", "1s"]);
-    let report = ctl.wait_report(Duration::from_secs(90), "the hook's rollback", |r| {
-        resource(r, "EcsService", &web)
-            .is_some_and(|s| s.conditions.iter().any(|c| c.kind == "Degraded"))
-    });
-    let degraded = resource(&report, "EcsService", &web)
-        .unwrap()
-        .conditions
-        .iter()
-        .find(|c| c.kind == "Degraded")
-        .unwrap()
-        .clone();
+    let (ctl, degraded) = run_until_degraded(&emu, &fx, &dir, &web, "the hook's rollback");
     assert_eq!(degraded.reason, "RolledBack");
     assert!(degraded.message.contains(hook), "{}", degraded.message);
     assert!(
