@@ -48,6 +48,10 @@
 //! - [`metrics`] holds the Prometheus registry and [`http`] serves `/healthz`, `/readyz`,
 //!   `/metrics` and `/report`.
 //!
+//! [`import`] runs the pipeline the other way for services made elsewhere: [`aws::import`] reads
+//! them into a [`live::Inventory`], and [`import::manifests`] writes the smallest manifests that
+//! mean the same, which the CLI then plans to check that their first apply only adopts.
+//!
 //! Before a deploy, [`verify`] checks in AWS what the manifests rely on (roles, log groups,
 //! network, images, secrets, capacity) and reports each problem with its fix.
 //!
@@ -67,6 +71,7 @@ pub mod cli;
 pub mod diagnosis;
 pub mod diff;
 pub mod http;
+pub mod import;
 pub mod lease;
 pub mod live;
 pub mod manifest;

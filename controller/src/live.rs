@@ -294,3 +294,42 @@ pub struct LiveState {
     /// Failures of the prune scan (pruning is skipped for what could not be listed).
     pub orphan_scan_errors: Vec<LookupError>,
 }
+
+/// What `import` reads of one cluster: the cluster and the services it was asked for, each
+/// with the revision it runs and its Cloud Map registration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inventory {
+    /// Region read.
+    pub region: String,
+    /// The cluster.
+    pub cluster: LiveCluster,
+    /// The services, by name.
+    pub services: Vec<InventoryService>,
+}
+
+/// One service as `import` reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InventoryService {
+    /// The ECS service.
+    pub service: LiveService,
+    /// The revision it runs.
+    pub task_definition: LiveTaskDefinition,
+    /// Fields of that revision the manifest model does not hold (`proxyConfiguration`, ...).
+    pub unmodelled: Vec<String>,
+    /// Its Cloud Map registration, when it has one.
+    pub registration: Option<Registration>,
+}
+
+/// The Cloud Map service an ECS service registers in, with its namespace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Registration {
+    /// The ECS service's `serviceRegistries` entry.
+    pub registry: crate::manifest::spec::ServiceRegistry,
+    /// The Cloud Map service, unless it could not be read.
+    pub discovery: Lookup<LiveDiscovery>,
+    /// Its namespace, unless it could not be read.
+    pub namespace: Lookup<LiveNamespace>,
+    /// The VPC of the service's first subnet: Cloud Map does not report a private namespace's
+    /// VPC, and a service's tasks resolve names in the VPC they run in.
+    pub vpc: Option<String>,
+}

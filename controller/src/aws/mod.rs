@@ -34,6 +34,7 @@ mod convert;
 pub mod deployments;
 #[cfg(test)]
 mod fixtures;
+pub mod import;
 mod observe;
 pub(crate) mod ops;
 mod read;

@@ -5,9 +5,11 @@
 //! drift / 1 error / 3 cost increase above `--max-cost-increase`; `apply` 0 converged (and, with
 //! `--wait`, rolled out) / 1 error.
 //! `verify` 0 all good / 2 problems / 1 error. `rollback` 0 rollback requested / 2 nothing in
-//! progress / 1 error.
+//! progress / 1 error. `import` 0 written / 2 written, some need a person / 1 error, nothing
+//! written.
 
 pub mod apply;
+pub mod import;
 pub mod limits;
 pub mod plan;
 pub mod rollback;
@@ -130,6 +132,9 @@ pub enum Command {
     Run(Box<run::RunArgs>),
     /// Check in AWS what the manifests rely on; exit 0 all good, 2 problems, 1 error.
     Verify(verify::VerifyArgs),
+    /// Write manifests for services that already run (and their cluster and namespace); exit
+    /// 0 written, 2 written but some need a person, 1 error (nothing written).
+    Import(import::ImportArgs),
     /// Roll back a service's deployment in progress; exit 0 requested, 2 nothing in progress, 1
     /// error.
     Rollback(rollback::RollbackArgs),
@@ -174,6 +179,7 @@ pub async fn run(cli: Cli) -> Result<Exit> {
         Command::Run(args) => Ok(run::run(&cli.global, args).await),
         Command::Verify(args) => verify::verify(&cli.global, args).await,
         Command::Rollback(args) => rollback::rollback(&cli.global, args).await,
+        Command::Import(args) => import::import(&cli.global, args).await,
     }
 }
 

@@ -372,6 +372,12 @@ fn check_namespace(check: &mut DocCheck<'_>, ns: &NamespaceSpec, at: Location) {
     }
     if ns.vpc.trim().is_empty() {
         check.error(Some(at), "spec.vpc", "must not be empty");
+    } else if ns.vpc == super::VPC_PLACEHOLDER {
+        check.error(
+            Some(at),
+            "spec.vpc",
+            "`import` could not learn this namespace's VPC (Cloud Map does not report it): write the VPC id its hosted zone is associated with",
+        );
     }
     if let Some(p) = &ns.properties
         && !(0..=2_147_483_647).contains(&p.dns_properties.soa.ttl)

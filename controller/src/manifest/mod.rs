@@ -40,5 +40,13 @@ pub use self::model::{
 };
 pub use self::spec::{ClusterSpec, DiscoverySpec, EcsServiceSpec, NamespaceSpec, ServiceSettings};
 
+/// The environment value `import` writes instead of one that looks secret. A manifest that
+/// still holds it is invalid: the value belongs in `secrets`, never in git.
+pub const SECRET_PLACEHOLDER: &str = "(left out by import: move it to secrets)";
+
+/// The `CloudMapNamespace` `vpc` `import` writes when it cannot learn the VPC (Cloud Map does
+/// not report it); a manifest that still holds it is invalid.
+pub const VPC_PLACEHOLDER: &str = "(unknown to import: write the namespace's VPC id)";
+
 #[cfg(test)]
 mod tests;

@@ -36,6 +36,28 @@ pub(crate) fn namespace_soa_ttl(n: &sd::Namespace) -> Option<i64> {
         .map(sd::Soa::ttl)
 }
 
+fn dns_config_from_sdk(d: &sd::DnsConfig) -> DnsConfig {
+    DnsConfig {
+        dns_records: d
+            .dns_records()
+            .iter()
+            .map(|r| DnsRecord {
+                kind: r.r#type().as_str().to_owned(),
+                ttl: r.ttl(),
+            })
+            .collect(),
+        routing_policy: d.routing_policy().map(|p| p.as_str().to_owned()),
+    }
+}
+
+/// Deprecated by AWS (always 1) but part of the AWS JSON shape the manifests use.
+#[allow(deprecated, reason = "failureThreshold is kept for the AWS JSON shape")]
+fn health_check_from_sdk(h: &sd::HealthCheckCustomConfig) -> HealthCheckCustomConfig {
+    HealthCheckCustomConfig {
+        failure_threshold: h.failure_threshold(),
+    }
+}
+
 /// Reads a Cloud Map service summary (tags are filled in by the caller).
 pub(crate) fn discovery_from_sdk(s: &sd::ServiceSummary, namespace_id: &str) -> LiveDiscovery {
     LiveDiscovery {
@@ -44,25 +66,40 @@ pub(crate) fn discovery_from_sdk(s: &sd::ServiceSummary, namespace_id: &str) -> 
         name: s.name().unwrap_or_default().to_owned(),
         namespace_id: namespace_id.to_owned(),
         description: s.description().map(str::to_owned),
-        dns_config: s.dns_config().map(|d| DnsConfig {
-            dns_records: d
-                .dns_records()
-                .iter()
-                .map(|r| DnsRecord {
-                    kind: r.r#type().as_str().to_owned(),
-                    ttl: r.ttl(),
-                })
-                .collect(),
-            routing_policy: d.routing_policy().map(|p| p.as_str().to_owned()),
-        }),
-        // Deprecated by AWS (always 1) but part of the AWS JSON shape the manifests use.
-        #[allow(deprecated, reason = "failureThreshold is kept for the AWS JSON shape")]
-        health_check_custom_config: s.health_check_custom_config().map(|h| {
-            HealthCheckCustomConfig {
-                failure_threshold: h.failure_threshold(),
-            }
-        }),
+        dns_config: s.dns_config().map(dns_config_from_sdk),
+        health_check_custom_config: s.health_check_custom_config().map(health_check_from_sdk),
         instance_count: s.instance_count(),
+        tags: BTreeMap::new(),
+    }
+}
+
+/// Reads a `GetService` answer, which names its namespace (tags are filled in by the caller).
+pub(crate) fn discovery_from_get(s: &sd::Service) -> LiveDiscovery {
+    LiveDiscovery {
+        id: s.id().unwrap_or_default().to_owned(),
+        arn: s.arn().unwrap_or_default().to_owned(),
+        name: s.name().unwrap_or_default().to_owned(),
+        namespace_id: s.namespace_id().unwrap_or_default().to_owned(),
+        description: s.description().map(str::to_owned),
+        dns_config: s.dns_config().map(dns_config_from_sdk),
+        health_check_custom_config: s.health_check_custom_config().map(health_check_from_sdk),
+        instance_count: s.instance_count(),
+        tags: BTreeMap::new(),
+    }
+}
+
+/// Reads a `GetNamespace` answer, SOA TTL included (tags are filled in by the caller).
+pub(crate) fn namespace_from_get(n: &sd::Namespace) -> LiveNamespace {
+    LiveNamespace {
+        id: n.id().unwrap_or_default().to_owned(),
+        arn: n.arn().unwrap_or_default().to_owned(),
+        name: n.name().unwrap_or_default().to_owned(),
+        namespace_type: n
+            .r#type()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
+        description: n.description().map(str::to_owned),
+        soa_ttl: namespace_soa_ttl(n),
         tags: BTreeMap::new(),
     }
 }

@@ -19,8 +19,8 @@ use aws_sdk_servicediscovery::types as sd;
 use aws_smithy_types::error::operation::BuildError;
 
 pub(crate) use self::cloud_map::{
-    discovery_from_sdk, dns_config_to_sdk, dns_records_to_sdk, namespace_from_sdk,
-    namespace_soa_ttl,
+    discovery_from_get, discovery_from_sdk, dns_config_to_sdk, dns_records_to_sdk,
+    namespace_from_get, namespace_from_sdk, namespace_soa_ttl,
 };
 pub(crate) use self::cluster::{
     cluster_capacity_from_sdk, cluster_configuration_from_sdk, cluster_configuration_to_sdk,

@@ -7,7 +7,7 @@ use crate::aws::{Context, convert};
 use crate::live::{LiveCluster, LiveState, Lookup, LookupError};
 use crate::manifest::{Kind, Resource};
 
-pub(super) async fn describe_clusters(
+pub(in crate::aws) async fn describe_clusters(
     ctx: &Context,
     region: &str,
     names: &[String],
@@ -34,7 +34,7 @@ pub(super) async fn describe_clusters(
     Ok(out)
 }
 
-pub(super) fn live_cluster(c: &aws_sdk_ecs::types::Cluster) -> LiveCluster {
+pub(in crate::aws) fn live_cluster(c: &aws_sdk_ecs::types::Cluster) -> LiveCluster {
     let (capacity_providers, default_capacity_provider_strategy) =
         convert::cluster_capacity_from_sdk(c);
     LiveCluster {

@@ -26,11 +26,11 @@
 //! A failed read marks only the resources it concerns as
 //! [`Lookup::Failed`](crate::live::Lookup::Failed); the others are still observed.
 
-mod cluster;
+pub(super) mod cluster;
 mod discovery;
 mod namespace;
 mod revisions;
-mod service;
+pub(super) mod service;
 mod unclaimed;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -142,4 +142,18 @@ pub(crate) async fn cloudmap_tags(
     let tags = convert::cloudmap_tags_from_sdk(out.tags());
     ctx.cache_tags(arn, tags.clone());
     Ok(tags)
+}
+
+/// Names of every service in `cluster` (`ListServices`, all pages).
+pub(crate) async fn list_ecs_service_names(
+    ctx: &Context,
+    region: &str,
+    cluster: &str,
+) -> Result<Vec<String>> {
+    let arns = unclaimed::list_service_arns(ctx, region, cluster).await?;
+    // `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME` (or the older `service/NAME`).
+    Ok(arns
+        .iter()
+        .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned())
+        .collect())
 }

@@ -19,7 +19,7 @@ use crate::manifest::{Resource, ResourceSpec};
 ///
 /// # Errors
 /// The first failing batch's error (in batch order); the batches still queued are not sent.
-pub(super) async fn describe_services(
+pub(in crate::aws) async fn describe_services(
     ctx: &Context,
     region: &str,
     cluster: &str,

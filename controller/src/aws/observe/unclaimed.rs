@@ -210,7 +210,11 @@ async fn list_clusters(ctx: &Context, region: &str) -> Result<Vec<String>> {
     .await
 }
 
-async fn list_service_arns(ctx: &Context, region: &str, cluster: &str) -> Result<Vec<String>> {
+pub(super) async fn list_service_arns(
+    ctx: &Context,
+    region: &str,
+    cluster: &str,
+) -> Result<Vec<String>> {
     let client = ctx.ecs(region);
     paginate("ListServices", cluster, move |token| {
         let request = client

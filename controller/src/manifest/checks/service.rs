@@ -45,6 +45,16 @@ pub(super) fn check_service(check: &mut DocCheck<'_>, svc: &EcsServiceSpec, at: 
                     format!("duplicate environment variable `{}`", kv.name),
                 );
             }
+            if kv.value.as_deref() == Some(crate::manifest::SECRET_PLACEHOLDER) {
+                check.error(
+                    Some(at),
+                    &format!("spec.taskDefinition.containerDefinitions[{i}].environment[{j}].value"),
+                    format!(
+                        "`{}` looked secret, so `import` did not write its value into git: move it to `secrets` (an SSM parameter or Secrets Manager secret in `valueFrom`) or write the value if it is not secret",
+                        kv.name
+                    ),
+                );
+            }
         }
         for (j, p) in c.port_mappings.iter().flatten().enumerate() {
             if p.container_port.is_none() && p.container_port_range.is_none() {
