@@ -8,7 +8,12 @@
 //! | `/report` | the latest drift report: JSON, or `?format=markdown` / `?format=text`; 503 before the first pass. With a lease, the header `finfocus-lease-role` says `leader` or `standby`: a standby serves the last report it made while it led, or 503 |
 //!
 //! [`router`] builds the app (tests drive it with `tower::ServiceExt::oneshot`); [`serve`] runs it until
-//! the shared shutdown signal.
+//! the shared shutdown signal, with the limits of `finfocus_serve` (the plugin's servers run the
+//! same loop): a client has 10 s to send a request head (or anything at all after connecting; it
+//! is also the idle timeout of a kept-alive connection), at most [`MAX_CONNECTIONS`] are held
+//! (accepting one more closes the one idle longest, so `/healthz` always gets in), HTTP/2
+//! connections get at most 32 streams, and a request body over [`MAX_BODY_BYTES`] is refused
+//! with 413 before it is read (no endpoint takes one).
 
 use std::sync::Arc;
 
@@ -42,6 +47,13 @@ impl std::fmt::Debug for HttpState {
     }
 }
 
+/// Connections `--listen` holds at once.
+pub use finfocus_serve::MAX_CONNECTIONS;
+
+/// The largest request body accepted; the endpoints take none, so this only bounds what a
+/// client may send before it is refused.
+pub const MAX_BODY_BYTES: usize = 4096;
+
 /// The router with every endpoint.
 pub fn router(state: HttpState) -> Router {
     Router::new()
@@ -49,21 +61,21 @@ pub fn router(state: HttpState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/report", get(report))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
         .with_state(state)
 }
 
 /// Serves [`router`] on `listener` until `shutdown`, then lets open requests finish.
-///
-/// # Errors
-/// Accepting connections failed.
-pub async fn serve(
-    listener: TcpListener,
-    state: HttpState,
-    mut shutdown: Shutdown,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move { shutdown.wait().await })
-        .await
+pub async fn serve(listener: TcpListener, state: HttpState, mut shutdown: Shutdown) {
+    finfocus_serve::serve(
+        finfocus_serve::LimitedListener::new(listener),
+        router(state),
+        finfocus_serve::Limits::default(),
+        async move { shutdown.wait().await },
+    )
+    .await;
 }
 
 async fn healthz() -> &'static str {
@@ -345,7 +357,6 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(5), server)
             .await
             .expect("the server stops within 5s")
-            .unwrap()
             .unwrap();
     }
 }

@@ -13,10 +13,9 @@
 //! accepting, open HTTP/2 connections receive GOAWAY, and in-flight requests get
 //! [`ServeConfig::drain_timeout`] to finish before [`serve`] returns anyway.
 
-mod limit;
 mod listener;
 
-pub use self::limit::{LimitedListener, MAX_CONNECTIONS, RESERVE};
+pub use finfocus_serve::{LimitedListener, MAX_CONNECTIONS, RESERVE};
 
 use std::future::Future;
 use std::io::Write as _;
@@ -157,22 +156,20 @@ where
             tracing::debug!(error = %err, "cannot set TCP_NODELAY");
         }
     })));
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(signal)
-        .into_future();
+    // Header read timeout, HTTP/2 stream limit and graceful drain: `finfocus_serve`.
+    let server = finfocus_serve::serve(listener, app, finfocus_serve::Limits::default(), signal);
     tokio::pin!(server);
 
     tokio::select! {
         // Checked first so a finished server is never polled again below.
         biased;
-        result = &mut server => result.map_err(ServeError::Io)?,
+        () = &mut server => {}
         Ok(()) = draining_rx => {
-            match tokio::time::timeout(drain_timeout, &mut server).await {
-                Ok(result) => result.map_err(ServeError::Io)?,
-                Err(_) => tracing::warn!(
+            if tokio::time::timeout(drain_timeout, &mut server).await.is_err() {
+                tracing::warn!(
                     timeout_secs = drain_timeout.as_secs_f64(),
                     "drain timed out; closing the remaining connections"
-                ),
+                );
             }
         }
     }

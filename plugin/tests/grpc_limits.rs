@@ -106,3 +106,31 @@ async fn held_grpc_streams_do_not_grow_the_process_without_bound() {
         h.abort();
     }
 }
+
+#[tokio::test]
+async fn http2_clients_are_offered_a_small_stream_limit() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let plugin = Plugin::start(&[], &[]);
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", plugin.port))
+        .await
+        .unwrap();
+    // The HTTP/2 client preface and an empty SETTINGS frame (RFC 9113, section 3.4); the
+    // server's first frame is its SETTINGS.
+    tcp.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .await
+        .unwrap();
+    let mut head = [0u8; 9];
+    tcp.read_exact(&mut head).await.unwrap();
+    assert_eq!(head[3], 0x4, "SETTINGS first");
+    let mut payload = vec![0u8; usize::from(head[1]) << 8 | usize::from(head[2])];
+    tcp.read_exact(&mut payload).await.unwrap();
+    let streams = payload
+        .chunks_exact(6)
+        .find(|s| s[..2] == [0, 3])
+        .map(|s| u32::from_be_bytes([s[2], s[3], s[4], s[5]]));
+    assert_eq!(
+        streams,
+        Some(finfocus_serve::DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS)
+    );
+}

@@ -1,6 +1,7 @@
 //! Slow clients against a regional port (issue 30, finding 5): with the process limited to 256
 //! file descriptors, 300 connections that send nothing must not keep the image's health check
-//! (`plugin/healthcheck.sh`) from passing, and a gRPC client still gets answers.
+//! (`plugin/healthcheck.sh`) from passing, a gRPC client still gets answers, and the idle
+//! connections are closed after the header read timeout.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod common;
@@ -28,6 +29,7 @@ async fn the_health_check_passes_beside_300_idle_connections_at_256_descriptors(
         "{limits}"
     );
 
+    let opened = std::time::Instant::now();
     let idle: Vec<TcpStream> = (0..IDLE)
         .map(|_| TcpStream::connect(("127.0.0.1", plugin.port)).unwrap())
         .collect();
@@ -56,5 +58,28 @@ async fn the_health_check_passes_beside_300_idle_connections_at_256_descriptors(
         .await
         .expect("a gRPC answer within 10 s");
     assert!(answer.is_ok(), "{answer:?}");
-    drop(idle);
+
+    // Connections that never sent a byte are closed once the header read timeout passes, so
+    // they do not hold descriptors until newcomers push them out.
+    let deadline = opened + finfocus_serve::DEFAULT_HEADER_READ_TIMEOUT + Duration::from_secs(5);
+    let still_open = tokio::task::spawn_blocking(move || {
+        idle.into_iter()
+            .filter(|mut s| {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                s.set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                    .unwrap();
+                let mut buf = [0u8; 64];
+                matches!(
+                    std::io::Read::read(&mut s, &mut buf),
+                    Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
+                )
+            })
+            .count()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        still_open, 0,
+        "idle connections still open after the header timeout"
+    );
 }

@@ -304,10 +304,8 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
     );
     // The loop only ends on shutdown, so the server is already draining; do not wait on a stuck client.
     trigger.trigger();
-    match tokio::time::timeout(Duration::from_secs(5), server).await {
-        Ok(Ok(Err(err))) => tracing::warn!(error = %err, "http server failed"),
-        Ok(Err(err)) => tracing::warn!(error = %err, "http server task failed"),
-        Ok(Ok(Ok(()))) | Err(_) => {}
+    if let Ok(Err(err)) = tokio::time::timeout(Duration::from_secs(5), server).await {
+        tracing::warn!(error = %err, "http server task failed");
     }
     if signals.is_finished() {
         if let Ok(Err(err)) = signals.await {

@@ -279,6 +279,11 @@ impl Controller {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The port `--listen` serves on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

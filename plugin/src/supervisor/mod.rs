@@ -270,12 +270,13 @@ pub async fn serve_all(args: &ServeAllArgs) -> Result<(), SupervisorError> {
     let mut aggregator_shutdown = shutdown_rx.clone();
     let aggregator_task = tokio::spawn(async move {
         let listener = crate::server::LimitedListener::new(listener);
-        let served = axum::serve(listener, aggregator::router(aggregator))
-            .with_graceful_shutdown(async move { stopping(&mut aggregator_shutdown).await })
-            .await;
-        if let Err(error) = served {
-            tracing::error!(error = %error, "metrics aggregator stopped");
-        }
+        finfocus_serve::serve(
+            listener,
+            aggregator::router(aggregator),
+            finfocus_serve::Limits::default(),
+            async move { stopping(&mut aggregator_shutdown).await },
+        )
+        .await;
     });
     tracing::info!(
         bind = %args.bind,
