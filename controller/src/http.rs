@@ -52,7 +52,7 @@ pub use finfocus_serve::MAX_CONNECTIONS;
 
 /// The largest request body accepted; the endpoints take none, so this only bounds what a
 /// client may send before it is refused.
-pub const MAX_BODY_BYTES: usize = 4096;
+pub const MAX_BODY_BYTES: usize = finfocus_serve::BODYLESS_MAX_BYTES;
 
 /// The router with every endpoint.
 pub fn router(state: HttpState) -> Router {
@@ -242,6 +242,24 @@ mod tests {
             content_type,
             String::from_utf8(body.to_vec()).unwrap(),
         )
+    }
+
+    #[tokio::test]
+    async fn a_request_body_over_the_limit_is_refused_before_it_is_read() {
+        let (state, _tx) = state(true);
+        let request = |len: usize| {
+            Request::get("/healthz")
+                .header(header::CONTENT_LENGTH, len)
+                .body(Body::from(vec![b'x'; len]))
+                .unwrap()
+        };
+        let small = router(state.clone()).oneshot(request(16)).await.unwrap();
+        assert_eq!(small.status(), StatusCode::OK);
+        let large = router(state)
+            .oneshot(request(MAX_BODY_BYTES + 1))
+            .await
+            .unwrap();
+        assert_eq!(large.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 
     #[tokio::test]

@@ -46,6 +46,10 @@ pub fn router(aggregator: Arc<Aggregator>) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
+        // No endpoint takes a body.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            finfocus_serve::BODYLESS_MAX_BYTES,
+        ))
         .with_state(aggregator)
 }
 

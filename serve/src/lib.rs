@@ -40,6 +40,10 @@ pub const DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS: u32 = 32;
 /// HTTP/2 keep-alive ping interval; a peer that does not answer within the same time is gone.
 pub const DEFAULT_HTTP2_KEEP_ALIVE: Duration = Duration::from_secs(30);
 
+/// The request body limit of servers whose endpoints take no body (the controller's, the
+/// plugin's aggregator): enough for any stray form, too little to cost anything.
+pub const BODYLESS_MAX_BYTES: usize = 4096;
+
 /// The limits of one server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
