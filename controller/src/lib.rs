@@ -107,6 +107,11 @@ pub const ANNOTATION_REDACT_ENV: &str = "ecs.finfocus.io/redact-env";
 /// Annotation capping an `EcsService`'s monthly cost in USD: a change that would raise it
 /// above is not applied (condition `BudgetExceeded`).
 pub const ANNOTATION_MAX_MONTHLY_COST: &str = "ecs.finfocus.io/max-monthly-cost";
+/// Annotation hiding the plugin's recommendations for an `EcsService` in plans (`"off"`).
+pub const ANNOTATION_RECOMMENDATIONS: &str = "ecs.finfocus.io/recommendations";
+/// Annotation listing recommendation ids (comma-separated) a team has dismissed; plans leave
+/// them out (the plugin's `excluded_recommendation_ids`).
+pub const ANNOTATION_DISMISSED_RECOMMENDATIONS: &str = "ecs.finfocus.io/dismissed-recommendations";
 /// Default controller instance id.
 pub const DEFAULT_INSTANCE: &str = "default";
 

@@ -273,6 +273,9 @@ pub fn render_text(report: &DriftReport) -> String {
                 }
             }
         }
+        for saving in r.cost.iter().flat_map(|c| &c.savings) {
+            let _ = writeln!(out, "  {id}: {}", saving_line(saving));
+        }
     }
     let s = &report.summary;
     let _ = writeln!(
@@ -282,6 +285,9 @@ pub fn render_text(report: &DriftReport) -> String {
     );
     if let Some(total) = &s.cost {
         let _ = writeln!(out, "{}", total_line(total));
+        if total.savings > 0.0 {
+            let _ = writeln!(out, "{}", savings_total_line(total));
+        }
     }
     if s.drifted == 0 && s.missing == 0 && s.errors == 0 {
         out.push_str("No changes.\n");
@@ -303,6 +309,30 @@ fn total_line(total: &CostTotal) -> String {
         let _ = write!(line, "; {} service(s) unknown, not counted", total.unknown);
     }
     line
+}
+
+/// `could save 28.82 USD/month: Change ... (needs arm64 images; id aws-public:...)`.
+fn saving_line(s: &cost::Saving) -> String {
+    format!(
+        "could save {:.2} {}/month: {} ({}id {})",
+        s.monthly,
+        cost::CURRENCY,
+        s.description,
+        if s.needs_arm64_images {
+            "needs arm64 images; "
+        } else {
+            ""
+        },
+        s.id
+    )
+}
+
+/// `savings available: 28.82 USD/month`.
+fn savings_total_line(total: &CostTotal) -> String {
+    format!(
+        "savings available: {:.2} {}/month",
+        total.savings, total.currency
+    )
 }
 
 /// The Markdown cost cell of a resource: `72.08 → 144.16 (+72.08)`.
@@ -428,8 +458,37 @@ pub fn render_markdown(report: &DriftReport) -> String {
             let _ = writeln!(out, "\n> {}", markdown::text(&c.message));
         }
     }
+    let with_savings: Vec<&ResourceReport> = report
+        .resources
+        .iter()
+        .filter(|r| r.cost.as_ref().is_some_and(|c| !c.savings.is_empty()))
+        .collect();
+    if !with_savings.is_empty() {
+        out.push_str("\n#### Savings\n\n");
+        out.push_str("| Resource | USD/month | Change | Id |\n|---|---|---|---|\n");
+        for r in with_savings {
+            let id = markdown::code(&format!("{}/{}", r.kind, r.name));
+            for saving in r.cost.iter().flat_map(|c| &c.savings) {
+                let change = if saving.needs_arm64_images {
+                    format!("{} (needs arm64 images)", saving.description)
+                } else {
+                    saving.description.clone()
+                };
+                let _ = writeln!(
+                    out,
+                    "| {id} | {:.2} | {} | {} |",
+                    saving.monthly,
+                    markdown::text(&change),
+                    markdown::code(&saving.id)
+                );
+            }
+        }
+    }
     if let Some(total) = &s.cost {
         let _ = writeln!(out, "\n**{}**", total_line(total));
+        if total.savings > 0.0 {
+            let _ = writeln!(out, "\n**{}**", savings_total_line(total));
+        }
     }
     out.push_str(&crate::verify::render::markdown_warnings(&report.warnings));
     out
@@ -686,6 +745,36 @@ mod tests {
             v["summary"]["cost"],
             json!({"before": 72.08, "after": 216.24, "delta": 144.16, "currency": "USD", "unknown": 0})
         );
+        // Savings: a line per recommendation and a total in text, a table in Markdown, the
+        // list and the total in JSON.
+        let mut with_saving = costs["finfocus-plugin-aws-public"].clone();
+        with_saving.savings = vec![crate::pricing::cost::Saving {
+            id: "aws-public:us-east-1:fargate-graviton:0123".into(),
+            description: "Change ecs-service 2vCPU-4GB-linux-x86_64 to 2vCPU-4GB-linux-arm64: 28.82 USD less per month".into(),
+            monthly: 28.82,
+            needs_arm64_images: true,
+        }];
+        report.set_costs(&[("finfocus-plugin-aws-public".to_owned(), with_saving)].into());
+        let text = render_text(&report);
+        assert!(
+            text.contains("could save 28.82 USD/month: Change ecs-service 2vCPU-4GB-linux-x86_64 to 2vCPU-4GB-linux-arm64: 28.82 USD less per month (needs arm64 images; id aws-public:us-east-1:fargate-graviton:0123)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("savings available: 28.82 USD/month"),
+            "{text}"
+        );
+        let md = render_markdown(&report);
+        assert!(md.contains("#### Savings"), "{md}");
+        assert!(md.contains("| 28.82 |"), "{md}");
+        assert!(md.contains("needs arm64 images"), "{md}");
+        assert!(
+            md.contains("**savings available: 28.82 USD/month**"),
+            "{md}"
+        );
+        let v = serde_json::to_value(&report).unwrap();
+        assert_eq!(v["resources"][0]["cost"]["savings"][0]["monthly"], 28.82);
+        assert_eq!(v["summary"]["cost"]["savings"], 28.82);
         // Unpriced reports keep their shape.
         let plain =
             serde_json::to_value(DriftReport::from_plan_at(&sample(), None, at(0))).unwrap();

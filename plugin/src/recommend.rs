@@ -13,10 +13,13 @@
 //! | [`Rule::Ec2Graviton`] | x86 EC2 family -> Graviton, same size (m5 -> m7g, else m6g; t3 -> t4g) | as above; needs an arm64 image |
 //! | [`Rule::RdsGp2ToGp3`] | RDS gp2 storage -> gp3, same size; IOPS above gp3's included baseline provisioned | gp3 costs no more |
 //! | [`Rule::ElastiCacheCurrentGeneration`] | previous-generation node family -> current one, same size | as for EC2 |
+//! | [`Rule::FargateGraviton`] | ECS task or service on Fargate, Linux x86_64 -> ARM64 (Graviton), same size | it costs less; needs an arm64 image |
 //!
 //! A change that costs the same is still offered (a newer generation, a higher baseline) with a
 //! saving of 0 and the [`Advice::category`] `Performance`; one that costs more is never offered.
-//! Fargate x86 -> ARM is not a rule yet (the Fargate rates are embedded; the rule is not written).
+//! Not rules: moving a share of a service to `FARGATE_SPOT` (its tasks may be stopped at two
+//! minutes' notice, which only the service's owner can judge), and shrinking a task to what its
+//! containers reserve (the descriptors this plugin prices do not carry the containers).
 
 use std::collections::HashMap;
 
@@ -40,6 +43,8 @@ pub enum Rule {
     RdsGp2ToGp3,
     /// Previous-generation ElastiCache node family -> current generation.
     ElastiCacheCurrentGeneration,
+    /// ECS on Fargate, Linux x86_64 -> ARM64 (Graviton) at the same task size.
+    FargateGraviton,
 }
 
 impl Rule {
@@ -52,12 +57,13 @@ impl Rule {
             Rule::Ec2Graviton => "ec2-graviton",
             Rule::RdsGp2ToGp3 => "rds-gp2-to-gp3",
             Rule::ElastiCacheCurrentGeneration => "elasticache-current-generation",
+            Rule::FargateGraviton => "fargate-graviton",
         }
     }
 
     /// Whether applying the change needs an arm64 machine image.
     pub fn needs_arm_image(self) -> bool {
-        self == Rule::Ec2Graviton
+        matches!(self, Rule::Ec2Graviton | Rule::FargateGraviton)
     }
 }
 
@@ -193,7 +199,10 @@ const RDS_DEFAULT_STORAGE_GB: f64 = 20.0;
 
 /// Whether any rule looks at resources of the estimator's `kind` (`ec2`, `ebs`, ...).
 pub fn covers(kind: &str) -> bool {
-    matches!(kind, "ebs" | "ec2" | "rds" | "elasticache")
+    matches!(
+        kind,
+        "ebs" | "ec2" | "rds" | "elasticache" | "ecs-task" | "ecs-service"
+    )
 }
 
 /// The recommendations for the resource `q` describes, priced from `table`.
@@ -209,6 +218,7 @@ pub fn advise(table: &PriceTable, q: &Query<'_>) -> Result<Vec<Advice>, Estimate
         "ec2" => advise_ec2(table, q, &current, &mut out),
         "rds" => advise_rds(table, q, &props, &current, &mut out)?,
         "elasticache" => advise_elasticache(table, q, &current, &mut out),
+        "ecs-task" | "ecs-service" => advise_fargate(table, q, &props, &current, &mut out),
         _ => {}
     }
     Ok(out)
@@ -354,6 +364,57 @@ fn advise_ec2(table: &PriceTable, q: &Query<'_>, current: &Estimate, out: &mut V
                 reasoning,
             ));
         }
+    }
+}
+
+/// Fargate bills ARM64 tasks at lower vCPU and GB rates than x86_64 ones of the same size
+/// (Linux only: Windows tasks run on x86_64). Tasks on EC2 capacity cost 0 here and get nothing.
+fn advise_fargate(
+    table: &PriceTable,
+    q: &Query<'_>,
+    props: &Props<'_>,
+    current: &Estimate,
+    out: &mut Vec<Advice>,
+) {
+    let platform = props.map(&["runtimePlatform"]);
+    let is = |field: &str, value: &str| {
+        platform
+            .text(field)
+            .is_none_or(|n| n.value.eq_ignore_ascii_case(value))
+    };
+    if !is("cpuArchitecture", "X86_64") || !is("operatingSystemFamily", "LINUX") {
+        return;
+    }
+    if current.cost_per_month <= 0.0 {
+        return;
+    }
+    let mut tags = without(
+        q.tags,
+        &["runtimePlatform", "runtimePlatform.cpuArchitecture"],
+    );
+    tags.insert(
+        "runtimePlatform.cpuArchitecture".to_owned(),
+        "ARM64".to_owned(),
+    );
+    let alt = Query { tags: &tags, ..*q };
+    let Ok(arm) = estimate::estimate(table, &alt) else {
+        return;
+    };
+    if round_cents_noise(current.cost_per_month - arm.cost_per_month) > 0.0 {
+        let reasoning = vec![
+            format!(
+                "Fargate bills ARM64 (AWS Graviton) tasks at lower vCPU and GB rates than x86_64 ones of the same size in {}",
+                q.region
+            ),
+            "needs arm64 (or multi-architecture) images of every container".to_owned(),
+        ];
+        out.push(advice(
+            Rule::FargateGraviton,
+            current,
+            &arm,
+            Change::Type,
+            reasoning,
+        ));
     }
 }
 
@@ -590,6 +651,28 @@ mod tests {
         assert!(advise_in(Region::UsEast1, "ec2", "m7g.large", &[]).is_empty());
         let big = advise_in(Region::UsEast1, "ec2", "m5.24xlarge", &[]);
         assert!(big.is_empty(), "{big:?}");
+    }
+
+    #[test]
+    fn fargate_x86_services_move_to_arm64_at_the_list_price_difference() {
+        let service = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("cpu", "2048"), ("memory", "4096"), ("desiredCount", "2")];
+            all.extend_from_slice(pairs);
+            advise_in(Region::UsEast1, "aws:ecs/service:Service", "", &all)
+        };
+        let x86 = service(&[]);
+        assert_eq!(rules(&x86), [Rule::FargateGraviton]);
+        // 2 tasks x (2 vCPU x (0.04048 - 0.03238) + 4 GB x (0.004445 - 0.00356)) x 730 h.
+        assert!((x86[0].monthly_savings() - 28.82).abs() < 0.005, "{x86:?}");
+        assert_eq!(x86[0].recommended_sku, "2vCPU-4GB-linux-arm64");
+        assert!(Rule::FargateGraviton.needs_arm_image());
+        let explicit = service(&[("runtimePlatform.cpuArchitecture", "X86_64")]);
+        assert_eq!(explicit, x86);
+        // Already ARM64, Windows, or on EC2 capacity (priced as instances): nothing.
+        assert!(service(&[("runtimePlatform.cpuArchitecture", "ARM64")]).is_empty());
+        let windows = "map[operatingSystemFamily:WINDOWS_SERVER_2022_CORE]";
+        assert!(service(&[("runtimePlatform", windows)]).is_empty());
+        assert!(service(&[("launchType", "EC2")]).is_empty());
     }
 
     #[test]

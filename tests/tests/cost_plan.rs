@@ -1,6 +1,7 @@
 //! Cost-aware plans with both programs built and no configuration: the controller launches the
-//! plugin that sits next to it, prices each `EcsService` before and after, shows the cost in
-//! text, JSON and Markdown, enforces a service's budget and gates a plan's total increase.
+//! plugin that sits next to it, prices each `EcsService` before and after, shows the cost and
+//! what the service could save in text, JSON and Markdown, enforces a service's budget and
+//! gates a plan's total increase.
 //!
 //! Runs against the AWS emulator (`FINFOCUS_TEST_AWS_ENDPOINT`, else a moto server from
 //! `.venv`) behind the fidelity layer, like the controller's own integration tests.
@@ -105,6 +106,87 @@ fn plan_prices_each_service_in_every_format_with_zero_configuration() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["summary"].get("cost").is_none());
+}
+
+#[test]
+fn plans_show_what_a_service_could_save_and_annotations_hide_it() {
+    let case = Case::new("savings");
+    let (cluster, name) = (
+        format!("{}-c", case.instance),
+        format!("{}-svc", case.instance),
+    );
+    // 2 tasks of 2 vCPU / 4 GB on Fargate x86_64 in us-east-1: ARM64 saves the list-price
+    // difference, 2 x (2 x (0.04048 - 0.03238) + 4 x (0.004445 - 0.00356)) x 730 = 28.82.
+    let yaml = service_yaml(&case, &cluster, &name, 2, None);
+    case.write(&yaml);
+    let out = case.run(&["plan"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let shown = stdout(&out);
+    assert!(
+        shown.contains(&format!(
+            "EcsService/{name}: could save 28.82 USD/month: Change ecs-service 2vCPU-4GB-linux-x86_64 to 2vCPU-4GB-linux-arm64: 28.82 USD less per month (needs arm64 images; id aws-public:us-east-1:fargate-graviton:"
+        )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("savings available: 28.82 USD/month"),
+        "{shown}"
+    );
+
+    let out = case.run(&["plan", "-o", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let service = report["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "EcsService")
+        .unwrap();
+    let saving = &service["cost"]["savings"][0];
+    assert_eq!(saving["monthly"], 28.82, "{service}");
+    assert_eq!(saving["needsArm64Images"], true);
+    let id = saving["id"].as_str().unwrap().to_owned();
+    assert_eq!(report["summary"]["cost"]["savings"], 28.82);
+
+    let out = case.run(&["plan", "-o", "markdown"]);
+    let md = stdout(&out);
+    assert!(md.contains("#### Savings"), "{md}");
+    assert!(md.contains("| 28.82 | Change ecs-service"), "{md}");
+    assert!(
+        md.contains("**savings available: 28.82 USD/month**"),
+        "{md}"
+    );
+
+    // A dismissed id, or recommendations off, hides it; nothing else changes.
+    let annotated = |annotation: &str| {
+        yaml.replace(
+            &format!("  name: {name}\n"),
+            &format!("  name: {name}\n  annotations:\n    {annotation}\n"),
+        )
+    };
+    for annotation in [
+        format!("ecs.finfocus.io/dismissed-recommendations: \"{id}\""),
+        "ecs.finfocus.io/recommendations: \"off\"".to_owned(),
+    ] {
+        case.write(&annotated(&annotation));
+        let out = case.run(&["plan"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let shown = stdout(&out);
+        assert!(!shown.contains("could save"), "{annotation}: {shown}");
+        assert!(
+            !shown.contains("savings available"),
+            "{annotation}: {shown}"
+        );
+        assert!(shown.contains("cost: 0.00 -> "), "{annotation}: {shown}");
+    }
+
+    // An ARM64 service gets no ARM64 recommendation.
+    case.write(&yaml.replace(
+        "    memory: \"4096\"\n",
+        "    memory: \"4096\"\n    runtimePlatform: {cpuArchitecture: ARM64, operatingSystemFamily: LINUX}\n",
+    ));
+    let out = case.run(&["plan"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(!stdout(&out).contains("could save"), "{}", text(&out));
 }
 
 #[test]

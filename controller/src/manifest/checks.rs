@@ -7,15 +7,15 @@ use serde_saphyr::Location;
 
 use super::document::{self, Problem, RawDocument, RawSpec};
 use super::model::{
-    DriftPolicy, Kind, ManifestError, MonthlyBudget, Resource, ResourceKey, ResourceSpec,
-    SourceLocation,
+    DriftPolicy, Kind, ManifestError, MonthlyBudget, Recommendations, Resource, ResourceKey,
+    ResourceSpec, SourceLocation,
 };
 use super::spec::{ClusterSpec, NamespaceSpec};
 use super::tree::Node;
 use crate::ownership::{MAX_TAG_VALUE, RESERVED_TAGS, TAG_MANAGED_TAGS, managed_keys_record};
 use crate::{
-    ANNOTATION_ADOPT, ANNOTATION_DRIFT_POLICY, ANNOTATION_MAX_MONTHLY_COST, ANNOTATION_REDACT_ENV,
-    API_VERSION,
+    ANNOTATION_ADOPT, ANNOTATION_DISMISSED_RECOMMENDATIONS, ANNOTATION_DRIFT_POLICY,
+    ANNOTATION_MAX_MONTHLY_COST, ANNOTATION_RECOMMENDATIONS, ANNOTATION_REDACT_ENV, API_VERSION,
 };
 
 mod delivery;
@@ -170,8 +170,13 @@ pub(super) fn validate_document(label: &str, doc: RawDocument<'_>, out: &mut Fil
             "must be 1-255 letters, digits, hyphens or underscores, starting with a letter or digit",
         );
     }
-    let (drift_policy, adopt, redact_env, max_monthly_cost) =
-        check_annotations(&mut check, &metadata.annotations, name_at);
+    let Annotations {
+        drift_policy,
+        adopt,
+        redact_env,
+        max_monthly_cost,
+        recommendations,
+    } = check_annotations(&mut check, &metadata.annotations, name_at);
     let Some((spec, spec_at)) = doc.spec else {
         if kind.is_some() && !doc.has_spec {
             check.error(None, "spec", "missing field `spec`");
@@ -234,6 +239,7 @@ pub(super) fn validate_document(label: &str, doc: RawDocument<'_>, out: &mut Fil
             adopt,
             redact_env,
             max_monthly_cost,
+            recommendations,
             source: SourceLocation {
                 file: label.to_owned(),
                 line: name_at.line(),
@@ -249,15 +255,34 @@ pub(super) fn validate_document(label: &str, doc: RawDocument<'_>, out: &mut Fil
     ));
 }
 
+/// What the `ecs.finfocus.io/` annotations of a document say.
+struct Annotations {
+    drift_policy: DriftPolicy,
+    adopt: bool,
+    redact_env: Vec<String>,
+    max_monthly_cost: Option<MonthlyBudget>,
+    recommendations: Recommendations,
+}
+
+fn comma_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 fn check_annotations(
     check: &mut DocCheck<'_>,
     annotations: &BTreeMap<String, String>,
     at: Location,
-) -> (DriftPolicy, bool, Vec<String>, Option<MonthlyBudget>) {
+) -> Annotations {
     let mut policy = DriftPolicy::Enforce;
     let mut adopt = false;
     let mut redact_env = Vec::new();
     let mut budget = None;
+    let mut recommendations = Recommendations::default();
     for (key, value) in annotations {
         let field = format!("metadata.annotations.{key}");
         match key.as_str() {
@@ -279,13 +304,27 @@ fn check_annotations(
                     format!("expected \"true\" or \"false\", found `{other}`"),
                 ),
             },
+            ANNOTATION_RECOMMENDATIONS => match value.as_str() {
+                "on" => recommendations.off = false,
+                "off" => recommendations.off = true,
+                other => check.error(
+                    Some(at),
+                    &field,
+                    format!("expected \"on\" or \"off\", found `{other}`"),
+                ),
+            },
+            ANNOTATION_DISMISSED_RECOMMENDATIONS => {
+                recommendations.dismissed = comma_list(value);
+                if recommendations.dismissed.is_empty() {
+                    check.error(
+                        Some(at),
+                        &field,
+                        "expected comma-separated recommendation ids, as plans show them",
+                    );
+                }
+            }
             ANNOTATION_REDACT_ENV => {
-                redact_env = value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|n| !n.is_empty())
-                    .map(str::to_owned)
-                    .collect();
+                redact_env = comma_list(value);
                 if redact_env.is_empty() {
                     check.error(
                         Some(at),
@@ -308,13 +347,19 @@ fn check_annotations(
                 Some(at),
                 &field,
                 format!(
-                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}`, `{ANNOTATION_ADOPT}`, `{ANNOTATION_MAX_MONTHLY_COST}` or `{ANNOTATION_REDACT_ENV}`"
+                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}`, `{ANNOTATION_ADOPT}`, `{ANNOTATION_MAX_MONTHLY_COST}`, `{ANNOTATION_REDACT_ENV}`, `{ANNOTATION_RECOMMENDATIONS}` or `{ANNOTATION_DISMISSED_RECOMMENDATIONS}`"
                 ),
             ),
             _ => {}
         }
     }
-    (policy, adopt, redact_env, budget)
+    Annotations {
+        drift_policy: policy,
+        adopt,
+        redact_env,
+        max_monthly_cost: budget,
+        recommendations,
+    }
 }
 
 fn check_tags(check: &mut DocCheck<'_>, tags: &BTreeMap<String, String>, at: Location) {

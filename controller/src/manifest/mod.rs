@@ -35,8 +35,8 @@ pub use self::load::{
     Loaded, load, load_sources, load_sources_with, load_str, load_with, load_within,
 };
 pub use self::model::{
-    DriftPolicy, Kind, ManifestError, ManifestSet, MonthlyBudget, Resource, ResourceKey,
-    ResourceSpec, SourceLocation,
+    DriftPolicy, Kind, ManifestError, ManifestSet, MonthlyBudget, Recommendations, Resource,
+    ResourceKey, ResourceSpec, SourceLocation,
 };
 pub use self::spec::{ClusterSpec, DiscoverySpec, EcsServiceSpec, NamespaceSpec, ServiceSettings};
 

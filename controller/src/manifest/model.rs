@@ -124,6 +124,15 @@ pub enum ResourceSpec {
     Service(Box<EcsServiceSpec>),
 }
 
+/// Which of the plugin's recommendations plans show for an `EcsService`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recommendations {
+    /// `ecs.finfocus.io/recommendations: "off"`: none.
+    pub off: bool,
+    /// `ecs.finfocus.io/dismissed-recommendations`: ids never shown.
+    pub dismissed: Vec<String>,
+}
+
 /// A monthly budget in USD, kept in cents so manifests compare exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MonthlyBudget {
@@ -177,6 +186,8 @@ pub struct Resource {
     pub redact_env: Vec<String>,
     /// `ecs.finfocus.io/max-monthly-cost`: the monthly cost a change may not raise it above.
     pub max_monthly_cost: Option<MonthlyBudget>,
+    /// `ecs.finfocus.io/recommendations` and `ecs.finfocus.io/dismissed-recommendations`.
+    pub recommendations: Recommendations,
     /// Where it was defined.
     pub source: SourceLocation,
     /// `metadata.labels` (informational).

@@ -23,6 +23,24 @@ pub struct ServiceCost {
     /// Why a side is unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unknown: Option<String>,
+    /// What the plugin recommends for the service as its manifest wants it, cheapest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub savings: Vec<Saving>,
+}
+
+/// One recommendation of the plugin: a change of the manifest and what it would save.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Saving {
+    /// The plugin's stable id (what `ecs.finfocus.io/dismissed-recommendations` lists).
+    pub id: String,
+    /// What to change, in the plugin's words.
+    pub description: String,
+    /// USD per month saved: the difference of the plugin's two monthly prices.
+    pub monthly: f64,
+    /// Whether the change needs arm64 images of the containers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub needs_arm64_images: bool,
 }
 
 impl ServiceCost {
@@ -38,6 +56,7 @@ impl ServiceCost {
             currency: CURRENCY.to_owned(),
             quality: None,
             unknown: None,
+            savings: Vec::new(),
         }
     }
 
@@ -62,14 +81,26 @@ pub struct CostTotal {
     pub currency: String,
     /// Services left out because their cost is unknown.
     pub unknown: usize,
+    /// Sum of every recommendation's monthly saving.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub savings: f64,
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl CostTotal {
     /// Sums `costs`; unknown ones are counted, not added.
     #[must_use]
     pub fn of<'a>(costs: impl IntoIterator<Item = &'a ServiceCost>) -> Self {
-        let (mut before, mut after, mut unknown) = (0.0, 0.0, 0);
+        let (mut before, mut after, mut unknown, mut savings) = (0.0, 0.0, 0, 0.0);
         for c in costs {
+            savings += c.savings.iter().map(|s| s.monthly).sum::<f64>();
             match (c.before, c.after) {
                 (Some(b), Some(a)) => {
                     before += b;
@@ -84,6 +115,7 @@ impl CostTotal {
             delta: cents(after - before),
             currency: CURRENCY.to_owned(),
             unknown,
+            savings: cents(savings),
         }
     }
 }

@@ -131,6 +131,7 @@ impl Pricer {
                 }
             }
         }
+        let mut savings = self.savings(desired, &asks).await;
         for (name, entry) in &mut costs {
             let mut note = entry.unknown.take();
             let mut priced = |after: bool| match prices.remove(&(name.clone(), after))? {
@@ -151,9 +152,82 @@ impl Pricer {
             if !priced_entry.is_known() {
                 priced_entry.unknown = note;
             }
+            priced_entry.savings = savings.remove(name).unwrap_or_default();
             *entry = priced_entry;
         }
         Some(costs)
+    }
+
+    /// What the plugin recommends for each service as its manifest wants it (the `after`
+    /// descriptors), by service name, cheapest change first: one `GetRecommendations` per region
+    /// and per 100 services, the regions concurrently, bounded by the pricing timeout. Services
+    /// with `ecs.finfocus.io/recommendations: "off"` are not asked about; dismissed ids are
+    /// sent as exclusions. A region whose plugin does not answer shows no savings.
+    async fn savings(
+        &self,
+        desired: &ManifestSet,
+        asks: &BTreeMap<String, Vec<Ask>>,
+    ) -> BTreeMap<String, Vec<cost::Saving>> {
+        let policy = |name: &str| {
+            desired
+                .get(&crate::manifest::ResourceKey::new(
+                    crate::manifest::Kind::EcsService,
+                    name,
+                ))
+                .map(|r| r.recommendations.clone())
+                .unwrap_or_default()
+        };
+        let rounds = asks.iter().map(|(region, regional)| {
+            let targets: Vec<&Ask> = regional
+                .iter()
+                .filter(|a| a.after && !policy(&a.service).off)
+                .collect();
+            let excluded: Vec<String> = targets
+                .iter()
+                .flat_map(|a| policy(&a.service).dismissed)
+                .collect();
+            let by_id: BTreeMap<String, String> = targets
+                .iter()
+                .map(|a| (a.descriptor.id.clone(), a.service.clone()))
+                .collect();
+            let descriptors: Vec<ResourceDescriptor> =
+                targets.iter().map(|a| a.descriptor.clone()).collect();
+            async move {
+                if descriptors.is_empty() {
+                    return Vec::new();
+                }
+                let asked = async {
+                    let url = self.source.url(region).await?;
+                    client::recommendations(&url, descriptors, excluded, self.timeout).await
+                };
+                match tokio::time::timeout(self.timeout, asked).await {
+                    Ok(Ok(found)) => found
+                        .into_iter()
+                        .filter_map(|r| {
+                            let service = by_id.get(&r.resource.as_ref()?.id)?.clone();
+                            Some((service, saving(&r)?))
+                        })
+                        .collect(),
+                    Ok(Err(e)) => {
+                        tracing::debug!(region = %region, error = %e, "no recommendations");
+                        Vec::new()
+                    }
+                    Err(_) => Vec::new(),
+                }
+            }
+        });
+        let mut out: BTreeMap<String, Vec<cost::Saving>> = BTreeMap::new();
+        for (service, s) in futures::future::join_all(rounds)
+            .await
+            .into_iter()
+            .flatten()
+        {
+            out.entry(service).or_default().push(s);
+        }
+        for list in out.values_mut() {
+            list.sort_by(|a, b| b.monthly.total_cmp(&a.monthly).then(a.id.cmp(&b.id)));
+        }
+        out
     }
 
     /// Every region's asks, the regions concurrently; answers in the order of `asks`.
@@ -180,6 +254,20 @@ impl Pricer {
             .flatten()
             .collect()
     }
+}
+
+/// A recommendation that saves money, as plans show it.
+fn saving(r: &finfocus_proto::v1::Recommendation) -> Option<cost::Saving> {
+    let impact = r.impact.as_ref()?;
+    (impact.estimated_savings > 0.0).then(|| cost::Saving {
+        id: r.id.clone(),
+        description: r.description.clone(),
+        monthly: cost::cents(impact.estimated_savings),
+        needs_arm64_images: r
+            .metadata
+            .get("requires_arm64_image")
+            .is_some_and(|v| v == "true"),
+    })
 }
 
 /// The lower `estimate_quality` of the sides priced (`low` < `medium` < `high`).
@@ -250,6 +338,43 @@ spec:
             "{web:?}"
         );
         silent.abort();
+    }
+
+    #[test]
+    fn recommendation_annotations_are_read_and_a_bad_value_is_named() {
+        let doc = |annotations: &str| {
+            SERVICE.replace(
+                "  name: web\n",
+                &format!("  name: web\n  annotations: {{{annotations}}}\n"),
+            )
+        };
+        let set = crate::manifest::load_str(
+            "web.yaml",
+            &doc("ecs.finfocus.io/recommendations: \"off\", ecs.finfocus.io/dismissed-recommendations: \"a, b\""),
+        )
+        .unwrap();
+        let r = &set.resources()[0].recommendations;
+        assert!(r.off);
+        assert_eq!(r.dismissed, ["a", "b"]);
+        let errors = crate::manifest::load_str(
+            "web.yaml",
+            &doc("ecs.finfocus.io/recommendations: \"hidden\""),
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors[0].field.as_deref(),
+            Some("metadata.annotations.ecs.finfocus.io/recommendations")
+        );
+        assert!(errors[0].message.contains("found `hidden`"), "{errors:?}");
+        let errors = crate::manifest::load_str(
+            "web.yaml",
+            &doc("ecs.finfocus.io/dismissed-recommendations: \" , \""),
+        )
+        .unwrap_err();
+        assert!(
+            errors[0].message.contains("recommendation ids"),
+            "{errors:?}"
+        );
     }
 
     #[tokio::test]
