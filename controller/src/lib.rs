@@ -112,6 +112,9 @@ pub const ANNOTATION_RECOMMENDATIONS: &str = "ecs.finfocus.io/recommendations";
 /// Annotation listing recommendation ids (comma-separated) a team has dismissed; plans leave
 /// them out (the plugin's `excluded_recommendation_ids`).
 pub const ANNOTATION_DISMISSED_RECOMMENDATIONS: &str = "ecs.finfocus.io/dismissed-recommendations";
+/// Annotation saying an `EcsService`'s tasks may be interrupted (`"true"`), so plans may
+/// recommend a `FARGATE_SPOT` share.
+pub const ANNOTATION_INTERRUPTIBLE: &str = "ecs.finfocus.io/interruptible";
 /// Default controller instance id.
 pub const DEFAULT_INSTANCE: &str = "default";
 

@@ -41,6 +41,7 @@ pub(crate) use text::{Cents, Usd, push_cents, push_usd, qty, usd};
 
 /// Size assumed for an EBS volume that does not give one.
 pub(crate) use ebs::DEFAULT_SIZE_GB as EBS_DEFAULT_SIZE_GB;
+pub(crate) use fargate::linux_sizes as fargate_linux_sizes;
 
 /// Hours in the month every monthly figure uses.
 pub const HOURS_PER_MONTH: f64 = 730.0;

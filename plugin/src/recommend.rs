@@ -14,12 +14,14 @@
 //! | [`Rule::RdsGp2ToGp3`] | RDS gp2 storage -> gp3, same size; IOPS above gp3's included baseline provisioned | gp3 costs no more |
 //! | [`Rule::ElastiCacheCurrentGeneration`] | previous-generation node family -> current one, same size | as for EC2 |
 //! | [`Rule::FargateGraviton`] | ECS task or service on Fargate, Linux x86_64 -> ARM64 (Graviton), same size | it costs less; needs an arm64 image |
+//! | [`Rule::FargateSpot`] | ECS service on Fargate -> one task on `FARGATE` (`base: 1`), the rest 1:3 `FARGATE`:`FARGATE_SPOT` | it says it may be interrupted (`interruptible: "true"`), runs 2 or more tasks and has no Spot share yet |
+//! | [`Rule::FargateRightsize`] | ECS task or service on Fargate, Linux -> the cheapest Fargate size holding what its containers reserve | the descriptor carries the reservations (`containerReservations.cpu`, `.memory`) and that size costs less |
 //!
 //! A change that costs the same is still offered (a newer generation, a higher baseline) with a
 //! saving of 0 and the [`Advice::category`] `Performance`; one that costs more is never offered.
-//! Not rules: moving a share of a service to `FARGATE_SPOT` (its tasks may be stopped at two
-//! minutes' notice, which only the service's owner can judge), and shrinking a task to what its
-//! containers reserve (the descriptors this plugin prices do not carry the containers).
+//! Spot tasks may be stopped at two minutes' notice, which only the service's owner can judge: the
+//! Spot rule waits until the resource says it may be interrupted (a request's filter asks for
+//! such resources with the tag `interruptible: "true"`).
 
 use std::collections::HashMap;
 
@@ -45,6 +47,10 @@ pub enum Rule {
     ElastiCacheCurrentGeneration,
     /// ECS on Fargate, Linux x86_64 -> ARM64 (Graviton) at the same task size.
     FargateGraviton,
+    /// ECS service on Fargate -> a `FARGATE_SPOT` share, when it may be interrupted.
+    FargateSpot,
+    /// ECS on Fargate -> the cheapest task size that holds the containers' reservations.
+    FargateRightsize,
 }
 
 impl Rule {
@@ -58,6 +64,8 @@ impl Rule {
             Rule::RdsGp2ToGp3 => "rds-gp2-to-gp3",
             Rule::ElastiCacheCurrentGeneration => "elasticache-current-generation",
             Rule::FargateGraviton => "fargate-graviton",
+            Rule::FargateSpot => "fargate-spot",
+            Rule::FargateRightsize => "fargate-rightsize",
         }
     }
 
@@ -382,10 +390,15 @@ fn advise_fargate(
             .text(field)
             .is_none_or(|n| n.value.eq_ignore_ascii_case(value))
     };
-    if !is("cpuArchitecture", "X86_64") || !is("operatingSystemFamily", "LINUX") {
+    // Tasks on EC2 capacity cost 0 here; Windows tasks have neither ARM64 nor the smaller sizes.
+    if current.cost_per_month <= 0.0 || !is("operatingSystemFamily", "LINUX") {
         return;
     }
-    if current.cost_per_month <= 0.0 {
+    if current.kind == "ecs-service" {
+        advise_fargate_spot(table, q, props, current, out);
+    }
+    advise_fargate_size(table, q, props, current, out);
+    if !is("cpuArchitecture", "X86_64") {
         return;
     }
     let mut tags = without(
@@ -412,6 +425,107 @@ fn advise_fargate(
             Rule::FargateGraviton,
             current,
             &arm,
+            Change::Type,
+            reasoning,
+        ));
+    }
+}
+
+/// The strategy the Spot rule recommends: the first task on `FARGATE`, the others 1:3.
+const SPOT_STRATEGY: &str =
+    "[map[base:1 capacityProvider:FARGATE weight:1] map[capacityProvider:FARGATE_SPOT weight:3]]";
+
+fn advise_fargate_spot(
+    table: &PriceTable,
+    q: &Query<'_>,
+    props: &Props<'_>,
+    current: &Estimate,
+    out: &mut Vec<Advice>,
+) {
+    let says_so = props
+        .find(&["interruptible"])
+        .is_some_and(|(_, v)| v.eq_ignore_ascii_case("true"));
+    let strategy = props.find(&["capacityProviderStrategy"]).map(|(_, v)| v);
+    if !says_so || strategy.is_some_and(|s| s.contains("FARGATE_SPOT")) {
+        return;
+    }
+    let mut tags = without(q.tags, &["launchType", "capacityProviderStrategy"]);
+    tags.insert(
+        "capacityProviderStrategy".to_owned(),
+        SPOT_STRATEGY.to_owned(),
+    );
+    let alt = Query { tags: &tags, ..*q };
+    let Ok(spot) = estimate::estimate(table, &alt) else {
+        return;
+    };
+    if round_cents_noise(current.cost_per_month - spot.cost_per_month) > 0.0 {
+        let reasoning = vec![
+            format!(
+                "FARGATE_SPOT bills the same task size at the Spot rate, below the on-demand rate in {}",
+                q.region
+            ),
+            "the first task stays on FARGATE; Spot tasks can be stopped with a two-minute warning, so the service must tolerate losing them".to_owned(),
+        ];
+        let change = Change::Config {
+            kind: "capacity_provider_strategy",
+            current: vec![(
+                "capacity_provider_strategy",
+                strategy
+                    .unwrap_or("[map[capacityProvider:FARGATE weight:1]]")
+                    .to_owned(),
+            )],
+            recommended: vec![("capacity_provider_strategy", SPOT_STRATEGY.to_owned())],
+        };
+        out.push(advice(Rule::FargateSpot, current, &spot, change, reasoning));
+    }
+}
+
+/// A whole number of CPU units or MiB, as the controller sends them.
+fn units(text: &str) -> Option<u32> {
+    text.trim().parse().ok()
+}
+
+fn advise_fargate_size(
+    table: &PriceTable,
+    q: &Query<'_>,
+    props: &Props<'_>,
+    current: &Estimate,
+    out: &mut Vec<Advice>,
+) {
+    let reserved = props.map(&["containerReservations"]);
+    let (Some(cpu), Some(mib)) = (
+        reserved.text("cpu").and_then(|n| units(n.value)),
+        reserved.text("memory").and_then(|n| units(n.value)),
+    ) else {
+        return;
+    };
+    // The cheapest valid size holding both: the estimator prices each candidate, so the
+    // saving is again the difference of two of its own answers.
+    let best = estimate::fargate_linux_sizes()
+        .into_iter()
+        .filter(|&(c, m)| c >= cpu && m >= mib)
+        .filter_map(|(c, m)| {
+            let mut tags = without(q.tags, &["cpu", "memory"]);
+            tags.insert("cpu".to_owned(), c.to_string());
+            tags.insert("memory".to_owned(), m.to_string());
+            let alt = Query { tags: &tags, ..*q };
+            estimate::estimate(table, &alt).ok()
+        })
+        .min_by(|a, b| a.cost_per_month.total_cmp(&b.cost_per_month));
+    if let Some(smaller) = best
+        && round_cents_noise(current.cost_per_month - smaller.cost_per_month) > 0.0
+    {
+        let reasoning = vec![
+            format!(
+                "its containers reserve {cpu} CPU units and {mib} MiB; {} is the cheapest Fargate size that holds them in {}",
+                smaller.sku, q.region
+            ),
+            "a task larger than its containers' reservations pays for capacity no container asks for".to_owned(),
+        ];
+        out.push(advice(
+            Rule::FargateRightsize,
+            current,
+            &smaller,
             Change::Type,
             reasoning,
         ));
@@ -673,6 +787,72 @@ mod tests {
         let windows = "map[operatingSystemFamily:WINDOWS_SERVER_2022_CORE]";
         assert!(service(&[("runtimePlatform", windows)]).is_empty());
         assert!(service(&[("launchType", "EC2")]).is_empty());
+    }
+
+    #[test]
+    fn fargate_spot_only_for_services_that_say_they_may_be_interrupted() {
+        // Linux x86_64: the embedded Spot snapshot's platform.
+        let service = |count: &str, pairs: &[(&str, &str)]| {
+            let mut all = vec![("cpu", "1024"), ("memory", "2048"), ("desiredCount", count)];
+            all.extend_from_slice(pairs);
+            advise_in(Region::UsEast1, "aws:ecs/service:Service", "", &all)
+        };
+        assert_eq!(
+            rules(&service("4", &[])),
+            [Rule::FargateGraviton],
+            "not without consent"
+        );
+        let spot = service("4", &[("interruptible", "true")]);
+        assert_eq!(rules(&spot), [Rule::FargateSpot, Rule::FargateGraviton]);
+        assert!(spot[0].monthly_savings() > 0.0);
+        // Already with a Spot share, or a single task (it stays on FARGATE): no Spot advice.
+        let shared = "[map[capacityProvider:FARGATE_SPOT weight:1]]";
+        let with_share = service(
+            "4",
+            &[
+                ("interruptible", "true"),
+                ("capacityProviderStrategy", shared),
+            ],
+        );
+        // (ARM64 on Spot has no price in the snapshot, so nothing is offered for it either.)
+        assert!(with_share.is_empty(), "{with_share:?}");
+        let single = service("1", &[("interruptible", "true")]);
+        assert_eq!(rules(&single), [Rule::FargateGraviton]);
+    }
+
+    #[test]
+    fn fargate_tasks_larger_than_their_containers_reserve_shrink_to_the_cheapest_size_holding_them()
+    {
+        let task = |pairs: &[(&str, &str)]| {
+            let mut all = vec![
+                ("cpu", "4096"),
+                ("memory", "16384"),
+                ("runtimePlatform.cpuArchitecture", "ARM64"),
+            ];
+            all.extend_from_slice(pairs);
+            advise_in(
+                Region::UsEast1,
+                "aws:ecs/taskDefinition:TaskDefinition",
+                "",
+                &all,
+            )
+        };
+        assert!(task(&[]).is_empty(), "no reservations known");
+        let smaller = task(&[
+            ("containerReservations.cpu", "600"),
+            ("containerReservations.memory", "3000"),
+        ]);
+        assert_eq!(rules(&smaller), [Rule::FargateRightsize]);
+        // 600 units need 1024; 3000 MiB need 3 GB, which 1024 units allow.
+        assert_eq!(smaller[0].recommended_sku, "1vCPU-3GB-linux-arm64");
+        // Reservations that fill the task: nothing.
+        assert!(
+            task(&[
+                ("containerReservations.cpu", "4096"),
+                ("containerReservations.memory", "16384"),
+            ])
+            .is_empty()
+        );
     }
 
     #[test]

@@ -179,6 +179,16 @@ fn plans_show_what_a_service_could_save_and_annotations_hide_it() {
         assert!(shown.contains("cost: 0.00 -> "), "{annotation}: {shown}");
     }
 
+    // A service whose tasks may be interrupted is also offered a FARGATE_SPOT share.
+    case.write(&annotated("ecs.finfocus.io/interruptible: \"true\""));
+    let out = case.run(&["plan"]);
+    let shown = stdout(&out);
+    assert!(shown.contains("capacity_provider_strategy"), "{shown}");
+    assert!(
+        shown.contains("Change ecs-service 2vCPU-4GB-linux-x86_64 capacity_provider_strategy to [map[base:1 capacityProvider:FARGATE weight:1] map[capacityProvider:FARGATE_SPOT weight:3]]"),
+        "{shown}"
+    );
+
     // An ARM64 service gets no ARM64 recommendation.
     case.write(&yaml.replace(
         "    memory: \"4096\"\n",

@@ -15,7 +15,8 @@ use super::tree::Node;
 use crate::ownership::{MAX_TAG_VALUE, RESERVED_TAGS, TAG_MANAGED_TAGS, managed_keys_record};
 use crate::{
     ANNOTATION_ADOPT, ANNOTATION_DISMISSED_RECOMMENDATIONS, ANNOTATION_DRIFT_POLICY,
-    ANNOTATION_MAX_MONTHLY_COST, ANNOTATION_RECOMMENDATIONS, ANNOTATION_REDACT_ENV, API_VERSION,
+    ANNOTATION_INTERRUPTIBLE, ANNOTATION_MAX_MONTHLY_COST, ANNOTATION_RECOMMENDATIONS,
+    ANNOTATION_REDACT_ENV, API_VERSION,
 };
 
 mod delivery;
@@ -295,15 +296,25 @@ fn check_annotations(
                     format!("unknown drift policy `{other}`, expected `enforce` or `detect`"),
                 ),
             },
-            ANNOTATION_ADOPT => match value.as_str() {
-                "true" => adopt = true,
-                "false" => adopt = false,
-                other => check.error(
-                    Some(at),
-                    &field,
-                    format!("expected \"true\" or \"false\", found `{other}`"),
-                ),
-            },
+            ANNOTATION_ADOPT | ANNOTATION_INTERRUPTIBLE => {
+                let flag = match value.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    other => {
+                        check.error(
+                            Some(at),
+                            &field,
+                            format!("expected \"true\" or \"false\", found `{other}`"),
+                        );
+                        false
+                    }
+                };
+                if key == ANNOTATION_ADOPT {
+                    adopt = flag;
+                } else {
+                    recommendations.interruptible = flag;
+                }
+            }
             ANNOTATION_RECOMMENDATIONS => match value.as_str() {
                 "on" => recommendations.off = false,
                 "off" => recommendations.off = true,
@@ -347,7 +358,7 @@ fn check_annotations(
                 Some(at),
                 &field,
                 format!(
-                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}`, `{ANNOTATION_ADOPT}`, `{ANNOTATION_MAX_MONTHLY_COST}`, `{ANNOTATION_REDACT_ENV}`, `{ANNOTATION_RECOMMENDATIONS}` or `{ANNOTATION_DISMISSED_RECOMMENDATIONS}`"
+                    "unknown annotation, expected `{ANNOTATION_DRIFT_POLICY}`, `{ANNOTATION_ADOPT}`, `{ANNOTATION_MAX_MONTHLY_COST}`, `{ANNOTATION_REDACT_ENV}`, `{ANNOTATION_RECOMMENDATIONS}`, `{ANNOTATION_DISMISSED_RECOMMENDATIONS}` or `{ANNOTATION_INTERRUPTIBLE}`"
                 ),
             ),
             _ => {}

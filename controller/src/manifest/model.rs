@@ -131,6 +131,9 @@ pub struct Recommendations {
     pub off: bool,
     /// `ecs.finfocus.io/dismissed-recommendations`: ids never shown.
     pub dismissed: Vec<String>,
+    /// `ecs.finfocus.io/interruptible: "true"`: its tasks may be stopped, so a `FARGATE_SPOT`
+    /// share may be recommended.
+    pub interruptible: bool,
 }
 
 /// A monthly budget in USD, kept in cents so manifests compare exactly.
@@ -186,7 +189,8 @@ pub struct Resource {
     pub redact_env: Vec<String>,
     /// `ecs.finfocus.io/max-monthly-cost`: the monthly cost a change may not raise it above.
     pub max_monthly_cost: Option<MonthlyBudget>,
-    /// `ecs.finfocus.io/recommendations` and `ecs.finfocus.io/dismissed-recommendations`.
+    /// `ecs.finfocus.io/recommendations`, `ecs.finfocus.io/dismissed-recommendations` and
+    /// `ecs.finfocus.io/interruptible`.
     pub recommendations: Recommendations,
     /// Where it was defined.
     pub source: SourceLocation,

@@ -81,7 +81,7 @@ pub struct CostTotal {
     pub currency: String,
     /// Services left out because their cost is unknown.
     pub unknown: usize,
-    /// Sum of every recommendation's monthly saving.
+    /// Sum over services of each one's largest monthly saving.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub savings: f64,
 }
@@ -100,7 +100,9 @@ impl CostTotal {
     pub fn of<'a>(costs: impl IntoIterator<Item = &'a ServiceCost>) -> Self {
         let (mut before, mut after, mut unknown, mut savings) = (0.0, 0.0, 0, 0.0);
         for c in costs {
-            savings += c.savings.iter().map(|s| s.monthly).sum::<f64>();
+            // Recommendations of one service overlap (ARM64 at a smaller size is not the sum of
+            // both savings), so each service counts its largest one.
+            savings += c.savings.iter().map(|s| s.monthly).fold(0.0, f64::max);
             match (c.before, c.after) {
                 (Some(b), Some(a)) => {
                     before += b;
@@ -170,6 +172,19 @@ mod tests {
         assert_eq!(total.after, 180.2);
         assert_eq!(total.delta, 108.12);
         assert_eq!(total.unknown, 1);
+        assert_eq!(total.savings, 0.0);
+        // A service's recommendations overlap: the total takes the largest of each.
+        let saving = |monthly: f64| Saving {
+            id: format!("id-{monthly}"),
+            description: String::new(),
+            monthly,
+            needs_arm64_images: false,
+        };
+        let mut both = doubled.clone();
+        both.savings = vec![saving(36.85), saving(28.82)];
+        let mut one = new.clone();
+        one.savings = vec![saving(1.5)];
+        assert_eq!(CostTotal::of([&both, &one]).savings, 38.35);
         assert_eq!(signed(-36.04), "-36.04");
         assert_eq!(signed(-0.001), "+0.00");
     }

@@ -56,6 +56,19 @@ pub fn service(
         "desiredCount",
         settings.desired_count.map(|n| n.to_string()),
     );
+    // What the containers reserve, for the plugin's right-size advice: only when every
+    // container says (CPU units; `memoryReservation`, else the hard `memory` limit), since a
+    // container without a reservation may use whatever the task has.
+    let containers = &task.container_definitions;
+    let cpu: Option<i32> = containers.iter().map(|c| c.cpu.filter(|n| *n > 0)).sum();
+    let memory: Option<i32> = containers
+        .iter()
+        .map(|c| c.memory_reservation.or(c.memory).filter(|n| *n > 0))
+        .sum();
+    if let (Some(cpu), Some(memory)) = (cpu, memory) {
+        put("containerReservations.cpu", Some(cpu.to_string()));
+        put("containerReservations.memory", Some(memory.to_string()));
+    }
     put("launchType", settings.launch_type.clone());
     put(
         "capacityProviderStrategy",
@@ -118,6 +131,49 @@ fn strategy_text(items: &[CapacityProviderStrategyItem]) -> String {
 mod tests {
     use super::*;
     use crate::taskdef::{EphemeralStorage, RuntimePlatform};
+
+    #[test]
+    fn container_reservations_are_sent_only_when_every_container_has_them() {
+        use crate::taskdef::ContainerDefinition;
+        let container =
+            |cpu: Option<i32>, memory: Option<i32>, reservation: Option<i32>| ContainerDefinition {
+                cpu,
+                memory,
+                memory_reservation: reservation,
+                ..ContainerDefinition::default()
+            };
+        let reserved = |containers: Vec<ContainerDefinition>| {
+            let task = TaskDefinition {
+                container_definitions: containers,
+                ..TaskDefinition::default()
+            };
+            let d = service("us-east-1", "x", &task, &ServiceSettings::default());
+            (
+                d.tags.get("containerReservations.cpu").cloned(),
+                d.tags.get("containerReservations.memory").cloned(),
+            )
+        };
+        // The soft reservation counts before the hard limit.
+        assert_eq!(
+            reserved(vec![
+                container(Some(256), Some(1024), Some(512)),
+                container(Some(128), Some(300), None),
+            ]),
+            (Some("384".into()), Some("812".into()))
+        );
+        // One container without a CPU reservation (cpu 0 shares the task's): nothing is sent.
+        assert_eq!(
+            reserved(vec![
+                container(Some(256), Some(512), None),
+                container(Some(0), Some(512), None),
+            ]),
+            (None, None)
+        );
+        assert_eq!(
+            reserved(vec![container(Some(256), None, None)]),
+            (None, None)
+        );
+    }
 
     #[test]
     fn a_service_carries_the_properties_the_estimator_reads() {

@@ -106,10 +106,16 @@ impl Pricer {
             }
             let settings =
                 describe::effective_settings(&spec.service, live_service.map(|s| &s.settings));
+            let mut after = describe::service(&region, &id, &spec.task_definition, &settings);
+            if r.recommendations.interruptible {
+                after
+                    .tags
+                    .insert("interruptible".to_owned(), "true".to_owned());
+            }
             regional.push(Ask {
                 service: r.name().to_owned(),
                 after: true,
-                descriptor: describe::service(&region, &id, &spec.task_definition, &settings),
+                descriptor: after,
             });
             costs.insert(r.name().to_owned(), entry);
         }

@@ -29,6 +29,7 @@ use std::borrow::Cow;
 
 use self::placement::{desired_count, placement};
 use self::rates::{on_demand_hourly, spot_hourly};
+pub(crate) use self::size::linux_sizes;
 use self::size::read_task;
 use crate::estimate::{
     Defaults, Estimate, EstimateError, HOURS_PER_MONTH, Input, Source, qty, usd,

@@ -129,18 +129,34 @@ fn whole(v: f64) -> Result<u32, &'static str> {
 /// (AWS, "Amazon ECS task definition invalid CPU or memory errors",
 /// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html>).
 /// The error says which field is wrong (`true` = cpu) and why.
+const GB: u32 = 1024;
+/// (cpu units, smallest MiB, largest MiB, step MiB); 256 units allow 512 MiB, 1 GB, 2 GB.
+const SIZES: [(u32, u32, u32, u32); 7] = [
+    (256, 512, 2 * GB, 0),
+    (512, GB, 4 * GB, GB),
+    (1024, 2 * GB, 8 * GB, GB),
+    (2048, 4 * GB, 16 * GB, GB),
+    (4096, 8 * GB, 30 * GB, GB),
+    (8192, 16 * GB, 60 * GB, 4 * GB),
+    (16384, 32 * GB, 120 * GB, 8 * GB),
+];
+
+/// Every Linux Fargate task size as (CPU units, MiB), smallest CPU first.
+pub(crate) fn linux_sizes() -> Vec<(u32, u32)> {
+    SIZES
+        .iter()
+        .flat_map(|&(cpu, low, high, step)| {
+            let mibs: Vec<u32> = if step == 0 {
+                vec![512, GB, 2 * GB]
+            } else {
+                (low..=high).step_by(step as usize).collect()
+            };
+            mibs.into_iter().map(move |mib| (cpu, mib))
+        })
+        .collect()
+}
+
 pub(super) fn check_size(cpu: u32, mib: u32, os: Os) -> Result<(), (bool, String)> {
-    const GB: u32 = 1024;
-    // (cpu units, smallest MiB, largest MiB, step MiB); 256 units allow 512 MiB, 1 GB, 2 GB.
-    const SIZES: [(u32, u32, u32, u32); 7] = [
-        (256, 512, 2 * GB, 0),
-        (512, GB, 4 * GB, GB),
-        (1024, 2 * GB, 8 * GB, GB),
-        (2048, 4 * GB, 16 * GB, GB),
-        (4096, 8 * GB, 30 * GB, GB),
-        (8192, 16 * GB, 60 * GB, 4 * GB),
-        (16384, 32 * GB, 120 * GB, 8 * GB),
-    ];
     let Some(&(_, low, high, step)) = SIZES.iter().find(|s| s.0 == cpu) else {
         return Err((
             true,
