@@ -9,6 +9,7 @@
 //! written.
 
 pub mod apply;
+pub mod completions;
 pub mod import;
 pub mod limits;
 pub mod plan;
@@ -135,6 +136,10 @@ pub enum Command {
     /// Write manifests for services that already run (and their cluster and namespace); exit
     /// 0 written, 2 written but some need a person, 1 error (nothing written).
     Import(import::ImportArgs),
+    /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
     /// Roll back a service's deployment in progress; exit 0 requested, 2 nothing in progress, 1
     /// error.
     Rollback(rollback::RollbackArgs),
@@ -180,6 +185,8 @@ pub async fn run(cli: Cli) -> Result<Exit> {
         Command::Verify(args) => verify::verify(&cli.global, args).await,
         Command::Rollback(args) => rollback::rollback(&cli.global, args).await,
         Command::Import(args) => import::import(&cli.global, args).await,
+        Command::Completions(args) => completions::completions(args),
+        Command::Man => completions::man(),
     }
 }
 
