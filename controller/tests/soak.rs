@@ -143,26 +143,29 @@ fn run_stays_flat_under_commits_drift_lost_answers_and_slow_clients() {
     let mut commit = tree.commit_and_push("100 services");
     let instance = unique("soak");
     let workdir_arg = workdir.path().display().to_string();
-    let ctl = Controller::start(
-        &emu,
-        &instance,
-        &[
-            "--git",
-            &url,
-            "--ref",
-            "main",
-            "--path",
-            "manifests",
-            "--interval",
-            "1s",
-            "--resync",
-            "5s",
-            "--retry-delay",
-            "1s",
-            "--workdir",
-            &workdir_arg,
-        ],
-    );
+    let start = || {
+        Controller::start(
+            &emu,
+            &instance,
+            &[
+                "--git",
+                &url,
+                "--ref",
+                "main",
+                "--path",
+                "manifests",
+                "--interval",
+                "1s",
+                "--resync",
+                "5s",
+                "--retry-delay",
+                "1s",
+                "--workdir",
+                &workdir_arg,
+            ],
+        )
+    };
+    let ctl = start();
     let pid = ctl.pid();
     let at_commit = |commit: &str| {
         let commit = commit.to_owned();
@@ -291,26 +294,7 @@ fn run_stays_flat_under_commits_drift_lost_answers_and_slow_clients() {
     );
 
     // SIGKILL: nothing it started survives it either (parent-death signal).
-    let ctl = Controller::start(
-        &emu,
-        &instance,
-        &[
-            "--git",
-            &url,
-            "--ref",
-            "main",
-            "--path",
-            "manifests",
-            "--interval",
-            "1s",
-            "--resync",
-            "5s",
-            "--retry-delay",
-            "1s",
-            "--workdir",
-            &workdir_arg,
-        ],
-    );
+    let ctl = start();
     ctl.wait_report(
         Duration::from_secs(120),
         "converged after a restart",

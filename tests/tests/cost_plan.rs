@@ -66,12 +66,7 @@ fn plan_prices_each_service_in_every_format_with_zero_configuration() {
     let out = case.run(&["plan", "-o", "json"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let service = report["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["kind"] == "EcsService")
-        .unwrap();
+    let service = ecs_service(&report);
     assert_eq!(service["cost"]["before"], 72.08);
     assert_eq!(service["cost"]["after"], 144.16);
     assert_eq!(service["cost"]["delta"], 72.08);
@@ -135,12 +130,7 @@ fn plans_show_what_a_service_could_save_and_annotations_hide_it() {
 
     let out = case.run(&["plan", "-o", "json"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let service = report["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["kind"] == "EcsService")
-        .unwrap();
+    let service = ecs_service(&report);
     let saving = &service["cost"]["savings"][0];
     assert_eq!(saving["monthly"], 28.82, "{service}");
     assert_eq!(saving["needsArm64Images"], true);
@@ -223,12 +213,7 @@ fn a_budget_holds_back_a_change_that_would_exceed_it() {
 
     let out = case.run(&["plan", "-o", "json"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let service = report["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["kind"] == "EcsService")
-        .unwrap();
+    let service = ecs_service(&report);
     assert_eq!(service["status"], "Error");
     let condition = service["conditions"]
         .as_array()
@@ -290,12 +275,7 @@ fn run_reports_each_service_cost_and_the_gauge() {
     let json = get(port, "/report").unwrap();
     let body = &json[json.find("\r\n\r\n").unwrap() + 4..];
     let report: Value = serde_json::from_str(body.trim()).unwrap_or_else(|e| panic!("{e}: {body}"));
-    let service = report["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["kind"] == "EcsService")
-        .unwrap();
+    let service = ecs_service(&report);
     assert_eq!(service["cost"]["before"], 72.08);
     assert_eq!(report["summary"]["cost"]["after"], 72.08);
 }
@@ -310,6 +290,16 @@ fn the_deployed_plugin_ports_are_the_plugin_regions() {
 }
 
 /// Starts one plugin the way the FinFocus host does and returns it with its port.
+/// The `EcsService` of a JSON report.
+fn ecs_service(report: &Value) -> &Value {
+    report["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "EcsService")
+        .unwrap()
+}
+
 fn start_plugin() -> (Child, u16) {
     let mut child = Command::new(program(PLUGIN_BINARY))
         .arg("--port=0")

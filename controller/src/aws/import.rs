@@ -14,7 +14,7 @@ use aws_config::Region;
 use super::observe::cluster::{describe_clusters, live_cluster};
 use super::observe::service::describe_services;
 use super::observe::{cloudmap_tags, list_ecs_service_names};
-use super::read::bounded;
+use super::read::{bounded, describe_task_definition};
 use super::{Context, convert};
 use crate::live::{
     Inventory, InventoryService, LiveDiscovery, LiveNamespace, Lookup, LookupError, Registration,
@@ -108,24 +108,7 @@ async fn task_definition(
     region: &str,
     arn: &str,
 ) -> Result<(crate::live::LiveTaskDefinition, Vec<String>)> {
-    let out = ctx
-        .call(
-            "ecs",
-            "DescribeTaskDefinition",
-            arn,
-            ctx.ecs(region)
-                .describe_task_definition()
-                .task_definition(arn)
-                .send(),
-        )
-        .await?;
-    let td = out
-        .task_definition()
-        .ok_or_else(|| Error::UnexpectedResponse {
-            operation: "DescribeTaskDefinition",
-            resource: arn.to_owned(),
-            message: "no task definition in the answer".into(),
-        })?;
+    let td = describe_task_definition(ctx, region, arn).await?;
     let mut unmodelled = Vec::new();
     if td.proxy_configuration().is_some() {
         unmodelled.push("proxyConfiguration".to_owned());
@@ -140,7 +123,7 @@ async fn task_definition(
     {
         unmodelled.push("volumes[].fsxWindowsFileServerVolumeConfiguration".to_owned());
     }
-    Ok((convert::task_definition_from_sdk(td), unmodelled))
+    Ok((convert::task_definition_from_sdk(&td), unmodelled))
 }
 
 async fn registration(

@@ -105,6 +105,20 @@ pub(crate) async fn task_definition(
     if let Some(td) = ctx.cached_task_definition(arn_or_family) {
         return Ok(td);
     }
+    let live = convert::task_definition_from_sdk(
+        &describe_task_definition(ctx, region, arn_or_family).await?,
+    );
+    ctx.cache_task_definition(&live);
+    Ok(live)
+}
+
+/// `DescribeTaskDefinition` as AWS answers it (no cache), for callers that read more than the
+/// model holds.
+pub(crate) async fn describe_task_definition(
+    ctx: &Context,
+    region: &str,
+    arn_or_family: &str,
+) -> Result<aws_sdk_ecs::types::TaskDefinition> {
     let out = ctx
         .call(
             "ecs",
@@ -116,16 +130,12 @@ pub(crate) async fn task_definition(
                 .send(),
         )
         .await?;
-    let td = out
-        .task_definition()
+    out.task_definition
         .ok_or_else(|| Error::UnexpectedResponse {
             operation: "DescribeTaskDefinition",
             resource: arn_or_family.to_owned(),
             message: "no task definition in the answer".into(),
-        })?;
-    let live = convert::task_definition_from_sdk(td);
-    ctx.cache_task_definition(&live);
-    Ok(live)
+        })
 }
 
 #[cfg(test)]
