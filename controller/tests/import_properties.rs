@@ -32,8 +32,12 @@ fn word() -> impl Strategy<Value = String> {
     "[a-z][a-z0-9.-]{0,10}"
 }
 
+/// Environment variable names the plans' redaction rule does not take for secret (`LOG_KEY`
+/// would be: its value is left out by `import`, which a test of its own covers).
 fn env_name() -> impl Strategy<Value = String> {
-    "(LOG|MODE|REGION|PORT|TIER|COLOR|LANG)_[A-Z]{1,4}"
+    "(LOG|MODE|REGION|PORT|TIER|COLOR|LANG)_[A-Z]{1,4}".prop_filter("looks secret", |n| {
+        !finfocus_ecs_controller::diff::looks_secret(n)
+    })
 }
 
 fn port_mappings(mode: &'static str) -> impl Strategy<Value = Vec<Value>> {
