@@ -14,7 +14,7 @@ use aws_config::Region;
 use super::observe::cluster::{describe_clusters, live_cluster};
 use super::observe::service::describe_services;
 use super::observe::{cloudmap_tags, list_ecs_service_names};
-use super::read::{bounded, describe_task_definition};
+use super::read::{bounded, describe_task_definition, get_cloudmap_service, get_namespace};
 use super::{Context, convert};
 use crate::live::{
     Inventory, InventoryService, LiveDiscovery, LiveNamespace, Lookup, LookupError, Registration,
@@ -163,20 +163,14 @@ async fn discovery(ctx: &Context, region: &str, registry_arn: &str) -> Lookup<Li
     // `arn:aws:servicediscovery:REGION:ACCOUNT:service/srv-...`
     let id = registry_arn.rsplit('/').next().unwrap_or(registry_arn);
     let read = async {
-        let out = ctx
-            .call(
-                "servicediscovery",
-                "GetService",
-                id,
-                ctx.cloudmap(region).get_service().id(id).send(),
-            )
-            .await?;
-        let service = out.service().ok_or_else(|| Error::UnexpectedResponse {
-            operation: "GetService",
-            resource: id.to_owned(),
-            message: "no service in the answer".into(),
-        })?;
-        let mut live = convert::discovery_from_get(service);
+        let service = get_cloudmap_service(ctx, region, id)
+            .await?
+            .ok_or_else(|| Error::UnexpectedResponse {
+                operation: "GetService",
+                resource: id.to_owned(),
+                message: "no service in the answer".into(),
+            })?;
+        let mut live = convert::discovery_from_get(&service);
         live.tags = cloudmap_tags(ctx, region, &live.arn).await?;
         Ok::<_, Error>(live)
     };
@@ -189,20 +183,15 @@ async fn discovery(ctx: &Context, region: &str, registry_arn: &str) -> Lookup<Li
 
 async fn namespace(ctx: &Context, region: &str, id: &str) -> Lookup<LiveNamespace> {
     let read = async {
-        let out = ctx
-            .call(
-                "servicediscovery",
-                "GetNamespace",
-                id,
-                ctx.cloudmap(region).get_namespace().id(id).send(),
-            )
-            .await?;
-        let namespace = out.namespace().ok_or_else(|| Error::UnexpectedResponse {
-            operation: "GetNamespace",
-            resource: id.to_owned(),
-            message: "no namespace in the answer".into(),
-        })?;
-        let mut live = convert::namespace_from_get(namespace);
+        let namespace =
+            get_namespace(ctx, region, id)
+                .await?
+                .ok_or_else(|| Error::UnexpectedResponse {
+                    operation: "GetNamespace",
+                    resource: id.to_owned(),
+                    message: "no namespace in the answer".into(),
+                })?;
+        let mut live = convert::namespace_from_get(&namespace);
         live.tags = cloudmap_tags(ctx, region, &live.arn).await?;
         Ok::<_, Error>(live)
     };

@@ -138,6 +138,40 @@ pub(crate) async fn describe_task_definition(
         })
 }
 
+/// `GetService` (Cloud Map) as AWS answers it; `None` when the answer holds no service.
+pub(crate) async fn get_cloudmap_service(
+    ctx: &Context,
+    region: &str,
+    id: &str,
+) -> Result<Option<aws_sdk_servicediscovery::types::Service>> {
+    let out = ctx
+        .call(
+            "servicediscovery",
+            "GetService",
+            id,
+            ctx.cloudmap(region).get_service().id(id).send(),
+        )
+        .await?;
+    Ok(out.service)
+}
+
+/// `GetNamespace` as AWS answers it; `None` when the answer holds no namespace.
+pub(crate) async fn get_namespace(
+    ctx: &Context,
+    region: &str,
+    id: &str,
+) -> Result<Option<aws_sdk_servicediscovery::types::Namespace>> {
+    let out = ctx
+        .call(
+            "servicediscovery",
+            "GetNamespace",
+            id,
+            ctx.cloudmap(region).get_namespace().id(id).send(),
+        )
+        .await?;
+    Ok(out.namespace)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]

@@ -7,7 +7,7 @@ use aws_sdk_servicediscovery::types::{
 };
 
 use super::cloudmap_tags;
-use crate::aws::read::{PAGE_SIZE, bounded, paginate};
+use crate::aws::read::{PAGE_SIZE, bounded, get_cloudmap_service, paginate};
 use crate::aws::{Context, convert};
 use crate::canon::dns_name;
 use crate::live::{LiveDiscovery, LiveState, Lookup, LookupError};
@@ -66,18 +66,9 @@ async fn cloudmap_service_namespace(
     region: &str,
     id: &str,
 ) -> Result<Option<String>> {
-    let out = ctx
-        .call(
-            "servicediscovery",
-            "GetService",
-            id,
-            ctx.cloudmap(region).get_service().id(id).send(),
-        )
-        .await?;
-    Ok(out
-        .service()
-        .and_then(|s| s.namespace_id())
-        .map(str::to_owned))
+    Ok(get_cloudmap_service(ctx, region, id)
+        .await?
+        .and_then(|s| s.namespace_id))
 }
 
 /// The namespace id an endpoint reports inside `DnsConfig` (deprecated by AWS, but when

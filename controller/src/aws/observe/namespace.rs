@@ -4,7 +4,7 @@ use aws_sdk_servicediscovery::types::NamespaceSummary;
 
 use super::cloudmap_tags;
 use crate::Result;
-use crate::aws::read::{PAGE_SIZE, bounded, paginate};
+use crate::aws::read::{PAGE_SIZE, bounded, get_namespace, paginate};
 use crate::aws::{Context, convert};
 use crate::canon::dns_name;
 use crate::live::{LiveNamespace, LiveState, Lookup, LookupError};
@@ -39,15 +39,10 @@ async fn namespace_soa_ttl(ctx: &Context, region: &str, id: &str) -> Result<Opti
     if let Some(ttl) = ctx.cached_soa(id) {
         return Ok(ttl);
     }
-    let out = ctx
-        .call(
-            "servicediscovery",
-            "GetNamespace",
-            id,
-            ctx.cloudmap(region).get_namespace().id(id).send(),
-        )
-        .await?;
-    let ttl = out.namespace().and_then(convert::namespace_soa_ttl);
+    let ttl = get_namespace(ctx, region, id)
+        .await?
+        .as_ref()
+        .and_then(convert::namespace_soa_ttl);
     ctx.cache_soa(id, ttl);
     Ok(ttl)
 }
