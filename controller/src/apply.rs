@@ -87,6 +87,12 @@ fn resolve(r: &ArnRef, produced: Option<&String>, what: &str, key: &ResourceKey)
 /// # Errors
 /// The first failing action's error, or [`Error::Conflict`] when the plan is blocked.
 pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<ResourceOutcome> {
+    let placed = if rp.actions.is_empty() {
+        None
+    } else {
+        ctx.acting_in(&rp.place()).await?
+    };
+    let ctx = placed.as_deref().unwrap_or(ctx);
     let region = rp.region.as_str();
     let mut outcome = ResourceOutcome::default();
     let mut produced = Produced::default();

@@ -178,6 +178,15 @@ pub enum Error {
         /// What was missing or malformed.
         message: String,
     },
+    /// An `AwsAccount` cannot be acted in: it is not defined, or its role cannot be assumed.
+    /// Only the objects in that account are affected.
+    #[error("account {account}: {message}")]
+    Account {
+        /// The `AwsAccount` name.
+        account: String,
+        /// What went wrong.
+        message: String,
+    },
     /// No AWS region could be determined.
     #[error("no AWS region configured: pass --region or set AWS_REGION")]
     NoRegion,
@@ -216,6 +225,7 @@ impl Error {
             Self::Timeout { .. } => "timeout",
             Self::Conflict { .. } => "conflict",
             Self::UnexpectedResponse { .. } => "aws_unexpected_response",
+            Self::Account { .. } => "account",
             Self::NoRegion | Self::EmptyEndpoint(_) => "config",
             Self::NotConverged { .. } => "not_converged",
             Self::Io(_) => "io",

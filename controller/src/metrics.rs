@@ -284,6 +284,8 @@ pub struct CostLabels {
     pub kind: String,
     /// `metadata.name`.
     pub name: String,
+    /// The `AwsAccount` (empty: the controller's own).
+    pub account: String,
     /// Region.
     pub region: String,
 }

@@ -58,10 +58,17 @@ pub struct ChangeReport {
 /// One resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceReport {
+    /// Kind, name and, where it is not the controller's own, place (`EcsService/web@prod/eu-west-1`):
+    /// what identifies the resource when the same name lives in several places.
+    #[serde(default)]
+    pub id: String,
     /// Kind.
     pub kind: String,
     /// `metadata.name`.
     pub name: String,
+    /// The `AwsAccount` it lives in (absent: the controller's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// Region.
     pub region: String,
     /// ARN when the resource exists.
@@ -140,8 +147,10 @@ impl DriftReport {
             .resources
             .iter()
             .map(|r| ResourceReport {
+                id: r.key.to_string(),
                 kind: r.key.kind.as_str().to_owned(),
                 name: r.key.name.clone(),
+                account: r.key.account.clone(),
                 region: r.region.clone(),
                 arn: r.arn.clone(),
                 status: r.status,
@@ -176,11 +185,11 @@ impl DriftReport {
         }
     }
 
-    /// Adds each `EcsService`'s monthly cost from `costs` (by name) and recounts the summary.
+    /// Adds each `EcsService`'s monthly cost from `costs` (by key) and recounts the summary.
     pub fn set_costs(&mut self, costs: &crate::pricing::Costs) {
         for r in &mut self.resources {
             if r.kind == crate::manifest::Kind::EcsService.as_str() {
-                r.cost = costs.get(&r.name).cloned();
+                r.cost = costs.get(&r.id).cloned();
             }
         }
         self.summary = Summary::of(&self.resources);
@@ -191,14 +200,23 @@ impl DriftReport {
     /// pass).
     pub fn carry_transitions(&mut self, book: &mut Transitions, now: std::time::SystemTime) {
         book.stamp(
-            self.resources.iter_mut().map(|r| {
-                (
-                    format!("{}/{}/{}", r.kind, r.name, r.region),
-                    &mut r.conditions,
-                )
-            }),
+            self.resources
+                .iter_mut()
+                .map(|r| (format!("{}/{}", r.id(), r.region), &mut r.conditions)),
             now,
         );
+    }
+}
+
+impl ResourceReport {
+    /// [`ResourceReport::id`], or `Kind/name` in a report written before it was kept.
+    #[must_use]
+    pub fn id(&self) -> String {
+        if self.id.is_empty() {
+            format!("{}/{}", self.kind, self.name)
+        } else {
+            self.id.clone()
+        }
     }
 }
 
@@ -227,7 +245,7 @@ pub fn render_text(report: &DriftReport) -> String {
     let mut out = String::new();
     for r in &report.resources {
         let m = marker(r);
-        let id = format!("{}/{}", r.kind, r.name);
+        let id = r.id();
         match r.status {
             Status::InSync => {
                 let _ = writeln!(out, "{m} {id}  in sync");
@@ -392,7 +410,7 @@ pub fn render_markdown(report: &DriftReport) -> String {
     out.push_str("| Resource | Region | Status | Changes | Cost (USD/month) |\n");
     out.push_str("|---|---|---|---|---|\n");
     for r in &report.resources {
-        let id = markdown::code(&format!("{}/{}", r.kind, r.name));
+        let id = markdown::code(&r.id());
         let note = if r.changes.is_empty() {
             r.conditions
                 .iter()
@@ -417,7 +435,7 @@ pub fn render_markdown(report: &DriftReport) -> String {
         );
     }
     for r in report.resources.iter().filter(|r| !r.changes.is_empty()) {
-        let id = markdown::code(&format!("{}/{}", r.kind, r.name));
+        let id = markdown::code(&r.id());
         let _ = writeln!(
             out,
             "\n#### {id} ({}, {})\n",
@@ -467,7 +485,7 @@ pub fn render_markdown(report: &DriftReport) -> String {
         out.push_str("\n#### Savings\n\n");
         out.push_str("| Resource | USD/month | Change | Id |\n|---|---|---|---|\n");
         for r in with_savings {
-            let id = markdown::code(&format!("{}/{}", r.kind, r.name));
+            let id = markdown::code(&r.id());
             for saving in r.cost.iter().flat_map(|c| &c.savings) {
                 let change = if saving.needs_arm64_images {
                     format!("{} (needs arm64 images)", saving.description)
@@ -715,7 +733,7 @@ mod tests {
     fn costs_show_in_every_format() {
         let mut report = DriftReport::from_plan_at(&sample(), None, at(0));
         let costs: crate::pricing::Costs = [(
-            "finfocus-plugin-aws-public".to_owned(),
+            "EcsService/finfocus-plugin-aws-public".to_owned(),
             ServiceCost::new(Some(72.0802), Some(216.2406)),
         )]
         .into();
@@ -747,14 +765,20 @@ mod tests {
         );
         // Savings: a line per recommendation and a total in text, a table in Markdown, the
         // list and the total in JSON.
-        let mut with_saving = costs["finfocus-plugin-aws-public"].clone();
+        let mut with_saving = costs["EcsService/finfocus-plugin-aws-public"].clone();
         with_saving.savings = vec![crate::pricing::cost::Saving {
             id: "aws-public:us-east-1:fargate-graviton:0123".into(),
             description: "Change ecs-service 2vCPU-4GB-linux-x86_64 to 2vCPU-4GB-linux-arm64: 28.82 USD less per month".into(),
             monthly: 28.82,
             needs_arm64_images: true,
         }];
-        report.set_costs(&[("finfocus-plugin-aws-public".to_owned(), with_saving)].into());
+        report.set_costs(
+            &[(
+                "EcsService/finfocus-plugin-aws-public".to_owned(),
+                with_saving,
+            )]
+            .into(),
+        );
         let text = render_text(&report);
         assert!(
             text.contains("could save 28.82 USD/month: Change ecs-service 2vCPU-4GB-linux-x86_64 to 2vCPU-4GB-linux-arm64: 28.82 USD less per month (needs arm64 images; id aws-public:us-east-1:fargate-graviton:0123)"),

@@ -49,6 +49,17 @@ pub struct Watched {
     pub task_definition: Option<String>,
 }
 
+impl Watched {
+    /// Where the service lives.
+    #[must_use]
+    pub fn place(&self) -> crate::manifest::Place {
+        crate::manifest::Place {
+            account: self.key.account.clone(),
+            region: self.region.clone(),
+        }
+    }
+}
+
 /// The services an apply created or updated successfully, in plan order.
 #[must_use]
 pub fn changed_services(plan: &Plan, outcome: &ApplyOutcome) -> Vec<Watched> {
@@ -217,7 +228,7 @@ fn epoch(at: SystemTime) -> f64 {
 /// # Errors
 /// [`crate::Error::Aws`] when a read fails after the SDK's retries.
 pub async fn wait(
-    ctx: &Context,
+    root: &Context,
     services: &[Watched],
     opts: WaitOptions,
     watcher: &mut dyn Watcher,
@@ -233,12 +244,14 @@ pub async fn wait(
     let mut last: Vec<String> = vec!["waiting for the first poll".to_owned(); services.len()];
     // Whether the endpoint answers service deployments for the service (until it fails once).
     let mut reported: Vec<bool> = vec![true; services.len()];
-    let mut delay = ctx.options().poll_interval.max(Duration::from_millis(10));
+    let mut delay = root.options().poll_interval.max(Duration::from_millis(10));
     loop {
         for (i, service) in services.iter().enumerate() {
             if outcomes[i].is_some() {
                 continue;
             }
+            let placed = root.acting_in(&service.place()).await?;
+            let ctx = placed.as_deref().unwrap_or(root);
             let found = if reported[i] {
                 match deployments::newest(
                     ctx,

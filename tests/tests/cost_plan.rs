@@ -256,7 +256,7 @@ fn run_reports_each_service_cost_and_the_gauge() {
     // it, a later one sees it live).
     let deadline = Instant::now() + Duration::from_secs(90);
     let series = format!(
-        "finfocus_controller_monthly_cost_usd{{kind=\"EcsService\",name=\"{name}\",region=\"us-east-1\"}} 72.08"
+        "finfocus_controller_monthly_cost_usd{{kind=\"EcsService\",name=\"{name}\",account=\"\",region=\"us-east-1\"}} 72.08"
     );
     loop {
         let report = get(port, "/report?format=text").unwrap_or_default();

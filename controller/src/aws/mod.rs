@@ -53,6 +53,8 @@ pub use crate::live::{
     Deployment, LiveCluster, LiveDiscovery, LiveEcsService, LiveNamespace, LiveService, LiveState,
     LiveTaskDefinition, Lookup, LookupError, OrphanTarget, Unclaimed,
 };
+use crate::manifest::spec::AccountSpec;
+use crate::manifest::{Account, Place};
 pub use crate::ownership::ownership_tags;
 use crate::{Error, Result};
 
@@ -70,8 +72,11 @@ pub struct ContextOptions {
     /// How long Cloud Map tags read once are trusted: a tag changed by hand shows in the drift
     /// report at most this late.
     pub tag_ttl: Duration,
-    /// Most AWS calls in flight at once (at least 1).
+    /// Most AWS calls in flight at once (at least 1), per account and region.
     pub concurrency: usize,
+    /// `RoleSessionName` of the sessions in other accounts (`finfocus-ecs-<instance>`): it shows
+    /// in the target account's CloudTrail.
+    pub session_name: String,
 }
 
 /// Default of [`ContextOptions::concurrency`]: a pass over 1,000 services (100
@@ -88,6 +93,7 @@ impl Default for ContextOptions {
             poll_interval: Duration::from_millis(500),
             tag_ttl: Duration::from_secs(300),
             concurrency: DEFAULT_CONCURRENCY,
+            session_name: format!("finfocus-ecs-{}", crate::DEFAULT_INSTANCE),
         }
     }
 }
@@ -217,7 +223,19 @@ pub struct Context {
     /// SOA TTLs by namespace id, with when they were read.
     namespace_soa: Mutex<HashMap<String, (Instant, Option<i64>)>>,
     namespace_ids: Mutex<HashMap<(String, String), String>>,
+    /// The context of each place other than this one's own, with the account it was built for.
+    places: Mutex<HashMap<Place, Placed>>,
+    /// Each account's configuration with its role's credentials, assumed once for all its
+    /// regions (and the spec it was assumed for).
+    assumed: Mutex<HashMap<String, (AccountSpec, Arc<Assumed>)>>,
 }
+
+/// The context of one place, with the account spec it was built for.
+type Placed = (Option<AccountSpec>, Arc<Context>);
+
+/// An account's configuration once its role is assumed; concurrent first uses wait for one
+/// `AssumeRole`.
+type Assumed = tokio::sync::OnceCell<aws_config::SdkConfig>;
 
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -292,7 +310,143 @@ impl Context {
             tags: Mutex::new(HashMap::new()),
             namespace_soa: Mutex::new(HashMap::new()),
             namespace_ids: Mutex::new(HashMap::new()),
+            places: Mutex::new(HashMap::new()),
+            assumed: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The context for objects in `place`: one set of clients, caches and in-flight bound per
+    /// account and region, sharing this context's call counter. An `AwsAccount`'s credentials
+    /// come from `sts:AssumeRole` on this context's own (session `session_name`, refreshed by the
+    /// clients' identity cache before they expire); the role is assumed once here, so a role that
+    /// cannot be assumed fails this call and no other. A changed `AwsAccount` builds a new
+    /// context; a failed one is tried again at the next call.
+    ///
+    /// # Errors
+    /// [`Error::Account`] when `place` names an account `accounts` lacks, or its role cannot be
+    /// assumed.
+    pub async fn at(
+        &self,
+        place: &Place,
+        accounts: &BTreeMap<String, Account>,
+    ) -> Result<Arc<Context>> {
+        let account = match &place.account {
+            None => None,
+            Some(name) => Some(
+                accounts
+                    .get(name)
+                    .ok_or_else(|| Error::Account {
+                        account: name.clone(),
+                        message: "no AwsAccount of that name is defined".into(),
+                    })?
+                    .spec
+                    .clone(),
+            ),
+        };
+        if let Some((built_for, ctx)) = lock(&self.places).get(place)
+            && *built_for == account
+        {
+            return Ok(Arc::clone(ctx));
+        }
+        let config = match (&place.account, &account) {
+            (Some(name), Some(spec)) => {
+                let cell = {
+                    let mut assumed = lock(&self.assumed);
+                    let entry = assumed
+                        .entry(name.clone())
+                        .or_insert_with(|| (spec.clone(), Arc::default()));
+                    if entry.0 != *spec {
+                        *entry = (spec.clone(), Arc::default());
+                    }
+                    Arc::clone(&entry.1)
+                };
+                // A failure leaves the cell empty: the next pass tries again.
+                cell.get_or_try_init(|| self.assume(name, spec))
+                    .await?
+                    .clone()
+            }
+            _ => self.config.clone(),
+        };
+        let options = ContextOptions {
+            region: Some(place.region.clone()),
+            ..self.options.clone()
+        };
+        let mut ctx = Self::from_config(config, options)?;
+        ctx.calls = self.calls.clone();
+        let ctx = Arc::new(ctx);
+        let mut places = lock(&self.places);
+        // Another pass may have built it meanwhile; either is as good.
+        let built = places
+            .entry(place.clone())
+            .or_insert_with(|| (account.clone(), Arc::clone(&ctx)));
+        if built.0 != account {
+            *built = (account, Arc::clone(&ctx));
+        }
+        Ok(Arc::clone(&built.1))
+    }
+
+    /// The context [`Context::at`] last built for `place` (the one a plan was observed with, so
+    /// applying and watching it act where it was read).
+    ///
+    /// # Errors
+    /// [`Error::Account`] when no context was built for `place`.
+    pub async fn placed(&self, place: &Place) -> Result<Arc<Context>> {
+        lock(&self.places)
+            .get(place)
+            .map(|(_, ctx)| Arc::clone(ctx))
+            .ok_or_else(|| Error::Account {
+                account: place.to_string(),
+                message: "nothing was observed there".into(),
+            })
+    }
+
+    /// The context to act in `place` with: the one [`Context::at`] built, or `None` for this
+    /// context itself when it built none there and `place` is in its own account.
+    ///
+    /// # Errors
+    /// [`Error::Account`] when `place` is in another account and nothing was observed there.
+    pub async fn acting_in(&self, place: &Place) -> Result<Option<Arc<Context>>> {
+        match self.placed(place).await {
+            Ok(ctx) => Ok(Some(ctx)),
+            Err(_) if place.account.is_none() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// This context's configuration with the credentials of `spec`'s role, checked once.
+    async fn assume(&self, name: &str, spec: &AccountSpec) -> Result<aws_config::SdkConfig> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let mut builder = aws_config::sts::AssumeRoleProvider::builder(spec.role_arn.clone())
+            .session_name(self.options.session_name.clone())
+            .configure(&self.config);
+        if let Some(id) = &spec.external_id {
+            builder = builder.external_id(id.clone());
+        }
+        if let Some(seconds) = spec.session_duration_seconds {
+            builder = builder.session_length(Duration::from_secs(u64::from(seconds)));
+        }
+        let provider = builder.build().await;
+        if let Err(e) = provider.provide_credentials().await {
+            self.calls.record("sts", "AssumeRole", "Error");
+            return Err(Error::Account {
+                account: name.to_owned(),
+                message: format!(
+                    "cannot assume {}: {}",
+                    spec.role_arn,
+                    crate::error_chain(&e)
+                ),
+            });
+        }
+        self.calls.record("sts", "AssumeRole", "OK");
+        // One identity cache for the ECS and Cloud Map clients of this account: one session.
+        Ok(self
+            .config
+            .to_builder()
+            .credentials_provider(aws_sdk_ecs::config::SharedCredentialsProvider::new(
+                provider,
+            ))
+            .identity_cache(aws_config::identity::IdentityCache::lazy().build())
+            .build())
     }
 
     /// The default region (resources without `spec.region` live here).
@@ -326,10 +480,15 @@ impl Context {
     }
 
     /// Drops cached Cloud Map tags (and namespace SOA TTLs) so the next observation reads
-    /// them again.
+    /// them again, in every place.
     pub fn forget_tags(&self) {
         lock(&self.tags).clear();
         lock(&self.namespace_soa).clear();
+        let places: Vec<Arc<Context>> = lock(&self.places)
+            .values()
+            .map(|(_, ctx)| Arc::clone(ctx))
+            .collect();
+        places.iter().for_each(|ctx| ctx.forget_tags());
     }
 
     /// Drops the cached Cloud Map tags (and namespace SOA TTLs) read before `since`, and says

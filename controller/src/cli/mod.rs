@@ -98,6 +98,7 @@ impl GlobalArgs {
             region: self.region.clone(),
             max_attempts: self.max_attempts,
             concurrency: self.aws_concurrency,
+            session_name: format!("finfocus-ecs-{}", self.instance),
             ..ContextOptions::default()
         })
         .await

@@ -89,7 +89,8 @@ pub(crate) async fn with_plan(
     let pricer = global.pricer();
     let result = match observe_and_plan(&ctx, &loaded.set, &opts).await {
         Ok(mut planned) => {
-            let costs = pricer.price(&loaded.set, &planned.live, &opts.region).await;
+            let parts: Vec<_> = planned.places.iter().map(|o| (&o.set, &o.live)).collect();
+            let costs = pricer.price(&parts, &opts.region).await;
             if let Some(costs) = &costs {
                 budget::enforce(&mut planned.plan, &loaded.set, costs);
             }

@@ -235,6 +235,7 @@ fn cluster_spec(live: &LiveCluster) -> ClusterSpec {
             });
     ClusterSpec {
         region: None,
+        account: None,
         settings: (!settings.is_empty()).then_some(settings),
         capacity_providers: (!live.capacity_providers.is_empty())
             .then(|| canon::capacity_providers(live.capacity_providers.clone())),
@@ -324,6 +325,7 @@ fn service_doc(
                         vpc: VPC_PLACEHOLDER.to_owned(),
                         description: namespace.description.clone().filter(|d| !d.is_empty()),
                         region: None,
+                        account: None,
                         properties: namespace.soa_ttl.map(|ttl| NamespaceProperties {
                             dns_properties: NamespaceDnsProperties { soa: Soa { ttl } },
                         }),
@@ -358,6 +360,7 @@ fn service_doc(
         sources,
         spec: EcsServiceSpec {
             region: None,
+            account: None,
             cluster: inventory.cluster.name.clone(),
             task_definition,
             service: service_settings(svc.settings.clone()),

@@ -238,7 +238,14 @@ fn a_fargate_service_is_written_minimal_and_means_what_is_live() {
         )),
         canon::service(live_settings)
     );
-    let (_, ns) = set.namespace("finfocus-local").unwrap();
+    let ns = set
+        .resources()
+        .iter()
+        .find_map(|r| match &r.spec {
+            ResourceSpec::Namespace(ns) if r.name() == "finfocus-local" => Some(ns),
+            _ => None,
+        })
+        .unwrap();
     assert_eq!(ns.vpc, "vpc-0abc");
     assert!(every_object_adopts(&set));
     assert!(!imported.needs_attention(), "{:?}", imported.notes);

@@ -7,10 +7,10 @@ use serde_saphyr::Location;
 
 use super::document::{self, Problem, RawDocument, RawSpec};
 use super::model::{
-    DriftPolicy, Kind, ManifestError, MonthlyBudget, Recommendations, Resource, ResourceKey,
-    ResourceSpec, SourceLocation,
+    Account, DriftPolicy, Kind, ManifestError, MonthlyBudget, Recommendations, Resource,
+    ResourceKey, ResourceSpec, SourceLocation,
 };
-use super::spec::{ClusterSpec, NamespaceSpec};
+use super::spec::{AccountSpec, ClusterSpec, NamespaceSpec};
 use super::tree::Node;
 use crate::ownership::{MAX_TAG_VALUE, RESERVED_TAGS, TAG_MANAGED_TAGS, managed_keys_record};
 use crate::{
@@ -28,10 +28,15 @@ use service::check_service;
 /// Per-file state while loading.
 pub(super) struct FileResult {
     pub(super) label: String,
-    /// Resources with the location of `metadata.name` and of the namespace reference.
+    /// Resources with the location of `metadata.name` and of the namespace and account
+    /// references.
     pub(super) resources: Vec<(Resource, Refs)>,
     /// Every object whose kind and name could be read, valid or not.
     pub(super) defined: Vec<ResourceKey>,
+    /// Valid `AwsAccount`s, with the location of `metadata.name`.
+    pub(super) accounts: Vec<(Account, (u64, u64))>,
+    /// Every `AwsAccount` whose name could be read, valid or not.
+    pub(super) defined_accounts: Vec<String>,
     pub(super) errors: Vec<ManifestError>,
     pub(super) warnings: Vec<ManifestError>,
 }
@@ -41,6 +46,7 @@ pub(super) struct FileResult {
 pub(super) struct Refs {
     pub(super) name: (u64, u64),
     pub(super) namespace_ref: Option<(u64, u64)>,
+    pub(super) account_ref: Option<(u64, u64)>,
 }
 
 /// Collects the errors of one document and, when there are none, its resource.
@@ -138,7 +144,7 @@ pub(super) fn validate_document(label: &str, doc: RawDocument<'_>, out: &mut Fil
         }
         Some(k) => {
             let kind = Kind::parse(&k.value);
-            if kind.is_none() {
+            if kind.is_none() && k.value != document::ACCOUNT_KIND {
                 check.error(
                     Some(k.at),
                     "kind",
@@ -163,6 +169,12 @@ pub(super) fn validate_document(label: &str, doc: RawDocument<'_>, out: &mut Fil
     let name = metadata.name.value.clone();
     if let Some(kind) = kind {
         out.defined.push(ResourceKey::new(kind, name.clone()));
+    } else if doc
+        .kind
+        .as_ref()
+        .is_some_and(|k| k.value == document::ACCOUNT_KIND)
+    {
+        out.defined_accounts.push(name.clone());
     }
     if !valid_name(&name) {
         check.error(
@@ -179,7 +191,11 @@ pub(super) fn validate_document(label: &str, doc: RawDocument<'_>, out: &mut Fil
         recommendations,
     } = check_annotations(&mut check, &metadata.annotations, name_at);
     let Some((spec, spec_at)) = doc.spec else {
-        if kind.is_some() && !doc.has_spec {
+        let account = doc
+            .kind
+            .as_ref()
+            .is_some_and(|k| k.value == document::ACCOUNT_KIND);
+        if (kind.is_some() || account) && !doc.has_spec {
             check.error(None, "spec", "missing field `spec`");
         }
         out.errors.append(&mut check.errors);
@@ -190,16 +206,56 @@ pub(super) fn validate_document(label: &str, doc: RawDocument<'_>, out: &mut Fil
         out.errors.append(&mut check.errors);
         return;
     }
-    let (region, typed, namespace_ref) = match spec {
+    let (region, account, typed, namespace_ref) = match spec {
+        RawSpec::Account(spec) => {
+            check_account(&mut check, &spec, spec_at);
+            if drift_policy != DriftPolicy::Enforce
+                || adopt
+                || max_monthly_cost.is_some()
+                || !redact_env.is_empty()
+                || recommendations != Recommendations::default()
+            {
+                check.error(
+                    Some(name_at),
+                    "metadata.annotations",
+                    "an AwsAccount takes no ecs.finfocus.io/ annotations",
+                );
+            }
+            out.warnings.append(&mut check.warnings);
+            if check.errors.is_empty() {
+                let source = SourceLocation {
+                    file: label.to_owned(),
+                    line: name_at.line(),
+                    column: name_at.column(),
+                };
+                out.accounts.push((
+                    Account { name, spec, source },
+                    (name_at.line(), name_at.column()),
+                ));
+            } else {
+                out.errors.append(&mut check.errors);
+            }
+            return;
+        }
         RawSpec::Namespace(ns) => {
             check_namespace(&mut check, &ns, spec_at);
             check_tags(&mut check, &ns.tags, spec_at);
-            (ns.region.clone(), ResourceSpec::Namespace(ns), None)
+            (
+                ns.region.clone(),
+                ns.account.clone(),
+                ResourceSpec::Namespace(ns),
+                None,
+            )
         }
         RawSpec::Cluster(cluster) => {
             check_cluster(&mut check, &cluster, spec_at);
             check_tags(&mut check, &cluster.tags, spec_at);
-            (cluster.region.clone(), ResourceSpec::Cluster(cluster), None)
+            (
+                cluster.region.clone(),
+                cluster.account.clone(),
+                ResourceSpec::Cluster(cluster),
+                None,
+            )
         }
         RawSpec::Service(svc) => {
             let namespace_ref = svc.service_discovery.as_ref().map(|_| {
@@ -212,11 +268,25 @@ pub(super) fn validate_document(label: &str, doc: RawDocument<'_>, out: &mut Fil
             check_tags(&mut check, &svc.tags, spec_at);
             (
                 svc.region.clone(),
+                svc.account.clone(),
                 ResourceSpec::Service(svc),
                 namespace_ref,
             )
         }
     };
+    if let Some(account) = &account
+        && !valid_name(account)
+    {
+        check.error(
+            Some(spec_at),
+            "spec.account",
+            format!("`{account}` is not an AwsAccount name"),
+        );
+    }
+    let account_ref = account.as_ref().map(|_| {
+        let at = doc.root.locate("spec.account");
+        (at.line(), at.column())
+    });
     if let Some(region) = &region
         && !valid_region(region)
     {
@@ -234,8 +304,9 @@ pub(super) fn validate_document(label: &str, doc: RawDocument<'_>, out: &mut Fil
     let Some(kind) = kind else { return };
     out.resources.push((
         Resource {
-            key: ResourceKey::new(kind, name),
+            key: ResourceKey::new(kind, name).at(account.clone(), region.clone()),
             region,
+            account,
             drift_policy,
             adopt,
             redact_env,
@@ -252,8 +323,57 @@ pub(super) fn validate_document(label: &str, doc: RawDocument<'_>, out: &mut Fil
         Refs {
             name: (name_at.line(), name_at.column()),
             namespace_ref,
+            account_ref,
         },
     ));
+}
+
+/// What STS accepts of an `AssumeRole` request, checked before any call: the role ARN's shape,
+/// the external id's length and characters, the session length's range
+/// (<https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html>).
+fn check_account(check: &mut DocCheck<'_>, spec: &AccountSpec, at: Location) {
+    if !valid_role_arn(&spec.role_arn) {
+        check.error(
+            Some(at),
+            "spec.roleArn",
+            format!(
+                "`{}` is not an IAM role ARN (arn:aws:iam::<12-digit account id>:role/<name>)",
+                spec.role_arn
+            ),
+        );
+    }
+    if let Some(id) = &spec.external_id {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c);
+        if !(2..=1224).contains(&id.len()) || !id.chars().all(allowed) {
+            check.error(
+                Some(at),
+                "spec.externalId",
+                "must be 2-1224 letters, digits or +=,.@:/-_",
+            );
+        }
+    }
+    if let Some(seconds) = spec.session_duration_seconds
+        && !(900..=43_200).contains(&seconds)
+    {
+        check.error(
+            Some(at),
+            "spec.sessionDurationSeconds",
+            "must be between 900 and 43200",
+        );
+    }
+}
+
+/// `arn:<partition>:iam::<12 digits>:role/<path/>name`.
+fn valid_role_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(
+        parts.as_slice(),
+        ["arn", partition, "iam", "", account, resource]
+            if partition.starts_with("aws")
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource.strip_prefix("role/").is_some_and(|n| !n.is_empty() && !n.ends_with('/'))
+    )
 }
 
 /// What the `ecs.finfocus.io/` annotations of a document say.

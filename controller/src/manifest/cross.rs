@@ -14,20 +14,28 @@ pub(super) fn check_duplicates(files: &mut [FileResult]) {
     for (fi, file) in files.iter().enumerate() {
         for (ri, (r, _)) in file.resources.iter().enumerate() {
             let region = r.region.clone().unwrap_or_default();
+            let account = r
+                .account
+                .as_ref()
+                .map(|a| format!(", account `{a}`"))
+                .unwrap_or_default();
             by_key
                 .entry(format!("object {}", r.key))
                 .or_default()
                 .push((fi, ri));
             match &r.spec {
                 ResourceSpec::Namespace(ns) => by_key
-                    .entry(format!("namespace `{}` (region `{region}`)", ns.name))
+                    .entry(format!(
+                        "namespace `{}` (region `{region}`{account})",
+                        ns.name
+                    ))
                     .or_default()
                     .push((fi, ri)),
                 ResourceSpec::Service(svc) => {
                     if let Some(d) = &svc.service_discovery {
                         by_key
                             .entry(format!(
-                                "Cloud Map service `{}` in namespace `{}`",
+                                "Cloud Map service `{}` in namespace `{}` (region `{region}`{account})",
                                 d.name, d.namespace
                             ))
                             .or_default()
@@ -82,16 +90,27 @@ pub(super) fn check_duplicates(files: &mut [FileResult]) {
 }
 
 /// Cross-file: `serviceDiscovery.namespace` must name a `CloudMapNamespace` from a file
-/// without errors, in the same region when both say.
+/// without errors, in the same account and (when both say) region; `spec.account` must name an
+/// `AwsAccount` from a file without errors.
 pub(super) fn check_references(files: &mut [FileResult]) {
-    let mut namespaces: BTreeMap<String, Option<String>> = BTreeMap::new();
+    // namespace name -> where each namespace of that name lives (account, region)
+    type Places = Vec<(Option<String>, Option<String>)>;
+    let mut namespaces: BTreeMap<String, Places> = BTreeMap::new();
+    let mut accounts: BTreeMap<String, ()> = BTreeMap::new();
     let mut broken: BTreeMap<String, String> = BTreeMap::new();
+    let mut broken_accounts: BTreeMap<String, String> = BTreeMap::new();
     for file in files.iter() {
         if file.errors.is_empty() {
             for (r, _) in &file.resources {
                 if r.key.kind == Kind::CloudMapNamespace {
-                    namespaces.insert(r.key.name.clone(), r.region.clone());
+                    namespaces
+                        .entry(r.key.name.clone())
+                        .or_default()
+                        .push((r.account.clone(), r.region.clone()));
                 }
+            }
+            for (a, _) in &file.accounts {
+                accounts.insert(a.name.clone(), ());
             }
         } else {
             for key in file
@@ -101,11 +120,33 @@ pub(super) fn check_references(files: &mut [FileResult]) {
             {
                 broken.insert(key.name.clone(), file.label.clone());
             }
+            for name in &file.defined_accounts {
+                broken_accounts.insert(name.clone(), file.label.clone());
+            }
         }
     }
     for file in files.iter_mut() {
         let mut errors = Vec::new();
         for (r, refs) in &file.resources {
+            if let Some(account) = &r.account
+                && !accounts.contains_key(account)
+            {
+                let (line, column) = refs.account_ref.unwrap_or(refs.name);
+                errors.push(ManifestError {
+                    file: file.label.clone(),
+                    line,
+                    column,
+                    field: Some("spec.account".into()),
+                    message: match broken_accounts.get(account) {
+                        Some(other) => {
+                            format!(
+                                "AwsAccount `{account}` is defined in {other}, which has errors"
+                            )
+                        }
+                        None => format!("no AwsAccount named `{account}` is defined"),
+                    },
+                });
+            }
             let ResourceSpec::Service(svc) = &r.spec else {
                 continue;
             };
@@ -114,14 +155,7 @@ pub(super) fn check_references(files: &mut [FileResult]) {
             };
             let (line, column) = refs.namespace_ref.unwrap_or(refs.name);
             let message = match namespaces.get(&d.namespace) {
-                Some(Some(ns_region)) if r.region.as_ref().is_some_and(|rr| rr != ns_region) => {
-                    Some(format!(
-                        "namespace `{}` is in region `{ns_region}`, the service in `{}`",
-                        d.namespace,
-                        r.region.as_deref().unwrap_or_default()
-                    ))
-                }
-                Some(_) => None,
+                Some(places) => namespace_mismatch(&d.namespace, places, r),
                 None => Some(match broken.get(&d.namespace) {
                     Some(other) => format!(
                         "namespace `{}` is defined in {other}, which has errors",
@@ -142,4 +176,39 @@ pub(super) fn check_references(files: &mut [FileResult]) {
         }
         file.errors.extend(errors);
     }
+}
+
+/// Why none of the namespaces named `name` is where the service `r` lives, if none is.
+fn namespace_mismatch(
+    name: &str,
+    places: &[(Option<String>, Option<String>)],
+    r: &super::model::Resource,
+) -> Option<String> {
+    let show = |a: &Option<String>| a.as_deref().unwrap_or("(the controller's own)").to_owned();
+    let same_account: Vec<&Option<String>> = places
+        .iter()
+        .filter(|(a, _)| *a == r.account)
+        .map(|(_, region)| region)
+        .collect();
+    if same_account.is_empty() {
+        let theirs: Vec<String> = places.iter().map(|(a, _)| show(a)).collect();
+        return Some(format!(
+            "namespace `{name}` is in account {}, the service in {}: references resolve in the service's own account",
+            theirs.join(", "),
+            show(&r.account)
+        ));
+    }
+    let fits = |ns: &&Option<String>| match (ns, &r.region) {
+        (Some(n), Some(s)) => n == s,
+        _ => true,
+    };
+    if same_account.iter().any(fits) {
+        return None;
+    }
+    let regions: Vec<&str> = same_account.iter().filter_map(|r| r.as_deref()).collect();
+    Some(format!(
+        "namespace `{name}` is in region `{}`, the service in `{}`",
+        regions.join("`, `"),
+        r.region.as_deref().unwrap_or_default()
+    ))
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_saphyr::Location;
 
-use super::spec::{ClusterSpec, EcsServiceSpec, NamespaceSpec};
+use super::spec::{AccountSpec, ClusterSpec, EcsServiceSpec, NamespaceSpec};
 use super::tree::{Node, Value};
 use super::typed;
 
@@ -42,6 +42,7 @@ pub(crate) struct RawMetadata {
 /// The spec, typed by kind.
 #[derive(Debug, Clone)]
 pub(crate) enum RawSpec {
+    Account(AccountSpec),
     Namespace(NamespaceSpec),
     Cluster(ClusterSpec),
     Service(Box<EcsServiceSpec>),
@@ -68,7 +69,14 @@ pub(crate) struct RawDocument<'a> {
 }
 
 /// Kinds this controller knows.
-pub(crate) const KINDS: &[&str] = &["CloudMapNamespace", "EcsCluster", "EcsService"];
+pub(crate) const KINDS: &[&str] = &[
+    ACCOUNT_KIND,
+    "CloudMapNamespace",
+    "EcsCluster",
+    "EcsService",
+];
+/// The kind that describes an account rather than an AWS object.
+pub(crate) const ACCOUNT_KIND: &str = "AwsAccount";
 const FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
 
 /// Reads a document's parts, collecting every problem.
@@ -188,6 +196,7 @@ fn read_spec(
         read.value
     }
     let spec = match kind? {
+        ACCOUNT_KIND => RawSpec::Account(typed(node, problems, warnings)?),
         "CloudMapNamespace" => RawSpec::Namespace(typed(node, problems, warnings)?),
         "EcsCluster" => RawSpec::Cluster(typed(node, problems, warnings)?),
         "EcsService" => RawSpec::Service(Box::new(typed(node, problems, warnings)?)),

@@ -104,17 +104,19 @@ pub fn load_sources_with(sources: &[(String, String)], limits: &Limits) -> Loade
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut resources = Vec::new();
+    let mut accounts = Vec::new();
     for mut file in files {
         warnings.append(&mut file.warnings);
         if file.errors.is_empty() {
             resources.extend(file.resources.into_iter().map(|(r, _)| r));
+            accounts.extend(file.accounts.into_iter().map(|(a, _)| a));
         } else {
             errors.extend(file.errors);
         }
     }
     errors.iter_mut().for_each(read::clip);
     Loaded {
-        set: ManifestSet::new(resources),
+        set: ManifestSet::new(resources).with_accounts(accounts),
         errors,
         warnings,
         files: sources.iter().map(|(label, _)| label.clone()).collect(),
@@ -131,6 +133,8 @@ fn parse_file(
         label: label.to_owned(),
         resources: Vec::new(),
         defined: Vec::new(),
+        accounts: Vec::new(),
+        defined_accounts: Vec::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
     };

@@ -35,10 +35,12 @@ pub use self::load::{
     Loaded, load, load_sources, load_sources_with, load_str, load_with, load_within,
 };
 pub use self::model::{
-    DriftPolicy, Kind, ManifestError, ManifestSet, MonthlyBudget, Recommendations, Resource,
-    ResourceKey, ResourceSpec, SourceLocation,
+    Account, DriftPolicy, Kind, ManifestError, ManifestSet, MonthlyBudget, Place, Recommendations,
+    Resource, ResourceKey, ResourceSpec, SourceLocation,
 };
-pub use self::spec::{ClusterSpec, DiscoverySpec, EcsServiceSpec, NamespaceSpec, ServiceSettings};
+pub use self::spec::{
+    AccountSpec, ClusterSpec, DiscoverySpec, EcsServiceSpec, NamespaceSpec, ServiceSettings,
+};
 
 /// The environment value `import` writes instead of one that looks secret. A manifest that
 /// still holds it is invalid: the value belongs in `secrets`, never in git.

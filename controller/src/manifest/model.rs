@@ -48,23 +48,41 @@ impl fmt::Display for Kind {
     }
 }
 
-/// Identity of a manifest object: kind and `metadata.name`.
+/// Identity of a manifest object: kind, `metadata.name`, and where it lives (`spec.account`
+/// and `spec.region`, absent for the controller's own account and region). The same name may
+/// be used in several places.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct ResourceKey {
     /// Kind.
     pub kind: Kind,
     /// `metadata.name`.
     pub name: String,
+    /// `spec.account`: the `AwsAccount` it lives in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// `spec.region`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 impl ResourceKey {
-    /// Builds a key.
+    /// Builds a key in the controller's own account and region.
     #[must_use]
     pub fn new(kind: Kind, name: impl Into<String>) -> Self {
         Self {
             kind,
             name: name.into(),
+            account: None,
+            region: None,
         }
+    }
+
+    /// The same key in `account` and `region`.
+    #[must_use]
+    pub fn at(mut self, account: Option<String>, region: Option<String>) -> Self {
+        self.account = account;
+        self.region = region;
+        self
     }
 
     /// Parses `<Kind>/<name>` (the ownership tag value).
@@ -73,11 +91,64 @@ impl ResourceKey {
         let (kind, name) = s.split_once('/')?;
         Some(Self::new(Kind::parse(kind)?, name))
     }
+
+    /// `<Kind>/<name>`: what the ownership tag records. The place is where the tag is.
+    #[must_use]
+    pub fn object(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
 }
 
 impl fmt::Display for ResourceKey {
+    /// `Kind/name`, then `@account/region`, `@account` or `@region` when set.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.kind, self.name)
+        write!(f, "{}/{}", self.kind, self.name)?;
+        match (&self.account, &self.region) {
+            (Some(a), Some(r)) => write!(f, "@{a}/{r}"),
+            (Some(a), None) => write!(f, "@{a}"),
+            (None, Some(r)) => write!(f, "@{r}"),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+/// Where objects live: an account (an `AwsAccount` name, or the controller's own) and a region.
+/// The controller keeps one set of clients per place.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Place {
+    /// The `AwsAccount` name; `None` is the controller's own credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The region.
+    pub region: String,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.account {
+            Some(a) => write!(f, "{a}/{}", self.region),
+            None => f.write_str(&self.region),
+        }
+    }
+}
+
+/// A validated `AwsAccount`: a role in another account the controller assumes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    /// `metadata.name`, which resources name in `spec.account`.
+    pub name: String,
+    /// The spec.
+    pub spec: super::spec::AccountSpec,
+    /// Where it was defined.
+    pub source: SourceLocation,
+}
+
+impl Account {
+    /// The twelve-digit account id in the role ARN.
+    #[must_use]
+    pub fn account_id(&self) -> &str {
+        self.spec.role_arn.split(':').nth(4).unwrap_or_default()
     }
 }
 
@@ -181,6 +252,8 @@ pub struct Resource {
     pub key: ResourceKey,
     /// Region override (`spec.region`), else the controller's region.
     pub region: Option<String>,
+    /// `spec.account`: the `AwsAccount` it lives in, else the controller's own.
+    pub account: Option<String>,
     /// Drift policy.
     pub drift_policy: DriftPolicy,
     /// Whether an existing untagged resource may be taken over.
@@ -224,12 +297,23 @@ impl Resource {
     pub fn region_or<'a>(&'a self, default: &'a str) -> &'a str {
         self.region.as_deref().unwrap_or(default)
     }
+
+    /// Where this object lives, given the controller's default region.
+    #[must_use]
+    pub fn place(&self, default_region: &str) -> Place {
+        Place {
+            account: self.account.clone(),
+            region: self.region_or(default_region).to_owned(),
+        }
+    }
 }
 
-/// Validated manifest objects in apply order (namespaces, clusters, services; by name).
+/// Validated manifest objects in apply order (namespaces, clusters, services; by name), and
+/// the accounts they may live in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ManifestSet {
     resources: Vec<Resource>,
+    accounts: BTreeMap<String, Account>,
 }
 
 impl ManifestSet {
@@ -237,13 +321,29 @@ impl ManifestSet {
     #[must_use]
     pub fn new(mut resources: Vec<Resource>) -> Self {
         resources.sort_by(|a, b| a.key.cmp(&b.key));
-        Self { resources }
+        Self {
+            resources,
+            accounts: BTreeMap::new(),
+        }
+    }
+
+    /// The same set with these `AwsAccount`s.
+    #[must_use]
+    pub fn with_accounts(mut self, accounts: impl IntoIterator<Item = Account>) -> Self {
+        self.accounts = accounts.into_iter().map(|a| (a.name.clone(), a)).collect();
+        self
     }
 
     /// All objects in apply order.
     #[must_use]
     pub fn resources(&self) -> &[Resource] {
         &self.resources
+    }
+
+    /// The `AwsAccount`s, by name.
+    #[must_use]
+    pub fn accounts(&self) -> &BTreeMap<String, Account> {
+        &self.accounts
     }
 
     /// Looks an object up by key.
@@ -255,13 +355,73 @@ impl ManifestSet {
             .and_then(|i| self.resources.get(i))
     }
 
-    /// The `CloudMapNamespace` object named `name`.
+    /// The `CloudMapNamespace` object named `name` in the same account and region as `from`
+    /// (references resolve where the referring object lives).
     #[must_use]
-    pub fn namespace(&self, name: &str) -> Option<(&Resource, &NamespaceSpec)> {
-        let r = self.get(&ResourceKey::new(Kind::CloudMapNamespace, name))?;
-        match &r.spec {
-            ResourceSpec::Namespace(ns) => Some((r, ns)),
+    pub fn namespace_for(
+        &self,
+        from: &Resource,
+        name: &str,
+    ) -> Option<(&Resource, &NamespaceSpec)> {
+        self.resources.iter().find_map(|r| match &r.spec {
+            ResourceSpec::Namespace(ns)
+                if r.name() == name && r.account == from.account && r.region == from.region =>
+            {
+                Some((r, ns))
+            }
             _ => None,
+        })
+    }
+
+    /// Splits the set by where its objects live, given the controller's region. Within a part
+    /// kind and name are unique (an object that writes the default region is the same object as
+    /// one that does not say, which only the default region shows). Parts come in place order;
+    /// each holds the accounts.
+    ///
+    /// # Errors
+    /// The objects that turn out to be the same object once the default region is known, each
+    /// located, naming the other.
+    pub fn partition(
+        &self,
+        default_region: &str,
+    ) -> Result<Vec<(Place, Self)>, Vec<ManifestError>> {
+        let mut parts: BTreeMap<Place, Vec<Resource>> = BTreeMap::new();
+        for r in &self.resources {
+            parts
+                .entry(r.place(default_region))
+                .or_default()
+                .push(r.clone());
+        }
+        let mut errors = Vec::new();
+        let mut out = Vec::with_capacity(parts.len());
+        for (place, resources) in parts {
+            let mut seen: BTreeMap<(Kind, &str), &Resource> = BTreeMap::new();
+            for r in &resources {
+                if let Some(first) = seen.insert((r.kind(), r.name()), r) {
+                    for (here, other) in [(r, first), (first, r)] {
+                        errors.push(ManifestError {
+                            file: here.source.file.clone(),
+                            line: here.source.line,
+                            column: here.source.column,
+                            field: Some("spec.region".into()),
+                            message: format!(
+                                "{} {} is also defined at {} (`{default_region}` is the controller's region)",
+                                r.kind(),
+                                r.name(),
+                                other.source
+                            ),
+                        });
+                    }
+                }
+            }
+            let mut set = Self::new(resources);
+            set.accounts.clone_from(&self.accounts);
+            out.push((place, set));
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
         }
     }
 

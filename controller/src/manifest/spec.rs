@@ -19,6 +19,20 @@ pub use delivery::{
     VpcLatticeConfiguration,
 };
 
+/// `spec` of an `AwsAccount`: the role the controller assumes to act in another account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccountSpec {
+    /// The IAM role to assume (`arn:aws:iam::111122223333:role/finfocus-ecs`).
+    pub role_arn: String,
+    /// The external id the role's trust policy asks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// How long each session lasts (900 to 43200 seconds; STS's default, 3600, when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_duration_seconds: Option<u32>,
+}
+
 /// `spec` of a `CloudMapNamespace`: a private DNS namespace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -33,6 +47,10 @@ pub struct NamespaceSpec {
     /// Region override.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// The `AwsAccount` (by `metadata.name`) this object lives in; the controller's own
+    /// account when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// `properties.dnsProperties.soa.ttl`, as in `CreatePrivateDnsNamespace`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub properties: Option<NamespaceProperties>,
@@ -73,6 +91,10 @@ pub struct ClusterSpec {
     /// Region override.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// The `AwsAccount` (by `metadata.name`) this object lives in; the controller's own
+    /// account when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// Cluster settings such as `containerInsights`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<Vec<ClusterSetting>>,
@@ -112,6 +134,10 @@ pub struct EcsServiceSpec {
     /// Region override.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// The `AwsAccount` (by `metadata.name`) this object lives in; the controller's own
+    /// account when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// Cluster name.
     pub cluster: String,
     /// `RegisterTaskDefinition` input.

@@ -783,3 +783,117 @@ fn error_messages_never_name_implementation_types() {
         }
     }
 }
+
+fn account_doc(name: &str, spec: &str) -> String {
+    format!(
+        "apiVersion: ecs.finfocus.io/v1alpha1\nkind: AwsAccount\nmetadata:\n  name: {name}\nspec:\n{spec}"
+    )
+}
+
+fn cluster_at(name: &str, place: &str) -> String {
+    format!(
+        "apiVersion: ecs.finfocus.io/v1alpha1\nkind: EcsCluster\nmetadata:\n  name: {name}\nspec:\n{place}"
+    )
+}
+
+#[test]
+fn accounts_are_checked_as_sts_would_and_referenced_by_name() {
+    let good = account_doc(
+        "prod",
+        "  roleArn: arn:aws:iam::222222222222:role/ops/finfocus-ecs\n  externalId: prod-7f3a\n  sessionDurationSeconds: 3600\n",
+    );
+    let set = load_str(
+        "a.yaml",
+        &format!("{good}---\n{}", cluster_at("c", "  account: prod\n")),
+    )
+    .unwrap();
+    assert_eq!(set.accounts()["prod"].account_id(), "222222222222");
+    let r = &set.resources()[0];
+    assert_eq!(r.key.to_string(), "EcsCluster/c@prod");
+    assert_eq!(r.key.object(), "EcsCluster/c");
+
+    for (spec, field) in [
+        ("  roleArn: arn:aws:iam::2222:role/x\n", "spec.roleArn"),
+        (
+            "  roleArn: arn:aws:iam::222222222222:user/x\n",
+            "spec.roleArn",
+        ),
+        (
+            "  roleArn: arn:aws:iam::222222222222:role/x\n  externalId: \"a b\"\n",
+            "spec.externalId",
+        ),
+        (
+            "  roleArn: arn:aws:iam::222222222222:role/x\n  sessionDurationSeconds: 60\n",
+            "spec.sessionDurationSeconds",
+        ),
+        (
+            "  roleArn: arn:aws:iam::222222222222:role/x\n  region: us-east-1\n",
+            "spec.region",
+        ),
+    ] {
+        let found = errors("a.yaml", &account_doc("prod", spec));
+        assert!(
+            found.iter().any(|e| e.field.as_deref() == Some(field)),
+            "{spec}: {found:?}"
+        );
+    }
+    let dangling = errors("c.yaml", &cluster_at("c", "  account: nowhere\n"));
+    assert_eq!(dangling[0].field.as_deref(), Some("spec.account"));
+    assert!(
+        dangling[0]
+            .message
+            .contains("no AwsAccount named `nowhere`"),
+        "{dangling:?}"
+    );
+}
+
+#[test]
+fn the_same_name_lives_in_several_places_and_references_stay_in_their_account() {
+    let prod = account_doc("prod", "  roleArn: arn:aws:iam::222222222222:role/x\n");
+    let text = [
+        prod.clone(),
+        cluster_at("c", "  region: us-east-1\n"),
+        cluster_at("c", "  account: prod\n"),
+        cluster_at("c", "  account: prod\n  region: eu-west-1\n"),
+    ]
+    .join("---\n");
+    let set = load_str("a.yaml", &text).unwrap();
+    let parts = set.partition("us-west-2").unwrap();
+    let places: Vec<String> = parts.iter().map(|(p, _)| p.to_string()).collect();
+    assert_eq!(places, ["us-east-1", "prod/eu-west-1", "prod/us-west-2"]);
+    assert!(
+        parts
+            .iter()
+            .all(|(_, s)| s.len() == 1 && s.accounts().contains_key("prod"))
+    );
+
+    // Saying the default region and not saying it are one place: the default region decides.
+    let twice = [
+        cluster_at("c", "  region: us-east-1\n"),
+        cluster_at("c", "  {}\n"),
+    ]
+    .join("---\n");
+    let set = load_str("b.yaml", &twice.replace("spec:\n  {}", "spec: {}")).unwrap();
+    assert_eq!(set.partition("us-west-2").map(|p| p.len()), Ok(2));
+    let clash = set.partition("us-east-1").unwrap_err();
+    assert_eq!(clash.len(), 2, "{clash:?}");
+    assert!(
+        clash[0].message.contains("also defined at b.yaml"),
+        "{clash:?}"
+    );
+
+    // A service in the own account cannot use a namespace that lives in `prod`.
+    let ns = "apiVersion: ecs.finfocus.io/v1alpha1\nkind: CloudMapNamespace\nmetadata:\n  name: ns\nspec:\n  name: finfocus.local\n  vpc: vpc-1\n  account: prod\n";
+    let found = load_sources(&[
+        ("p.yaml".into(), prod),
+        ("ns.yaml".into(), ns.into()),
+        ("svc.yaml".into(), service("", "ns")),
+    ])
+    .errors;
+    assert!(
+        found.iter().any(|e| e.file == "svc.yaml"
+            && e.field.as_deref() == Some("spec.serviceDiscovery.namespace")
+            && e.message.contains("own account")),
+        "{found:?}"
+    );
+}

@@ -57,7 +57,7 @@ pub(super) fn plan_discovery(
         return (None, None);
     };
     let namespace_dns = set
-        .namespace(&desired.namespace)
+        .namespace_for(resource, &desired.namespace)
         .map_or_else(|| desired.namespace.clone(), |(_, ns)| ns.name.clone());
     let desired_c = canon::discovery(desired.clone());
     let create = |spec: DiscoverySpec| Action::CreateDiscoveryService {

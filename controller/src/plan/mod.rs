@@ -90,6 +90,15 @@ pub struct ResourcePlan {
 }
 
 impl ResourcePlan {
+    /// Where the resource lives: its account and region.
+    #[must_use]
+    pub fn place(&self) -> crate::manifest::Place {
+        crate::manifest::Place {
+            account: self.key.account.clone(),
+            region: self.region.clone(),
+        }
+    }
+
     fn new(key: ResourceKey, region: &str, drift_policy: DriftPolicy) -> Self {
         Self {
             key,
@@ -228,6 +237,26 @@ pub fn plan(set: &ManifestSet, live: &LiveState, opts: &PlanOptions) -> Plan {
     Plan { resources, errors }
 }
 
+/// The plan of a place that cannot be read at all (its account's role cannot be assumed): every
+/// object of `set` is `Error` with `message`, and nothing is done.
+#[must_use]
+pub fn unreachable(set: &ManifestSet, opts: &PlanOptions, message: &str) -> Plan {
+    let resources = set
+        .resources()
+        .iter()
+        .map(|r| {
+            let mut rp =
+                ResourcePlan::new(r.key.clone(), r.region_or(&opts.region), r.drift_policy);
+            rp.fail("Observed", "AccountUnavailable", message.to_owned());
+            rp
+        })
+        .collect();
+    Plan {
+        resources,
+        errors: Vec::new(),
+    }
+}
+
 /// Plans one resource of `set`.
 #[must_use]
 pub fn plan_resource(
@@ -268,7 +297,7 @@ fn desired_tags(resource: &Resource, opts: &PlanOptions) -> BTreeMap<String, Str
         ResourceSpec::Cluster(s) => &s.tags,
         ResourceSpec::Service(s) => &s.tags,
     };
-    ownership::desired_tags(manifest, &resource.key.to_string(), &opts.instance)
+    ownership::desired_tags(manifest, &resource.key.object(), &opts.instance)
 }
 
 /// Which API tags the resource: Cloud Map or ECS.

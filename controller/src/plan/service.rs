@@ -379,7 +379,7 @@ fn deregister_revisions(
     {
         in_use.insert(newest.arn.clone());
     }
-    let object = resource.key.to_string();
+    let object = resource.key.object();
     for arn in revisions::to_deregister(found, keep, &in_use, &opts.instance, &object) {
         let name = arn.rsplit('/').next().unwrap_or(&arn).to_owned();
         rp.changes.push(Change::new(

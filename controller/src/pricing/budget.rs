@@ -25,7 +25,7 @@ pub fn enforce(plan: &mut Plan, set: &ManifestSet, costs: &Costs) -> usize {
         let Some(budget) = set.get(&rp.key).and_then(|r| r.max_monthly_cost) else {
             continue;
         };
-        let Some(cost) = costs.get(&rp.key.name) else {
+        let Some(cost) = costs.get(&rp.key.to_string()) else {
             continue;
         };
         if let Some(message) = breach(cost, budget.usd()) {

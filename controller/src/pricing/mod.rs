@@ -32,7 +32,8 @@ pub use source::{PricingMode, Source};
 /// Default bound on one pricing round (launching plugins included).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Monthly costs by `EcsService` name.
+/// Monthly costs by `EcsService` key (`EcsService/name`, with its place when it names one:
+/// [`crate::manifest::ResourceKey`]'s text).
 pub type Costs = BTreeMap<String, ServiceCost>;
 
 /// Prices services through a [`Source`], within a timeout.
@@ -74,8 +75,7 @@ impl Pricer {
     /// plan; `None` when pricing is off. A service that does not exist costs 0 before.
     pub async fn price(
         &self,
-        desired: &ManifestSet,
-        live: &LiveState,
+        parts: &[(&ManifestSet, &LiveState)],
         default_region: &str,
     ) -> Option<Costs> {
         if self.is_off() {
@@ -83,12 +83,17 @@ impl Pricer {
         }
         let mut costs = Costs::new();
         let mut asks: BTreeMap<String, Vec<Ask>> = BTreeMap::new();
-        for r in desired.resources() {
+        let mut policies = BTreeMap::new();
+        for (r, live) in parts
+            .iter()
+            .flat_map(|(set, live)| set.resources().iter().map(move |r| (r, *live)))
+        {
             let ResourceSpec::Service(spec) = &r.spec else {
                 continue;
             };
             let region = r.region_or(default_region).to_owned();
-            let id = format!("{}/{}", r.key.kind.as_str(), r.name());
+            let id = r.key.to_string();
+            policies.insert(id.clone(), r.recommendations.clone());
             let observed = live.services.get(r.name());
             let live_service = observed.and_then(|o| o.service.found());
             let mut entry = ServiceCost::new(None, None);
@@ -96,7 +101,7 @@ impl Pricer {
             match observed.map(|o| (&o.service, &o.task_definition)) {
                 None | Some((Lookup::Missing, _)) => entry.before = Some(0.0),
                 Some((Lookup::Found(s), Lookup::Found(td))) => regional.push(Ask {
-                    service: r.name().to_owned(),
+                    service: id.clone(),
                     after: false,
                     descriptor: describe::service(&region, &id, &td.definition, &s.settings),
                 }),
@@ -113,11 +118,11 @@ impl Pricer {
                     .insert("interruptible".to_owned(), "true".to_owned());
             }
             regional.push(Ask {
-                service: r.name().to_owned(),
+                service: id.clone(),
                 after: true,
                 descriptor: after,
             });
-            costs.insert(r.name().to_owned(), entry);
+            costs.insert(id, entry);
         }
         let answers = tokio::time::timeout(self.timeout, self.ask_all(&asks)).await;
         let timeout_note = format!(
@@ -137,7 +142,7 @@ impl Pricer {
                 }
             }
         }
-        let mut savings = self.savings(desired, &asks).await;
+        let mut savings = self.savings(&policies, &asks).await;
         for (name, entry) in &mut costs {
             let mut note = entry.unknown.take();
             let mut priced = |after: bool| match prices.remove(&(name.clone(), after))? {
@@ -171,18 +176,10 @@ impl Pricer {
     /// sent as exclusions. A region whose plugin does not answer shows no savings.
     async fn savings(
         &self,
-        desired: &ManifestSet,
+        policies: &BTreeMap<String, crate::manifest::Recommendations>,
         asks: &BTreeMap<String, Vec<Ask>>,
     ) -> BTreeMap<String, Vec<cost::Saving>> {
-        let policy = |name: &str| {
-            desired
-                .get(&crate::manifest::ResourceKey::new(
-                    crate::manifest::Kind::EcsService,
-                    name,
-                ))
-                .map(|r| r.recommendations.clone())
-                .unwrap_or_default()
-        };
+        let policy = |key: &str| policies.get(key).cloned().unwrap_or_default();
         let rounds = asks.iter().map(|(region, regional)| {
             let targets: Vec<&Ask> = regional
                 .iter()
@@ -327,11 +324,11 @@ spec:
         let pricer = Pricer::new(mode, Duration::from_millis(300));
         let started = std::time::Instant::now();
         let costs = pricer
-            .price(&set, &LiveState::default(), "us-east-1")
+            .price(&[(&set, &LiveState::default())], "us-east-1")
             .await
             .unwrap();
         assert!(started.elapsed() < Duration::from_secs(3), "bounded");
-        let web = &costs["web"];
+        let web = &costs["EcsService/web"];
         // Not created yet: it costs 0 before; the after side is unknown, and says why.
         assert_eq!(web.before, Some(0.0));
         assert_eq!(web.after, None);
@@ -389,7 +386,7 @@ spec:
         let pricer = Pricer::new(PricingMode::Off, DEFAULT_TIMEOUT);
         assert!(
             pricer
-                .price(&set, &LiveState::default(), "us-east-1")
+                .price(&[(&set, &LiveState::default())], "us-east-1")
                 .await
                 .is_none()
         );

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::Error;
 use crate::aws::Context;
-use crate::manifest::{self, DriftPolicy, Kind, Limits, ManifestSet};
+use crate::manifest::{self, DriftPolicy, Kind, Limits, ManifestSet, Place};
 use crate::metrics::{CostLabels, CostMetrics};
 use crate::plan::{Action, Plan, PlanOptions, ResourcePlan};
 use crate::pricing::{Pricer, budget};
@@ -43,7 +43,7 @@ pub struct AwsEngine {
     diagnoses: Mutex<HashMap<String, (String, Vec<String>)>>,
     /// ECS services whose rollout the loop started, by key: region, cluster, name and when the
     /// apply began (epoch seconds). Their service deployment is read each pass until it ends.
-    watching: Mutex<HashMap<String, (String, String, String, f64)>>,
+    watching: Mutex<HashMap<String, (Place, String, String, f64)>>,
     /// The service deployments read this pass, by key.
     followed: Mutex<HashMap<String, ServiceDeployment>>,
     /// Per resource key, a fingerprint of its manifest at the last plan (see
@@ -120,14 +120,20 @@ impl AwsEngine {
     /// that ended is reported this pass and no longer read, and a service ECS reports none for
     /// (or whose read fails) is judged by its `deployments[]` instead.
     async fn follow_deployments(&self) {
-        let watching: Vec<(String, (String, String, String, f64))> = lock(&self.watching)
+        let watching: Vec<(String, (Place, String, String, f64))> = lock(&self.watching)
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let mut followed = HashMap::new();
-        for (key, (region, cluster, name, since)) in watching {
-            let read =
-                crate::aws::deployments::newest(&self.ctx, &region, &cluster, &name, since).await;
+        for (key, (place, cluster, name, since)) in watching {
+            let read = match self.ctx.acting_in(&place).await {
+                Ok(placed) => {
+                    let ctx = placed.as_deref().unwrap_or(&self.ctx);
+                    crate::aws::deployments::newest(ctx, &place.region, &cluster, &name, since)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
             match read {
                 Ok(Some(deployment)) => {
                     if !matches!(
@@ -194,9 +200,7 @@ impl AwsEngine {
             .filter(|rp| rp.key.kind == Kind::EcsService)
         {
             let Some(service) = planned
-                .live
-                .services
-                .get(&rp.key.name)
+                .service(&rp.place(), &rp.key.name)
                 .and_then(|s| s.service.found())
             else {
                 continue;
@@ -218,7 +222,7 @@ impl AwsEngine {
             failing.push((
                 key_of(rp),
                 failure,
-                rp.region.clone(),
+                rp.place(),
                 cluster.to_owned(),
                 service.name.clone(),
             ));
@@ -234,11 +238,18 @@ impl AwsEngine {
                 .map(|(k, (f, _))| (k.clone(), f.clone()))
                 .collect()
         };
-        for (key, failure, region, cluster, name) in failing {
+        for (key, failure, place, cluster, name) in failing {
             if known.get(&key) == Some(&failure) {
                 continue;
             }
-            match crate::wait::diagnose(&self.ctx, &region, &cluster, &name).await {
+            let diagnosed = match self.ctx.acting_in(&place).await {
+                Ok(placed) => {
+                    let ctx = placed.as_deref().unwrap_or(&self.ctx);
+                    crate::wait::diagnose(ctx, &place.region, &cluster, &name).await
+                }
+                Err(e) => Err(e),
+            };
+            match diagnosed {
                 Ok(lines) => {
                     self.diagnoses
                         .lock()
@@ -324,18 +335,26 @@ impl Engine for AwsEngine {
             .collect();
         if let Some((pricer, gauge)) = &self.pricing
             && let Some(costs) = pricer
-                .price(desired, &planned.live, &self.opts.region)
+                .price(
+                    &planned
+                        .places
+                        .iter()
+                        .map(|o| (&o.set, &o.live))
+                        .collect::<Vec<_>>(),
+                    &self.opts.region,
+                )
                 .await
         {
             budget::enforce(&mut planned.plan, desired, &costs);
             gauge.set(desired.resources().iter().filter_map(|r| {
                 let now = costs
-                    .get(r.name())
+                    .get(&r.key().to_string())
                     .filter(|_| r.kind() == Kind::EcsService)?;
                 Some((
                     CostLabels {
                         kind: r.kind().as_str().to_owned(),
                         name: r.name().to_owned(),
+                        account: r.account.clone().unwrap_or_default(),
                         region: r.region_or(&self.opts.region).to_owned(),
                     },
                     now.before?,
@@ -355,7 +374,7 @@ impl Engine for AwsEngine {
             .iter()
             .map(|rp| {
                 let service = (rp.key.kind == Kind::EcsService)
-                    .then(|| plan.live.services.get(&rp.key.name))
+                    .then(|| plan.service(&rp.place(), &rp.key.name))
                     .flatten()
                     .and_then(|s| s.service.found());
                 ResourceSummary {
@@ -421,7 +440,7 @@ impl Engine for AwsEngine {
             | Action::UpdateService { cluster, name, .. } => Some((cluster.clone(), name.clone())),
             _ => None,
         }) {
-            lock(&self.watching).insert(key_of(&work), (work.region.clone(), cluster, name, since));
+            lock(&self.watching).insert(key_of(&work), (work.place(), cluster, name, since));
         }
         Ok(Applied {
             rollout: work.actions.iter().any(|a| {
@@ -450,8 +469,7 @@ impl Engine for AwsEngine {
             report.resources.push(entry);
         }
         for resource in &mut report.resources {
-            let key = format!("{}/{}", resource.kind, resource.name);
-            let Some(note) = notes.resources.get(&key) else {
+            let Some(note) = notes.resources.get(&resource.id()) else {
                 continue;
             };
             if let Some(status) = note.status {
@@ -518,8 +536,10 @@ fn source_entry(notes: &Notes, report: &DriftReport) -> Option<ResourceReport> {
         return None;
     }
     Some(ResourceReport {
+        id: format!("{SOURCE_KIND}/{SOURCE_NAME}"),
         kind: SOURCE_KIND.to_owned(),
         name: SOURCE_NAME.to_owned(),
+        account: None,
         region: String::new(),
         arn: None,
         status: Status::Error,

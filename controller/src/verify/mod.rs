@@ -149,8 +149,27 @@ impl Summary {
 /// # Errors
 /// When AWS cannot be reached at all (lookups that fail one by one become "not checked").
 pub async fn verify(ctx: &Context, set: &ManifestSet) -> Result<Vec<Finding>> {
-    let facts = gather::gather(ctx, set).await?;
-    Ok(check(set, &facts, ctx.region()))
+    let parts = set
+        .partition(ctx.region())
+        .map_err(crate::Error::Manifest)?;
+    let mut findings = Vec::new();
+    // Each place with its own credentials and region; an account that cannot be acted in is
+    // "not checked" for its objects only.
+    for (place, part) in parts {
+        match ctx.at(&place, part.accounts()).await {
+            Ok(placed) => {
+                let facts = gather::gather(&placed, &part).await?;
+                findings.extend(check(&part, &facts, placed.region()));
+            }
+            Err(e) => {
+                findings.extend(part.resources().iter().map(|r| {
+                    Finding::new(r, Area::Roles, Status::NotChecked, crate::error_chain(&e))
+                }))
+            }
+        }
+    }
+    findings.sort_by_key(|f| f.status);
+    Ok(findings)
 }
 
 /// The problems among `findings`: what `plan --verify` and `run --verify` show as warnings

@@ -20,6 +20,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+pub mod accounts;
+
 use finfocus_aws_fidelity::Fidelity;
 use finfocus_ecs_controller::aws::{Context, ContextOptions};
 

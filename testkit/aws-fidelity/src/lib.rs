@@ -18,7 +18,9 @@
 //! # Guarantees
 //! - Listens on 127.0.0.1 only; every emulator call has a timeout.
 //! - Calls it has no rule for (EC2 query calls, the emulator's own API, other operations) pass
-//!   through unchanged, so the layer can stand in for the emulator's endpoint everywhere.
+//!   through unchanged, so the layer can stand in for the emulator's endpoint everywhere. The one
+//!   query-protocol call it judges is STS `AssumeRole` ([`rules::sts`]): granted only for a role that
+//!   exists in its account and whose trust policy admits the request's external id.
 //!
 //! # Extending
 //! A new behaviour is a function in [`rules`] with its source, a unit test, and one line in `route`.

@@ -13,12 +13,15 @@ use serde_json::{Value, json};
 use crate::call::{Api, AwsError, Call};
 use crate::deployments::StopRefused;
 use crate::rules::page::{self, Paging};
-use crate::rules::{cloudmap, delivery, deployments, rollout, service, task_definition};
+use crate::rules::{cloudmap, delivery, deployments, rollout, service, sts, task_definition};
 use crate::upstream::{Answer, Exchange};
 
 /// Handles one request.
 pub async fn handle(exchange: &Exchange<'_>, body: Bytes) -> Answer {
     let Some(call) = Call::from_headers(exchange.headers()) else {
+        if let Some(ask) = sts::assume_role(&body) {
+            return assume_role(exchange, &ask, body).await;
+        }
         return exchange.forward(body).await;
     };
     // Malformed JSON is the emulator's to answer.
@@ -30,6 +33,40 @@ pub async fn handle(exchange: &Exchange<'_>, body: Bytes) -> Answer {
         Api::CloudMap => cloud_map(exchange, &call, request).await,
     };
     result.unwrap_or_else(Answer::error)
+}
+
+/// `AssumeRole` as AWS grants it: the emulator's session is handed out only when the role exists
+/// in its account (read with the session's own key, which acts there) and its trust policy
+/// admits the request's external id ([`sts`]).
+async fn assume_role(exchange: &Exchange<'_>, ask: &sts::AssumeRole, body: Bytes) -> Answer {
+    let answer = exchange.forward(body).await;
+    let granted = std::str::from_utf8(&answer.body).ok();
+    let Some(key) = granted
+        .filter(|_| answer.ok())
+        .and_then(|xml| sts::element(xml, "AccessKeyId"))
+    else {
+        return answer;
+    };
+    let form = format!(
+        "Action=GetRole&Version=2010-05-08&RoleName={}",
+        form_urlencoded::byte_serialize(ask.role_name().as_bytes()).collect::<String>()
+    );
+    let role = exchange.query_as("iam", &key, form).await;
+    let policy = std::str::from_utf8(&role.body)
+        .ok()
+        .filter(|_| role.ok())
+        .and_then(|xml| sts::element(xml, "AssumeRolePolicyDocument"));
+    let refusal = match policy {
+        None => Some("the role does not exist".to_owned()),
+        Some(policy) => sts::admits(&policy, ask.external_id.as_deref()).err(),
+    };
+    match refusal {
+        None => answer,
+        Some(why) => Answer::xml(
+            http::StatusCode::FORBIDDEN,
+            sts::access_denied(&ask.role_arn, &why),
+        ),
+    }
 }
 
 /// Applies `rule` to the object under `key` of an answer.

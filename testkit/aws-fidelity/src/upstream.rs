@@ -85,6 +85,17 @@ impl Answer {
         }
     }
 
+    /// An answer with an XML body (the query protocol's errors).
+    pub fn xml(status: StatusCode, body: String) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+        Self {
+            status,
+            headers,
+            body: Bytes::from(body),
+        }
+    }
+
     /// The answer when the emulator cannot be reached.
     fn unreachable(message: String) -> Self {
         let mut headers = HeaderMap::new();
@@ -259,6 +270,27 @@ impl<'a> Exchange<'a> {
         }
         self.upstream
             .send(Method::POST, "/", &headers, Bytes::from(body.to_string()))
+            .await
+    }
+}
+
+impl Exchange<'_> {
+    /// Makes a query-protocol call (`Action=...` form) to the emulator's `service` (`iam`) as
+    /// the holder of `access_key`: the emulator acts in that key's account.
+    pub async fn query_as(&self, service: &str, access_key: &str, form: String) -> Answer {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential={access_key}/20240101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+        );
+        if let Ok(value) = HeaderValue::from_str(&authorization) {
+            headers.insert(header::AUTHORIZATION, value);
+        }
+        self.upstream
+            .send(Method::POST, "/", &headers, Bytes::from(form))
             .await
     }
 }

@@ -139,7 +139,7 @@ pub(super) async fn observe_discovery(
         };
         let entry = live.services.entry(r.name().to_owned()).or_default();
         let ns_lookup = set
-            .namespace(&d.namespace)
+            .namespace_for(r, &d.namespace)
             .and_then(|(ns, _)| live.namespaces.get(ns.name()));
         match ns_lookup {
             Some(Lookup::Found(ns)) => {

@@ -74,7 +74,7 @@ pub(super) fn network(out: &mut Vec<Finding>, svc: &Svc<'_>) {
         .spec
         .service_discovery
         .as_ref()
-        .and_then(|d| svc.set.namespace(&d.namespace))
+        .and_then(|d| svc.set.namespace_for(svc.r, &d.namespace))
         .map(|(r, ns)| (r.name(), ns.vpc.as_str()));
     // The VPC everything must share: the namespace's, else the first subnet's.
     let expected: Option<(String, String)> = namespace

@@ -24,6 +24,7 @@ pub mod idempotency;
 pub mod page;
 pub mod rollout;
 pub mod service;
+pub mod sts;
 pub mod task_definition;
 
 use serde_json::{Map, Value};
