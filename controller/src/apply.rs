@@ -9,10 +9,12 @@
 //! - A resource whose plan is blocked (not owned, replacement not allowed, lookup failed)
 //!   runs the actions it may (in-place updates) and is then reported as not converged.
 
+use std::collections::BTreeMap;
+
 use crate::aws::{Context, ops};
 use crate::manifest::ResourceKey;
 use crate::plan::{Action, ArnRef, Plan, RegistryUpdate, ResourcePlan};
-use crate::{Error, Result};
+use crate::{Error, Result, ownership};
 
 /// What happened to one resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -261,6 +263,13 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
                         .map(|arn| r.entry(arn))
                     })
                     .transpose()?;
+                let mut tags = tags.clone();
+                if let Some(fingerprint) = &rp.task_definition_fingerprint {
+                    tags.insert(
+                        ownership::TAG_TASK_DEFINITION.to_owned(),
+                        ownership::task_definition_record(&td, fingerprint),
+                    );
+                }
                 ops::create_service(
                     ctx,
                     region,
@@ -269,7 +278,7 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
                     settings,
                     &td,
                     reg.as_ref(),
-                    tags,
+                    &tags,
                 )
                 .await?;
                 outcome.task_definition = Some(td);
@@ -316,6 +325,17 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
                     },
                 )
                 .await?;
+                // The new revision is recorded on the service, so that a cold pass need not
+                // read it (see `ownership::TAG_TASK_DEFINITION`).
+                if let (Some(td), Some(fingerprint), Some(service)) =
+                    (&td, &rp.task_definition_fingerprint, &rp.arn)
+                {
+                    let record = BTreeMap::from([(
+                        ownership::TAG_TASK_DEFINITION.to_owned(),
+                        ownership::task_definition_record(td, fingerprint),
+                    )]);
+                    ops::tag_ecs(ctx, region, service, &record).await?;
+                }
                 if td.is_some() {
                     outcome.task_definition = td;
                 }

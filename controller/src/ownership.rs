@@ -35,10 +35,40 @@ pub const TAG_MANAGED_TAGS: &str = "ecs.finfocus.io/managed-tags";
 /// 256 characters of a tag value). A field recorded there and gone from the manifest is sent
 /// in its "off" form; a field never recorded is left to whoever set it.
 pub const TAG_MANAGED_FIELDS: &str = "ecs.finfocus.io/managed-fields";
+/// Tag key on an ECS service recording the task definition revision the controller put in
+/// place and a fingerprint of the manifest's `taskDefinition` it came from (`family:revision
+/// <fingerprint>`). Revisions never change, so while the service runs that revision and the
+/// manifest still has that fingerprint, the live task definition is the manifest's and a cold
+/// pass need not read it ([`task_definition_record`]). Bookkeeping only: never part of a tag
+/// diff.
+pub const TAG_TASK_DEFINITION: &str = "ecs.finfocus.io/task-definition";
 /// How many tags the controller adds to the manifest's own.
-pub const RESERVED_TAGS: usize = 5;
+pub const RESERVED_TAGS: usize = 6;
 /// The longest tag value AWS accepts (ECS and Cloud Map alike).
 pub const MAX_TAG_VALUE: usize = 256;
+
+/// The [`TAG_TASK_DEFINITION`] value for the revision `task_definition_arn` registered from a
+/// manifest `taskDefinition` with `fingerprint`.
+#[must_use]
+pub fn task_definition_record(task_definition_arn: &str, fingerprint: &str) -> String {
+    let revision = task_definition_arn
+        .rsplit('/')
+        .next()
+        .unwrap_or(task_definition_arn);
+    format!("{revision} {fingerprint}")
+}
+
+/// Whether `tags` (an ECS service's) record that the service's revision `task_definition_arn`
+/// came from a manifest `taskDefinition` with `fingerprint`.
+#[must_use]
+pub fn records_task_definition(
+    tags: &BTreeMap<String, String>,
+    task_definition_arn: &str,
+    fingerprint: &str,
+) -> bool {
+    tags.get(TAG_TASK_DEFINITION)
+        .is_some_and(|v| *v == task_definition_record(task_definition_arn, fingerprint))
+}
 
 /// Whether a tag key belongs to the controller or to AWS and is never written from a manifest
 /// nor removed as a manifest tag.

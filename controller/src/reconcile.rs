@@ -3,11 +3,12 @@
 //! It sits above both [`crate::aws`] (which fetches) and [`crate::plan`] (which decides), so
 //! neither has to import the other for it.
 //!
-//! Cloud Map ownership lives in tags, which the [`Context`] caches for a while. When a plan
-//! would write to an existing Cloud Map object and some of the tags it was judged from came
-//! from that cache, they are read again and the plan is made again, so a resource a person
-//! untagged meanwhile is left alone. A one-shot CLI context starts empty, so every tag it
-//! uses was read during its own observation and nothing is read twice.
+//! Cloud Map ownership lives in tags, which the [`Context`] caches for a while and reads in
+//! batches with the (eventually consistent) Resource Groups Tagging API. When a plan would write
+//! to an existing Cloud Map object and some of the tags it was judged from came from that cache
+//! or from a batch, they are read again one by one and the plan is made again, so a resource a
+//! person untagged meanwhile is left alone. A plan that writes nothing to Cloud Map (every
+//! in-sync pass) reads each tag set once, in batches.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -167,10 +168,20 @@ async fn observe_and_plan_here(
     let started = Instant::now();
     let live = aws::observe(ctx, desired, opts).await?;
     let plan = plan::plan(desired, &live, opts);
-    if !writes_cloud_map(&plan) || !ctx.forget_tags_read_before(started) {
+    if !writes_cloud_map(&plan) {
         return Ok((plan, live));
     }
-    let live = aws::observe(ctx, desired, opts).await?;
+    // Both checks run: each drops the tags it concerns.
+    let cached = ctx.forget_tags_read_before(started);
+    let batched = ctx.forget_batched_tags();
+    if !cached && !batched {
+        return Ok((plan, live));
+    }
+    // A write is decided on tags read one by one, from AWS, during this pass.
+    ctx.set_batch_tags(false);
+    let observed = aws::observe(ctx, desired, opts).await;
+    ctx.set_batch_tags(true);
+    let live = observed?;
     let plan = plan::plan(desired, &live, opts);
     Ok((plan, live))
 }

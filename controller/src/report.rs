@@ -591,6 +591,7 @@ mod tests {
                 conditions: vec![],
                 drift_policy: DriftPolicy::Enforce,
                 blocked: None,
+                task_definition_fingerprint: None,
             }],
             errors: vec![],
         }

@@ -696,3 +696,15 @@ pub(crate) mod allowed {
             .map(Some)
     }
 }
+impl TaskDefinition {
+    /// A fingerprint of this definition as written (16 hex digits of SHA-256 over its JSON):
+    /// what [`crate::ownership::TAG_TASK_DEFINITION`] records. Written differently means a
+    /// different fingerprint, which only costs a read.
+    #[must_use]
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest as _;
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        let digest = sha2::Sha256::digest(&json);
+        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+}

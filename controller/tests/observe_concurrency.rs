@@ -2,11 +2,12 @@
 //! depend on it.
 //!
 //! 30 services (three `DescribeServices` batches, 30 task definition revisions, 31 Cloud Map
-//! tag sets) are converged with `apply`; then the fidelity layer adds 50 ms to every call, like a
-//! round trip to AWS, and a cold `plan` runs with `--aws-concurrency 2` and with 1. The layer
-//! records how many calls of each operation were in flight at once: with 2, the batches, the task
-//! definition reads and the tag reads each overlap two at a time and never more than two calls are
-//! in flight overall; with 1, nothing overlaps. Both plans print the same report and make the same
+//! tag sets) are converged with `apply` and their revision records removed, as an earlier version
+//! left them; then the fidelity layer adds 50 ms to every call, like a round trip to AWS, and a
+//! cold `plan` runs with `--aws-concurrency 2` and with 1. The layer records how many calls of each
+//! operation were in flight at once: with 2, the batches and the task definition reads each overlap
+//! two at a time and never more than two calls per endpoint are in flight; with 1, nothing of one
+//! endpoint overlaps. Both plans print the same report and make the same
 //! calls. (Against loopback without the delay a call ends before the next one starts, so the peak
 //! would not show the overlap; with it the peak is exact, however loaded the machine is.)
 #![allow(
@@ -59,6 +60,19 @@ fn a_cold_plan_overlaps_its_reads_up_to_the_bound_and_answers_the_same() {
     let manifests = dir.arg();
     emu.run(&instance, &["apply", "-f", &manifests])
         .expect_code(0);
+    // As an earlier version left them: services that do not record their revision, whose task
+    // definitions a cold pass therefore reads.
+    let cluster = format!("{}-cluster", fx.prefix);
+    let listed = emu.ecs_call(
+        "ListServices",
+        &serde_json::json!({"cluster": cluster, "maxResults": 100}),
+    );
+    for arn in listed["serviceArns"].as_array().unwrap() {
+        emu.ecs_call(
+            "UntagResource",
+            &serde_json::json!({"resourceArn": arn, "tagKeys": ["ecs.finfocus.io/task-definition"]}),
+        );
+    }
 
     let fidelity = emu.fidelity();
     fidelity.set_latency(Duration::from_millis(50));
@@ -85,21 +99,23 @@ fn a_cold_plan_overlaps_its_reads_up_to_the_bound_and_answers_the_same() {
 
     let batches = SERVICES.div_ceil(10) as u64;
     let services = SERVICES as u64;
-    // Bounded overlap: calls overlap, never more than two at once. The bound is shared by every
-    // kind of read, so which kinds overlap each other depends on arrival order; each kind is only
-    // held to the bound and to its number of calls.
-    assert_eq!(wide[ALL].max_in_flight, 2, "{wide:#?}");
+    // Bounded overlap: calls overlap, never more than two at once per endpoint (ECS, Cloud Map,
+    // the tagging API). Which kinds of one endpoint overlap each other depends on arrival order;
+    // each kind is only held to the bound and to its number of calls. The Cloud Map services'
+    // tags come in one batch; the namespace's, alone, by itself.
+    assert!((3..=6).contains(&wide[ALL].max_in_flight), "{wide:#?}");
     for (operation, calls) in [
         ("ecs.DescribeServices", batches),
         ("ecs.DescribeTaskDefinition", services),
-        ("servicediscovery.ListTagsForResource", services + 1),
+        ("servicediscovery.ListTagsForResource", 1),
+        ("tagging.GetResources", 1),
     ] {
         let (seen_calls, most) = seen(&wide, operation);
         assert_eq!(seen_calls, calls, "{operation}: {wide:#?}");
         assert!((1..=2).contains(&most), "{operation}: {wide:#?}");
     }
-    // The same pass, one call at a time.
-    assert_eq!(narrow[ALL].max_in_flight, 1, "{narrow:#?}");
+    // The same pass, one call at a time per endpoint.
+    assert!(narrow[ALL].max_in_flight <= 3, "{narrow:#?}");
     assert_eq!(seen(&narrow, "ecs.DescribeServices"), (batches, 1));
     // Every revision once, even when reads overlap; the same calls either way.
     assert_eq!(overlapped.calls(), sequential.calls());

@@ -298,3 +298,84 @@ fn unchanged_passes_over_many_services() {
         one_by_one.seconds
     );
 }
+
+/// Round trips of a cold `plan` (a new process, nothing cached) over N services in sync
+/// (`BENCH_SERVICES`, 100 by default; one cluster, one namespace, every service registered in
+/// it). The fidelity layer adds a step of latency (`BENCH_LATENCY_MS`, 100 by default), then two,
+/// to every call; the difference in wall time divided by the step is the number of round trips
+/// the plan waits for, whatever the emulator's and the controller's own time. The step must be
+/// large enough that calls wait for the network rather than queue in the emulator (which answers
+/// one call at a time): 1,000 ms for 1,000 services. Ignored by default:
+///
+/// ```text
+/// BENCH_SERVICES=1000 BENCH_LATENCY_MS=1000 cargo test -p finfocus-ecs-controller --test runtime_bench cold_plan -- --ignored --nocapture
+/// ```
+#[test]
+#[ignore = "a measurement: run with --ignored --nocapture"]
+fn cold_plan_round_trips() {
+    let services: usize = std::env::var("BENCH_SERVICES")
+        .ok()
+        .map_or(DEFAULT_SERVICES, |v| {
+            v.parse().expect("BENCH_SERVICES: a count")
+        });
+    let emu = Emulator::start();
+    let fx = Fixture::new(&emu, "cold");
+    let dir = TempDir::new("cold");
+    std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
+    for i in 0..services {
+        let name = format!("{}-svc{i:04}", fx.prefix);
+        std::fs::write(
+            dir.path().join(format!("svc{i:04}.yaml")),
+            fx.service(&name, &format!("nginx:1.{i}"), "enforce", None),
+        )
+        .unwrap();
+    }
+    let instance = unique("cold");
+    let manifests = dir.path().display().to_string();
+    let plan = |latency_ms: u64| {
+        emu.fidelity()
+            .set_latency(Duration::from_millis(latency_ms));
+        let started = Instant::now();
+        let out = emu
+            .command(&instance)
+            .args(["plan", "-f", &manifests])
+            .output()
+            .unwrap();
+        let seconds = started.elapsed().as_secs_f64();
+        emu.fidelity().set_latency(Duration::ZERO);
+        (out, seconds)
+    };
+    let apply = emu
+        .command(&instance)
+        .args(["apply", "-f", &manifests])
+        .output()
+        .unwrap();
+    assert!(
+        apply.status.success(),
+        "apply failed:\n{}",
+        String::from_utf8_lossy(&apply.stderr)
+    );
+    let (out, _) = plan(0);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "not in sync:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let calls = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("aws-calls: ").map(str::to_owned))
+        .unwrap_or_default();
+    let step: u64 = std::env::var("BENCH_LATENCY_MS")
+        .ok()
+        .map_or(100, |v| v.parse().expect("BENCH_LATENCY_MS: milliseconds"));
+    let (_, one) = plan(step);
+    let (_, two) = plan(2 * step);
+    #[allow(clippy::cast_precision_loss, reason = "milliseconds")]
+    let round_trips = (two - one) / (step as f64 / 1000.0);
+    println!("BENCH services {services}");
+    println!("BENCH cold_plan_calls {calls}");
+    println!("BENCH cold_plan_seconds_latency_{step}ms {one:.2}");
+    println!("BENCH cold_plan_seconds_latency_{}ms {two:.2}", 2 * step);
+    println!("BENCH cold_plan_round_trips {round_trips:.1}");
+}

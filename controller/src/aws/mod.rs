@@ -15,9 +15,15 @@
 //!   `ListTagsForResource` returns them) are cached by ARN for [`ContextOptions::tag_ttl`];
 //!   [`Context::forget_tags_read_before`] drops the ones a pass took from the cache, which
 //!   [`crate::reconcile::observe_and_plan`] does before any plan that writes to an existing
-//!   Cloud Map resource.
-//! - At most [`ContextOptions::concurrency`] calls are in flight at once (`--aws-concurrency`):
-//!   the reads of a pass that do not depend on each other overlap up to that bound, so a pass
+//!   Cloud Map resource. Several resources' tags are read 100 at a time with the Resource Groups
+//!   Tagging API (`GetResources`); that API is eventually consistent, so those are dropped too
+//!   before such a plan and read again one by one ([`Context::forget_batched_tags`]).
+//! - A task definition a service records it runs as its manifest wants it is not read at all
+//!   ([`crate::ownership::TAG_TASK_DEFINITION`]).
+//! - At most [`ContextOptions::concurrency`] calls are in flight at once per endpoint
+//!   (`--aws-concurrency`; ECS, Cloud Map and the others each have their own bound, as AWS
+//!   throttles each service apart): the reads of a pass that do not depend on each other overlap
+//!   up to that bound, so a pass
 //!   costs about as many round trips as its longest chain of dependent reads, not one per call.
 //!   AWS throttles per account and Region with token buckets (Amazon ECS Developer Guide,
 //!   "Request throttling for the Amazon ECS API": e.g. a bucket of 50 tokens for cluster reads
@@ -203,6 +209,7 @@ impl CallCounter {
 struct Clients {
     ecs: aws_sdk_ecs::Client,
     cloudmap: aws_sdk_servicediscovery::Client,
+    tagging: aws_sdk_resourcegroupstagging::Client,
 }
 
 /// Tags of one resource.
@@ -215,11 +222,16 @@ pub struct Context {
     options: ContextOptions,
     clients: Mutex<HashMap<String, Clients>>,
     calls: CallCounter,
-    /// One permit per call in flight ([`ContextOptions::concurrency`]).
-    in_flight: tokio::sync::Semaphore,
+    /// One permit per call in flight ([`ContextOptions::concurrency`]), per endpoint.
+    /// One bound per endpoint: ECS, Cloud Map, and everything else (tagging, EC2, IAM, ...).
+    in_flight: [tokio::sync::Semaphore; 3],
     task_definitions: Mutex<HashMap<String, LiveTaskDefinition>>,
     /// Cloud Map tags by ARN, with when they were read.
     tags: Mutex<HashMap<String, (Instant, Tags)>>,
+    /// The ARNs whose cached tags came from a `GetResources` batch.
+    batched: Mutex<Vec<String>>,
+    /// See [`Context::batch_tags`].
+    batch_tags: std::sync::atomic::AtomicBool,
     /// SOA TTLs by namespace id, with when they were read.
     namespace_soa: Mutex<HashMap<String, (Instant, Option<i64>)>>,
     namespace_ids: Mutex<HashMap<(String, String), String>>,
@@ -302,12 +314,16 @@ impl Context {
         Ok(Self {
             config,
             region,
-            in_flight: tokio::sync::Semaphore::new(options.concurrency.max(1)),
+            in_flight: std::array::from_fn(|_| {
+                tokio::sync::Semaphore::new(options.concurrency.max(1))
+            }),
             options,
             clients: Mutex::new(HashMap::new()),
             calls: CallCounter::default(),
             task_definitions: Mutex::new(HashMap::new()),
             tags: Mutex::new(HashMap::new()),
+            batched: Mutex::new(Vec::new()),
+            batch_tags: std::sync::atomic::AtomicBool::new(true),
             namespace_soa: Mutex::new(HashMap::new()),
             namespace_ids: Mutex::new(HashMap::new()),
             places: Mutex::new(HashMap::new()),
@@ -513,9 +529,13 @@ impl Context {
                 let cloudmap = aws_sdk_servicediscovery::config::Builder::from(&self.config)
                     .region(Region::new(region.to_owned()))
                     .build();
+                let tagging = aws_sdk_resourcegroupstagging::config::Builder::from(&self.config)
+                    .region(Region::new(region.to_owned()))
+                    .build();
                 Clients {
                     ecs: aws_sdk_ecs::Client::from_conf(ecs),
                     cloudmap: aws_sdk_servicediscovery::Client::from_conf(cloudmap),
+                    tagging: aws_sdk_resourcegroupstagging::Client::from_conf(tagging),
                 }
             })
             .clone()
@@ -531,6 +551,41 @@ impl Context {
     #[must_use]
     pub fn cloudmap(&self, region: &str) -> aws_sdk_servicediscovery::Client {
         self.clients(region).cloudmap
+    }
+
+    /// The Resource Groups Tagging API client for a region (Cloud Map tags in batches).
+    #[must_use]
+    pub fn tagging(&self, region: &str) -> aws_sdk_resourcegroupstagging::Client {
+        self.clients(region).tagging
+    }
+
+    /// Whether Cloud Map tags may be read in batches (`GetResources`) rather than one
+    /// `ListTagsForResource` each; off while a pass that writes to Cloud Map reads them again.
+    pub(crate) fn batch_tags(&self) -> bool {
+        self.batch_tags.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Turns batched Cloud Map tag reads on or off (see [`Context::batch_tags`]).
+    pub(crate) fn set_batch_tags(&self, on: bool) {
+        self.batch_tags
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Drops the Cloud Map tags read in batches, and says whether there were any: the tagging
+    /// API is eventually consistent, so a write is decided on `ListTagsForResource` answers.
+    pub fn forget_batched_tags(&self) -> bool {
+        let batched: Vec<String> = std::mem::take(&mut *lock(&self.batched));
+        let mut tags = lock(&self.tags);
+        for arn in &batched {
+            tags.remove(arn);
+        }
+        !batched.is_empty()
+    }
+
+    /// Caches tags read in a batch (see [`Context::forget_batched_tags`]).
+    pub(crate) fn cache_batched_tags(&self, arn: &str, tags: BTreeMap<String, String>) {
+        self.cache_tags(arn, tags);
+        lock(&self.batched).push(arn.to_owned());
     }
 
     pub(crate) fn cached_task_definition(&self, arn: &str) -> Option<LiveTaskDefinition> {
@@ -611,7 +666,12 @@ impl Context {
     {
         // SDK futures send nothing until polled, so waiting for a permit first delays the request
         // itself. The semaphore is never closed; if it were, the call would go out unbounded.
-        let _permit = self.in_flight.acquire().await.ok();
+        let endpoint = match service {
+            "ecs" => 0,
+            "servicediscovery" => 1,
+            _ => 2,
+        };
+        let _permit = self.in_flight[endpoint].acquire().await.ok();
         match fut.await {
             Ok(v) => {
                 self.calls.record(service, operation, "OK");

@@ -541,7 +541,7 @@ fn tags_must_leave_room_for_the_controller_and_fit_their_record() {
     assert!(
         errs.iter()
             .any(|e| e.field.as_deref() == Some("spec.tags")
-                && e.message.contains("at most 45 tags")),
+                && e.message.contains("at most 44 tags")),
         "{errs:?}"
     );
 

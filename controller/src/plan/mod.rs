@@ -87,6 +87,9 @@ pub struct ResourcePlan {
     pub drift_policy: DriftPolicy,
     /// Why the resource cannot converge this pass, if it cannot.
     pub blocked: Option<String>,
+    /// For an `EcsService`: the fingerprint of its manifest's `taskDefinition`, recorded on
+    /// the service with the revision it runs ([`crate::ownership::TAG_TASK_DEFINITION`]).
+    pub task_definition_fingerprint: Option<String>,
 }
 
 impl ResourcePlan {
@@ -110,6 +113,7 @@ impl ResourcePlan {
             conditions: Vec::new(),
             drift_policy,
             blocked: None,
+            task_definition_fingerprint: None,
         }
     }
 

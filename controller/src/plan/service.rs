@@ -55,6 +55,7 @@ pub(super) fn plan_service(
     let mut replace_reasons: Vec<String> = blocked.into_iter().collect();
     // 2. Task definition.
     let task_definition = plan_task_definition(rp, spec, observed, &tags);
+    rp.task_definition_fingerprint = Some(spec.task_definition.fingerprint());
     // 3. ECS service, whose tags also record the optional fields the manifest sets.
     let tags = fields::tags_with_record(&tags, &spec.service);
     let Some(live) = observed.service.found() else {

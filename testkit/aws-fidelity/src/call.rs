@@ -13,6 +13,8 @@ use serde_json::json;
 pub const ECS_TARGET: &str = "AmazonEC2ContainerServiceV20141113";
 /// The `X-Amz-Target` prefix of Cloud Map operations.
 pub const CLOUD_MAP_TARGET: &str = "Route53AutoNaming_v20170314";
+/// The `X-Amz-Target` prefix of Resource Groups Tagging API operations.
+pub const TAGGING_TARGET: &str = "ResourceGroupsTaggingAPI_20170126";
 
 /// The JSON APIs the layer understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +23,8 @@ pub enum Api {
     Ecs,
     /// AWS Cloud Map (service discovery).
     CloudMap,
+    /// The Resource Groups Tagging API.
+    Tagging,
 }
 
 impl Api {
@@ -29,6 +33,7 @@ impl Api {
         match self {
             Self::Ecs => ECS_TARGET,
             Self::CloudMap => CLOUD_MAP_TARGET,
+            Self::Tagging => TAGGING_TARGET,
         }
     }
 
@@ -37,13 +42,14 @@ impl Api {
         match self {
             Self::Ecs => "ecs",
             Self::CloudMap => "servicediscovery",
+            Self::Tagging => "tagging",
         }
     }
 
     /// The exception AWS answers for a parameter it rejects.
     pub fn invalid_parameter(self) -> &'static str {
         match self {
-            Self::Ecs => "InvalidParameterException",
+            Self::Ecs | Self::Tagging => "InvalidParameterException",
             Self::CloudMap => "InvalidInput",
         }
     }
@@ -63,7 +69,7 @@ impl Call {
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
         let target = headers.get("x-amz-target")?.to_str().ok()?;
         let (prefix, operation) = target.split_once('.')?;
-        let api = [Api::Ecs, Api::CloudMap]
+        let api = [Api::Ecs, Api::CloudMap, Api::Tagging]
             .into_iter()
             .find(|api| api.target() == prefix)?;
         Some(Self {
@@ -116,6 +122,7 @@ impl AwsError {
     pub fn into_parts(self) -> (StatusCode, HeaderMap, Bytes) {
         let message_field = match self.api {
             Api::Ecs => "message",
+            Api::Tagging => "Message",
             Api::CloudMap => "Message",
         };
         let body = json!({"__type": self.code, message_field: self.message}).to_string();

@@ -142,6 +142,8 @@ async fn current_ecs_service(exchange: &Exchange<'_>, request: &Value) -> Option
 /// resource is gone.
 async fn replay(exchange: &Exchange<'_>, call: &Call, first: &First) -> Option<Answer> {
     match (call.api, call.operation.as_str()) {
+        // The tagging API creates nothing.
+        (Api::Tagging, _) => None,
         (Api::Ecs, _) => {
             let mut live = current_ecs_service(exchange, &first.request).await?;
             service::answer(&mut live);

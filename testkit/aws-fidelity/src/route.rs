@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 use crate::call::{Api, AwsError, Call};
 use crate::deployments::StopRefused;
 use crate::rules::page::{self, Paging};
-use crate::rules::{cloudmap, delivery, deployments, rollout, service, sts, task_definition};
+use crate::rules::{
+    cloudmap, delivery, deployments, rollout, service, sts, tagging, task_definition,
+};
 use crate::upstream::{Answer, Exchange};
 
 /// Handles one request.
@@ -31,6 +33,7 @@ pub async fn handle(exchange: &Exchange<'_>, body: Bytes) -> Answer {
     let result = match call.api {
         Api::Ecs => ecs(exchange, &call, request).await,
         Api::CloudMap => cloud_map(exchange, &call, request).await,
+        Api::Tagging => tagging_api(exchange, &call, request).await,
     };
     result.unwrap_or_else(Answer::error)
 }
@@ -67,6 +70,37 @@ async fn assume_role(exchange: &Exchange<'_>, ask: &sts::AssumeRole, body: Bytes
             sts::access_denied(&ask.role_arn, &why),
         ),
     }
+}
+
+/// `GetResources` by ARN for Cloud Map resources, answered from the emulator's Cloud Map tags
+/// ([`tagging`]); every other tagging call goes to the emulator.
+async fn tagging_api(
+    exchange: &Exchange<'_>,
+    call: &Call,
+    request: Value,
+) -> Result<Answer, AwsError> {
+    if call.operation != "GetResources" {
+        return Ok(exchange.forward_json(&request).await);
+    }
+    let arns = tagging::cloud_map_arns(&request)
+        .map_err(|message| AwsError::invalid(Api::Tagging, message))?;
+    let Some(arns) = arns else {
+        return Ok(exchange.forward_json(&request).await);
+    };
+    let mut found = Vec::with_capacity(arns.len());
+    for arn in arns {
+        let answer = exchange
+            .call(
+                Api::CloudMap,
+                "ListTagsForResource",
+                &json!({"ResourceARN": arn}),
+            )
+            .await;
+        if let Some(tags) = answer.json().and_then(|v| v.get("Tags").cloned()) {
+            found.push((arn, tags));
+        }
+    }
+    Ok(Answer::json_ok(&tagging::answer(found)))
 }
 
 /// Applies `rule` to the object under `key` of an answer.

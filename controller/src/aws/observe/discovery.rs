@@ -6,7 +6,7 @@ use aws_sdk_servicediscovery::types::{
     FilterCondition, ServiceFilter, ServiceFilterName, ServiceSummary,
 };
 
-use super::cloudmap_tags;
+use super::{cloudmap_tags, prefetch_cloudmap_tags};
 use crate::aws::read::{PAGE_SIZE, bounded, get_cloudmap_service, paginate};
 use crate::aws::{Context, convert};
 use crate::canon::dns_name;
@@ -188,6 +188,13 @@ async fn discovery_in_namespace(
             by_name.entry(dns_name(n)).or_default().push(s);
         }
     }
+    // The tags of every candidate in batches first; each look-up below then finds them cached.
+    let candidates: Vec<String> = wanted
+        .iter()
+        .flat_map(|(_, name)| by_name.get(&dns_name(name)).into_iter().flatten())
+        .filter_map(|s| s.arn().map(str::to_owned))
+        .collect();
+    prefetch_cloudmap_tags(ctx, region, candidates).await;
     let by_name = &by_name;
     bounded(ctx, wanted, |(object, name)| async move {
         let same_name = by_name.get(&dns_name(&name)).map_or(&[][..], Vec::as_slice);

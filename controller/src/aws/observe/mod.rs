@@ -7,21 +7,24 @@
 //! - `DescribeClusters` (up to 100 names, tags and settings included) for `EcsCluster`s;
 //! - `DescribeServices` per cluster in batches of 10 with tags included;
 //! - `DescribeTaskDefinition` per service revision not already cached (revisions are
-//!   immutable);
+//!   immutable) and not recorded on its service as the manifest's
+//!   ([`crate::ownership::TAG_TASK_DEFINITION`]);
 //! - `ListServices` (Cloud Map, filtered by namespace id) once per namespace that has
-//!   discovery services, then `ListTagsForResource` per matched service (cached);
+//!   discovery services, then the matched services' tags: one Resource Groups Tagging API
+//!   `GetResources` per 100 (cached; what a batch does not answer, `ListTagsForResource`);
 //! - with `--keep-revisions`: `ListTaskDefinitions` (active, by family prefix) per existing
 //!   ECS service, and `DescribeTaskDefinition` with tags for a few deregistration candidates
 //!   a pass (tags cached).
 //!
 //! With `--prune` the scan widens to everything in the region no manifest describes (all
 //! namespaces, Cloud Map services, clusters and their services), which costs a listing per
-//! cluster and a tag read per Cloud Map resource. Each is listed with its tags as
+//! cluster and the Cloud Map resources' tags (in batches of 100). Each is listed with its tags as
 //! [`crate::live::Unclaimed`]; [`crate::plan`] decides which of them this instance owns.
 //!
 //! The Cloud Map and ECS reads of a region run side by side, and within each the reads that do
 //! not depend on each other (batches, task definitions, tags) overlap up to
-//! [`Context::concurrency`]; results are gathered in manifest order, never in arrival order.
+//! [`Context::concurrency`] per endpoint; results are gathered in manifest order, never in
+//! arrival order.
 //!
 //! A failed read marks only the resources it concerns as
 //! [`Lookup::Failed`](crate::live::Lookup::Failed); the others are still observed.
@@ -42,6 +45,7 @@ use self::revisions::observe_revisions;
 use self::service::observe_services;
 use self::unclaimed::scan_unclaimed;
 use crate::Result;
+use crate::aws::read::bounded;
 use crate::aws::{Context, convert};
 use crate::live::LiveState;
 use crate::manifest::{ManifestSet, Resource};
@@ -117,6 +121,68 @@ fn merge_ecs(live: &mut LiveState, ecs: LiveState) {
         entry.task_definition = read.task_definition;
         entry.revisions = read.revisions;
     }
+}
+
+/// Reads the tags of the Cloud Map resources `arns` that are not cached, up to 100 per
+/// Resource Groups Tagging API `GetResources` call instead of one `ListTagsForResource` each,
+/// and caches them as read in a batch ([`Context::forget_batched_tags`]). Resources a batch
+/// does not answer (never tagged, or not yet indexed: the tagging API is eventually
+/// consistent) stay uncached and are read one by one; so are all of them when the batch fails.
+pub(crate) async fn prefetch_cloudmap_tags(ctx: &Context, region: &str, arns: Vec<String>) {
+    if !ctx.batch_tags() {
+        return;
+    }
+    let wanted: BTreeSet<String> = arns
+        .into_iter()
+        .filter(|arn| ctx.cached_tags(arn).is_none())
+        .collect();
+    // One resource costs one call either way.
+    if wanted.len() < 2 {
+        return;
+    }
+    let wanted: Vec<String> = wanted.into_iter().collect();
+    let batches: Vec<Vec<String>> = wanted.chunks(100).map(<[String]>::to_vec).collect();
+    bounded(ctx, batches, |batch| async move {
+        let resource = format!("{} Cloud Map resources in {region}", batch.len());
+        let mut token: Option<String> = None;
+        loop {
+            let request = ctx
+                .tagging(region)
+                .get_resources()
+                .set_resource_arn_list(Some(batch.clone()))
+                .set_pagination_token(token.clone())
+                .send();
+            let page = match ctx
+                .call("tagging", "GetResources", &resource, request)
+                .await
+            {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::debug!(error = %e, "batched tag read failed; reading one by one");
+                    return;
+                }
+            };
+            for mapping in page.resource_tag_mapping_list() {
+                let Some(arn) = mapping.resource_arn() else {
+                    continue;
+                };
+                let tags = mapping
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                    .collect();
+                ctx.cache_batched_tags(arn, tags);
+            }
+            token = page
+                .pagination_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned);
+            if token.is_none() {
+                return;
+            }
+        }
+    })
+    .await;
 }
 
 /// Tags of a Cloud Map resource, cached by ARN.

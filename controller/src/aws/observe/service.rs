@@ -1,18 +1,21 @@
 //! Managed ECS services, read with `DescribeServices` per cluster, and their task definitions.
 //! Batches (of every cluster) and task definition reads overlap up to
-//! [`Context::concurrency`]; each revision is read once per pass at most.
+//! [`Context::concurrency`]; each revision is read once per pass at most, and not at all when
+//! the service records it came from the manifest as it is now
+//! ([`crate::ownership::TAG_TASK_DEFINITION`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_ecs::types::ServiceField;
 
-use crate::Result;
 use crate::aws::read::{bounded, task_definition};
 use crate::aws::{Context, convert};
 use crate::live::{
     LiveEcsService, LiveService, LiveState, LiveTaskDefinition, Lookup, LookupError,
 };
 use crate::manifest::{Resource, ResourceSpec};
+use crate::taskdef::TaskDefinition;
+use crate::{Result, canon, ownership};
 
 /// Describes `names` in `cluster`, ten per `DescribeServices` (the API's most), the batches
 /// overlapping up to [`Context::concurrency`]. Answers are in the order of the batches.
@@ -71,17 +74,42 @@ async fn task_definitions(
     read.into_iter().collect()
 }
 
-/// A described ECS service with the task definition it runs (from `revisions`).
+/// The task definition a service runs without reading it, when the service records that the
+/// controller put that revision in place from a manifest `taskDefinition` that still has the
+/// same fingerprint (see [`crate::ownership::TAG_TASK_DEFINITION`]): revisions never change, so
+/// the live one is the manifest's, with role names as ECS stores them.
+fn recorded_task_definition(
+    service: &LiveService,
+    desired: &HashMap<&str, (String, &TaskDefinition)>,
+) -> Option<LiveTaskDefinition> {
+    let arn = service.task_definition_arn.as_deref()?;
+    let (fingerprint, definition) = desired.get(service.name.as_str())?;
+    if !ownership::records_task_definition(&service.tags, arn, fingerprint) {
+        return None;
+    }
+    Some(LiveTaskDefinition {
+        arn: arn.to_owned(),
+        revision: arn.rsplit(':').next()?.parse().ok()?,
+        status: "ACTIVE".to_owned(),
+        definition: canon::qualify_roles((*definition).clone(), arn),
+    })
+}
+
+/// A described ECS service with the task definition it runs (recorded, else from `revisions`).
 fn observed_service(
     service: &aws_sdk_ecs::types::Service,
     revisions: &HashMap<String, Lookup<LiveTaskDefinition>>,
+    desired: &HashMap<&str, (String, &TaskDefinition)>,
 ) -> LiveEcsService {
     let svc: LiveService = convert::service_from_sdk(service);
-    let task_definition = svc
-        .task_definition_arn
-        .as_ref()
-        .and_then(|arn| revisions.get(arn).cloned())
-        .unwrap_or(Lookup::Missing);
+    let task_definition = match recorded_task_definition(&svc, desired) {
+        Some(td) => Lookup::Found(td),
+        None => svc
+            .task_definition_arn
+            .as_ref()
+            .and_then(|arn| revisions.get(arn).cloned())
+            .unwrap_or(Lookup::Missing),
+    };
     LiveEcsService {
         service: Lookup::Found(svc),
         task_definition,
@@ -104,12 +132,19 @@ pub(super) async fn observe_services(
 ) {
     let mut by_cluster: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let mut clusters_in_manifests = BTreeSet::new();
+    let mut desired: HashMap<&str, (String, &TaskDefinition)> = HashMap::new();
     for r in in_region {
         match &r.spec {
-            ResourceSpec::Service(svc) => by_cluster
-                .entry(svc.cluster.as_str())
-                .or_default()
-                .push(r.name().to_owned()),
+            ResourceSpec::Service(svc) => {
+                desired.insert(
+                    r.name(),
+                    (svc.task_definition.fingerprint(), &svc.task_definition),
+                );
+                by_cluster
+                    .entry(svc.cluster.as_str())
+                    .or_default()
+                    .push(r.name().to_owned());
+            }
             ResourceSpec::Cluster(_) => {
                 clusters_in_manifests.insert(r.name().to_owned());
             }
@@ -138,12 +173,14 @@ pub(super) async fn observe_services(
         }
     })
     .await;
-    // Each revision in use once, whatever number of services run it.
+    // Each revision in use once, whatever number of services run it, and none a service
+    // records.
     let arns: BTreeSet<String> = described
         .iter()
         .filter_map(|c| c.described.as_ref().ok())
         .flatten()
         .filter(|s| s.status() != Some("INACTIVE"))
+        .filter(|s| recorded_task_definition(&convert::service_from_sdk(s), &desired).is_none())
         .filter_map(|s| s.task_definition().map(str::to_owned))
         .collect();
     let revisions = task_definitions(ctx, region, arns).await;
@@ -162,7 +199,7 @@ pub(super) async fn observe_services(
                     .collect();
                 for name in names {
                     let entry = match by_name.get(name.as_str()) {
-                        Some(s) => observed_service(s, &revisions),
+                        Some(s) => observed_service(s, &revisions, &desired),
                         None => LiveEcsService::default(),
                     };
                     live.services.insert(name, entry);

@@ -4,10 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_servicediscovery::types::NamespaceSummary;
 
-use super::cloudmap_tags;
 use super::cluster::{describe_clusters, live_cluster};
 use super::discovery::list_cloudmap_services;
 use super::service::describe_services;
+use super::{cloudmap_tags, prefetch_cloudmap_tags};
 use crate::Result;
 use crate::aws::read::{PAGE_SIZE, bounded, paginate};
 use crate::aws::{Context, convert};
@@ -136,6 +136,8 @@ impl Scan<'_> {
     ) {
         let targets: Vec<OrphanTarget> = targets.filter(|t| !desired.contains(t.arn())).collect();
         let (ctx, region) = (self.ctx, self.region);
+        let arns = targets.iter().map(|t| t.arn().to_owned()).collect();
+        prefetch_cloudmap_tags(ctx, region, arns).await;
         let read = bounded(ctx, targets, |target| async move {
             let tags = cloudmap_tags(ctx, region, target.arn()).await;
             (target, tags)

@@ -90,7 +90,8 @@ pub fn mismatch(call: &Call, token: &str, first_answer: &Value) -> (AwsError, Ma
             );
             (error, fields)
         }
-        (Api::Ecs, _) => (not_idempotent(), fields),
+        // Only creates carry tokens; the tagging API has none.
+        (Api::Ecs | Api::Tagging, _) => (not_idempotent(), fields),
     }
 }
 

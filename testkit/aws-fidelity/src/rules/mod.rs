@@ -25,6 +25,7 @@ pub mod page;
 pub mod rollout;
 pub mod service;
 pub mod sts;
+pub mod tagging;
 pub mod task_definition;
 
 use serde_json::{Map, Value};
