@@ -6,6 +6,7 @@
 //! | `/readyz` | 200 once the first pass completed, 503 before; with a lease, a standby answers 200 `standby` once it reached the lease table |
 //! | `/metrics` | Prometheus text (OpenMetrics) |
 //! | `/report` | the latest drift report: JSON, or `?format=markdown` / `?format=text`; 503 before the first pass. With a lease, the header `finfocus-lease-role` says `leader` or `standby`: a standby serves the last report it made while it led, or 503 |
+//! | `POST /hooks/git` | with a webhook secret and a git source: a signed push to the followed ref fetches at once (202); another ref or event 202 and ignored; GitHub's `ping` 200; a missing or wrong signature 401 and nothing happens; a body over 1 MiB 413 ([`crate::hooks`]); 404 without a secret |
 //!
 //! [`router`] builds the app (tests drive it with `tower::ServiceExt::oneshot`); [`serve`] runs it until
 //! the shared shutdown signal, with the limits of `finfocus_serve` (the plugin's servers run the
@@ -13,18 +14,20 @@
 //! is also the idle timeout of a kept-alive connection), at most [`MAX_CONNECTIONS`] are held
 //! (accepting one more closes the one idle longest, so `/healthz` always gets in), HTTP/2
 //! connections get at most 32 streams, and a request body over [`MAX_BODY_BYTES`] is refused
-//! with 413 before it is read (no endpoint takes one).
+//! with 413 before it is read (only the webhook takes one, up to [`crate::hooks::MAX_BODY_BYTES`]).
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use tokio::net::TcpListener;
 
+use crate::hooks::Verdict;
 use crate::metrics::Metrics;
 use crate::runtime::{ReportReceiver, Shutdown};
 
@@ -37,6 +40,27 @@ pub struct HttpState {
     pub metrics: Arc<Metrics>,
     /// The lease, when `run` competes for one.
     pub lease: Option<crate::lease::Gate>,
+    /// The push webhook, when a secret is configured for a git source.
+    pub hook: Option<Hook>,
+}
+
+/// What `POST /hooks/git` needs: the shared secret, the ref the source follows and how to wake it.
+#[derive(Clone)]
+pub struct Hook {
+    /// The webhook secret (never logged).
+    pub secret: Arc<[u8]>,
+    /// The ref the git source follows.
+    pub followed: String,
+    /// Wakes the git source for a fetch.
+    pub wake: Arc<tokio::sync::Notify>,
+}
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hook")
+            .field("followed", &self.followed)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for HttpState {
@@ -56,15 +80,54 @@ pub const MAX_BODY_BYTES: usize = finfocus_serve::BODYLESS_MAX_BYTES;
 
 /// The router with every endpoint.
 pub fn router(state: HttpState) -> Router {
-    Router::new()
+    let reads = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/report", get(report))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
-        ))
-        .with_state(state)
+        ));
+    let hooks = Router::new().route("/hooks/git", post(git_hook)).layer(
+        tower_http::limit::RequestBodyLimitLayer::new(crate::hooks::MAX_BODY_BYTES),
+    );
+    reads.merge(hooks).with_state(state)
+}
+
+/// `POST /hooks/git`: judges the request ([`crate::hooks::judge`]) and wakes the git source for a
+/// signed push to the followed ref. Answers at once; the fetch and the pass follow.
+async fn git_hook(State(state): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(hook) = &state.hook else {
+        return (
+            StatusCode::NOT_FOUND,
+            "no webhook: set FINFOCUS_WEBHOOK_SECRET (or --webhook-secret-file) and follow a git repository\n",
+        )
+            .into_response();
+    };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let verdict = crate::hooks::judge(header, &body, &hook.secret, &hook.followed);
+    match verdict {
+        Verdict::Fetch { reference, after } => {
+            state.metrics.count_webhook("fetch");
+            tracing::info!(reference = %reference, after = after.as_deref().unwrap_or_default(), "push webhook: fetching");
+            hook.wake.notify_one();
+            (StatusCode::ACCEPTED, "fetching\n").into_response()
+        }
+        Verdict::Ignore(why) => {
+            state.metrics.count_webhook("ignored");
+            tracing::debug!(reason = %why, "push webhook ignored");
+            (StatusCode::ACCEPTED, format!("ignored: {why}\n")).into_response()
+        }
+        Verdict::Ping => {
+            state.metrics.count_webhook("ping");
+            (StatusCode::OK, "pong\n").into_response()
+        }
+        Verdict::Unauthorized => {
+            state.metrics.count_webhook("unauthorized");
+            tracing::warn!("push webhook refused: missing or wrong signature");
+            (StatusCode::UNAUTHORIZED, "missing or wrong signature\n").into_response()
+        }
+    }
 }
 
 /// Serves [`router`] on `listener` until `shutdown`, then lets open requests finish.
@@ -220,6 +283,7 @@ mod tests {
                 reports: rx,
                 metrics,
                 lease: None,
+                hook: None,
             },
             tx,
         )
@@ -242,6 +306,53 @@ mod tests {
             content_type,
             String::from_utf8(body.to_vec()).unwrap(),
         )
+    }
+
+    async fn post_hook(state: &HttpState, headers: &[(&str, String)], body: &str) -> StatusCode {
+        let mut request = Request::post("/hooks/git");
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        router(state.clone())
+            .oneshot(request.body(Body::from(body.to_owned())).unwrap())
+            .await
+            .unwrap()
+            .status()
+    }
+
+    #[tokio::test]
+    async fn the_webhook_wakes_the_source_only_for_a_signed_push() {
+        let (mut state, _tx) = state(true);
+        let body = r#"{"ref":"refs/heads/main","after":"abc"}"#;
+        let signed = crate::hooks::github_signature(body.as_bytes(), b"k");
+        let push = [
+            ("x-github-event", "push".to_owned()),
+            ("x-hub-signature-256", signed),
+        ];
+        // No secret configured: no webhook.
+        assert_eq!(post_hook(&state, &push, body).await, StatusCode::NOT_FOUND);
+
+        let wake = Arc::new(tokio::sync::Notify::new());
+        state.hook = Some(Hook {
+            secret: Arc::from(b"k".as_slice()),
+            followed: "main".into(),
+            wake: Arc::clone(&wake),
+        });
+        let unsigned = [("x-github-event", "push".to_owned())];
+        assert_eq!(
+            post_hook(&state, &unsigned, body).await,
+            StatusCode::UNAUTHORIZED
+        );
+        // Nothing was woken: a permit would be waiting.
+        let woken = tokio::time::timeout(std::time::Duration::ZERO, wake.notified());
+        assert!(woken.await.is_err());
+        assert_eq!(post_hook(&state, &push, body).await, StatusCode::ACCEPTED);
+        wake.notified().await;
+        let text = state.metrics.encode().unwrap();
+        assert!(
+            text.contains("finfocus_controller_webhooks_total{result=\"fetch\"} 1"),
+            "{text}"
+        );
     }
 
     #[tokio::test]

@@ -70,6 +70,7 @@ pub mod child;
 pub mod cli;
 pub mod diagnosis;
 pub mod diff;
+pub mod hooks;
 pub mod http;
 pub mod import;
 pub mod lease;

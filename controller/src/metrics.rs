@@ -366,6 +366,8 @@ pub struct Metrics {
     pub passes: PassMetrics,
     /// Monthly costs.
     pub cost: CostMetrics,
+    /// Push webhooks by what was done with them.
+    webhooks: Family<ResultLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -382,12 +384,28 @@ impl Metrics {
         let reconcile = ReconcileMetrics::register(&mut registry);
         let passes = PassMetrics::register(&mut registry);
         let cost = CostMetrics::register(&mut registry);
+        let webhooks = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "webhooks",
+            "Push webhooks received, by result (fetch, ignored, ping, unauthorized)",
+            webhooks.clone(),
+        );
         Self {
             registry,
             reconcile,
             passes,
             cost,
+            webhooks,
         }
+    }
+
+    /// Counts one push webhook (`finfocus_controller_webhooks_total{result}`).
+    pub fn count_webhook(&self, result: &str) {
+        self.webhooks
+            .get_or_create(&ResultLabels {
+                result: result.to_owned(),
+            })
+            .inc();
     }
 
     /// Registers a group that lives in another module (the lease metrics) in this registry.

@@ -85,7 +85,14 @@ pub struct RunArgs {
     /// Leader election.
     #[command(flatten)]
     pub lease: LeaseArgs,
+    /// A file holding the push webhook's secret (else FINFOCUS_WEBHOOK_SECRET): with one, `POST
+    /// /hooks/git` takes signed GitHub and GitLab pushes and fetches at once.
+    #[arg(long, value_name = "FILE", requires = "git")]
+    pub webhook_secret_file: Option<PathBuf>,
 }
+
+/// The environment variable that holds the push webhook's secret.
+pub const WEBHOOK_SECRET_ENV: &str = "FINFOCUS_WEBHOOK_SECRET";
 
 /// Options of leader election.
 #[derive(Debug, Clone, clap::Args)]
@@ -132,6 +139,36 @@ pub enum RunError {
     /// The lease table could not be created or reached.
     #[error("lease table")]
     Lease(#[from] crate::lease::StoreError),
+    /// The webhook secret could not be read, or is empty, or there is no git source to wake.
+    #[error("webhook: {0}")]
+    Webhook(String),
+}
+
+/// The webhook secret: `--webhook-secret-file` (trailing newline dropped), else
+/// [`WEBHOOK_SECRET_ENV`]; `None` when neither is set.
+fn webhook_secret(args: &RunArgs) -> Result<Option<Arc<[u8]>>, RunError> {
+    let secret = match &args.webhook_secret_file {
+        Some(path) => Some(
+            std::fs::read(path)
+                .map_err(|e| RunError::Webhook(format!("cannot read {}: {e}", path.display())))?,
+        ),
+        None => std::env::var_os(WEBHOOK_SECRET_ENV).map(|v| v.into_encoded_bytes()),
+    };
+    let Some(mut secret) = secret else {
+        return Ok(None);
+    };
+    while secret.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        secret.pop();
+    }
+    if secret.is_empty() {
+        return Err(RunError::Webhook("the secret is empty".into()));
+    }
+    if args.git.is_none() {
+        return Err(RunError::Webhook(
+            "a webhook wakes a git source: pass --git URL (a directory is watched already)".into(),
+        ));
+    }
+    Ok(Some(Arc::from(secret)))
 }
 
 /// Runs the controller until SIGTERM or Ctrl-C: [`Exit::Ok`] after a clean stop, [`Exit::Failed`] (with
@@ -171,6 +208,11 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
         }
     };
 
+    let hook = webhook_secret(args)?.map(|secret| http::Hook {
+        secret,
+        followed: args.reference.clone(),
+        wake: Arc::new(tokio::sync::Notify::new()),
+    });
     // A work directory of our own choosing is removed on the way out, whatever the way.
     let mut _scratch = None;
     let source = match (&args.source, &args.git) {
@@ -194,6 +236,7 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
             opts.path.clone_from(&args.path);
             opts.interval = args.interval;
             opts.timeout = args.git_timeout;
+            opts.wake = hook.as_ref().map(|h| Arc::clone(&h.wake));
             args.git_limits.apply(&mut opts);
             tracing::info!(url = %url, reference = %args.reference, path = %args.path.display(), "following git");
             GitSource::open(opts).await?.spawn()
@@ -214,6 +257,9 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
         .local_addr()
         .map_or_else(|_| args.listen.clone(), |a| a.to_string());
     tracing::info!(listen = %bound, "serving /healthz /readyz /metrics /report");
+    if hook.is_some() {
+        tracing::info!(listen = %bound, "taking push webhooks on POST /hooks/git");
+    }
 
     let calls = ctx.calls().clone();
     // The replica id: unique per process, so a restarted replica never mistakes an old lease for its own.
@@ -251,6 +297,7 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
             reports: reports_rx,
             metrics: Arc::clone(&metrics),
             lease: election.as_ref().map(lease::Election::gate),
+            hook,
         },
         shutdown.clone(),
     ));

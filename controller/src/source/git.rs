@@ -106,6 +106,9 @@ pub struct GitSourceOptions {
     pub max_checkout_bytes: u64,
     /// Most files under the manifests path of one commit.
     pub max_checkout_files: usize,
+    /// Fetches at once when notified (a push webhook) instead of waiting for `interval`; bursts
+    /// of notifications while a fetch runs make one more fetch.
+    pub wake: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl std::fmt::Debug for GitSourceOptions {
@@ -121,6 +124,7 @@ impl std::fmt::Debug for GitSourceOptions {
             .field("max_fetch_bytes", &self.max_fetch_bytes)
             .field("max_checkout_bytes", &self.max_checkout_bytes)
             .field("max_checkout_files", &self.max_checkout_files)
+            .field("wake", &self.wake.is_some())
             .finish()
     }
 }
@@ -142,6 +146,7 @@ impl GitSourceOptions {
             max_fetch_bytes: 256 * 1024 * 1024,
             max_checkout_bytes: 64 * 1024 * 1024,
             max_checkout_files: 10_000,
+            wake: None,
         }
     }
 }
@@ -428,8 +433,16 @@ impl GitSource {
                         tx.send_modify(|state| state.error = Some(message));
                     }
                 }
+                let wake = self.opts.wake.clone();
+                let woken = async {
+                    match wake {
+                        Some(wake) => wake.notified().await,
+                        None => std::future::pending().await,
+                    }
+                };
                 tokio::select! {
                     () = tokio::time::sleep_until(started + self.opts.interval) => {}
+                    () = woken => tracing::debug!("fetching on a push webhook"),
                     () = tx.closed() => break,
                 }
             }

@@ -20,7 +20,9 @@
 //! - Calls it has no rule for (EC2 query calls, the emulator's own API, other operations) pass
 //!   through unchanged, so the layer can stand in for the emulator's endpoint everywhere. The one
 //!   query-protocol call it judges is STS `AssumeRole` ([`rules::sts`]): granted only for a role that
-//!   exists in its account and whose trust policy admits the request's external id.
+//!   exists in its account and whose trust policy admits the request's external id. It also answers
+//!   the Resource Groups Tagging API's `GetResources` for Cloud Map ARNs ([`rules::tagging`]), which
+//!   the emulator's tagging API does not index.
 //!
 //! # Extending
 //! A new behaviour is a function in [`rules`] with its source, a unit test, and one line in `route`.
