@@ -184,17 +184,17 @@ fn start_run(
     ctl
 }
 
-#[test]
-#[ignore = "a measurement: run with --ignored --nocapture"]
-fn unchanged_passes_over_many_services() {
+/// An emulator and a directory holding `BENCH_SERVICES` services (100 unless set) with their
+/// cluster and namespace, each service registered in it and running a revision of its own.
+fn many_services(label: &str) -> (Emulator, TempDir, usize) {
     let services: usize = std::env::var("BENCH_SERVICES")
         .ok()
         .map_or(DEFAULT_SERVICES, |v| {
             v.parse().expect("BENCH_SERVICES: a count")
         });
     let emu = Emulator::start();
-    let fx = Fixture::new(&emu, "bench");
-    let dir = TempDir::new("bench");
+    let fx = Fixture::new(&emu, label);
+    let dir = TempDir::new(label);
     std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
     for i in 0..services {
         let name = format!("{}-svc{i:04}", fx.prefix);
@@ -204,6 +204,13 @@ fn unchanged_passes_over_many_services() {
         )
         .unwrap();
     }
+    (emu, dir, services)
+}
+
+#[test]
+#[ignore = "a measurement: run with --ignored --nocapture"]
+fn unchanged_passes_over_many_services() {
+    let (emu, dir, services) = many_services("bench");
     let instance = unique("bench");
     let manifests = dir.path().display().to_string();
 
@@ -313,23 +320,7 @@ fn unchanged_passes_over_many_services() {
 #[test]
 #[ignore = "a measurement: run with --ignored --nocapture"]
 fn cold_plan_round_trips() {
-    let services: usize = std::env::var("BENCH_SERVICES")
-        .ok()
-        .map_or(DEFAULT_SERVICES, |v| {
-            v.parse().expect("BENCH_SERVICES: a count")
-        });
-    let emu = Emulator::start();
-    let fx = Fixture::new(&emu, "cold");
-    let dir = TempDir::new("cold");
-    std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
-    for i in 0..services {
-        let name = format!("{}-svc{i:04}", fx.prefix);
-        std::fs::write(
-            dir.path().join(format!("svc{i:04}.yaml")),
-            fx.service(&name, &format!("nginx:1.{i}"), "enforce", None),
-        )
-        .unwrap();
-    }
+    let (emu, dir, services) = many_services("cold");
     let instance = unique("cold");
     let manifests = dir.path().display().to_string();
     let plan = |latency_ms: u64| {

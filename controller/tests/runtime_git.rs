@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use finfocus_ecs_controller::report::DriftReport;
 use finfocus_ecs_controller::status::Status;
 use runtime_support::{
-    Controller, Emulator, Fixture, GitDaemon, TempDir, WorkTree, converged, resource, unique,
+    Controller, Emulator, Fixture, GitDaemon, TempDir, WorkTree, converged, follow_git, resource,
+    unique,
 };
 use serde_json::json;
 
@@ -48,27 +49,9 @@ impl Repo {
 
     /// Starts `run` following `main:manifests` of the repository as a fresh instance, polling fast.
     fn run(&self) -> Controller {
-        let workdir = self.workdir.path().display().to_string();
-        Controller::start(
-            &self.emu,
-            &unique("i"),
-            &[
-                "--git",
-                &self.url,
-                "--ref",
-                "main",
-                "--path",
-                "manifests",
-                "--interval",
-                "1s",
-                "--resync",
-                "2s",
-                "--retry-delay",
-                "1s",
-                "--workdir",
-                &workdir,
-            ],
-        )
+        let mut args = follow_git(&self.url, &self.workdir, "1s", "2s");
+        args.extend(["--retry-delay".into(), "1s".into()]);
+        Controller::start(&self.emu, &unique("i"), &args)
     }
 }
 

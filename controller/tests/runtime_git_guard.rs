@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use finfocus_ecs_controller::report::DriftReport;
 use runtime_support::{
-    Controller, Emulator, Fixture, GitDaemon, TempDir, WorkTree, converged, resource, unique,
+    Controller, Emulator, Fixture, GitDaemon, TempDir, WorkTree, converged, follow_git, resource,
+    unique,
 };
 
 /// A bound generous enough for a loaded 2-core machine; convergence normally takes a few seconds.
@@ -81,20 +82,7 @@ fn hostile_commits_are_rejected_while_the_last_good_revision_stays_in_force() {
     let ctl = Controller::start(
         &emu,
         &unique("i"),
-        &[
-            "--git",
-            &url,
-            "--ref",
-            "main",
-            "--path",
-            "manifests",
-            "--interval",
-            "250ms",
-            "--resync",
-            "2s",
-            "--workdir",
-            &workdir.arg(),
-        ],
+        &follow_git(&url, &workdir, "250ms", "2s"),
     );
     ctl.wait_report(LIMIT, "converged at the good commit", converged_at(&good));
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use finfocus_ecs_controller::hooks::github_signature;
 use runtime_support::{
-    Controller, Emulator, Fixture, GitDaemon, TempDir, WorkTree, converged, unique,
+    Controller, Emulator, Fixture, GitDaemon, TempDir, WorkTree, converged, follow_git, unique,
 };
 
 const SECRET: &str = "push-s3cret";
@@ -72,26 +72,12 @@ fn a_signed_push_converges_at_once_and_unsigned_ones_change_nothing() {
     let secret_file = secrets.path().join("secret");
     std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
     let workdir = TempDir::new("hook-run");
-    let ctl = Controller::start(
-        &emu,
-        &unique("hook"),
-        &[
-            "--git",
-            &url,
-            "--ref",
-            "main",
-            "--path",
-            "manifests",
-            "--interval",
-            "10m",
-            "--resync",
-            "10m",
-            "--workdir",
-            &workdir.path().display().to_string(),
-            "--webhook-secret-file",
-            &secret_file.display().to_string(),
-        ],
-    );
+    let mut args = follow_git(&url, &workdir, "10m", "10m");
+    args.extend([
+        "--webhook-secret-file".into(),
+        secret_file.display().to_string(),
+    ]);
+    let ctl = Controller::start(&emu, &unique("hook"), &args);
     ctl.wait_report(LIMIT, "converged at the first commit", |r| {
         r.revision.as_deref() == Some(first.as_str()) && converged(r)
     });

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use finfocus_aws_fidelity::LostAnswers;
 use finfocus_ecs_controller::report::DriftReport;
 use runtime_support::{
-    Controller, Emulator, Fixture, GitDaemon, TempDir, WorkTree, converged, unique,
+    Controller, Emulator, Fixture, GitDaemon, TempDir, WorkTree, converged, follow_git, unique,
 };
 use serde_json::json;
 
@@ -142,29 +142,9 @@ fn run_stays_flat_under_commits_drift_lost_answers_and_slow_clients() {
     }
     let mut commit = tree.commit_and_push("100 services");
     let instance = unique("soak");
-    let workdir_arg = workdir.path().display().to_string();
-    let start = || {
-        Controller::start(
-            &emu,
-            &instance,
-            &[
-                "--git",
-                &url,
-                "--ref",
-                "main",
-                "--path",
-                "manifests",
-                "--interval",
-                "1s",
-                "--resync",
-                "5s",
-                "--retry-delay",
-                "1s",
-                "--workdir",
-                &workdir_arg,
-            ],
-        )
-    };
+    let mut args = follow_git(&url, &workdir, "1s", "5s");
+    args.extend(["--retry-delay".into(), "1s".into()]);
+    let start = || Controller::start(&emu, &instance, &args);
     let ctl = start();
     let pid = ctl.pid();
     let at_commit = |commit: &str| {

@@ -193,7 +193,7 @@ pub struct Controller {
 impl Controller {
     /// Starts `finfocus-ecs-controller --instance <instance> run <args> --listen 127.0.0.1:<free>` against
     /// the emulator, and waits until it listens (bounded).
-    pub fn start(emu: &Emulator, instance: &str, args: &[&str]) -> Self {
+    pub fn start(emu: &Emulator, instance: &str, args: &[impl AsRef<std::ffi::OsStr>]) -> Self {
         let port = free_port();
         let logdir = TempDir::new("ctl-log");
         let log = logdir.path().join("stderr.log");
@@ -395,6 +395,28 @@ impl Fixture {
             p = self.prefix,
         )
     }
+}
+
+/// The `run` arguments that follow `main` under `manifests/` of `url`, fetching every `interval`
+/// and reconciling everything every `resync`, checked out in `workdir`.
+pub fn follow_git(url: &str, workdir: &TempDir, interval: &str, resync: &str) -> Vec<String> {
+    [
+        "--git",
+        url,
+        "--ref",
+        "main",
+        "--path",
+        "manifests",
+        "--interval",
+        interval,
+        "--resync",
+        resync,
+        "--workdir",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .chain([workdir.path().display().to_string()])
+    .collect()
 }
 
 /// Options of a git source following `main` under `manifests/` of `url`, checked out in `workdir`.

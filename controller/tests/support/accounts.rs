@@ -54,7 +54,14 @@ pub fn key_in(emu: &Emulator, account: &str) -> String {
         ("RoleArn", &format!("arn:aws:iam::{account}:role/bootstrap")),
         ("RoleSessionName", "setup"),
     ]);
-    let auth = authorization("testing", "us-east-1", "sts");
+    let xml = query(emu, "testing", "sts", &body);
+    element(&xml, "AccessKeyId").expect("AccessKeyId")
+}
+
+/// A query-protocol call (`Action=...`) of `service` straight to the emulator, as the holder of
+/// `key`; panics unless it answers 200, else returns the XML answer.
+fn query(emu: &Emulator, key: &str, service: &str, body: &str) -> String {
+    let auth = authorization(key, "us-east-1", service);
     let (status, xml) = http(
         emu.raw_endpoint(),
         "POST",
@@ -63,11 +70,11 @@ pub fn key_in(emu: &Emulator, account: &str) -> String {
             ("Authorization", &auth),
             ("Content-Type", "application/x-www-form-urlencoded"),
         ],
-        &body,
+        body,
     )
     .unwrap();
-    assert_eq!(status, 200, "{xml}");
-    element(&xml, "AccessKeyId").expect("AccessKeyId")
+    assert_eq!(status, 200, "{service}: {xml}");
+    xml
 }
 
 /// Creates the role the controller assumes in `account`, trusting the controller's account,
@@ -88,19 +95,7 @@ pub fn create_role(emu: &Emulator, account: &str, name: &str, external_id: Optio
         ("RoleName", name),
         ("AssumeRolePolicyDocument", &policy),
     ]);
-    let auth = authorization(&key_in(emu, account), "us-east-1", "iam");
-    let (status, xml) = http(
-        emu.raw_endpoint(),
-        "POST",
-        "/",
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-        ],
-        &body,
-    )
-    .unwrap();
-    assert_eq!(status, 200, "CreateRole: {xml}");
+    query(emu, &key_in(emu, account), "iam", &body);
 }
 
 /// An ECS call in `account` and `region`, through the fidelity layer.
