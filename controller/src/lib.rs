@@ -46,7 +46,9 @@
 //!   and [`diagnosis`] says in a few lines why one failed; [`service_deployment`] judges ECS's
 //!   service deployments (blue/green, linear, canary stages, traffic, bake) where ECS reports them;
 //! - [`metrics`] holds the Prometheus registry and [`http`] serves `/healthz`, `/readyz`,
-//!   `/metrics` and `/report`.
+//!   `/metrics` and `/report` (and takes push webhooks, [`hooks`]);
+//! - [`notify`] reads the published reports and announces what changed: events to webhooks and
+//!   Slack, commit statuses to GitHub, each once.
 //!
 //! [`import`] runs the pipeline the other way for services made elsewhere: [`aws::import`] reads
 //! them into a [`live::Inventory`], and [`import::manifests`] writes the smallest manifests that
@@ -78,6 +80,7 @@ pub mod live;
 pub mod manifest;
 pub mod markdown;
 pub mod metrics;
+pub mod notify;
 pub mod options;
 pub mod ownership;
 pub mod plan;

@@ -368,6 +368,17 @@ pub struct Metrics {
     pub cost: CostMetrics,
     /// Push webhooks by what was done with them.
     webhooks: Family<ResultLabels, Counter>,
+    /// Notifications by target and outcome.
+    notifications: Family<TargetResultLabels, Counter>,
+}
+
+/// Labels of a notification counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TargetResultLabels {
+    /// `kind/host` of the target (never its path, which may hold a credential).
+    pub target: String,
+    /// `sent`, `retried`, `failed` or `dropped`.
+    pub result: String,
 }
 
 impl Default for Metrics {
@@ -390,13 +401,30 @@ impl Metrics {
             "Push webhooks received, by result (fetch, ignored, ping, unauthorized)",
             webhooks.clone(),
         );
+        let notifications = Family::<TargetResultLabels, Counter>::default();
+        registry.register(
+            "notifications",
+            "Notifications and commit statuses posted, by target and result (sent, retried, failed, dropped)",
+            notifications.clone(),
+        );
         Self {
             registry,
             reconcile,
             passes,
             cost,
             webhooks,
+            notifications,
         }
+    }
+
+    /// Counts one notification outcome (`finfocus_controller_notifications_total{target,result}`).
+    pub fn count_notification(&self, target: &str, result: &str) {
+        self.notifications
+            .get_or_create(&TargetResultLabels {
+                target: target.to_owned(),
+                result: result.to_owned(),
+            })
+            .inc();
     }
 
     /// Counts one push webhook (`finfocus_controller_webhooks_total{result}`).

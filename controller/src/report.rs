@@ -92,6 +92,9 @@ pub struct DriftReport {
     pub generated_at: String,
     /// Source revision (e.g. a git commit) the manifests came from.
     pub revision: Option<String>,
+    /// The newest revision, when it was rejected (`revision` stays the one in force).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_revision: Option<String>,
     /// Counts.
     pub summary: Summary,
     /// Resources in plan order.
@@ -179,6 +182,7 @@ impl DriftReport {
         Self {
             generated_at: rfc3339(at),
             revision,
+            rejected_revision: None,
             summary,
             resources,
             warnings: Vec::new(),

@@ -14,6 +14,7 @@ use crate::cli::{Exit, GlobalArgs};
 use crate::http::{self, HttpState};
 use crate::lease;
 use crate::metrics::Metrics;
+use crate::notify;
 use crate::plan::PlanOptions;
 use crate::runtime::{self, AwsEngine, Backoff, RuntimeOptions, Shutdown};
 use crate::source::{
@@ -89,7 +90,37 @@ pub struct RunArgs {
     /// /hooks/git` takes signed GitHub and GitLab pushes and fetches at once.
     #[arg(long, value_name = "FILE", requires = "git")]
     pub webhook_secret_file: Option<PathBuf>,
+    /// Where to announce what happens (repeatable, or space-separated in FINFOCUS_NOTIFY):
+    /// `https://...` gets JSON events signed with FINFOCUS_NOTIFY_SECRET, `slack+https://...` a
+    /// Slack incoming-webhook message; plain `http://` only on loopback. Slack URLs are secrets:
+    /// prefer FINFOCUS_NOTIFY, which other local users cannot read.
+    #[arg(
+        long = "notify",
+        value_name = "URL",
+        env = "FINFOCUS_NOTIFY",
+        hide_env_values = true,
+        value_delimiter = ' '
+    )]
+    pub notify: Vec<String>,
+    /// Set a GitHub commit status on each commit picked up: pending, then success or failure
+    /// (token in FINFOCUS_GITHUB_TOKEN, with `repo:status` or "Commit statuses: write").
+    #[arg(long, requires = "git")]
+    pub github_status: bool,
+    /// The GitHub REST API root (GitHub Enterprise: `https://HOST/api/v3`).
+    #[arg(long, value_name = "URL", default_value = "https://api.github.com")]
+    pub github_api: String,
+    /// The repository of the commits (default: taken from a github.com `--git` URL).
+    #[arg(long, value_name = "OWNER/REPO", requires = "github_status")]
+    pub github_repo: Option<String>,
+    /// Where people reach this controller: commit statuses link to its `/report`.
+    #[arg(long, value_name = "URL")]
+    pub external_url: Option<String>,
 }
+
+/// The environment variable with the key that signs JSON events.
+pub const NOTIFY_SECRET_ENV: &str = "FINFOCUS_NOTIFY_SECRET";
+/// The environment variable with the GitHub token of `--github-status`.
+pub const GITHUB_TOKEN_ENV: &str = "FINFOCUS_GITHUB_TOKEN";
 
 /// The environment variable that holds the push webhook's secret.
 pub const WEBHOOK_SECRET_ENV: &str = "FINFOCUS_WEBHOOK_SECRET";
@@ -142,6 +173,99 @@ pub enum RunError {
     /// The webhook secret could not be read, or is empty, or there is no git source to wake.
     #[error("webhook: {0}")]
     Webhook(String),
+    /// A notification target, its secret, or the GitHub settings are wrong.
+    #[error("notifications: {0}")]
+    Notify(String),
+}
+
+/// A non-empty environment variable.
+fn env_secret(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The notifier's settings, or `None` when nothing is to be announced.
+fn notify_config(
+    global: &GlobalArgs,
+    args: &RunArgs,
+    store: Option<lease::Store>,
+) -> Result<Option<notify::Config>, RunError> {
+    let targets = args
+        .notify
+        .iter()
+        .filter(|t| !t.is_empty())
+        .map(|t| notify::target::Target::parse(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(RunError::Notify)?;
+    let secret = env_secret(NOTIFY_SECRET_ENV).map(|s| Arc::from(s.trim().as_bytes()));
+    if secret.is_none()
+        && targets
+            .iter()
+            .any(|t| t.kind == notify::target::TargetKind::Webhook)
+    {
+        return Err(RunError::Notify(format!(
+            "{NOTIFY_SECRET_ENV} must hold the key that signs the events sent to https:// targets"
+        )));
+    }
+    let external = args
+        .external_url
+        .as_deref()
+        .map(|u| {
+            let uri: axum::http::Uri = u
+                .parse()
+                .map_err(|e| RunError::Notify(format!("--external-url: not a URL ({e})")))?;
+            match (uri.scheme_str(), uri.host()) {
+                (Some("https" | "http"), Some(_)) => Ok(u.trim_end_matches('/').to_owned()),
+                _ => Err(RunError::Notify(
+                    "--external-url: write it as https://HOST[/PATH]".into(),
+                )),
+            }
+        })
+        .transpose()?;
+    let github = if args.github_status {
+        let token = env_secret(GITHUB_TOKEN_ENV).ok_or_else(|| {
+            RunError::Notify(format!(
+                "--github-status needs a token in {GITHUB_TOKEN_ENV}"
+            ))
+        })?;
+        notify::target::parse_endpoint(&args.github_api, "--github-api")
+            .map_err(RunError::Notify)?;
+        let repo = match &args.github_repo {
+            Some(repo) if notify::github::valid_repo(repo) => repo.clone(),
+            Some(_) => {
+                return Err(RunError::Notify(
+                    "--github-repo: write it as OWNER/REPO".into(),
+                ));
+            }
+            None => args
+                .git
+                .as_ref()
+                .and_then(|url| notify::github::repo_of_git_url(url.expose()))
+                .ok_or_else(|| {
+                    RunError::Notify(
+                        "--github-status: the --git URL is not a github.com repository; pass --github-repo OWNER/REPO"
+                            .into(),
+                    )
+                })?,
+        };
+        Some(notify::github::GitHub {
+            api: args.github_api.trim_end_matches('/').to_owned(),
+            repo,
+            token: token.trim().to_owned(),
+            context: format!("finfocus-ecs/{}", global.instance),
+            target_url: external.map(|u| format!("{u}/report")),
+        })
+    } else {
+        None
+    };
+    let config = notify::Config {
+        instance: global.instance.clone(),
+        targets,
+        secret,
+        github,
+        store,
+        retry: notify::send::RetryPolicy::default(),
+    };
+    Ok(config.is_enabled().then_some(config))
 }
 
 /// The webhook secret: `--webhook-secret-file` (trailing newline dropped), else
@@ -208,6 +332,14 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
         }
     };
 
+    let notifier = notify_config(global, args, lease_store.clone())?;
+    let client =
+        match &notifier {
+            Some(_) => Some(notify::send::client().map_err(|e| {
+                RunError::Notify(format!("cannot load the system's trust roots: {e}"))
+            })?),
+            None => None,
+        };
     let hook = webhook_secret(args)?.map(|secret| http::Hook {
         secret,
         followed: args.reference.clone(),
@@ -291,6 +423,20 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
             result
         }
     });
+    let notifying = notifier.zip(client).map(|(config, client)| {
+        tracing::info!(
+            targets = config.targets.len(),
+            github = config.github.is_some(),
+            "announcing outcomes"
+        );
+        tokio::spawn(notify::run(
+            config,
+            client,
+            reports_rx.clone(),
+            Arc::clone(&metrics),
+            shutdown.clone(),
+        ))
+    });
     let server = tokio::spawn(http::serve(
         listener,
         HttpState {
@@ -351,6 +497,13 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
     );
     // The loop only ends on shutdown, so the server is already draining; do not wait on a stuck client.
     trigger.trigger();
+    if let Some(notifying) = notifying
+        && tokio::time::timeout(Duration::from_secs(10), notifying)
+            .await
+            .is_err()
+    {
+        tracing::warn!("notifications still going out at shutdown were dropped");
+    }
     if let Ok(Err(err)) = tokio::time::timeout(Duration::from_secs(5), server).await {
         tracing::warn!(error = %err, "http server task failed");
     }

@@ -274,6 +274,101 @@ impl Store {
     }
 }
 
+/// A document kept beside the lease (what the leader announced): its body and version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// The body (JSON written by its owner).
+    pub body: String,
+    /// Bumped by every write.
+    pub version: u64,
+}
+
+impl Store {
+    /// The item key of the document `suffix` of this lease.
+    fn document_key(&self, suffix: &str) -> String {
+        format!("{}#{suffix}", self.name)
+    }
+
+    /// Reads the document `suffix` kept beside this lease (strongly consistent).
+    ///
+    /// # Errors
+    /// A failed call or an item without a string `body` and a number `version`.
+    pub async fn read_document(&self, suffix: &str) -> Result<Option<Document>, StoreError> {
+        let key = self.document_key(suffix);
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(KEY, AttributeValue::S(key.clone()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| call_error("GetItem", &self.table, &e))?;
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
+        let malformed = |problem: &str| StoreError::Malformed {
+            table: self.table.clone(),
+            name: key.clone(),
+            problem: problem.to_owned(),
+        };
+        let body = match item.get("body") {
+            Some(AttributeValue::S(s)) => s.clone(),
+            _ => return Err(malformed("no string attribute `body`")),
+        };
+        let version = match item.get("version") {
+            Some(AttributeValue::N(n)) => n
+                .parse()
+                .map_err(|_| malformed("`version` is not a whole number"))?,
+            _ => return Err(malformed("no number attribute `version`")),
+        };
+        Ok(Some(Document { body, version }))
+    }
+
+    /// Writes the document `suffix` if it is still at `expected` (`None`: absent). `Ok(false)`
+    /// when another writer got there first. It has no TTL: it lasts as long as the table.
+    ///
+    /// # Errors
+    /// A failed call (the write may or may not have happened).
+    pub async fn write_document(
+        &self,
+        suffix: &str,
+        body: &str,
+        expected: Option<u64>,
+    ) -> Result<bool, StoreError> {
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(KEY, AttributeValue::S(self.document_key(suffix)))
+            .item("body", AttributeValue::S(body.to_owned()))
+            .item(
+                "version",
+                AttributeValue::N(expected.map_or(1, |v| v + 1).to_string()),
+            );
+        let request = match expected {
+            None => request
+                .condition_expression("attribute_not_exists(#k)")
+                .expression_attribute_names("#k", KEY),
+            Some(v) => request
+                .condition_expression("#v = :v")
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(call_error("PutItem", &self.table, &err)),
+        }
+    }
+}
+
 fn malformed_request(table: &str, err: &dyn std::error::Error) -> StoreError {
     StoreError::Call {
         operation: "CreateTable",

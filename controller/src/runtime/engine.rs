@@ -465,6 +465,7 @@ impl Engine for AwsEngine {
             report.set_costs(costs);
         }
         report.warnings = plan.map(|p| p.warnings.clone()).unwrap_or_default();
+        report.rejected_revision = notes.rejected.as_ref().and_then(|r| r.revision.clone());
         if let Some(entry) = source_entry(notes, &report) {
             report.resources.push(entry);
         }
@@ -561,5 +562,9 @@ impl ReportView for DriftReport {
 
     fn markdown(&self) -> String {
         report::render_markdown(self)
+    }
+
+    fn drift(&self) -> Option<&DriftReport> {
+        Some(self)
     }
 }

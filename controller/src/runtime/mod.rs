@@ -149,6 +149,11 @@ pub trait ReportView: Send + Sync + 'static {
     fn text(&self) -> String;
     /// Markdown for pull-request comments.
     fn markdown(&self) -> String;
+    /// The report itself, for what reads it field by field (notifications); `None` from engines
+    /// that do not build one (the loop's tests).
+    fn drift(&self) -> Option<&crate::report::DriftReport> {
+        None
+    }
 }
 
 /// The channel the newest report is published on; `None` until the first pass completes.

@@ -194,6 +194,16 @@ impl Controller {
     /// Starts `finfocus-ecs-controller --instance <instance> run <args> --listen 127.0.0.1:<free>` against
     /// the emulator, and waits until it listens (bounded).
     pub fn start(emu: &Emulator, instance: &str, args: &[impl AsRef<std::ffi::OsStr>]) -> Self {
+        Self::start_with_env(emu, instance, args, &[])
+    }
+
+    /// [`Controller::start`] with extra environment variables.
+    pub fn start_with_env(
+        emu: &Emulator,
+        instance: &str,
+        args: &[impl AsRef<std::ffi::OsStr>],
+        env: &[(&str, &str)],
+    ) -> Self {
         let port = free_port();
         let logdir = TempDir::new("ctl-log");
         let log = logdir.path().join("stderr.log");
@@ -204,6 +214,7 @@ impl Controller {
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .env("FINFOCUS_LOG", "info,aws=warn")
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())

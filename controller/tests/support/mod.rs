@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 pub mod accounts;
+pub mod sink;
 
 use finfocus_aws_fidelity::Fidelity;
 use finfocus_ecs_controller::aws::{Context, ContextOptions};
