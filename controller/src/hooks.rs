@@ -135,6 +135,26 @@ fn follows(followed: &str, reference: &str, default_branch: Option<&str>) -> boo
     }
 }
 
+/// The secret of an `Authorization` header: a bearer token, or the password of basic
+/// credentials (any user name), as a browser sends it for a page behind basic auth.
+#[must_use]
+pub fn credential(authorization: &str) -> Option<String> {
+    let (scheme, rest) = authorization.trim().split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(rest.trim().to_owned());
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    text.split_once(':')
+        .map(|(_, password)| password.to_owned())
+}
+
 /// The `X-Hub-Signature-256` value GitHub would send for `body` (for tests and tools).
 #[must_use]
 pub fn github_signature(body: &[u8], secret: &[u8]) -> String {

@@ -6,6 +6,8 @@
 //! | `/readyz` | 200 once the first pass completed, 503 before; with a lease, a standby answers 200 `standby` once it reached the lease table |
 //! | `/metrics` | Prometheus text (OpenMetrics) |
 //! | `/report` | the latest drift report: JSON, or `?format=markdown` / `?format=text`; 503 before the first pass. With a lease, the header `finfocus-lease-role` says `leader` or `standby`: a standby serves the last report it made while it led, or 503 |
+//! | `/` | the status page ([`crate::ui`]); `/ui/fragment`, `/ui/style.css` and `/ui/app.js` are its parts; with `FINFOCUS_UI_TOKEN`, these and `/events` need `Authorization: Bearer <token>` or basic auth with the token as password |
+//! | `/events` | Server-Sent Events: `report` each time a pass publishes a report (and once on connecting); a connection lasts at most 10 minutes (browsers reconnect) |
 //! | `POST /hooks/git` | with a webhook secret and a git source: a signed push to the followed ref fetches at once (202); another ref or event 202 and ignored; GitHub's `ping` 200; a missing or wrong signature 401 and nothing happens; a body over 1 MiB 413 ([`crate::hooks`]); 404 without a secret |
 //!
 //! [`router`] builds the app (tests drive it with `tower::ServiceExt::oneshot`); [`serve`] runs it until
@@ -42,6 +44,28 @@ pub struct HttpState {
     pub lease: Option<crate::lease::Gate>,
     /// The push webhook, when a secret is configured for a git source.
     pub hook: Option<Hook>,
+    /// The status page.
+    pub ui: Ui,
+}
+
+/// What the status page needs besides the report.
+#[derive(Clone, Default)]
+pub struct Ui {
+    /// The controller instance.
+    pub instance: String,
+    /// The time between passes.
+    pub resync: std::time::Duration,
+    /// `FINFOCUS_UI_TOKEN`: when set, the page and its parts need it (never logged).
+    pub token: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for Ui {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ui")
+            .field("instance", &self.instance)
+            .field("token", &self.token.as_ref().map(|_| "(set)"))
+            .finish_non_exhaustive()
+    }
 }
 
 /// What `POST /hooks/git` needs: the shared secret, the ref the source follows and how to wake it.
@@ -91,7 +115,133 @@ pub fn router(state: HttpState) -> Router {
     let hooks = Router::new().route("/hooks/git", post(git_hook)).layer(
         tower_http::limit::RequestBodyLimitLayer::new(crate::hooks::MAX_BODY_BYTES),
     );
-    reads.merge(hooks).with_state(state)
+    let page = Router::new()
+        .route("/", get(status_page))
+        .route("/ui/fragment", get(status_fragment))
+        .route(
+            "/ui/style.css",
+            get(|| async { asset("text/css; charset=utf-8", crate::ui::STYLE) }),
+        )
+        .route(
+            "/ui/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", crate::ui::SCRIPT) }),
+        )
+        .route("/events", get(events))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard_page,
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ));
+    reads.merge(hooks).merge(page).with_state(state)
+}
+
+/// The page's policy: its own origin only (no inline script or style, no eval), never framed.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Checks the UI token, when there is one, and adds the page's security headers.
+async fn guard_page(
+    State(state): State<HttpState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(token) = &state.ui.token {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::hooks::credential);
+        let ok = given.is_some_and(|given| {
+            subtle::ConstantTimeEq::ct_eq(given.as_bytes(), token.as_bytes()).into()
+        });
+        if !ok {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(
+                    header::WWW_AUTHENTICATE,
+                    "Basic realm=\"finfocus-ecs\", charset=\"UTF-8\"",
+                )],
+                "the status page needs the token of FINFOCUS_UI_TOKEN\n",
+            )
+                .into_response();
+        }
+    }
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("content-security-policy", CONTENT_SECURITY_POLICY),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("cache-control", "no-store"),
+    ] {
+        headers.insert(name, header::HeaderValue::from_static(value));
+    }
+    response
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+fn page_of<'a>(
+    state: &'a HttpState,
+    report: Option<&'a crate::report::DriftReport>,
+) -> crate::ui::Page<'a> {
+    crate::ui::Page {
+        instance: &state.ui.instance,
+        resync: state.ui.resync,
+        report,
+    }
+}
+
+async fn status_page(State(state): State<HttpState>) -> Response {
+    let view = state.reports.borrow().clone();
+    let html = crate::ui::page(&page_of(&state, view.as_deref().and_then(|v| v.drift())));
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+async fn status_fragment(State(state): State<HttpState>) -> Response {
+    let view = state.reports.borrow().clone();
+    let html = crate::ui::fragment(&page_of(&state, view.as_deref().and_then(|v| v.drift())));
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// How long one `/events` connection lasts; the browser reconnects on its own.
+const EVENTS_LIFETIME: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// `/events`: a `report` event now and after each pass, until the loop stops or the lifetime ends.
+async fn events(
+    State(state): State<HttpState>,
+) -> axum::response::sse::Sse<
+    impl futures::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let deadline = tokio::time::Instant::now() + EVENTS_LIFETIME;
+    let stream = futures::stream::unfold(
+        (state.reports.clone(), true),
+        move |(mut reports, first)| async move {
+            if !first {
+                match tokio::time::timeout_at(deadline, reports.changed()).await {
+                    Ok(Ok(())) => {}
+                    // The loop stopped, or this connection has lasted long enough.
+                    _ => return None,
+                }
+            }
+            let stamp = reports
+                .borrow_and_update()
+                .as_deref()
+                .and_then(|v| v.drift().map(|r| r.generated_at.clone()))
+                .unwrap_or_default();
+            Some((
+                Ok(Event::default().event("report").data(stamp)),
+                (reports, false),
+            ))
+        },
+    );
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(5)))
 }
 
 /// `POST /hooks/git`: judges the request ([`crate::hooks::judge`]) and wakes the git source for a
@@ -284,6 +434,7 @@ mod tests {
                 metrics,
                 lease: None,
                 hook: None,
+                ui: Ui::default(),
             },
             tx,
         )
@@ -318,6 +469,107 @@ mod tests {
             .await
             .unwrap()
             .status()
+    }
+
+    async fn get_with(state: &HttpState, uri: &str, auth: Option<&str>) -> Response {
+        let mut request = Request::get(uri);
+        if let Some(auth) = auth {
+            request = request.header(header::AUTHORIZATION, auth);
+        }
+        router(state.clone())
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_status_page_is_served_with_its_security_headers() {
+        let (state, _tx) = state(true);
+        for (uri, content_type) in [
+            ("/", "text/html; charset=utf-8"),
+            ("/ui/fragment", "text/html; charset=utf-8"),
+            ("/ui/style.css", "text/css; charset=utf-8"),
+            ("/ui/app.js", "text/javascript; charset=utf-8"),
+        ] {
+            let response = get_with(&state, uri, None).await;
+            assert_eq!(response.status(), StatusCode::OK, "{uri}");
+            let headers = response.headers();
+            assert_eq!(headers[header::CONTENT_TYPE], content_type, "{uri}");
+            let csp = headers["content-security-policy"].to_str().unwrap();
+            assert!(csp.starts_with("default-src 'self'"), "{csp}");
+            assert!(
+                csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe"),
+                "{csp}"
+            );
+            assert_eq!(headers["x-content-type-options"], "nosniff");
+        }
+        let (_, _, page) = get(&state, "/").await;
+        assert!(page.contains("<main id=\"main\">"), "{page}");
+    }
+
+    #[tokio::test]
+    async fn a_ui_token_guards_the_page_but_not_health_or_metrics() {
+        use base64::Engine as _;
+        let (mut state, _tx) = state(true);
+        state.ui.token = Some(Arc::from("t0ken"));
+        for uri in ["/", "/ui/fragment", "/ui/app.js", "/events"] {
+            let refused = get_with(&state, uri, None).await;
+            assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{uri}");
+            assert!(
+                refused.headers()[header::WWW_AUTHENTICATE]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("Basic ")
+            );
+            let wrong = get_with(&state, uri, Some("Bearer nope")).await;
+            assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED, "{uri}");
+        }
+        let basic = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("anyone:t0ken")
+        );
+        for auth in ["Bearer t0ken", basic.as_str()] {
+            assert_eq!(
+                get_with(&state, "/", Some(auth)).await.status(),
+                StatusCode::OK,
+                "{auth}"
+            );
+        }
+        assert_eq!(
+            get_with(&state, "/healthz", None).await.status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            get_with(&state, "/metrics", None).await.status(),
+            StatusCode::OK
+        );
+    }
+
+    #[tokio::test]
+    async fn events_announce_a_report_at_once_and_after_each_pass() {
+        let (state, tx) = state(true);
+        let response = get_with(&state, "/events", None).await;
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "text/event-stream"
+        );
+        let mut body = response.into_body().into_data_stream();
+        use futures::StreamExt as _;
+        let first = body.next().await.unwrap().unwrap();
+        assert!(String::from_utf8_lossy(&first).contains("event: report"));
+        tx.send_replace(Some(Arc::new(Fixed)));
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&next).contains("event: report"));
+        // The stream ends when the loop stops publishing.
+        drop(tx);
+        let end = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
+            .await
+            .unwrap();
+        assert!(end.is_none());
     }
 
     #[tokio::test]

@@ -94,6 +94,7 @@ pub mod service_deployment;
 pub mod source;
 pub mod status;
 pub mod taskdef;
+pub mod ui;
 pub mod units;
 pub mod verify;
 pub mod wait;

@@ -82,6 +82,9 @@ pub struct ResourceReport {
     /// Monthly cost before and after the plan (`EcsService`, when priced).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<ServiceCost>,
+    /// Where its manifest is (`file:line:column`), when the report was made from manifests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
 }
 
 /// The drift report.
@@ -176,6 +179,7 @@ impl DriftReport {
                     })
                     .collect(),
                 cost: None,
+                manifest: None,
             })
             .collect();
         let summary = Summary::of(&resources);

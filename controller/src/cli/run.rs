@@ -119,6 +119,8 @@ pub struct RunArgs {
 
 /// The environment variable with the key that signs JSON events.
 pub const NOTIFY_SECRET_ENV: &str = "FINFOCUS_NOTIFY_SECRET";
+/// The environment variable with the status page's token (bearer, or basic auth's password).
+pub const UI_TOKEN_ENV: &str = "FINFOCUS_UI_TOKEN";
 /// The environment variable with the GitHub token of `--github-status`.
 pub const GITHUB_TOKEN_ENV: &str = "FINFOCUS_GITHUB_TOKEN";
 
@@ -444,6 +446,11 @@ pub async fn serve(global: &GlobalArgs, args: &RunArgs) -> Result<(), RunError> 
             metrics: Arc::clone(&metrics),
             lease: election.as_ref().map(lease::Election::gate),
             hook,
+            ui: http::Ui {
+                instance: global.instance.clone(),
+                resync: args.resync,
+                token: env_secret(UI_TOKEN_ENV).map(|t| Arc::from(t.trim())),
+            },
         },
         shutdown.clone(),
     ));

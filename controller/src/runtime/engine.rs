@@ -466,6 +466,17 @@ impl Engine for AwsEngine {
         }
         report.warnings = plan.map(|p| p.warnings.clone()).unwrap_or_default();
         report.rejected_revision = notes.rejected.as_ref().and_then(|r| r.revision.clone());
+        if let Some(plan) = plan {
+            let located: HashMap<String, String> = plan
+                .places
+                .iter()
+                .flat_map(|o| o.set.resources())
+                .map(|r| (r.key().to_string(), r.source.to_string()))
+                .collect();
+            for resource in &mut report.resources {
+                resource.manifest = located.get(&resource.id).cloned();
+            }
+        }
         if let Some(entry) = source_entry(notes, &report) {
             report.resources.push(entry);
         }
@@ -547,6 +558,7 @@ fn source_entry(notes: &Notes, report: &DriftReport) -> Option<ResourceReport> {
         changes: Vec::new(),
         conditions,
         cost: None,
+        manifest: None,
     })
 }
 

@@ -21,6 +21,7 @@ fn resource(kind: &str, name: &str, status: Status) -> ResourceReport {
         changes: Vec::new(),
         conditions: Vec::new(),
         cost: None,
+        manifest: None,
     }
 }
 

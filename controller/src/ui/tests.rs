@@ -1,0 +1,118 @@
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+use serde_json::json;
+
+use super::*;
+use crate::pricing::cost::ServiceCost;
+use crate::report::Summary;
+use crate::status::Condition;
+
+fn resource(kind: &str, name: &str, status: Status) -> ResourceReport {
+    ResourceReport {
+        id: format!("{kind}/{name}"),
+        kind: kind.into(),
+        name: name.into(),
+        account: None,
+        region: "us-east-1".into(),
+        arn: None,
+        status,
+        changes: Vec::new(),
+        conditions: Vec::new(),
+        cost: None,
+        manifest: Some(format!("manifests/{name}.yaml:3:9")),
+    }
+}
+
+fn report(resources: Vec<ResourceReport>) -> DriftReport {
+    DriftReport {
+        generated_at: "2026-12-06T10:00:00Z".into(),
+        revision: Some("abc123".into()),
+        rejected_revision: None,
+        summary: Summary::of(&resources),
+        resources,
+        warnings: Vec::new(),
+    }
+}
+
+fn page_of(report: &DriftReport) -> String {
+    page(&Page {
+        instance: "prod",
+        resync: Duration::from_secs(300),
+        report: Some(report),
+    })
+}
+
+#[test]
+fn every_resource_has_a_row_with_its_status_in_words() {
+    let mut web = resource("EcsService", "web", Status::Drifted);
+    web.changes.push(ChangeReport {
+        path: "service.desiredCount".into(),
+        desired: Some(json!(3)),
+        actual: Some(json!(1)),
+        action: "update".into(),
+    });
+    web.conditions.push(Condition::new(
+        "Degraded",
+        true,
+        "RolledBack",
+        "tasks <failed>",
+    ));
+    web.cost = Some(ServiceCost::new(Some(10.0), Some(30.0)));
+    let mut sum = report(vec![resource("EcsCluster", "main", Status::InSync), web]);
+    sum.summary = Summary::of(&sum.resources);
+    let html = page_of(&sum);
+    assert!(
+        html.contains("data-id=\"EcsCluster/main\" data-status=\"InSync\""),
+        "{html}"
+    );
+    assert!(html.contains("data-id=\"EcsService/web\" data-status=\"Drifted\""));
+    assert!(html.contains("<span aria-hidden=\"true\">≠ </span>Drifted</span>"));
+    // Opening the row shows the drifted field, the manifest, and the condition (escaped).
+    assert!(html.contains(
+        "<code>service.desiredCount</code></th><td><code>3</code></td><td><code>1</code>"
+    ));
+    assert!(html.contains("manifests/web.yaml:3:9"));
+    assert!(html.contains("tasks &lt;failed&gt;"));
+    // Costs: the row, the total and a bar per priced service.
+    assert!(
+        html.contains("30.00 USD</td><td class=\"num\">+20.00 USD"),
+        "{html}"
+    );
+    assert!(html.contains("10.00 USD now, 30.00 USD after pending changes (+20.00 USD)"));
+    assert!(html.contains("<title>web after: 30.00 USD</title>"));
+    assert!(html.contains("2 of 2 shown"));
+}
+
+#[test]
+fn the_page_keeps_to_its_content_security_policy() {
+    let mut hostile = resource("EcsService", "x\"><script>alert(1)</script>", Status::Error);
+    hostile.conditions.push(Condition::new(
+        "Applied",
+        false,
+        "BackingOff",
+        "<img src=x onerror=alert(1)>",
+    ));
+    let html = page_of(&report(vec![hostile]));
+    assert!(!html.contains("<script>alert"), "{html}");
+    assert!(!html.contains("<img"), "{html}");
+    // Only the one external script; no inline script, style or handler for CSP to refuse.
+    assert_eq!(html.matches("<script").count(), 1);
+    assert!(html.contains("<script src=\"ui/app.js\" defer></script>"));
+    assert!(!html.contains(" style="));
+    assert!(!html.contains("<style"));
+    // Handlers appear only as escaped text.
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(!html.contains(" onclick="));
+    assert!(!html.contains("http://") && !html.contains("https://"));
+}
+
+#[test]
+fn before_the_first_pass_the_page_says_so() {
+    let html = page(&Page {
+        instance: "prod",
+        resync: Duration::from_secs(60),
+        report: None,
+    });
+    assert!(html.contains("No report yet"));
+    assert!(html.contains("<html lang=\"en\">"));
+}
