@@ -42,6 +42,15 @@ pub struct Summary {
     pub cost: Option<CostTotal>,
 }
 
+/// A commit as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitSummary {
+    /// Committer time (RFC 3339).
+    pub time: String,
+    /// The first line of its message.
+    pub subject: String,
+}
+
 /// One field change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeReport {
@@ -95,6 +104,9 @@ pub struct DriftReport {
     pub generated_at: String,
     /// Source revision (e.g. a git commit) the manifests came from.
     pub revision: Option<String>,
+    /// When the revision in force was committed and its subject (git sources).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<CommitSummary>,
     /// The newest revision, when it was rejected (`revision` stays the one in force).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected_revision: Option<String>,
@@ -186,6 +198,7 @@ impl DriftReport {
         Self {
             generated_at: rfc3339(at),
             revision,
+            commit: None,
             rejected_revision: None,
             summary,
             resources,

@@ -309,6 +309,8 @@ fn outcomes_reach_git_and_chat_once_and_a_dead_receiver_delays_nothing() {
     slack.wait(LIMIT, "the same events in Slack", |all| {
         all.len() >= hooks.received().len()
     });
+    let report = ctl.report().unwrap();
+    assert_eq!(report.commit.map(|c| c.subject).as_deref(), Some("web v1"));
     let before_restart = (hooks.received().len(), github.received().len());
     assert_eq!(ctl.terminate(), Some(0));
 

@@ -28,6 +28,10 @@ async fn poll_checks_out_each_pushed_commit_with_its_id() {
         .unwrap()
         .expect("first poll yields a snapshot");
     assert_eq!(snap1.revision.as_deref(), Some(first.as_str()));
+    // The status page shows the commit's subject and time.
+    let commit = snap1.commit.clone().expect("the commit's time and subject");
+    assert_eq!(commit.subject, "v1");
+    assert!(commit.time > 1_600_000_000, "{commit:?}");
     assert_eq!(
         std::fs::read_to_string(snap1.root.join("app.yaml")).unwrap(),
         "image: v1\n"

@@ -466,6 +466,13 @@ impl Engine for AwsEngine {
         }
         report.warnings = plan.map(|p| p.warnings.clone()).unwrap_or_default();
         report.rejected_revision = notes.rejected.as_ref().and_then(|r| r.revision.clone());
+        report.commit = notes.commit.as_ref().map(|c| report::CommitSummary {
+            time: report::rfc3339(
+                std::time::UNIX_EPOCH
+                    + std::time::Duration::from_secs(u64::try_from(c.time).unwrap_or(0)),
+            ),
+            subject: c.subject.clone(),
+        });
         if let Some(plan) = plan {
             let located: HashMap<String, String> = plan
                 .places

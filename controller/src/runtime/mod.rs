@@ -184,6 +184,8 @@ pub struct RejectedRevision {
 /// the engine decides how to show them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Notes {
+    /// The time and subject of the revision in force, when the source tells.
+    pub commit: Option<crate::source::CommitInfo>,
     /// The newest revision, when it was rejected.
     pub rejected: Option<RejectedRevision>,
     /// Why the newest fetch failed, if it did.

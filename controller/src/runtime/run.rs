@@ -39,6 +39,7 @@ pub(super) struct State<E: Engine> {
     reports: ReportSender,
     desired: Option<Arc<E::Desired>>,
     revision: Option<String>,
+    commit: Option<crate::source::CommitInfo>,
     loaded_generation: u64,
     rejected: Option<RejectedRevision>,
     pub(super) scheduler: Scheduler<String>,
@@ -71,6 +72,7 @@ pub async fn run<E: Engine>(
         reports,
         desired: None,
         revision: None,
+        commit: None,
         loaded_generation: 0,
         rejected: None,
         tasks: JoinSet::new(),
@@ -197,6 +199,7 @@ impl<E: Engine> State<E> {
         }
         self.loaded_generation = source.generation;
         let revision = snapshot.revision.clone();
+        let commit = snapshot.commit.clone();
         match self.engine.load(snapshot).await {
             Ok(desired) => {
                 if self.revision != revision || self.desired.is_none() {
@@ -207,6 +210,7 @@ impl<E: Engine> State<E> {
                 }
                 self.desired = Some(Arc::new(desired));
                 self.revision = revision;
+                self.commit = commit;
                 self.rejected = None;
             }
             Err(errors) => {
@@ -275,6 +279,7 @@ impl<E: Engine> State<E> {
     /// Notes that apply to the whole pass (not per resource).
     fn global_notes(&self, source: &SourceState) -> Notes {
         Notes {
+            commit: self.commit.clone(),
             rejected: self.rejected.clone(),
             source_error: source.error.clone(),
             resources: HashMap::new(),

@@ -46,7 +46,7 @@ use tokio::sync::watch;
 
 use super::credential::Remote;
 use super::guard::{self, human};
-use super::{Checkout, Redactor, SecretUrl, Snapshot, SourceError, SourceState};
+use super::{Checkout, CommitInfo, Redactor, SecretUrl, Snapshot, SourceError, SourceState};
 use crate::child::{DeathSignal, Launcher};
 
 /// The environment variable holding an access token for https remotes.
@@ -386,8 +386,15 @@ impl GitSource {
         // The index only served this checkout.
         let _ = tokio::fs::remove_file(&index).await;
         result?;
+        // Only shown to people: a commit git cannot describe is still deployed.
+        let info = self
+            .git("show", &["show", "-s", "--format=%ct%n%s", commit], false)
+            .await
+            .ok()
+            .and_then(|out| CommitInfo::parse(&String::from_utf8_lossy(&out)));
         Ok(Snapshot {
             revision: Some(commit.to_owned()),
+            commit: info,
             root: dir.join(path),
             checkout: Some(checkout),
         })

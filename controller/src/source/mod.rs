@@ -50,11 +50,37 @@ impl SourceState {
     }
 }
 
+/// When a commit was made and what it says, for people (the status page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    /// Committer time, seconds since the epoch.
+    pub time: i64,
+    /// The first line of its message, cut at [`CommitInfo::SUBJECT_MAX`] characters.
+    pub subject: String,
+}
+
+impl CommitInfo {
+    /// The longest subject kept.
+    pub const SUBJECT_MAX: usize = 200;
+
+    /// Parses `git show -s --format=%ct%n%s` output.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        let (time, subject) = text.split_once('\n').unwrap_or((text, ""));
+        Some(Self {
+            time: time.trim().parse().ok()?,
+            subject: subject.trim().chars().take(Self::SUBJECT_MAX).collect(),
+        })
+    }
+}
+
 /// One version of the desired state.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     /// The commit id for a git source; `None` for a directory.
     pub revision: Option<String>,
+    /// Its time and subject, when git could tell.
+    pub commit: Option<CommitInfo>,
     /// The file or directory the manifests are loaded from.
     pub root: PathBuf,
     /// Keeps a git checkout alive while the snapshot is in use.
@@ -67,6 +93,7 @@ impl Snapshot {
     pub fn live(root: PathBuf) -> Self {
         Self {
             revision: None,
+            commit: None,
             root,
             checkout: None,
         }
@@ -220,5 +247,24 @@ impl SourceError {
             path: path.display().to_string(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod commit_tests {
+    use super::CommitInfo;
+
+    #[test]
+    fn a_commit_line_parses_and_a_long_subject_is_cut() {
+        let info =
+            CommitInfo::parse("1765000000\nDeploy web 1.27\n").unwrap_or_else(|| panic!("parsed"));
+        assert_eq!(
+            (info.time, info.subject.as_str()),
+            (1_765_000_000, "Deploy web 1.27")
+        );
+        let long = format!("1\n{}", "x".repeat(500));
+        let info = CommitInfo::parse(&long).unwrap_or_else(|| panic!("parsed"));
+        assert_eq!(info.subject.chars().count(), CommitInfo::SUBJECT_MAX);
+        assert_eq!(CommitInfo::parse("not a time\nsubject"), None);
     }
 }

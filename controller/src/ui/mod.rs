@@ -114,6 +114,14 @@ fn source(out: &mut String, p: &Page<'_>, report: &DriftReport) {
         "<section aria-labelledby=\"source-heading\"><h2 id=\"source-heading\">Source</h2>\n<dl class=\"facts\">\
          <div><dt>Revision in force</dt><dd>{revision}</dd></div>"
     );
+    if let Some(commit) = &report.commit {
+        let _ = write!(
+            out,
+            "<div><dt>Commit</dt><dd>{} <span class=\"muted\">(<time datetime=\"{t}\">{t}</time>)</span></dd></div>",
+            escape(&commit.subject),
+            t = escape(&commit.time),
+        );
+    }
     if let Some(rejected) = &report.rejected_revision {
         let _ = write!(
             out,

@@ -27,6 +27,7 @@ fn report(resources: Vec<ResourceReport>) -> DriftReport {
     DriftReport {
         generated_at: "2026-12-06T10:00:00Z".into(),
         revision: Some("abc123".into()),
+        commit: None,
         rejected_revision: None,
         summary: Summary::of(&resources),
         resources,
@@ -60,7 +61,13 @@ fn every_resource_has_a_row_with_its_status_in_words() {
     web.cost = Some(ServiceCost::new(Some(10.0), Some(30.0)));
     let mut sum = report(vec![resource("EcsCluster", "main", Status::InSync), web]);
     sum.summary = Summary::of(&sum.resources);
+    sum.commit = Some(crate::report::CommitSummary {
+        time: "2026-12-06T09:58:00Z".into(),
+        subject: "Scale <web> to 3".into(),
+    });
     let html = page_of(&sum);
+    assert!(html.contains("Scale &lt;web&gt; to 3"), "{html}");
+    assert!(html.contains("<time datetime=\"2026-12-06T09:58:00Z\">"));
     assert!(
         html.contains("data-id=\"EcsCluster/main\" data-status=\"InSync\""),
         "{html}"

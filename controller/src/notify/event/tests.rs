@@ -72,6 +72,7 @@ fn report(revision: &str, resources: Vec<ResourceReport>) -> DriftReport {
     DriftReport {
         generated_at: "2026-12-06T00:00:00Z".into(),
         revision: Some(revision.into()),
+        commit: None,
         rejected_revision: None,
         summary: Summary::of(&resources),
         resources,
