@@ -57,7 +57,7 @@ async fn out_of_band_changes_are_reported_and_corrected() {
     for line in [
         format!("{id}  service.desiredCount: 3 -> 1  (update)"),
         format!(
-            "{id}  taskDefinition.containerDefinitions[plugin].image: ghcr.io/finfocus/finfocus-plugin-aws-public:v9 -> ghcr.io/finfocus/finfocus-plugin-aws-public:latest  (registerRevision)"
+            "{id}  taskDefinition.containerDefinitions[plugin].image: ghcr.io/finfocus/finfocus-plugin-aws-public:v9 -> ghcr.io/finfocus/finfocus-plugin-aws-public:0.1.0  (registerRevision)"
         ),
         format!("{id}  serviceDiscovery.dnsConfig.dnsRecords[A].ttl: 300 -> 60  (update)"),
     ] {
@@ -117,7 +117,7 @@ async fn out_of_band_changes_are_reported_and_corrected() {
         .map(str::to_owned);
     assert_eq!(
         image.as_deref(),
-        Some("ghcr.io/finfocus/finfocus-plugin-aws-public:latest")
+        Some("ghcr.io/finfocus/finfocus-plugin-aws-public:0.1.0")
     );
     let discovery = find_discovery(&cloudmap, &names.discovery).await.unwrap();
     assert_eq!(discovery.dns_config().unwrap().dns_records()[0].ttl(), 60);

@@ -57,7 +57,7 @@ fn wait_exits_zero_once_the_rollout_completes() {
 fn wait_exits_one_with_the_stopped_tasks_reasons_when_the_rollout_fails() {
     let case = case("wait-fail");
     let pull = "CannotPullContainerError: pull image manifest has been retried 5 time(s): \
-                ghcr.io/finfocus/finfocus-plugin-aws-public:latest: not found";
+                ghcr.io/finfocus/finfocus-plugin-aws-public:0.1.0: not found";
     let failed_pull = StoppedTask {
         stop_code: "TaskFailedToStart".into(),
         stopped_reason: pull.into(),

@@ -94,7 +94,7 @@ spec:
     memory: \"512\"
 {task}    containerDefinitions:
       - name: app
-        image: ghcr.io/finfocus/finfocus-plugin-aws-public:latest
+        image: ghcr.io/finfocus/finfocus-plugin-aws-public:0.1.0
         portMappings: [{{containerPort: 8001}}]
 {container}  service:
 {settings}    networkConfiguration:

@@ -70,3 +70,34 @@ fn code_deploy_and_external_controllers_are_refused() {
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
+
+#[test]
+fn shipped_manifests_validate_without_a_warning_and_latest_is_one() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for dir in [
+        "manifests/plugin",
+        "manifests/controller",
+        "examples/hello",
+        "examples/blue-green",
+    ] {
+        let out = validate(&root.join(dir));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{dir}: {stderr}");
+        assert!(!stderr.contains("warning"), "{dir}: {stderr}");
+    }
+    // `:latest` (which ECS resolves at each task start) is a warning naming the image field.
+    let dir = reference_with(
+        "latest",
+        "finfocus-plugin-aws-public:0.1.0",
+        "finfocus-plugin-aws-public:latest",
+    );
+    let out = validate(&dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("containerDefinitions[0].image")
+            && stderr.contains("mutable tag `:latest`"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -48,7 +48,7 @@ async fn a_cold_plan_reads_no_recorded_revision_and_batches_cloud_map_tags() {
     dir.write(
         "svc-0.yaml",
         &first.replace(
-            "finfocus-plugin-aws-public:latest",
+            "finfocus-plugin-aws-public:0.1.0",
             "finfocus-plugin-aws-public:v2",
         ),
     );

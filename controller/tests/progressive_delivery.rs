@@ -193,7 +193,7 @@ spec:
     memory: \"512\"
 {task}    containerDefinitions:
       - name: app
-        image: ghcr.io/finfocus/finfocus-plugin-aws-public:latest
+        image: ghcr.io/finfocus/finfocus-plugin-aws-public:0.1.0
         portMappings: [{{name: http, containerPort: 8001}}]
   service:
     desiredCount: 1

@@ -73,7 +73,7 @@ async fn applies_report_the_task_definition_they_put_on_the_service() {
     std::fs::write(
         &service_file,
         text.replace(
-            "finfocus-plugin-aws-public:latest",
+            "finfocus-plugin-aws-public:0.1.0",
             "finfocus-plugin-aws-public:v2",
         ),
     )

@@ -228,7 +228,7 @@ fn write_manifests(case: &Case, account: &Account, subnet_b: &str) {
     for (file, text) in reference_files() {
         let text = substitute(&text, &names, &network)
             .replace("role/ecsTaskExecutionRole", &format!("role/{}", account.role))
-            .replace("ghcr.io/finfocus/finfocus-plugin-aws-public:latest", &image)
+            .replace("ghcr.io/finfocus/finfocus-plugin-aws-public:0.1.0", &image)
             .replace("/ecs/finfocus-plugin", &account.log_group)
             .replace(
                 "  service:\n    desiredCount",

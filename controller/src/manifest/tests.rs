@@ -43,7 +43,7 @@ spec:
     memory: 4096
     containerDefinitions:
       - name: plugin
-        image: ghcr.io/finfocus/plugin:latest
+        image: ghcr.io/finfocus/plugin:1.0.0
         portMappings:
           - containerPort: 8001
   service:
@@ -420,6 +420,30 @@ fn failure_threshold_other_than_one_is_a_warning() {
 }
 
 #[test]
+fn a_mutable_image_tag_is_a_warning_at_the_image() {
+    for (image, needle) in [
+        ("ghcr.io/finfocus/plugin:latest", "mutable tag `:latest`"),
+        ("ghcr.io/finfocus/plugin", "no tag"),
+    ] {
+        let text = service_with("ghcr.io/finfocus/plugin:1.0.0", image);
+        let loaded = load_sources(&[("svc.yaml".into(), text)]);
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+        let w = &loaded.warnings[0];
+        assert_eq!(
+            w.field.as_deref(),
+            Some("spec.taskDefinition.containerDefinitions[0].image")
+        );
+        assert!(
+            w.message.contains(needle) && w.message.contains("@sha256:"),
+            "{}",
+            w.message
+        );
+        assert_eq!((w.line, w.column), (25, 16), "{w:?}");
+    }
+}
+
+#[test]
 fn cluster_capacity_providers() {
     let ok = format!(
         "{CLUSTER}  capacityProviders: [FARGATE, FARGATE_SPOT]\n  defaultCapacityProviderStrategy:\n    - {{capacityProvider: FARGATE_SPOT, weight: 4}}\n    - {{capacityProvider: FARGATE, base: 1, weight: 1}}\n"
@@ -579,8 +603,8 @@ fn null_means_not_set_everywhere() {
          inferenceAccelerators: null\n    taskRoleArn: null\n    volumes: null\n",
     )
     .replace(
-        "        image: ghcr.io/finfocus/plugin:latest\n",
-        "        image: ghcr.io/finfocus/plugin:latest\n        environment: null\n        \
+        "        image: ghcr.io/finfocus/plugin:1.0.0\n",
+        "        image: ghcr.io/finfocus/plugin:1.0.0\n        environment: null\n        \
          healthCheck: null\n        essential: null\n        logConfiguration: null\n",
     )
     .replace(
@@ -753,10 +777,10 @@ fn error_messages_never_name_implementation_types() {
             "    family: plugin\n",
             "    family: plugin\n    ephemeralStorage: {sizeInGiB: twenty}\n",
         ),
-        service_with("        image: ghcr.io/finfocus/plugin:latest\n", ""),
+        service_with("        image: ghcr.io/finfocus/plugin:1.0.0\n", ""),
         service_with(
-            "        image: ghcr.io/finfocus/plugin:latest\n",
-            "        image: ghcr.io/finfocus/plugin:latest\n        essential: maybe\n        \
+            "        image: ghcr.io/finfocus/plugin:1.0.0\n",
+            "        image: ghcr.io/finfocus/plugin:1.0.0\n        essential: maybe\n        \
              environment: {A: b}\n        dockerLabels: {a: [1]}\n        healthCheck: {interval: 30}\n        \
              ulimits: [{name: nofile, softLimit: 1.5, hardLimit: 2}]\n        command: echo\n",
         ),

@@ -638,7 +638,7 @@ spec:
     memory: 0.5 GB
     containerDefinitions:
       - name: app
-        image: ghcr.io/finfocus/finfocus-plugin-aws-public:latest
+        image: ghcr.io/finfocus/finfocus-plugin-aws-public:0.1.0
         portMappings: [{{containerPort: 8001}}]
   service:
     desiredCount: 2

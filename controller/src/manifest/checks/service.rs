@@ -29,6 +29,18 @@ pub(super) fn check_service(check: &mut DocCheck<'_>, svc: &EcsServiceSpec, at: 
     }
     let mut names = BTreeSet::new();
     for (i, c) in td.container_definitions.iter().enumerate() {
+        if let Some(why) = mutable_image(&c.image) {
+            check.warn(
+                Some(at),
+                &format!("spec.taskDefinition.containerDefinitions[{i}].image"),
+                format!(
+                    "`{}` {why}: ECS resolves it again at every task start, so tasks of one revision \
+                     may run different code and a rollback may not go back; name a version (`:1.4.2`) \
+                     or pin a digest (`@sha256:...`)",
+                    c.image
+                ),
+            );
+        }
         if !names.insert(c.name.as_str()) {
             check.error(
                 Some(at),
@@ -300,5 +312,45 @@ fn check_registry_port(
                 "an SRV record needs containerName and containerPort"
             },
         ),
+    }
+}
+
+/// Why `image` names a tag that can move (`:latest`, or no tag, which means `:latest`); `None`
+/// for a version tag or a digest.
+pub(crate) fn mutable_image(image: &str) -> Option<&'static str> {
+    if image.contains('@') || image.trim().is_empty() {
+        return None;
+    }
+    // A registry's `host:port/` is not a tag: look at the last path segment only.
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        None => Some("has no tag, which means `:latest`"),
+        Some((_, "latest")) => Some("names the mutable tag `:latest`"),
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod image_tests {
+    use super::mutable_image;
+
+    #[test]
+    fn latest_and_untagged_images_are_mutable_versions_and_digests_are_not() {
+        for image in [
+            "nginx",
+            "nginx:latest",
+            "registry:5000/team/app",
+            "ghcr.io/a/b:latest",
+        ] {
+            assert!(mutable_image(image).is_some(), "{image}");
+        }
+        for image in [
+            "nginx:1.27",
+            "registry:5000/team/app:2.0.1",
+            "ghcr.io/a/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "ghcr.io/a/b:1.0@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ] {
+            assert_eq!(mutable_image(image), None, "{image}");
+        }
     }
 }
