@@ -47,7 +47,7 @@ async fn keep_revisions_deregisters_old_owned_revisions_only() {
     let family = names.service.clone();
     let service = |tag: &str| {
         small_service(&names.service, &names.cluster, network, None)
-            .replace(":latest", &format!(":{tag}"))
+            .replace(":0.1.0", &format!(":{tag}"))
     };
     dir.write("cluster.yaml", &cluster_manifest(&names.cluster));
     dir.write("service.yaml", &service("v1"));

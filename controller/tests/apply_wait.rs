@@ -151,7 +151,7 @@ fn wait_exits_one_naming_the_service_when_the_circuit_breaker_rolls_back() {
     let service = &case.names.service;
     case.run(&["apply"]).expect_code(0);
     // A new image registers revision 2; the circuit breaker sends the service back to revision 1.
-    let manifest = case.dir.read("service.yaml").replace(":latest", ":v2");
+    let manifest = case.dir.read("service.yaml").replace(":0.1.0", ":v2");
     case.dir.write("service.yaml", &manifest);
     let exited = StoppedTask {
         stop_code: "EssentialContainerExited".into(),
