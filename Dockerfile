@@ -40,6 +40,8 @@ RUN --mount=type=cache,id=finfocus-ecs-cargo-registry,target=/usr/local/cargo/re
  && install -D -m 0755 target/release/finfocus-plugin-aws-public /out/finfocus-plugin-aws-public
 
 FROM build AS controller-build
+# The commit `--version` names (the build context has no .git): --build-arg FINFOCUS_BUILD_COMMIT=<sha>.
+ARG FINFOCUS_BUILD_COMMIT=unknown
 RUN --mount=type=cache,id=finfocus-ecs-cargo-registry,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,id=finfocus-ecs-target,target=/src/target,sharing=locked \
     cargo build --release --locked -p finfocus-ecs-controller --bin finfocus-ecs-controller \

@@ -60,3 +60,41 @@ fn the_man_page_is_roff_with_every_verb() {
         assert!(page.contains(verb), "no `{verb}` in the man page");
     }
 }
+
+#[test]
+fn version_names_the_commit_and_logs_to_a_pipe_have_no_colour() {
+    let out = run(&["--version"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let commit = text
+        .trim()
+        .strip_prefix(concat!(
+            "finfocus-ecs-controller ",
+            env!("CARGO_PKG_VERSION"),
+            " ("
+        ))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        commit == "unknown"
+            || (commit.len() >= 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{text}"
+    );
+    // A log line written to a pipe (as in CI logs and `docker logs`) carries no escape codes.
+    let out = Command::new(env!("CARGO_BIN_EXE_finfocus-ecs-controller"))
+        .args([
+            "--region",
+            "us-east-1",
+            "run",
+            "--source",
+            "/nonexistent/finfocus",
+        ])
+        .env_clear()
+        .env("FINFOCUS_LOG", "info")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ERROR"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}

@@ -27,9 +27,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::Result;
 use crate::aws::{Context, ContextOptions};
 
+/// The version and the commit it was built from (`0.1.0 (3f2a9c1b7d4e)`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("FINFOCUS_BUILD_COMMIT"),
+    ")"
+);
+
 /// GitOps controller for Amazon ECS and AWS Cloud Map.
 #[derive(Debug, Parser)]
-#[command(name = "finfocus-ecs-controller", version, about)]
+#[command(name = "finfocus-ecs-controller", version = VERSION, about)]
 pub struct Cli {
     /// Flags shared by every verb.
     #[command(flatten)]
