@@ -3,7 +3,8 @@
 //! announces to a webhook sink that checks signatures, a Slack sink that checks Block Kit limits,
 //! a server that checks each request against GitHub's REST schema for commit statuses, and a
 //! receiver that is down. A good commit ends `success`, an invalid one `failure`, a rolled-back
-//! one `failure` with the reason; a restart announces nothing again.
+//! one `failure` with the reason; a restart announces nothing again. With two replicas only the
+//! leader announces, and a takeover repeats nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod runtime_support;
@@ -457,4 +458,106 @@ fn outcomes_reach_git_and_chat_once_and_a_dead_receiver_delays_nothing() {
     );
     assert!(!logs.contains(TOKEN) && !logs.contains(NOTIFY_SECRET));
     assert_eq!(ctl.terminate(), Some(0));
+}
+
+/// Whether a replica says it leads.
+fn leads(ctl: &Controller) -> bool {
+    ctl.get("/metrics")
+        .1
+        .lines()
+        .any(|l| l.starts_with("finfocus_controller_leader{") && l.ends_with(" 1"))
+}
+
+#[test]
+fn with_two_replicas_only_the_leader_announces_and_a_takeover_repeats_nothing() {
+    let emu = Emulator::start();
+    let fx = Fixture::new(&emu, "pair");
+    let dir = TempDir::new("pair");
+    let web = format!("{}-web", fx.prefix);
+    std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
+    std::fs::write(
+        dir.path().join("web.yaml"),
+        fx.service(&web, "nginx:1", "enforce", None),
+    )
+    .unwrap();
+    emu.fidelity()
+        .play_rollout(&web, Rollout::Complete { after_polls: 1 });
+    let hooks = Sink::start(|r| if signed(r) { 200 } else { 401 });
+    let instance = unique("pair");
+    let table = format!("{instance}-lease");
+    let source = dir.path().display().to_string();
+    let target = format!("{}/in", hooks.url());
+    let args = [
+        "--source",
+        &source,
+        "--resync",
+        "1s",
+        "--lease-table",
+        &table,
+        "--lease-duration",
+        "3s",
+        "--notify",
+        &target,
+    ];
+    let env = [("FINFOCUS_NOTIFY_SECRET", NOTIFY_SECRET)];
+    let a = Controller::start_with_env(&emu, &instance, &args, &env);
+    let b = Controller::start_with_env(&emu, &instance, &args, &env);
+    let service = format!("EcsService/{web}");
+    hooks.wait(LIMIT, "the service rolled out", |all| {
+        all.iter()
+            .any(|r| r.json()["event"] == "RolledOut" && r.json()["resource"] == service.as_str())
+    });
+    let (leader, standby) = if leads(&a) { (a, b) } else { (b, a) };
+    assert!(leads(&leader) && !leads(&standby));
+    // Someone scales the service by hand while its manifest only reports drift: announced once.
+    std::fs::write(
+        dir.path().join("web.yaml"),
+        fx.service(&web, "nginx:1", "detect", None),
+    )
+    .unwrap();
+    let seen = metric(&leader, "finfocus_controller_passes_total{result=\"ok\"} ");
+    let deadline = Instant::now() + LIMIT;
+    while metric(&leader, "finfocus_controller_passes_total{result=\"ok\"} ") < seen + 2 {
+        assert!(Instant::now() < deadline, "{}", leader.logs());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    emu.ecs_call(
+        "UpdateService",
+        &serde_json::json!({"cluster": fx.cluster(), "service": web, "desiredCount": 3}),
+    );
+    hooks.wait(LIMIT, "the drift announced", |all| {
+        all.iter().any(|r| {
+            r.json()["event"] == "DriftDetected" && r.json()["resource"] == service.as_str()
+        })
+    });
+    assert_eq!(
+        metric(&standby, "finfocus_controller_passes_total{result=\"ok\"} "),
+        0,
+        "the standby made no pass, so it announced nothing"
+    );
+    let announced = events(&hooks);
+
+    // The leader stops; the standby takes over with the ledger in the table and repeats nothing
+    // (a tracker starting empty would announce the detect-only drift again).
+    assert_eq!(leader.terminate(), Some(0));
+    let deadline = Instant::now() + LIMIT;
+    while !leads(&standby)
+        || metric(&standby, "finfocus_controller_passes_total{result=\"ok\"} ") < 3
+    {
+        assert!(Instant::now() < deadline, "{}", standby.logs());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        events(&hooks),
+        announced,
+        "announced again after the takeover"
+    );
+    let unique_events: HashSet<_> = announced.iter().collect();
+    assert_eq!(
+        unique_events.len(),
+        announced.len(),
+        "duplicates in {announced:?}"
+    );
+    assert!(hooks.received().iter().all(|r| r.answered == 200));
+    assert_eq!(standby.terminate(), Some(0));
 }
