@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// `RegisterTaskDefinition` input.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaskDefinition {
     /// Family name; a new revision is registered under it.
@@ -80,7 +80,7 @@ pub struct TaskDefinition {
 }
 
 /// One container of a task definition.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -176,7 +176,7 @@ pub struct ContainerDefinition {
 }
 
 /// A port published by a container.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -206,7 +206,7 @@ pub struct PortMapping {
 }
 
 /// A container health check.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -225,7 +225,7 @@ pub struct HealthCheck {
 }
 
 /// Container log routing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -240,7 +240,7 @@ pub struct LogConfiguration {
 }
 
 /// An environment variable.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -253,7 +253,7 @@ pub struct KeyValuePair {
 }
 
 /// A secret injected from Secrets Manager or SSM.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -265,7 +265,7 @@ pub struct Secret {
 }
 
 /// An environment file in S3.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -278,7 +278,7 @@ pub struct EnvironmentFile {
 }
 
 /// A volume mounted into a container.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -294,7 +294,7 @@ pub struct MountPoint {
 }
 
 /// Volumes shared from another container.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -308,7 +308,7 @@ pub struct VolumeFrom {
 }
 
 /// A resource limit.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -321,7 +321,7 @@ pub struct Ulimit {
 }
 
 /// An `/etc/hosts` entry.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -333,7 +333,7 @@ pub struct HostEntry {
 }
 
 /// Start-up ordering between containers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -346,7 +346,7 @@ pub struct ContainerDependency {
 }
 
 /// A namespaced kernel parameter.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -360,7 +360,7 @@ pub struct SystemControl {
 }
 
 /// A GPU or accelerator requirement.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -373,7 +373,7 @@ pub struct ResourceRequirement {
 }
 
 /// FireLens log router settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -387,7 +387,7 @@ pub struct FirelensConfiguration {
 }
 
 /// Private registry credentials.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -398,7 +398,7 @@ pub struct RepositoryCredentials {
 }
 
 /// Container restart policy.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -413,7 +413,7 @@ pub struct RestartPolicy {
 }
 
 /// Linux-specific container options.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -437,7 +437,7 @@ pub struct LinuxParameters {
 }
 
 /// Linux capabilities added or dropped.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -451,7 +451,7 @@ pub struct KernelCapabilities {
 }
 
 /// A host device exposed to the container.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -466,7 +466,7 @@ pub struct Device {
 }
 
 /// A tmpfs mount.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -480,7 +480,7 @@ pub struct Tmpfs {
 }
 
 /// A task volume.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -500,7 +500,7 @@ pub struct Volume {
 }
 
 /// A bind mount from the host.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -512,7 +512,7 @@ pub struct HostVolumeProperties {
 }
 
 /// A Docker volume.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -532,7 +532,7 @@ pub struct DockerVolumeConfiguration {
 }
 
 /// An EFS file system volume.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -551,7 +551,7 @@ pub struct EfsVolumeConfiguration {
 }
 
 /// EFS access point and IAM authorization.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -565,7 +565,18 @@ pub struct EfsAuthorizationConfig {
 }
 
 /// A task placement constraint (`memberOf` with an expression).
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -579,7 +590,7 @@ pub struct PlacementConstraint {
 }
 
 /// Fargate ephemeral storage size.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EphemeralStorage {
     /// Size in GiB.
@@ -588,7 +599,7 @@ pub struct EphemeralStorage {
 }
 
 /// CPU architecture and OS family of the task.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,

@@ -23,6 +23,7 @@ const VERBS: &[&str] = &[
     "rollback",
     "completions",
     "man",
+    "schema",
 ];
 
 #[test]
@@ -97,4 +98,22 @@ fn version_names_the_commit_and_logs_to_a_pipe_have_no_colour() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("ERROR"), "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}
+
+#[test]
+fn schema_prints_the_checked_in_json_schema() {
+    let out = run(&["schema"]);
+    assert!(out.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        printed["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    let file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/manifest.schema.json");
+    assert_eq!(
+        std::fs::read(file).unwrap(),
+        out.stdout,
+        "schemas/ is out of date"
+    );
 }

@@ -149,6 +149,9 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff).
     Man,
+    /// Print the JSON Schema of a manifest document (for editors and CI; also in
+    /// schemas/manifest.schema.json).
+    Schema,
     /// Roll back a service's deployment in progress; exit 0 requested, 2 nothing in progress, 1
     /// error.
     Rollback(rollback::RollbackArgs),
@@ -196,6 +199,13 @@ pub async fn run(cli: Cli) -> Result<Exit> {
         Command::Import(args) => import::import(&cli.global, args).await,
         Command::Completions(args) => completions::completions(args),
         Command::Man => completions::man(),
+        Command::Schema => {
+            use std::io::Write as _;
+            std::io::stdout()
+                .write_all(crate::manifest::schema::pretty().as_bytes())
+                .map_err(crate::Error::Io)?;
+            Ok(Exit::Ok)
+        }
     }
 }
 

@@ -26,6 +26,7 @@ mod limits;
 mod load;
 mod model;
 mod read;
+pub mod schema;
 pub mod spec;
 mod tree;
 mod typed;

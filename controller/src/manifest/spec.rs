@@ -20,7 +20,7 @@ pub use delivery::{
 };
 
 /// `spec` of an `AwsAccount`: the role the controller assumes to act in another account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AccountSpec {
     /// The IAM role to assume (`arn:aws:iam::111122223333:role/finfocus-ecs`).
@@ -34,7 +34,7 @@ pub struct AccountSpec {
 }
 
 /// `spec` of a `CloudMapNamespace`: a private DNS namespace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NamespaceSpec {
     /// DNS name, e.g. `finfocus.local`.
@@ -60,7 +60,7 @@ pub struct NamespaceSpec {
 }
 
 /// Private DNS namespace properties.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NamespaceProperties {
     /// DNS properties.
@@ -68,7 +68,7 @@ pub struct NamespaceProperties {
 }
 
 /// DNS properties of a private namespace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NamespaceDnsProperties {
     /// Start-of-authority record settings.
@@ -76,7 +76,7 @@ pub struct NamespaceDnsProperties {
 }
 
 /// Start-of-authority record settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Soa {
     /// TTL in seconds.
@@ -85,7 +85,7 @@ pub struct Soa {
 }
 
 /// `spec` of an `EcsCluster` (the cluster name is `metadata.name`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterSpec {
     /// Region override.
@@ -118,7 +118,18 @@ pub struct ClusterSpec {
 }
 
 /// One cluster setting.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterSetting {
     /// Setting name (`containerInsights`).
@@ -128,7 +139,7 @@ pub struct ClusterSetting {
 }
 
 /// `spec` of an `EcsService` after validation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EcsServiceSpec {
     /// Region override.
@@ -154,7 +165,7 @@ pub struct EcsServiceSpec {
 
 /// `CreateService`/`UpdateService` fields in the AWS JSON shape. `cluster`, `serviceName`,
 /// `taskDefinition`, `serviceRegistries` and `tags` come from elsewhere in the manifest.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -228,7 +239,18 @@ pub struct ServiceSettings {
 }
 
 /// A capacity provider and its share.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -243,7 +265,7 @@ pub struct CapacityProviderStrategyItem {
 }
 
 /// Rolling deployment settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -275,7 +297,7 @@ pub struct DeploymentConfiguration {
 }
 
 /// Deployment circuit breaker.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -287,7 +309,7 @@ pub struct DeploymentCircuitBreaker {
 }
 
 /// CloudWatch alarms that stop a deployment.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -300,7 +322,7 @@ pub struct DeploymentAlarms {
 }
 
 /// A task placement strategy.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -314,7 +336,7 @@ pub struct PlacementStrategy {
 }
 
 /// Network settings of an `awsvpc` service.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -325,7 +347,7 @@ pub struct NetworkConfiguration {
 }
 
 /// Subnets, security groups and public IP of an `awsvpc` service.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -344,7 +366,7 @@ pub struct AwsVpcConfiguration {
 }
 
 /// Deployment controller type.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeploymentController {
     /// `ECS`, `CODE_DEPLOY` or `EXTERNAL`.
@@ -358,7 +380,18 @@ pub struct DeploymentController {
 }
 
 /// A load balancer target.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -378,7 +411,18 @@ pub struct LoadBalancer {
 }
 
 /// A Cloud Map registry the ECS service registers its tasks in.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 #[allow(
     missing_docs,
@@ -395,7 +439,7 @@ pub struct ServiceRegistry {
 }
 
 /// `spec.serviceDiscovery` of an `EcsService`: a Cloud Map service in a managed namespace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DiscoverySpec {
     /// `metadata.name` of a `CloudMapNamespace` manifest.
@@ -422,7 +466,7 @@ pub struct DiscoverySpec {
 }
 
 /// Cloud Map DNS settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DnsConfig {
     /// Records created per instance.
@@ -437,7 +481,7 @@ pub struct DnsConfig {
 }
 
 /// One DNS record template.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DnsRecord {
     /// `A`, `AAAA`, `SRV` or `CNAME`.
@@ -449,7 +493,7 @@ pub struct DnsRecord {
 }
 
 /// Custom health check settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HealthCheckCustomConfig {
     /// Deprecated by AWS (always 1), kept for the AWS JSON shape.

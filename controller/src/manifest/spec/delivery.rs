@@ -9,7 +9,9 @@ use crate::taskdef::{LogConfiguration, allowed};
 /// A percentage AWS takes as a double (`canaryPercent`, `stepPercent`). Compared exactly:
 /// `validate` refuses values that are not multiples of 0.1 in range, and canon rounds to
 /// one decimal.
-#[derive(Debug, Clone, Copy, Default, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, PartialOrd, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(transparent)]
 pub struct Percent(pub f64);
 
@@ -17,7 +19,7 @@ pub struct Percent(pub f64);
 impl Eq for Percent {}
 
 /// `deploymentConfiguration.canaryConfiguration`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -31,7 +33,7 @@ pub struct CanaryConfiguration {
 }
 
 /// `deploymentConfiguration.linearConfiguration`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -46,7 +48,7 @@ pub struct LinearConfiguration {
 
 /// One `deploymentConfiguration.lifecycleHooks[]` entry (a Lambda function ECS calls at the
 /// named stages).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -64,7 +66,18 @@ pub struct LifecycleHook {
 
 /// `loadBalancers[].advancedConfiguration`: the second target group and listener rules of a
 /// blue/green, linear or canary deployment.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -81,7 +94,7 @@ pub struct AdvancedConfiguration {
 }
 
 /// `serviceConnectConfiguration`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -100,7 +113,7 @@ pub struct ServiceConnectConfiguration {
 }
 
 /// `serviceConnectConfiguration.accessLogConfiguration`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -118,7 +131,7 @@ pub struct AccessLogConfiguration {
 }
 
 /// One Service Connect endpoint of the service.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -139,7 +152,7 @@ pub struct ServiceConnectService {
 }
 
 /// A name and port clients use for a Service Connect endpoint.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -154,7 +167,7 @@ pub struct ClientAlias {
 }
 
 /// Which requests are test traffic during a blue/green deployment.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -166,7 +179,7 @@ pub struct TestTrafficRules {
 }
 
 /// A header that marks test traffic.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -179,7 +192,7 @@ pub struct TestTrafficHeader {
 }
 
 /// How the header value matches.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -190,7 +203,7 @@ pub struct HeaderMatch {
 }
 
 /// Service Connect proxy timeouts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -204,7 +217,7 @@ pub struct TimeoutConfiguration {
 }
 
 /// Service Connect TLS.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -219,7 +232,7 @@ pub struct ServiceConnectTls {
 }
 
 /// The private CA that issues Service Connect certificates.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -231,7 +244,7 @@ pub struct CertificateAuthority {
 }
 
 /// One `volumeConfigurations[]` entry: a task definition volume with `configuredAtLaunch`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -248,7 +261,7 @@ pub struct ServiceVolumeConfiguration {
 }
 
 /// An EBS volume ECS creates for each task.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -287,7 +300,7 @@ pub struct ManagedEbsVolume {
 }
 
 /// Tags ECS puts on the volumes it creates.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -307,7 +320,18 @@ pub struct EbsTagSpecification {
 }
 
 /// A tag in the `{key, value}` shape.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -320,7 +344,18 @@ pub struct KeyValueTag {
 }
 
 /// One `vpcLatticeConfigurations[]` entry.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -333,7 +368,7 @@ pub struct VpcLatticeConfiguration {
 }
 
 /// `EcsCluster` `spec.serviceConnectDefaults`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterServiceConnectDefaults {
     /// ARN of the Cloud Map namespace (AWS answers the ARN whatever was sent).
@@ -341,7 +376,7 @@ pub struct ClusterServiceConnectDefaults {
 }
 
 /// `EcsCluster` `spec.configuration`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -355,7 +390,7 @@ pub struct ClusterConfiguration {
 }
 
 /// How `ecs execute-command` sessions are encrypted and logged.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -375,7 +410,7 @@ pub struct ExecuteCommandConfiguration {
 }
 
 /// Where `OVERRIDE` logging sends execute-command output.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
@@ -395,7 +430,7 @@ pub struct ExecuteCommandLogConfiguration {
 }
 
 /// KMS keys for the cluster's managed storage.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(
     missing_docs,
