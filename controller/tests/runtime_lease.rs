@@ -107,16 +107,9 @@ impl Setup {
     }
 }
 
-/// The metrics of a replica.
-fn metrics(ctl: &Controller) -> String {
-    let (status, body) = ctl.get("/metrics");
-    assert_eq!(status, 200);
-    body
-}
-
 /// AWS write calls a replica made (every answer counted), from `/metrics`.
 fn writes(ctl: &Controller) -> u64 {
-    metrics(ctl)
+    ctl.metrics()
         .lines()
         .filter_map(|line| line.strip_prefix("finfocus_controller_aws_api_calls_total{"))
         .filter_map(|rest| {
@@ -127,18 +120,9 @@ fn writes(ctl: &Controller) -> u64 {
         .sum()
 }
 
-/// A metric's value (the first line that starts with `prefix`), 0 when absent.
-fn metric(ctl: &Controller, prefix: &str) -> u64 {
-    metrics(ctl)
-        .lines()
-        .find(|l| l.starts_with(prefix))
-        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-        .unwrap_or(0)
-}
-
 /// AWS read calls of one operation a replica made, from `/metrics`.
 fn calls(ctl: &Controller, operation: &str) -> u64 {
-    metrics(ctl)
+    ctl.metrics()
         .lines()
         .filter(|l| {
             l.starts_with("finfocus_controller_aws_api_calls_total{")
@@ -146,13 +130,6 @@ fn calls(ctl: &Controller, operation: &str) -> u64 {
         })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
-}
-
-/// Whether a replica says it leads (`finfocus_controller_leader{instance} 1`).
-fn leads(ctl: &Controller) -> bool {
-    metrics(ctl)
-        .lines()
-        .any(|l| l.starts_with("finfocus_controller_leader{") && l.ends_with(" 1"))
 }
 
 /// Polls until `done` holds, up to `limit`; returns how long it took.
@@ -185,7 +162,7 @@ fn signal(ctl: &Controller, sig: &str) {
 /// Starts the first replica, lets it lead and converge, then starts the standby.
 fn leader_and_standby(setup: &Setup) -> (Controller, Controller) {
     let a = setup.replica();
-    wait_for(Duration::from_secs(30), "leading", &a, || leads(&a));
+    wait_for(Duration::from_secs(30), "leading", &a, || a.leads());
     a.wait_report(Duration::from_secs(90), "converged", converged);
     let b = setup.replica();
     wait_for(Duration::from_secs(30), "standing by", &b, || {
@@ -206,14 +183,14 @@ fn one_replica_writes_and_a_killed_leader_is_replaced() {
     // Both replicas see the edit; only the leader applies it.
     setup.image("nginx:2");
     setup.wait_image("nginx:2", Duration::from_secs(60), &a);
-    assert!(!leads(&b));
+    assert!(!b.leads());
     assert_eq!(writes(&b), 0, "the standby wrote:\n{}", b.logs());
 
     // kill -9: no release, so the standby must wait the lease out. A change lands meanwhile.
     signal(&a, "-KILL");
     let killed = Instant::now();
     setup.image("nginx:3");
-    let took = wait_for(Duration::from_secs(30), "taking over", &b, || leads(&b));
+    let took = wait_for(Duration::from_secs(30), "taking over", &b, || b.leads());
     let bound = LEASE + TICK + TICK;
     assert!(
         killed.elapsed() <= bound + Duration::from_secs(1),
@@ -232,7 +209,7 @@ fn sigterm_hands_the_lease_over_at_once() {
     let (a, b) = leader_and_standby(&setup);
     let stopping = Instant::now();
     assert_eq!(a.terminate(), Some(0));
-    wait_for(Duration::from_secs(30), "taking over", &b, || leads(&b));
+    wait_for(Duration::from_secs(30), "taking over", &b, || b.leads());
     // Without the release the standby would wait a whole lease (3s) after A's last renewal.
     assert!(
         stopping.elapsed() < LEASE,
@@ -250,13 +227,13 @@ fn a_paused_leader_that_wakes_after_losing_the_lease_writes_nothing() {
     let (a, b) = leader_and_standby(&setup);
     let before = writes(&a);
     signal(&a, "-STOP");
-    wait_for(Duration::from_secs(30), "taking over", &b, || leads(&b));
+    wait_for(Duration::from_secs(30), "taking over", &b, || b.leads());
     // The paused leader's watcher queues this edit; when it wakes it would apply it if it still trusted
     // its old lease.
     setup.image("nginx:2");
     setup.wait_image("nginx:2", Duration::from_secs(60), &b);
     signal(&a, "-CONT");
-    wait_for(Duration::from_secs(30), "stepping down", &a, || !leads(&a));
+    wait_for(Duration::from_secs(30), "stepping down", &a, || !a.leads());
     setup.image("nginx:3");
     setup.wait_image("nginx:3", Duration::from_secs(60), &b);
     // A full pass of A's would have had time to run: it still wrote nothing.
@@ -279,15 +256,10 @@ fn a_standby_stays_warm_and_writes_nothing() {
     let (a, b) = leader_and_standby(&setup);
     // The standby loaded the cluster, the namespace and the service, and read their live state.
     wait_for(Duration::from_secs(30), "warm", &b, || {
-        metric(&b, "finfocus_controller_standby_resources") == 3
+        b.metric("finfocus_controller_standby_resources") == 3
     });
-    assert!(
-        metric(
-            &b,
-            "finfocus_controller_standby_passes_total{result=\"ok\"}"
-        ) >= 1
-    );
-    assert!(calls(&b, "DescribeServices") > 0, "{}", metrics(&b));
+    assert!(b.metric("finfocus_controller_standby_passes_total{result=\"ok\"}") >= 1);
+    assert!(calls(&b, "DescribeServices") > 0, "{}", b.metrics());
     assert!(
         b.logs().contains("standby: manifests loaded"),
         "{}",
@@ -306,10 +278,10 @@ fn a_standby_stays_warm_and_writes_nothing() {
     )
     .unwrap();
     wait_for(Duration::from_secs(30), "warm again", &b, || {
-        metric(&b, "finfocus_controller_standby_resources") == 4
+        b.metric("finfocus_controller_standby_resources") == 4
     });
     a.wait_report(Duration::from_secs(90), "converged", converged);
-    assert!(!leads(&b));
+    assert!(!b.leads());
     assert_eq!(writes(&b), 0, "the standby wrote:\n{}", b.logs());
     // Its own observations are never published as the leader's report.
     let (status, body) = b.get("/report");

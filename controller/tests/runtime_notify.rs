@@ -194,14 +194,6 @@ fn push(ctl: &Controller, sha: &str) {
     assert_eq!(status, 202);
 }
 
-fn metric(ctl: &Controller, prefix: &str) -> u64 {
-    let (_, body) = ctl.get("/metrics");
-    body.lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0)
-}
-
 #[test]
 fn outcomes_reach_git_and_chat_once_and_a_dead_receiver_delays_nothing() {
     let emu = Emulator::start();
@@ -318,7 +310,7 @@ fn outcomes_reach_git_and_chat_once_and_a_dead_receiver_delays_nothing() {
     // A restart (the ledger is in the lease table) announces nothing again.
     let ctl = Controller::start_with_env(&emu, &instance, &args, &env);
     let deadline = Instant::now() + LIMIT;
-    while metric(&ctl, "finfocus_controller_passes_total{result=\"ok\"} ") < 3 {
+    while ctl.passes() < 3 {
         assert!(Instant::now() < deadline, "{}", ctl.logs());
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -460,14 +452,6 @@ fn outcomes_reach_git_and_chat_once_and_a_dead_receiver_delays_nothing() {
     assert_eq!(ctl.terminate(), Some(0));
 }
 
-/// Whether a replica says it leads.
-fn leads(ctl: &Controller) -> bool {
-    ctl.get("/metrics")
-        .1
-        .lines()
-        .any(|l| l.starts_with("finfocus_controller_leader{") && l.ends_with(" 1"))
-}
-
 #[test]
 fn with_two_replicas_only_the_leader_announces_and_a_takeover_repeats_nothing() {
     let emu = Emulator::start();
@@ -507,17 +491,17 @@ fn with_two_replicas_only_the_leader_announces_and_a_takeover_repeats_nothing() 
         all.iter()
             .any(|r| r.json()["event"] == "RolledOut" && r.json()["resource"] == service.as_str())
     });
-    let (leader, standby) = if leads(&a) { (a, b) } else { (b, a) };
-    assert!(leads(&leader) && !leads(&standby));
+    let (leader, standby) = if a.leads() { (a, b) } else { (b, a) };
+    assert!(leader.leads() && !standby.leads());
     // Someone scales the service by hand while its manifest only reports drift: announced once.
     std::fs::write(
         dir.path().join("web.yaml"),
         fx.service(&web, "nginx:1", "detect", None),
     )
     .unwrap();
-    let seen = metric(&leader, "finfocus_controller_passes_total{result=\"ok\"} ");
+    let seen = leader.passes();
     let deadline = Instant::now() + LIMIT;
-    while metric(&leader, "finfocus_controller_passes_total{result=\"ok\"} ") < seen + 2 {
+    while leader.passes() < seen + 2 {
         assert!(Instant::now() < deadline, "{}", leader.logs());
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -531,7 +515,7 @@ fn with_two_replicas_only_the_leader_announces_and_a_takeover_repeats_nothing() 
         })
     });
     assert_eq!(
-        metric(&standby, "finfocus_controller_passes_total{result=\"ok\"} "),
+        standby.passes(),
         0,
         "the standby made no pass, so it announced nothing"
     );
@@ -541,9 +525,7 @@ fn with_two_replicas_only_the_leader_announces_and_a_takeover_repeats_nothing() 
     // (a tracker starting empty would announce the detect-only drift again).
     assert_eq!(leader.terminate(), Some(0));
     let deadline = Instant::now() + LIMIT;
-    while !leads(&standby)
-        || metric(&standby, "finfocus_controller_passes_total{result=\"ok\"} ") < 3
-    {
+    while !standby.leads() || standby.passes() < 3 {
         assert!(Instant::now() < deadline, "{}", standby.logs());
         std::thread::sleep(Duration::from_millis(100));
     }

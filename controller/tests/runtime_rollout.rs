@@ -75,15 +75,6 @@ fn a_failed_rollout_is_degraded_with_why_in_the_report() {
     assert_eq!(ctl.terminate(), Some(0));
 }
 
-/// `finfocus_controller_passes_total{result="ok"}` of the controller's `/metrics`.
-fn passes(ctl: &Controller) -> u64 {
-    let (_, body) = ctl.get("/metrics");
-    body.lines()
-        .find_map(|l| l.strip_prefix("finfocus_controller_passes_total{result=\"ok\"} "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0)
-}
-
 #[test]
 fn a_revision_ecs_rolled_back_is_held_until_the_manifest_changes() {
     let emu = Emulator::start();
@@ -135,9 +126,9 @@ fn a_revision_ecs_rolled_back_is_held_until_the_manifest_changes() {
     ctl.wait_report(Duration::from_secs(90), "the rollback held", held);
     let writes = emu.fidelity().writes();
     // Passes well past the backoff after which the failing revision used to be deployed again.
-    let first = passes(&ctl);
+    let first = ctl.passes();
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while passes(&ctl) < first + 8 {
+    while ctl.passes() < first + 8 {
         assert!(std::time::Instant::now() < deadline, "{}", ctl.logs());
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -285,6 +285,34 @@ impl Controller {
         }
     }
 
+    /// The `/metrics` text.
+    pub fn metrics(&self) -> String {
+        let (status, body) = self.get("/metrics");
+        assert_eq!(status, 200);
+        body
+    }
+
+    /// A metric's value: the first line that starts with `prefix` (labels included), 0 when absent.
+    pub fn metric(&self, prefix: &str) -> u64 {
+        self.metrics()
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next()?.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Passes that completed (`finfocus_controller_passes_total{result="ok"}`).
+    pub fn passes(&self) -> u64 {
+        self.metric("finfocus_controller_passes_total{result=\"ok\"} ")
+    }
+
+    /// Whether this replica says it leads (`finfocus_controller_leader{instance} 1`).
+    pub fn leads(&self) -> bool {
+        self.metrics()
+            .lines()
+            .any(|l| l.starts_with("finfocus_controller_leader{") && l.ends_with(" 1"))
+    }
+
     /// The controller's log so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
