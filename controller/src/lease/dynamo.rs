@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType, TableStatus, TimeToLiveSpecification,
@@ -237,7 +238,7 @@ impl Store {
             .unwrap_or_default()
             .saturating_add(TTL_AFTER)
             .as_secs();
-        let mut request = self
+        let request = self
             .client
             .put_item()
             .table_name(&self.table)
@@ -245,7 +246,18 @@ impl Store {
             .item("holder", AttributeValue::S(new_holder.to_owned()))
             .item("version", AttributeValue::N(version.to_string()))
             .item(TTL, AttributeValue::N(expires.to_string()));
-        request = match expect {
+        self.put_if(request, expect, me).await
+    }
+
+    /// Sends `request` under `expect` (for [`Expect::Held`], held by `me`): `Ok(false)` when the
+    /// condition failed.
+    async fn put_if(
+        &self,
+        request: PutItemFluentBuilder,
+        expect: &Expect,
+        me: &str,
+    ) -> Result<bool, StoreError> {
+        let request = match expect {
             Expect::Absent => request
                 .condition_expression("attribute_not_exists(#k)")
                 .expression_attribute_names("#k", KEY),
@@ -346,26 +358,8 @@ impl Store {
                 "version",
                 AttributeValue::N(expected.map_or(1, |v| v + 1).to_string()),
             );
-        let request = match expected {
-            None => request
-                .condition_expression("attribute_not_exists(#k)")
-                .expression_attribute_names("#k", KEY),
-            Some(v) => request
-                .condition_expression("#v = :v")
-                .expression_attribute_names("#v", "version")
-                .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
-        };
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(call_error("PutItem", &self.table, &err)),
-        }
+        let expect = expected.map_or(Expect::Absent, Expect::Version);
+        self.put_if(request, &expect, "").await
     }
 }
 
