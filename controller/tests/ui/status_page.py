@@ -27,6 +27,7 @@ import urllib.request
 
 import boto3
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -43,10 +44,16 @@ def free_port():
 
 
 def wait_for(what, check, limit=LIMIT, every=0.1):
-    """Polls `check` until it returns something truthy; fails after `limit` seconds."""
+    """Polls `check` until it returns something truthy; fails after `limit` seconds.
+
+    A live update replaces the table's rows, so an element found a moment ago may be gone: that
+    counts as "not yet", and the next poll finds the new one."""
     deadline = time.monotonic() + limit
     while True:
-        value = check()
+        try:
+            value = check()
+        except StaleElementReferenceException:
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:
@@ -153,12 +160,36 @@ def row(driver, resource_id):
     return driver.find_element(By.CSS_SELECTOR, f'tr[data-id="{resource_id}"]')
 
 
+# Reads of the table run as one script, so a live update cannot swap a row out halfway through.
+def row_text(driver, resource_id):
+    return driver.execute_script(
+        "const tr = document.querySelector(`tr[data-id=\"${arguments[0]}\"]`);"
+        "return tr ? tr.innerText : null;", resource_id)
+
+
+def row_state(driver, resource_id):
+    """The row's status, whether its details are open, and the text of its visible drift table."""
+    return driver.execute_script(
+        "const tr = document.querySelector(`tr[data-id=\"${arguments[0]}\"]`);"
+        "if (!tr) return null;"
+        "const d = tr.querySelector('details');"
+        "const drift = [...tr.querySelectorAll('table.drift')].find(t => t.getClientRects().length);"
+        "return {status: tr.dataset.status, open: !!(d && d.open),"
+        " drift: drift ? drift.innerText : null, text: tr.innerText};", resource_id)
+
+
 def visible_rows(driver):
-    return [
-        r.get_attribute("data-id")
-        for r in driver.find_elements(By.CSS_SELECTOR, "#resources tbody > tr[data-id]")
-        if r.is_displayed()
-    ]
+    return driver.execute_script(
+        "return [...document.querySelectorAll('#resources tbody > tr[data-id]')]"
+        ".filter(tr => tr.getClientRects().length).map(tr => tr.dataset.id);")
+
+
+def press_enter_on_summary(driver, resource_id):
+    """Enter on the row's summary, found again if a live update replaced the row meanwhile."""
+    def press():
+        row(driver, resource_id).find_element(By.TAG_NAME, "summary").send_keys(Keys.ENTER)
+        return True
+    wait_for(f"Enter on {resource_id}", press, limit=10)
 
 
 def check_live_page(driver, origin, report, prefix, ecs, out):
@@ -168,31 +199,35 @@ def check_live_page(driver, origin, report, prefix, ecs, out):
     driver.execute_script("window.__sameDocument = true;")
 
     # Every resource appears with its status, and every service with its cost.
-    for r in report["resources"]:
-        tr = row(driver, r["id"])
-        assert r["status"] in tr.text, (r["id"], tr.text)
-        if r["kind"] == "EcsService":
-            assert "USD" in tr.text, f"no cost for {r['id']}: {tr.text}"
+    def missing():
+        """Resources whose row lacks its status (or, for a service, its cost)."""
+        wrong = []
+        for r in report["resources"]:
+            text = row_text(driver, r["id"]) or ""
+            if r["status"] not in text or (r["kind"] == "EcsService" and "USD" not in text):
+                wrong.append((r["id"], r["status"], text))
+        return wrong
+    try:
+        wait_for("every resource with its status and cost", lambda: not missing(), limit=10)
+    except AssertionError as e:
+        raise AssertionError(f"{e}: {missing()}") from None
     assert driver.find_elements(By.CSS_SELECTOR, "svg.chart rect.after"), "no cost chart"
 
     # Drift made in the emulator shows up on the open page, without a reload.
     web = f"EcsService/{prefix}-web"
     ecs.update_service(cluster=f"{prefix}-cluster", service=f"{prefix}-web", desiredCount=3)
     changed = time.monotonic()
-    wait_for("the drift on the page", lambda: row(driver, web).get_attribute("data-status") == "Drifted",
+    wait_for("the drift on the page", lambda: (row_state(driver, web) or {}).get("status") == "Drifted",
              limit=20)
     print(f"BENCH status_page_drift_visible_seconds {time.monotonic() - changed:.2f}")
     assert driver.execute_script("return window.__sameDocument === true;"), "the page reloaded"
 
     # Opening the resource from the keyboard shows the drifted field.
-    summary = row(driver, web).find_element(By.TAG_NAME, "summary")
-    summary.send_keys(Keys.ENTER)
-    drift = wait_for("the drift table", lambda: [
-        t for t in row(driver, web).find_elements(By.CSS_SELECTOR, "table.drift") if t.is_displayed()
-    ])
-    text = drift[0].text
+    press_enter_on_summary(driver, web)
+    state = wait_for("the drift table", lambda: (s := row_state(driver, web)) and s["drift"] and s)
+    text = state["drift"]
     assert "service.desiredCount" in text and "3" in text and "1" in text, text
-    assert re.search(r"manifests/.+\.yaml:\d+", row(driver, web).text), row(driver, web).text
+    assert re.search(r"manifests/.+\.yaml:\d+", state["text"]), state["text"]
 
     # Filters: by status, by name; the open row stays open across a live update.
     Select(driver.find_element(By.ID, "filter-status")).select_by_visible_text("Drifted")
@@ -205,7 +240,7 @@ def check_live_page(driver, origin, report, prefix, ecs, out):
     search.send_keys(Keys.DELETE)
     before = driver.find_element(By.ID, "live").text
     wait_for("another live update", lambda: driver.find_element(By.ID, "live").text != before, limit=20)
-    assert row(driver, web).find_element(By.TAG_NAME, "details").get_attribute("open") is not None
+    assert row_state(driver, web)["open"], "the open row closed on a live update"
     driver.save_screenshot(os.path.join(out, "status-page.png"))
 
     # Nothing left the origin.
