@@ -210,6 +210,15 @@ pub enum Error {
     /// Writing output failed.
     #[error("writing output")]
     Io(#[source] std::io::Error),
+    /// Writing a file the command was asked to write (e.g. `--report`) failed.
+    #[error("writing {}", .path.display())]
+    WriteFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// Serializing a report failed.
     #[error("serializing report")]
     Json(#[source] serde_json::Error),
@@ -233,7 +242,7 @@ impl Error {
             Self::Account { .. } => "account",
             Self::NoRegion | Self::EmptyEndpoint(_) => "config",
             Self::NotConverged { .. } => "not_converged",
-            Self::Io(_) => "io",
+            Self::Io(_) | Self::WriteFile { .. } => "io",
             Self::Json(_) => "json",
         }
     }

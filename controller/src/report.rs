@@ -465,6 +465,7 @@ pub fn render_markdown(report: &DriftReport) -> String {
         );
         let (whole, fields): (Vec<&ChangeReport>, Vec<&ChangeReport>) =
             r.changes.iter().partition(|c| c.path.is_empty());
+        let listed = !whole.is_empty();
         for c in whole {
             let _ = writeln!(out, "**{}**\n", c.action);
             for (field, value) in created(c) {
@@ -477,6 +478,10 @@ pub fn render_markdown(report: &DriftReport) -> String {
             }
         }
         if !fields.is_empty() {
+            // A table right under a list item would read as the item's continuation.
+            if listed {
+                out.push('\n');
+            }
             out.push_str("| Field | Actual | Desired | Action |\n|---|---|---|---|\n");
             for c in fields {
                 let _ = writeln!(
@@ -705,6 +710,25 @@ mod tests {
         assert!(md[created..].contains("- desiredCount: `2`"), "{md}");
         assert!(md[created..].contains("- family: `web`"), "{md}");
         assert!(!md.contains("(unset)"), "{md}");
+    }
+
+    #[test]
+    fn a_create_with_field_changes_is_a_list_then_a_table() {
+        let mut plan = sample();
+        let create = Change::new(
+            String::new(),
+            Some(json!({"family": "web"})),
+            None,
+            ChangeAction::Create,
+        );
+        plan.resources[0].changes.insert(0, create);
+        let md = render_markdown(&DriftReport::from_plan(&plan, None));
+        use pulldown_cmark::{Event, Options, Parser, Tag};
+        let tables = Parser::new_ext(&md, Options::ENABLE_TABLES)
+            .filter(|e| matches!(e, Event::Start(Tag::Table(_))))
+            .count();
+        // The summary table and the resource's field table.
+        assert_eq!(tables, 2, "{md}");
     }
 
     #[test]

@@ -102,4 +102,25 @@ async fn reports_redact_secret_environment_values_and_show_the_others() {
         "{}",
         md.stdout
     );
+
+    // `--report FILE`: the Markdown on stdout and the JSON report in the file, from one run.
+    let dir = support::TempDir::new("report");
+    let file = dir.path().join("report.json");
+    let both = case.run(&["plan", "-o", "markdown", "--report", file.to_str().unwrap()]);
+    both.expect_code(2);
+    assert!(both.stdout.starts_with("### Drift report"), "{}", both.stdout);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(written["summary"]["drifted"], 1, "{written}");
+    assert!(written.to_string().contains(path), "{written}");
+    assert!(!written.to_string().contains("sup3r-s3cret"), "{written}");
+    // A file that cannot be written is an error naming it.
+    let missing = dir.path().join("no-such-dir").join("report.json");
+    let failed = case.run(&["plan", "--report", missing.to_str().unwrap()]);
+    failed.expect_code(1);
+    assert!(
+        failed.stderr.contains(missing.to_str().unwrap()),
+        "{}",
+        failed.stderr
+    );
 }

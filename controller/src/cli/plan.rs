@@ -58,6 +58,27 @@ pub struct PlanArgs {
     /// reads: IAM, EC2, CloudWatch Logs, ECR, SSM, Secrets Manager; the exit code is the plan's).
     #[arg(long)]
     pub verify: bool,
+    /// Also write the drift report JSON to FILE, whatever `--output` is (one run gives CI the
+    /// Markdown for people and the JSON for tools).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+/// Writes `--report`'s JSON.
+///
+/// # Errors
+/// When the file cannot be written; it names the file.
+pub(crate) fn write_report(path: &std::path::Path, json: &str) -> Result<()> {
+    std::fs::write(path, json).map_err(|source| Error::WriteFile {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn json(report: &DriftReport) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(report).map_err(Error::Json)?;
+    s.push('\n');
+    Ok(s)
 }
 
 /// Loads the manifests, builds the AWS context, observes and plans, prices the services
@@ -153,12 +174,11 @@ fn print_plan(
     let rendered = match args.output {
         OutputFormat::Text => render_text(&report),
         OutputFormat::Markdown => render_markdown(&report),
-        OutputFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&report).map_err(Error::Json)?;
-            s.push('\n');
-            s
-        }
+        OutputFormat::Json => json(&report)?,
     };
+    if let Some(path) = &args.report {
+        write_report(path, &json(&report)?)?;
+    }
     std::io::stdout()
         .write_all(rendered.as_bytes())
         .map_err(Error::Io)?;

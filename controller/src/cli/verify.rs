@@ -21,6 +21,9 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    /// Also write the findings JSON to FILE, whatever `--output` is.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// Verifies; exit 0 when nothing is wrong, 2 with problems, 1 on error.
@@ -40,6 +43,9 @@ pub async fn verify(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
         OutputFormat::Markdown => render::markdown(&findings),
         OutputFormat::Json => render::json(&findings).map_err(Error::Json)?,
     };
+    if let Some(path) = &args.report {
+        super::plan::write_report(path, &render::json(&findings).map_err(Error::Json)?)?;
+    }
     std::io::stdout()
         .write_all(rendered.as_bytes())
         .map_err(Error::Io)?;
