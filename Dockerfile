@@ -26,6 +26,12 @@ ARG RUNTIME_IMAGE=docker.io/library/debian:bookworm-slim
 # Builder: the toolchain and the workspace sources. Nothing is excluded but what .dockerignore
 # lists (target directories, VCS and local tool state).
 FROM ${RUST_IMAGE} AS build
+# The cargo profile of both binaries. Users and releases get `release`; CI builds its test images
+# with `image-test` (Cargo.toml: no LTO, many codegen units), which compiles in a fraction of the
+# time. The output directory is the profile's name, except `dev`'s, which is `debug`.
+ARG CARGO_PROFILE=release
+# An ENV, so the build stages below (FROM build) see it too.
+ENV CARGO_PROFILE=${CARGO_PROFILE}
 WORKDIR /src
 COPY . .
 
@@ -36,16 +42,18 @@ COPY . .
 FROM build AS plugin-build
 RUN --mount=type=cache,id=finfocus-ecs-cargo-registry,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,id=finfocus-ecs-target,target=/src/target,sharing=locked \
-    cargo build --release --locked -p finfocus-plugin-aws-public --bin finfocus-plugin-aws-public \
- && install -D -m 0755 target/release/finfocus-plugin-aws-public /out/finfocus-plugin-aws-public
+    cargo build --profile "$CARGO_PROFILE" --locked -p finfocus-plugin-aws-public --bin finfocus-plugin-aws-public \
+ && dir=$CARGO_PROFILE && if [ "$dir" = dev ]; then dir=debug; fi \
+ && install -D -m 0755 "target/$dir/finfocus-plugin-aws-public" /out/finfocus-plugin-aws-public
 
 FROM build AS controller-build
 # The commit `--version` names (the build context has no .git): --build-arg FINFOCUS_BUILD_COMMIT=<sha>.
 ARG FINFOCUS_BUILD_COMMIT=unknown
 RUN --mount=type=cache,id=finfocus-ecs-cargo-registry,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,id=finfocus-ecs-target,target=/src/target,sharing=locked \
-    cargo build --release --locked -p finfocus-ecs-controller --bin finfocus-ecs-controller \
- && install -D -m 0755 target/release/finfocus-ecs-controller /out/finfocus-ecs-controller
+    cargo build --profile "$CARGO_PROFILE" --locked -p finfocus-ecs-controller --bin finfocus-ecs-controller \
+ && dir=$CARGO_PROFILE && if [ "$dir" = dev ]; then dir=debug; fi \
+ && install -D -m 0755 "target/$dir/finfocus-ecs-controller" /out/finfocus-ecs-controller
 
 # ---------------------------------------------------------------------------------------------
 # Runtime base: CA certificates and the user both images run as.
