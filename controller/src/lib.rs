@@ -72,6 +72,8 @@ pub mod child;
 pub mod cli;
 pub mod diagnosis;
 pub mod diff;
+#[cfg(test)]
+mod docs;
 pub mod hooks;
 pub mod http;
 pub mod import;

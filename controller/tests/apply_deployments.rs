@@ -1,6 +1,6 @@
 //! `apply --wait` following ECS service deployments (rolling, blue/green, linear, canary) that the
 //! fidelity layer plays through their lifecycle stages (`play_deployment`, see
-//! docs/aws-behaviours.md), `--wait-until traffic-shifted`, and `rollback`.
+//! docs/src/aws-behaviours.md), `--wait-until traffic-shifted`, and `rollback`.
 //!
 //! The scripts name the strategy, so the tests hold whether or not the manifest carries
 //! `deploymentConfiguration.strategy`.

@@ -1,5 +1,5 @@
 //! `apply --wait` against the emulator, with the rollout played forward by the fidelity layer
-//! (`play_rollout`, see docs/aws-behaviours.md): exit 0 once the rollout completes, 1 naming the
+//! (`play_rollout`, see docs/src/aws-behaviours.md): exit 0 once the rollout completes, 1 naming the
 //! service and the stopped tasks' reasons when it fails, 1 with what is pending on timeout.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]

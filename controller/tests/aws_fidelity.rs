@@ -4,7 +4,7 @@
 //! check the layer itself against the emulator (what it refuses, what it changes before moto
 //! stores it), bypassing it through `raw_endpoint` where they compare.
 //!
-//! The behaviours and their sources are listed in `docs/aws-behaviours.md`.
+//! The behaviours and their sources are listed in `docs/src/aws-behaviours.md`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 

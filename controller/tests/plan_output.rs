@@ -108,7 +108,11 @@ async fn reports_redact_secret_environment_values_and_show_the_others() {
     let file = dir.path().join("report.json");
     let both = case.run(&["plan", "-o", "markdown", "--report", file.to_str().unwrap()]);
     both.expect_code(2);
-    assert!(both.stdout.starts_with("### Drift report"), "{}", both.stdout);
+    assert!(
+        both.stdout.starts_with("### Drift report"),
+        "{}",
+        both.stdout
+    );
     let written: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(written["summary"]["drifted"], 1, "{written}");

@@ -1,6 +1,6 @@
 //! Progressive delivery fields through the AWS fidelity layer: each optional service field is set,
 //! applied, changed, applied, removed and applied once, and after every apply `plan` stays clean;
-//! after the removal the live value is at its off form (`docs/aws-behaviours.md`, "Progressive
+//! after the removal the live value is at its off form (`docs/src/aws-behaviours.md`, "Progressive
 //! delivery and removals that converge"). The blue/green example validates, plans and applies.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]

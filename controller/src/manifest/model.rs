@@ -159,7 +159,7 @@ pub enum DriftPolicy {
     /// Correct drift (the default).
     #[default]
     Enforce,
-    /// Only report drift; missing resources are still created.
+    /// Only report drift; nothing is written, not even a missing resource created.
     Detect,
 }
 

@@ -22,6 +22,15 @@ pub const PATH: &str = "schemas/manifest.schema.json";
 /// The schema of one manifest document (JSON Schema draft 2020-12).
 #[must_use]
 pub fn document() -> Value {
+    let mut schema = strict();
+    lenient(&mut schema);
+    schema
+}
+
+/// The schema with each field's own type, before [`lenient`] widens scalars: what a reader of
+/// the manifests reference needs (a field is "text" or "a whole number", not "any scalar").
+#[must_use]
+pub fn strict() -> Value {
     let mut generator = SchemaGenerator::new(SchemaSettings::draft2020_12());
     let kinds: [(&str, &str, Value); 4] = [
         (
@@ -58,7 +67,7 @@ pub fn document() -> Value {
             })
         })
         .collect();
-    let mut schema = json!({
+    json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://github.com/finfocus/finfocus-ecs/schemas/manifest.schema.json",
         "title": "finfocus-ecs-controller manifest",
@@ -74,30 +83,54 @@ pub fn document() -> Value {
         },
         "allOf": branches,
         "$defs": defs,
-    });
-    lenient(&mut schema);
-    schema
+    })
 }
 
 fn metadata() -> Value {
-    let flag = json!({"enum": ["true", "false", true, false]});
+    // Descriptions here are what editors show on hover and what the manifests reference
+    // (docs/src/reference/manifests.md) prints; the spec types carry theirs as doc comments.
+    let flag = |description: &str| json!({"enum": ["true", "false", true, false], "description": description});
     json!({
         "type": "object",
         "required": ["name"],
         "additionalProperties": false,
         "properties": {
-            "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$"},
-            "labels": {"type": ["object", "null"], "additionalProperties": {"type": ["string", "number", "boolean"]}},
+            "name": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$",
+                "description": "The object's name: the ECS service, cluster or Cloud Map namespace name, or the account's name other objects refer to.",
+            },
+            "labels": {
+                "type": ["object", "null"],
+                "additionalProperties": {"type": ["string", "number", "boolean"]},
+                "description": "Informational key-value pairs; the controller does not act on them.",
+            },
             "annotations": {
                 "type": ["object", "null"],
+                "description": "Settings of the controller for this object. Keys under `ecs.finfocus.io/` must be one of those listed; other keys are free.",
                 "properties": {
-                    ANNOTATION_DRIFT_POLICY: {"enum": ["enforce", "detect"]},
-                    ANNOTATION_ADOPT: flag,
-                    ANNOTATION_INTERRUPTIBLE: flag,
-                    ANNOTATION_RECOMMENDATIONS: {"enum": ["on", "off"]},
-                    ANNOTATION_DISMISSED_RECOMMENDATIONS: {"type": "string"},
-                    ANNOTATION_REDACT_ENV: {"type": "string"},
-                    ANNOTATION_MAX_MONTHLY_COST: {"type": ["string", "number"]},
+                    ANNOTATION_DRIFT_POLICY: {
+                        "enum": ["enforce", "detect"],
+                        "description": "`enforce` (the default) corrects drift; `detect` only reports it and never writes, not even to create a missing resource.",
+                    },
+                    ANNOTATION_ADOPT: flag("`\"true\"` lets the controller take over an existing resource that does not carry its ownership tags."),
+                    ANNOTATION_INTERRUPTIBLE: flag("`\"true\"` says the service's tasks may be stopped at short notice, so plans may recommend a `FARGATE_SPOT` share."),
+                    ANNOTATION_RECOMMENDATIONS: {
+                        "enum": ["on", "off"],
+                        "description": "`off` hides the pricing plugin's savings recommendations for this service.",
+                    },
+                    ANNOTATION_DISMISSED_RECOMMENDATIONS: {
+                        "type": "string",
+                        "description": "Comma-separated recommendation ids that plans leave out.",
+                    },
+                    ANNOTATION_REDACT_ENV: {
+                        "type": "string",
+                        "description": "Comma-separated environment variable names whose values plans and reports redact, besides those whose names or values look secret.",
+                    },
+                    ANNOTATION_MAX_MONTHLY_COST: {
+                        "type": ["string", "number"],
+                        "description": "A monthly budget in USD: a change that would raise the service's cost above it is held back (condition `BudgetExceeded`).",
+                    },
                 },
                 "propertyNames": {"not": {"pattern": "^ecs\\.finfocus\\.io/(?!(drift-policy|adopt|interruptible|recommendations|dismissed-recommendations|redact-env|max-monthly-cost)$)"}},
                 "additionalProperties": {"type": ["string", "number", "boolean"]},

@@ -6,7 +6,7 @@
 //! ([`crate::ownership::TAG_MANAGED_FIELDS`]); for each field here:
 //! - set in the manifest: compared and sent as usual;
 //! - recorded but gone from the manifest: sent in its off form (the table below and
-//!   `docs/aws-behaviours.md`), so AWS goes back to its default;
+//!   `docs/src/aws-behaviours.md`), so AWS goes back to its default;
 //! - neither: left to whoever set it (the live value is taken as desired).
 //!
 //! Fields that canon already fills with their AWS default when unset (circuit breaker,
@@ -119,7 +119,7 @@ impl Field {
         }
     }
 
-    /// Sets the field to its off form (see `docs/aws-behaviours.md` for the sources).
+    /// Sets the field to its off form (see `docs/src/aws-behaviours.md` for the sources).
     pub(crate) fn set_off(self, s: &mut ServiceSettings) {
         match self {
             Self::ServiceConnect => {
