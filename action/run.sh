@@ -3,7 +3,8 @@
 # Never fails the step itself: output `failed` says why the action fails, after the comment step.
 #
 # Env: INPUT_COMMAND (plan|verify|apply), INPUT_PATH (files or directories, separated by
-# whitespace), INPUT_MAX_COST_INCREASE, INPUT_ARGS (more arguments, split on whitespace),
+# whitespace), INPUT_MAX_COST_INCREASE, INPUT_ARGS (more arguments, split on whitespace; with
+# `apply`, --wait, --timeout and --wait-until go to the apply alone, the rest to its plan too),
 # FINFOCUS_CONTROLLER (default: on PATH), RUNNER_TEMP, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, and the
 # default GITHUB_* variables for the comment's footer.
 # Outputs: exit-code, changes, cost-delta, failed, body (a file), marker (the comment's hidden key).
@@ -29,6 +30,18 @@ paths=(${INPUT_PATH:-manifests})
 extra=(${INPUT_ARGS:-})
 set +f
 [ ${#paths[@]} -gt 0 ] || paths=(manifests)
+# `apply` runs a plan first: the flags only `apply` knows (following the rollouts) are kept for it.
+planned=() waiting=()
+for ((i = 0; i < ${#extra[@]}; i++)); do
+  case "${extra[i]}" in
+    --wait | --timeout=* | --wait-until=*) waiting+=("${extra[i]}") ;;
+    --timeout | --wait-until)
+      waiting+=("${extra[i]}" "${extra[i + 1]:-}")
+      i=$((i + 1))
+      ;;
+    *) planned+=("${extra[i]}") ;;
+  esac
+done
 files=()
 for p in "${paths[@]}"; do files+=(-f "$p"); done
 limit=()
@@ -64,13 +77,20 @@ case "$command" in
   apply)
     # The plan first: it is what the comment shows, and its cost gate stops the apply.
     run "$controller" plan "${files[@]}" -o markdown --report "$out/report.json" \
-      "${revision[@]}" "${limit[@]}" "${extra[@]}" >"$out/result.md" || code=$?
-    if [ "$code" -eq 0 ] || [ "$code" -eq 2 ]; then
+      "${revision[@]}" "${limit[@]}" "${planned[@]}" >"$out/result.md" || code=$?
+    if [ "$code" -eq 0 ] || { [ "$code" -eq 2 ] && [ -s "$out/report.json" ]; }; then
       code=0
-      run "$controller" apply "${files[@]}" "${extra[@]}" >"$out/apply.txt" || code=$?
+      run "$controller" apply "${files[@]}" "${planned[@]}" "${waiting[@]}" >"$out/apply.txt" || code=$?
+      cp "$out/last.err" "$out/apply.err"
     fi
     ;;
 esac
+
+# Usage errors exit 2 too; a command that ran has written its report.
+refused=false
+if [ "$code" -eq 2 ] && [ ! -s "$out/report.json" ]; then
+  refused=true
+fi
 
 changes="" delta=""
 if [ -s "$out/report.json" ]; then
@@ -83,11 +103,12 @@ if [ -s "$out/report.json" ]; then
 fi
 
 failed=""
-case "$command:$code" in
-  plan:0 | plan:2 | verify:0 | apply:0) ;;
+case "$refused:$command:$code" in
+  true:*) failed="$command refused its arguments (see the log)" ;;
+  *:plan:0 | *:plan:2 | *:verify:0 | *:apply:0) ;;
   *:3) failed="the plan raises the monthly cost by $delta USD, above max-cost-increase $INPUT_MAX_COST_INCREASE" ;;
-  verify:2) failed="verify found $changes problem(s)" ;;
-  apply:*)
+  *:verify:2) failed="verify found $changes problem(s)" ;;
+  *:apply:*)
     if [ -s "$out/apply.txt" ]; then
       failed="apply did not converge (exit $code)"
     else
@@ -97,10 +118,10 @@ case "$command:$code" in
   *) failed="$command failed (exit $code)" ;;
 esac
 
-case "$command:$code" in
-  plan:0 | apply:0) verdict="✅ exit $code" ;;
-  plan:2) verdict="📝 exit 2: changes to apply" ;;
-  verify:0) verdict="✅ exit 0: no problems" ;;
+case "$refused:$command:$code" in
+  false:plan:0 | false:apply:0) verdict="✅ exit $code" ;;
+  false:plan:2) verdict="📝 exit 2: changes to apply" ;;
+  false:verify:0) verdict="✅ exit 0: no problems" ;;
   *) verdict="❌ exit $code: $failed" ;;
 esac
 
@@ -127,6 +148,10 @@ body="$out/body.md"
     echo
     echo '```text'
     cat "$out/apply.txt"
+    if [ "$code" -ne 0 ]; then
+      # Why it failed: a rollout's end is on stderr, after its progress lines.
+      tail -n 20 "$out/apply.err"
+    fi
     echo '```'
     echo "</details>"
   fi

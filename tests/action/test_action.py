@@ -367,10 +367,18 @@ def main():
     check(github.with_marker(marker)[0]["id"] == first_id, "the plan comment was not updated in place")
 
     # 3. Apply converges; the next plan is in sync and updates the same comment.
-    ok, out, log, summary, _ = run_action({"command": "apply", "comment": "false"}, runner(), work)
-    check(ok and out["exit-code"] == "0", f"apply: {out}", log)
+    #    `--wait --timeout` go to the apply alone (the plan before it would refuse them); the
+    #    emulator never finishes a rollout, so the wait times out and fails the action.
+    ok, out, log, summary, _ = run_action(
+        {"command": "apply", "comment": "false", "args": "--wait --timeout 1s"}, runner(), work)
+    check(not ok and out["exit-code"] == "1" and "apply did not converge" in log, f"apply: {out}", log)
     check("hello-cluster" in clusters(), clusters(), log)
-    check("converged" in summary, summary, log)
+    check("converged" in summary and "rollout still pending after 1s" in summary, summary, log)
+    ok, out, log, summary, _ = run_action({"command": "apply", "comment": "false"}, runner(), work)
+    check(ok and out["exit-code"] == "0" and "converged" in summary, f"apply: {out}", log)
+    # A usage error exits 2 like a plan with changes; it fails the action all the same.
+    ok, out, log, _, _ = run_action({"command": "plan", "args": "--no-such-flag"}, runner(), work)
+    check(not ok and "plan refused its arguments" in log, f"a wrong argument passed: {out}", log)
     ok, out, log, _, _ = run_action({"command": "plan"}, runner(), work)
     check(ok and out["exit-code"] == "0" and out["changes"] == "0", f"plan after apply: {out}", log)
     ours = github.with_marker(marker)
