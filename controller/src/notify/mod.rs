@@ -151,13 +151,11 @@ async fn announce(
     report: &DriftReport,
 ) -> Option<(Vec<Event>, Option<CommitStatus>)> {
     let judge = |tracker: &mut Tracker| {
-        let events = if config.targets.is_empty() {
-            // Still tracked, so enabling a target later does not replay the past.
-            let _ = tracker.events(report);
-            Vec::new()
-        } else {
-            tracker.events(report)
-        };
+        // Tracked even without a target, so enabling one later does not replay the past.
+        let mut events = tracker.events(report);
+        if config.targets.is_empty() {
+            events.clear();
+        }
         let status = config
             .github
             .as_ref()

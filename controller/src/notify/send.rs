@@ -131,17 +131,16 @@ impl Courier {
         )
     }
 
-    /// Queues `message` without waiting; a full queue drops it.
+    /// Queues `message` without waiting; a full queue (or a stopped courier) drops it.
     pub fn post(&self, message: Message) {
-        if let Err(err) = self.queue.try_send(message) {
-            let what = match &err {
-                mpsc::error::TrySendError::Full(m) | mpsc::error::TrySendError::Closed(m) => {
-                    m.what.clone()
-                }
-            };
-            tracing::warn!(target_name = %self.label, what = %what, "notification queue full: dropped");
-            self.metrics.count_notification(&self.label, "dropped");
-        }
+        let (message, why) = match self.queue.try_send(message) {
+            Ok(()) => return,
+            Err(mpsc::error::TrySendError::Full(m)) => (m, "queue full"),
+            // Only when the courier has ended, i.e. the controller is stopping.
+            Err(mpsc::error::TrySendError::Closed(m)) => (m, "courier stopped"),
+        };
+        tracing::warn!(target_name = %self.label, what = %message.what, why, "notification dropped");
+        self.metrics.count_notification(&self.label, "dropped");
     }
 }
 
