@@ -80,7 +80,7 @@ struct Couriers {
 pub async fn run(
     config: Config,
     client: HttpClient,
-    mut reports: ReportReceiver,
+    reports: ReportReceiver,
     metrics: Arc<Metrics>,
     mut shutdown: Shutdown,
 ) {
@@ -105,19 +105,16 @@ pub async fn run(
         github,
         tasks,
     };
+    let (mut inbox, forwarder) = inbox(reports);
     let mut tracker = Tracker::default();
     loop {
-        tokio::select! {
+        let view = tokio::select! {
             biased;
             () = shutdown.wait() => break,
-            changed = reports.changed() => {
-                if changed.is_err() {
-                    break;
-                }
-            }
-        }
-        let Some(view) = reports.borrow_and_update().clone() else {
-            continue;
+            view = inbox.recv() => match view {
+                Some(view) => view,
+                None => break,
+            },
         };
         let Some(report) = view.drift() else {
             continue;
@@ -126,6 +123,7 @@ pub async fn run(
             couriers.post(&config, events, status);
         }
     }
+    forwarder.abort();
     let Couriers {
         targets,
         github,
@@ -141,6 +139,33 @@ pub async fn run(
             tracing::warn!("notifications still queued at shutdown were dropped");
         }
     }
+}
+
+/// Reports waiting to be announced, in the order they were published.
+const INBOX: usize = 64;
+
+/// Every report the loop publishes, queued. Announcing one can wait on the lease table; reading
+/// the watch only between announcements would skip a report published meanwhile, and a
+/// resource seen `Applying` only there would never be announced `Applied`. A full inbox (the
+/// notifier far behind) falls back to the newest report, as the watch does.
+fn inbox(
+    mut reports: ReportReceiver,
+) -> (
+    tokio::sync::mpsc::Receiver<Arc<dyn crate::runtime::ReportView>>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel(INBOX);
+    let forwarder = tokio::spawn(async move {
+        while reports.changed().await.is_ok() {
+            let view = reports.borrow_and_update().clone();
+            if let Some(view) = view
+                && tx.send(view).await.is_err()
+            {
+                break;
+            }
+        }
+    });
+    (rx, forwarder)
 }
 
 /// What `report` newly shows, recorded as announced (in the lease table when there is one);
@@ -256,5 +281,48 @@ impl Couriers {
                 what: format!("status {} of {}", status.state.as_str(), status.sha),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::runtime::ReportView;
+
+    struct Numbered(usize);
+
+    impl ReportView for Numbered {
+        fn json(&self) -> String {
+            self.0.to_string()
+        }
+        fn text(&self) -> String {
+            String::new()
+        }
+        fn markdown(&self) -> String {
+            String::new()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_inbox_keeps_every_report_published_while_the_notifier_is_busy() {
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        let (mut inbox, forwarder) = super::inbox(rx);
+        // The notifier reads nothing meanwhile (an announcement waiting on the lease table);
+        // between two publications the loop runs a pass, which yields.
+        for n in 1..=3 {
+            tx.send_replace(Some(Arc::new(Numbered(n)) as Arc<dyn ReportView>));
+            tokio::task::yield_now().await;
+        }
+        drop(tx);
+        let mut seen = Vec::new();
+        while let Some(view) = inbox.recv().await {
+            seen.push(view.json());
+        }
+        assert_eq!(seen, ["1", "2", "3"]);
+        assert!(
+            forwarder.await.is_ok(),
+            "the forwarder ends when the loop does"
+        );
     }
 }
