@@ -64,6 +64,12 @@ run() {
   return "$code"
 }
 
+# The plan as Markdown for the body and JSON for the outputs, from one run.
+plan() {
+  run "$controller" plan "${files[@]}" -o markdown --report "$out/report.json" \
+    "${revision[@]}" "${limit[@]}" "$@" >"$out/result.md"
+}
+
 code=0
 case "$command" in
   verify)
@@ -71,13 +77,11 @@ case "$command" in
       >"$out/result.md" || code=$?
     ;;
   plan)
-    run "$controller" plan "${files[@]}" -o markdown --report "$out/report.json" \
-      "${revision[@]}" "${limit[@]}" "${extra[@]}" >"$out/result.md" || code=$?
+    plan "${extra[@]}" || code=$?
     ;;
   apply)
     # The plan first: it is what the comment shows, and its cost gate stops the apply.
-    run "$controller" plan "${files[@]}" -o markdown --report "$out/report.json" \
-      "${revision[@]}" "${limit[@]}" "${planned[@]}" >"$out/result.md" || code=$?
+    plan "${planned[@]}" || code=$?
     if [ "$code" -eq 0 ] || { [ "$code" -eq 2 ] && [ -s "$out/report.json" ]; }; then
       code=0
       run "$controller" apply "${files[@]}" "${planned[@]}" "${waiting[@]}" >"$out/apply.txt" || code=$?
