@@ -229,6 +229,26 @@ impl DriftReport {
     }
 }
 
+#[cfg(test)]
+impl ResourceReport {
+    /// A resource with a status and nothing else to report, for tests.
+    pub(crate) fn bare(kind: &str, name: &str, status: Status) -> Self {
+        Self {
+            id: format!("{kind}/{name}"),
+            kind: kind.into(),
+            name: name.into(),
+            account: None,
+            region: "us-east-1".into(),
+            arn: None,
+            status,
+            changes: Vec::new(),
+            conditions: Vec::new(),
+            cost: None,
+            manifest: None,
+        }
+    }
+}
+
 impl ResourceReport {
     /// [`ResourceReport::id`], or `Kind/name` in a report written before it was kept.
     #[must_use]

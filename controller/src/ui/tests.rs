@@ -9,17 +9,8 @@ use crate::status::Condition;
 
 fn resource(kind: &str, name: &str, status: Status) -> ResourceReport {
     ResourceReport {
-        id: format!("{kind}/{name}"),
-        kind: kind.into(),
-        name: name.into(),
-        account: None,
-        region: "us-east-1".into(),
-        arn: None,
-        status,
-        changes: Vec::new(),
-        conditions: Vec::new(),
-        cost: None,
         manifest: Some(format!("manifests/{name}.yaml:3:9")),
+        ..ResourceReport::bare(kind, name, status)
     }
 }
 

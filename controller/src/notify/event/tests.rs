@@ -10,19 +10,7 @@ const R1: &str = "1111111111111111111111111111111111111111";
 const R2: &str = "2222222222222222222222222222222222222222";
 
 fn resource(kind: &str, name: &str, status: Status) -> ResourceReport {
-    ResourceReport {
-        id: format!("{kind}/{name}"),
-        kind: kind.into(),
-        name: name.into(),
-        account: None,
-        region: "us-east-1".into(),
-        arn: None,
-        status,
-        changes: Vec::new(),
-        conditions: Vec::new(),
-        cost: None,
-        manifest: None,
-    }
+    ResourceReport::bare(kind, name, status)
 }
 
 fn changed(mut r: ResourceReport) -> ResourceReport {
