@@ -94,6 +94,41 @@ pub struct ResourceReport {
     /// Where its manifest is (`file:line:column`), when the report was made from manifests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest: Option<String>,
+    /// The rollout `run` follows, while it goes on or when it failed (`EcsService`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<RolloutReport>,
+}
+
+/// Where a rollout stands: from the service deployment ECS reports for it, or else from the
+/// service's primary deployment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutReport {
+    /// The service deployment's status (`IN_PROGRESS`, `ROLLBACK_SUCCESSFUL`, ...) or the primary
+    /// deployment's rollout state (`IN_PROGRESS`, `FAILED`).
+    pub state: String,
+    /// `ROLLING`, `BLUE_GREEN`, `CANARY`, `LINEAR` (service deployments only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    /// The lifecycle stage (service deployments only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// Tasks of the new revision running.
+    pub running: i32,
+    /// Tasks of the new revision wanted.
+    pub desired: i32,
+    /// Tasks of the new revision that failed to start or stopped.
+    #[serde(default)]
+    pub failed: i32,
+    /// Production traffic on the new revision, percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_traffic_percent: Option<f64>,
+    /// Seconds of bake time left, while baking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bake_left_seconds: Option<u64>,
+    /// Why it failed: the last stopped tasks' reasons, then the service's events.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub why: Vec<String>,
 }
 
 /// The drift report.
@@ -192,6 +227,7 @@ impl DriftReport {
                     .collect(),
                 cost: None,
                 manifest: None,
+                rollout: None,
             })
             .collect();
         let summary = Summary::of(&resources);
@@ -245,6 +281,7 @@ impl ResourceReport {
             conditions: Vec::new(),
             cost: None,
             manifest: None,
+            rollout: None,
         }
     }
 }

@@ -33,6 +33,16 @@ impl RolloutState {
             _ => None,
         }
     }
+
+    /// The ECS spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "COMPLETED",
+            Self::InProgress => "IN_PROGRESS",
+            Self::Failed => "FAILED",
+        }
+    }
 }
 
 /// The parts of one ECS deployment that rollout tracking needs.
@@ -46,6 +56,12 @@ pub struct Deployment {
     pub rollout_state: Option<RolloutState>,
     /// ECS's explanation of the rollout state.
     pub rollout_state_reason: Option<String>,
+    /// Its running tasks.
+    pub running: i32,
+    /// Its desired tasks.
+    pub desired: i32,
+    /// Its tasks that failed to start or stopped.
+    pub failed: i32,
 }
 
 /// What [`assess`] concluded.
@@ -130,6 +146,9 @@ mod tests {
             task_definition: td.to_owned(),
             rollout_state: state,
             rollout_state_reason: None,
+            running: 0,
+            desired: 1,
+            failed: 0,
         }
     }
 

@@ -417,6 +417,9 @@ mod tests {
                 task_definition: td.to_owned(),
                 rollout_state: Some(state),
                 rollout_state_reason: None,
+                running: 0,
+                desired: 2,
+                failed: 0,
             },
         }
     }

@@ -11,18 +11,19 @@ use std::time::Duration;
 use finfocus_aws_fidelity::{
     Ending, Rollout, ServiceDeployment, StoppedContainer, StoppedTask, Strategy,
 };
+use finfocus_ecs_controller::report::RolloutReport;
 use finfocus_ecs_controller::status::{Condition, Status};
 use runtime_support::{Controller, Emulator, Fixture, TempDir, resource, unique};
 
 /// Writes the fixture's base and `web` (nginx:1) into `dir`, starts `run` on it and waits (bounded)
-/// until `web` is `Degraded`; returns the controller and that condition.
+/// until `web` is `Degraded`; returns the controller, that condition and the rollout reported.
 fn run_until_degraded(
     emu: &Emulator,
     fx: &Fixture,
     dir: &TempDir,
     web: &str,
     what: &str,
-) -> (Controller, Condition) {
+) -> (Controller, Condition, RolloutReport) {
     std::fs::write(dir.path().join("base.yaml"), fx.base()).unwrap();
     std::fs::write(
         dir.path().join("web.yaml"),
@@ -35,11 +36,18 @@ fn run_until_degraded(
         resource(r, "EcsService", web)
             .is_some_and(|s| s.conditions.iter().any(|c| c.kind == "Degraded"))
     });
-    let degraded = resource(&report, "EcsService", web)
-        .and_then(|s| s.conditions.iter().find(|c| c.kind == "Degraded"))
+    let service = resource(&report, "EcsService", web).unwrap();
+    let degraded = service
+        .conditions
+        .iter()
+        .find(|c| c.kind == "Degraded")
         .cloned()
         .unwrap();
-    (ctl, degraded)
+    let rollout = service
+        .rollout
+        .clone()
+        .unwrap_or_else(|| panic!("no rollout reported with {degraded:?}"));
+    (ctl, degraded, rollout)
 }
 
 #[test]
@@ -63,7 +71,8 @@ fn a_failed_rollout_is_degraded_with_why_in_the_report() {
             }],
         },
     );
-    let (ctl, degraded) = run_until_degraded(&emu, &fx, &dir, &web, "the rollout degraded");
+    let (ctl, degraded, rollout) =
+        run_until_degraded(&emu, &fx, &dir, &web, "the rollout degraded");
     assert_eq!(degraded.reason, "RolloutFailed");
     assert!(
         degraded
@@ -71,6 +80,15 @@ fn a_failed_rollout_is_degraded_with_why_in_the_report() {
             .contains("container app exit 137 (OutOfMemoryError"),
         "{}",
         degraded.message
+    );
+    // The status page's rollout: the failed deployment and its stopped task.
+    assert_eq!(rollout.state, "FAILED", "{rollout:?}");
+    assert!(
+        rollout
+            .why
+            .iter()
+            .any(|l| l.contains("container app exit 137")),
+        "{rollout:?}"
     );
     assert_eq!(ctl.terminate(), Some(0));
 }
@@ -180,7 +198,7 @@ fn run_reports_a_service_deployment_rolled_back_by_a_hook() {
                 hook: hook.into(),
             }),
     );
-    let (ctl, degraded) = run_until_degraded(&emu, &fx, &dir, &web, "the hook's rollback");
+    let (ctl, degraded, rollout) = run_until_degraded(&emu, &fx, &dir, &web, "the hook's rollback");
     assert_eq!(degraded.reason, "RolledBack");
     assert!(degraded.message.contains(hook), "{}", degraded.message);
     assert!(
@@ -189,6 +207,19 @@ fn run_reports_a_service_deployment_rolled_back_by_a_hook() {
             .contains("reached PRODUCTION_TRAFFIC_SHIFT"),
         "{}",
         degraded.message
+    );
+    assert_eq!(
+        (
+            rollout.state.as_str(),
+            rollout.strategy.as_deref(),
+            rollout.stage.as_deref()
+        ),
+        (
+            "ROLLBACK_SUCCESSFUL",
+            Some("CANARY"),
+            Some("PRODUCTION_TRAFFIC_SHIFT")
+        ),
+        "{rollout:?}"
     );
     assert_eq!(ctl.terminate(), Some(0));
 }

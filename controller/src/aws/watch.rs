@@ -65,6 +65,9 @@ pub async fn service_rollout(
                     .rollout_state()
                     .and_then(|s| RolloutState::parse(s.as_str())),
                 rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
+                running: d.running_count(),
+                desired: d.desired_count(),
+                failed: d.failed_tasks(),
             },
         })
         .collect();

@@ -11,8 +11,9 @@ use super::run::{Done, Flight, State};
 use super::{Engine, ResourceNote, ResourceSummary};
 use crate::manifest::DriftPolicy;
 use crate::metrics::ReconcileResult;
-use crate::rollout::{self, Rollout};
-use crate::service_deployment::{self, Judgement, WaitUntil};
+use crate::report::RolloutReport;
+use crate::rollout::{self, Deployment, Rollout};
+use crate::service_deployment::{self, Judgement, ServiceDeployment, WaitUntil};
 use crate::status::{Condition, Status};
 
 /// Now in epoch seconds, the clock service deployments are stamped with.
@@ -20,6 +21,46 @@ fn epoch_now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Where a service deployment stands, for the report.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "bake times are at most 1440 minutes and never negative"
+)]
+fn service_deployment_view(deployment: &ServiceDeployment, now: f64) -> RolloutReport {
+    let (requested, running, _pending) = deployment.tasks;
+    RolloutReport {
+        state: deployment.status.clone(),
+        strategy: deployment.strategy.clone(),
+        stage: deployment.stage.clone(),
+        running,
+        desired: requested,
+        failed: deployment.circuit_breaker.as_ref().map_or(0, |c| c.1),
+        production_traffic_percent: deployment.production_weight,
+        bake_left_seconds: service_deployment::bake_left(deployment, now).map(|s| s.round() as u64),
+        why: Vec::new(),
+    }
+}
+
+/// Where the deployment of `expected` stands (the primary one when none runs it), for the report.
+fn deployments_view(deployments: &[Deployment], expected: &str) -> Option<RolloutReport> {
+    let wanted = rollout::family_revision(expected);
+    let d = deployments
+        .iter()
+        .find(|d| rollout::family_revision(&d.task_definition) == wanted)
+        .or_else(|| deployments.iter().find(|d| d.status == "PRIMARY"))?;
+    Some(RolloutReport {
+        state: d
+            .rollout_state
+            .map_or("PENDING", rollout::RolloutState::as_str)
+            .to_owned(),
+        running: d.running,
+        desired: d.desired,
+        failed: d.failed,
+        ..RolloutReport::default()
+    })
 }
 
 /// The condition of a resource whose apply is in flight.
@@ -50,19 +91,22 @@ impl<E: Engine> State<E> {
             self.tracked.get(key).cloned(),
             summary.deployments.as_ref(),
         ) {
-            (Some(deployment), Some(_), _) => Some(
-                match service_deployment::judge(deployment, WaitUntil::Stable, epoch_now()) {
+            (Some(deployment), Some(_), _) => {
+                let now = epoch_now();
+                let judged = match service_deployment::judge(deployment, WaitUntil::Stable, now) {
                     Judgement::Going(message) => Rollout::Progressing { message },
                     Judgement::Done => Rollout::Completed,
                     Judgement::Failed { reason, message } => Rollout::Degraded { reason, message },
-                },
-            ),
-            (None, Some(Some(expected)), Some(deployments)) => {
-                Some(rollout::assess(deployments, &expected))
+                };
+                Some((judged, Some(service_deployment_view(deployment, now))))
             }
+            (None, Some(Some(expected)), Some(deployments)) => Some((
+                rollout::assess(deployments, &expected),
+                deployments_view(deployments, &expected),
+            )),
             _ => None,
         };
-        if let Some(assessed) = assessed {
+        if let Some((assessed, view)) = assessed {
             match assessed {
                 Rollout::Progressing { message } => {
                     // Rolling out is news only for a resource otherwise in sync; drift must stay visible.
@@ -75,6 +119,7 @@ impl<E: Engine> State<E> {
                         "RolloutInProgress",
                         message,
                     ));
+                    note.rollout = view;
                 }
                 Rollout::Completed => {
                     self.tracked.remove(key);
@@ -101,6 +146,10 @@ impl<E: Engine> State<E> {
                     note.status = Some(Status::Error);
                     note.conditions
                         .push(Condition::new("Degraded", true, reason, message));
+                    note.rollout = view.map(|v| RolloutReport {
+                        why: summary.diagnosis.clone(),
+                        ..v
+                    });
                 }
             }
         }

@@ -397,6 +397,9 @@ impl Engine for AwsEngine {
                                     .as_deref()
                                     .and_then(RolloutState::parse),
                                 rollout_state_reason: d.rollout_state_reason.clone(),
+                                running: d.running_count,
+                                desired: d.desired_count,
+                                failed: d.failed_tasks,
                             })
                             .collect()
                     }),
@@ -495,6 +498,7 @@ impl Engine for AwsEngine {
                 resource.status = status;
             }
             resource.conditions.extend(note.conditions.iter().cloned());
+            resource.rollout.clone_from(&note.rollout);
         }
         // Conditions that kept their status and reason keep the time they were first seen.
         report.carry_transitions(
@@ -566,6 +570,7 @@ fn source_entry(notes: &Notes, report: &DriftReport) -> Option<ResourceReport> {
         conditions,
         cost: None,
         manifest: None,
+        rollout: None,
     })
 }
 

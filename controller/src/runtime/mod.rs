@@ -162,13 +162,15 @@ pub type ReportSender = watch::Sender<Option<Arc<dyn ReportView>>>;
 pub type ReportReceiver = watch::Receiver<Option<Arc<dyn ReportView>>>;
 
 /// What the loop knows about a resource beyond the plan.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResourceNote {
     /// A status that replaces the plan's (`Progressing` while applying or rolling out, `Error`
     /// after a failed apply or a rolled-back rollout).
     pub status: Option<Status>,
     /// Conditions to add (the report stamps their transition times).
     pub conditions: Vec<Condition>,
+    /// The rollout followed, while it goes on or when it failed.
+    pub rollout: Option<crate::report::RolloutReport>,
 }
 
 /// A revision that failed validation.
@@ -182,7 +184,7 @@ pub struct RejectedRevision {
 
 /// The loop's additions to a report. A rejected revision and a failing source concern the whole report;
 /// the engine decides how to show them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Notes {
     /// The time and subject of the revision in force, when the source tells.
     pub commit: Option<crate::source::CommitInfo>,

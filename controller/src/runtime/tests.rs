@@ -49,6 +49,14 @@ impl FakeReport {
             .find(|c| c.kind == kind)
             .unwrap_or_else(|| panic!("no {kind} condition on {key}: {:?}", self.notes))
     }
+
+    /// The rollout the loop reports for `key`; panics when there is none.
+    fn rollout(&self, key: &str) -> &crate::report::RolloutReport {
+        self.notes.resources[key]
+            .rollout
+            .as_ref()
+            .unwrap_or_else(|| panic!("no rollout on {key}: {:?}", self.notes))
+    }
 }
 
 impl ReportView for FakeReport {
@@ -268,6 +276,9 @@ fn deployment(status: &str, task_definition: &str, state: RolloutState) -> Deplo
         task_definition: task_definition.to_owned(),
         rollout_state: Some(state),
         rollout_state_reason: None,
+        running: 0,
+        desired: 1,
+        failed: 0,
     }
 }
 
@@ -668,7 +679,13 @@ async fn rollouts_are_tracked_until_they_complete_or_roll_back() {
     });
     let h = Harness::start(&fake, opts(), "r1");
     tokio::time::sleep(Duration::from_secs(5)).await;
-    assert_eq!(fake.last_report().statuses["web"], "Progressing");
+    let report = fake.last_report();
+    assert_eq!(report.statuses["web"], "Progressing");
+    let rollout = report.rollout("web");
+    assert_eq!(
+        (rollout.state.as_str(), rollout.running, rollout.desired),
+        ("IN_PROGRESS", 0, 1)
+    );
 
     // Still rolling out on the next pass.
     h.publish("r1");
@@ -700,13 +717,19 @@ async fn rollouts_are_tracked_until_they_complete_or_roll_back() {
         "{}",
         degraded.message
     );
-    // Why it failed is part of the condition.
+    // Why it failed is part of the condition, and of the rollout of our revision.
     assert!(
         degraded
             .message
             .contains("CannotPullContainerError: not found"),
         "{}",
         degraded.message
+    );
+    let rollout = report.rollout("web");
+    assert_eq!(rollout.state, "FAILED");
+    assert!(
+        rollout.why[0].contains("CannotPullContainerError"),
+        "{rollout:?}"
     );
     h.stop().await;
 }
@@ -926,6 +949,7 @@ async fn a_service_deployment_is_judged_before_deployments_and_its_rollback_held
         status: status.into(),
         stage: Some(stage.into()),
         strategy: Some("BLUE_GREEN".into()),
+        tasks: (2, 1, 1),
         status_reason: Some(
             "lifecycle hook arn:aws:lambda:us-east-1:1:function:check failed".into(),
         ),
@@ -954,6 +978,16 @@ async fn a_service_deployment_is_judged_before_deployments_and_its_rollback_held
             .contains("at TEST_TRAFFIC_SHIFT"),
         "{:?}",
         report.notes
+    );
+    let rollout = report.rollout("web");
+    assert_eq!(
+        (
+            rollout.strategy.as_deref(),
+            rollout.stage.as_deref(),
+            rollout.running,
+            rollout.desired
+        ),
+        (Some("BLUE_GREEN"), Some("TEST_TRAFFIC_SHIFT"), 1, 2)
     );
     fake.with(|w| {
         w.live.insert("web".into(), 1);

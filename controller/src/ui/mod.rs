@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::report::{ChangeReport, DriftReport, ResourceReport};
+use crate::report::{ChangeReport, DriftReport, ResourceReport, RolloutReport};
 use crate::status::Status;
 
 /// The stylesheet, served at `/ui/style.css`.
@@ -265,6 +265,9 @@ fn detail(out: &mut String, report: &DriftReport, r: &ResourceReport) {
         let _ = write!(out, "<p>ARN: <code>{}</code></p>", escape(arn));
     }
     drift(out, &r.changes);
+    if let Some(rollout) = &r.rollout {
+        rollout_facts(out, rollout);
+    }
     if !r.conditions.is_empty() {
         out.push_str("<h3>Conditions</h3><ul>");
         for c in &r.conditions {
@@ -328,6 +331,52 @@ fn drift(out: &mut String, changes: &[ChangeReport]) {
         );
     }
     out.push_str("</tbody></table>");
+}
+
+fn rollout_facts(out: &mut String, r: &RolloutReport) {
+    let state = match &r.strategy {
+        Some(strategy) => format!("{} ({})", r.state, strategy),
+        None => r.state.clone(),
+    };
+    let _ = write!(
+        out,
+        "<h3>Rollout</h3><dl class=\"facts\"><div><dt>State</dt><dd>{}</dd></div>",
+        escape(&state)
+    );
+    if let Some(stage) = &r.stage {
+        let _ = write!(out, "<div><dt>Stage</dt><dd>{}</dd></div>", escape(stage));
+    }
+    let failed = if r.failed > 0 {
+        format!(", {} failed", r.failed)
+    } else {
+        String::new()
+    };
+    let _ = write!(
+        out,
+        "<div><dt>Tasks</dt><dd>{} of {} running{failed}</dd></div>",
+        r.running, r.desired
+    );
+    if let Some(percent) = r.production_traffic_percent {
+        let _ = write!(
+            out,
+            "<div><dt>Production traffic</dt><dd>{percent}%</dd></div>"
+        );
+    }
+    if let Some(left) = r.bake_left_seconds {
+        let _ = write!(
+            out,
+            "<div><dt>Bake time left</dt><dd>{}</dd></div>",
+            humantime(Duration::from_secs(left))
+        );
+    }
+    out.push_str("</dl>");
+    if !r.why.is_empty() {
+        out.push_str("<h4>Stopped tasks and service events</h4><ul>");
+        for line in &r.why {
+            let _ = write!(out, "<li>{}</li>", escape(line));
+        }
+        out.push_str("</ul>");
+    }
 }
 
 /// Bars drawn at most; the rest are summed in the caption.

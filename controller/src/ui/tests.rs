@@ -114,3 +114,46 @@ fn before_the_first_pass_the_page_says_so() {
     assert!(html.contains("No report yet"));
     assert!(html.contains("<html lang=\"en\">"));
 }
+
+#[test]
+fn opening_a_service_shows_its_rollout_and_why_it_failed() {
+    let mut baking = resource("EcsService", "api", Status::Progressing);
+    baking.rollout = Some(RolloutReport {
+        state: "IN_PROGRESS".into(),
+        strategy: Some("CANARY".into()),
+        stage: Some("BAKE_TIME".into()),
+        running: 2,
+        desired: 3,
+        production_traffic_percent: Some(12.5),
+        bake_left_seconds: Some(240),
+        ..RolloutReport::default()
+    });
+    let mut failed = resource("EcsService", "web", Status::Error);
+    failed.rollout = Some(RolloutReport {
+        state: "FAILED".into(),
+        running: 0,
+        desired: 2,
+        failed: 3,
+        why: vec!["3 task(s): container app exit 137 (<OutOfMemoryError>)".into()],
+        ..RolloutReport::default()
+    });
+    let html = page_of(&report(vec![
+        baking,
+        failed,
+        resource("EcsCluster", "main", Status::InSync),
+    ]));
+    assert!(
+        html.contains("<dt>State</dt><dd>IN_PROGRESS (CANARY)</dd>"),
+        "{html}"
+    );
+    assert!(html.contains("<dt>Stage</dt><dd>BAKE_TIME</dd>"));
+    assert!(html.contains("<dt>Tasks</dt><dd>2 of 3 running</dd>"));
+    assert!(html.contains("<dt>Production traffic</dt><dd>12.5%</dd>"));
+    assert!(html.contains("<dt>Bake time left</dt><dd>4 min</dd>"));
+    assert!(html.contains("<dt>Tasks</dt><dd>0 of 2 running, 3 failed</dd>"));
+    assert!(html.contains(
+        "<h4>Stopped tasks and service events</h4><ul><li>3 task(s): container app exit 137 (&lt;OutOfMemoryError&gt;)</li>"
+    ));
+    // Only services with a rollout followed show one.
+    assert_eq!(html.matches("<h3>Rollout</h3>").count(), 2);
+}
