@@ -8,10 +8,12 @@
 
 mod support;
 
-use serde_json::Value;
+use finfocus_aws_fidelity::{ServiceDeployment, Strategy};
+use serde_json::{Value, json};
 use support::Case;
 use support::accounts::{
-    GHOST, OWN, PRODUCTION, STAGING, account, cluster, create_role, place, service, service_in,
+    GHOST, OWN, PRODUCTION, STAGING, account, cluster, create_role, ecs_in, place, service,
+    service_in,
 };
 
 fn statuses(run: &support::Run) -> Vec<(String, String, Option<String>)> {
@@ -180,6 +182,57 @@ fn the_same_names_in_three_places_converge_where_their_manifests_say_and_a_refus
             assert!(converged(&status), "{id}: {status}");
         }
     }
+}
+
+#[test]
+fn rollback_acts_in_the_account_and_region_the_manifests_give() {
+    let case = Case::new("acct-rollback");
+    let (emu, dir) = (&case.emu, &case.dir);
+    let s = &case.names.suffix;
+    let (role, cl, web) = (format!("deploy-{s}"), format!("c-{s}"), format!("web-{s}"));
+    create_role(emu, STAGING, &role, None);
+    let staging = place(Some("staging"), Some("us-west-2"));
+    dir.write("accounts.yaml", &account("staging", STAGING, &role, None));
+    dir.write("cluster.yaml", &cluster(&cl, &staging));
+    dir.write("web.yaml", &service(&web, &cl, 1, &staging));
+    // A bake far longer than the test: the deployment is still in progress when rolled back.
+    emu.fidelity().play_deployment(
+        &web,
+        ServiceDeployment::succeed(Some(Strategy::Canary)).bake_steps(10_000),
+    );
+    case.run(&["apply"]).expect_code(0);
+
+    let rollback = case.run(&["rollback", &web]);
+    rollback.expect_code(0);
+    assert!(
+        rollback
+            .stdout
+            .contains(&format!("rollback requested: {cl}/{web}")),
+        "{}\n{}",
+        rollback.stdout,
+        rollback.stderr
+    );
+    assert_eq!(rollback.count("sts.AssumeRole"), 1, "{}", rollback.stderr);
+    // The deployment in staging's us-west-2 is the one rolling back.
+    let listed = ecs_in(
+        emu,
+        STAGING,
+        "us-west-2",
+        "ListServiceDeployments",
+        &json!({"cluster": cl, "service": web}),
+    );
+    let arn = listed["serviceDeployments"][0]["serviceDeploymentArn"].clone();
+    let described = ecs_in(
+        emu,
+        STAGING,
+        "us-west-2",
+        "DescribeServiceDeployments",
+        &json!({"serviceDeploymentArns": [arn]}),
+    );
+    assert_eq!(
+        described["serviceDeployments"][0]["status"], "ROLLBACK_REQUESTED",
+        "{described}"
+    );
 }
 
 /// A pass over 3 accounts x 2 regions x `BENCH_SERVICES` services per place (100 unless set):
