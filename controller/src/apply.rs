@@ -92,7 +92,7 @@ pub async fn apply_resource(ctx: &Context, rp: &ResourcePlan) -> Result<Resource
     let placed = if rp.actions.is_empty() {
         None
     } else {
-        ctx.acting_in(&rp.place()).await?
+        ctx.acting_in(&rp.place())?
     };
     let ctx = placed.as_deref().unwrap_or(ctx);
     let region = rp.region.as_str();

@@ -250,7 +250,7 @@ pub async fn wait(
             if outcomes[i].is_some() {
                 continue;
             }
-            let placed = root.acting_in(&service.place()).await?;
+            let placed = root.acting_in(&service.place())?;
             let ctx = placed.as_deref().unwrap_or(root);
             let found = if reported[i] {
                 match deployments::newest(

@@ -406,7 +406,7 @@ impl Context {
     ///
     /// # Errors
     /// [`Error::Account`] when no context was built for `place`.
-    pub async fn placed(&self, place: &Place) -> Result<Arc<Context>> {
+    pub fn placed(&self, place: &Place) -> Result<Arc<Context>> {
         lock(&self.places)
             .get(place)
             .map(|(_, ctx)| Arc::clone(ctx))
@@ -421,8 +421,8 @@ impl Context {
     ///
     /// # Errors
     /// [`Error::Account`] when `place` is in another account and nothing was observed there.
-    pub async fn acting_in(&self, place: &Place) -> Result<Option<Arc<Context>>> {
-        match self.placed(place).await {
+    pub fn acting_in(&self, place: &Place) -> Result<Option<Arc<Context>>> {
+        match self.placed(place) {
             Ok(ctx) => Ok(Some(ctx)),
             Err(_) if place.account.is_none() => Ok(None),
             Err(e) => Err(e),

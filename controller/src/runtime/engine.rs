@@ -126,7 +126,7 @@ impl AwsEngine {
             .collect();
         let mut followed = HashMap::new();
         for (key, (place, cluster, name, since)) in watching {
-            let read = match self.ctx.acting_in(&place).await {
+            let read = match self.ctx.acting_in(&place) {
                 Ok(placed) => {
                     let ctx = placed.as_deref().unwrap_or(&self.ctx);
                     crate::aws::deployments::newest(ctx, &place.region, &cluster, &name, since)
@@ -242,7 +242,7 @@ impl AwsEngine {
             if known.get(&key) == Some(&failure) {
                 continue;
             }
-            let diagnosed = match self.ctx.acting_in(&place).await {
+            let diagnosed = match self.ctx.acting_in(&place) {
                 Ok(placed) => {
                     let ctx = placed.as_deref().unwrap_or(&self.ctx);
                     crate::wait::diagnose(ctx, &place.region, &cluster, &name).await
