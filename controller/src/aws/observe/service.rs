@@ -95,33 +95,46 @@ fn recorded_task_definition(
     })
 }
 
-/// A described ECS service with the task definition it runs (recorded, else from `revisions`).
-fn observed_service(
-    service: &aws_sdk_ecs::types::Service,
-    revisions: &HashMap<String, Lookup<LiveTaskDefinition>>,
-    desired: &HashMap<&str, (String, &TaskDefinition)>,
-) -> LiveEcsService {
-    let svc: LiveService = convert::service_from_sdk(service);
-    let task_definition = match recorded_task_definition(&svc, desired) {
-        Some(td) => Lookup::Found(td),
-        None => svc
-            .task_definition_arn
-            .as_ref()
-            .and_then(|arn| revisions.get(arn).cloned())
-            .unwrap_or(Lookup::Missing),
-    };
-    LiveEcsService {
-        service: Lookup::Found(svc),
-        task_definition,
-        ..LiveEcsService::default()
+/// A described ECS service, converted, with the task definition it records (if it does).
+struct Described {
+    service: LiveService,
+    recorded: Option<LiveTaskDefinition>,
+}
+
+impl Described {
+    fn new(
+        service: &aws_sdk_ecs::types::Service,
+        desired: &HashMap<&str, (String, &TaskDefinition)>,
+    ) -> Self {
+        let service = convert::service_from_sdk(service);
+        let recorded = recorded_task_definition(&service, desired);
+        Self { service, recorded }
+    }
+
+    /// The service with the task definition it runs (recorded, else from `revisions`).
+    fn observed(self, revisions: &HashMap<String, Lookup<LiveTaskDefinition>>) -> LiveEcsService {
+        let task_definition = match self.recorded {
+            Some(td) => Lookup::Found(td),
+            None => self
+                .service
+                .task_definition_arn
+                .as_ref()
+                .and_then(|arn| revisions.get(arn).cloned())
+                .unwrap_or(Lookup::Missing),
+        };
+        LiveEcsService {
+            service: Lookup::Found(self.service),
+            task_definition,
+            ..LiveEcsService::default()
+        }
     }
 }
 
-/// The described services of one cluster, or why they could not be read.
+/// The described (not inactive) services of one cluster, or why they could not be read.
 struct ClusterServices {
     cluster: String,
     names: Vec<String>,
-    described: Result<Vec<aws_sdk_ecs::types::Service>>,
+    described: Result<Vec<Described>>,
 }
 
 pub(super) async fn observe_services(
@@ -164,8 +177,17 @@ pub(super) async fn observe_services(
         .into_iter()
         .map(|(cluster, names)| (cluster.to_owned(), names))
         .collect();
+    let wanted = &desired;
     let described = bounded(ctx, existing, |(cluster, names)| async move {
-        let described = describe_services(ctx, region, &cluster, &names).await;
+        let described = describe_services(ctx, region, &cluster, &names)
+            .await
+            .map(|services| {
+                services
+                    .iter()
+                    .filter(|s| s.status() != Some("INACTIVE"))
+                    .map(|s| Described::new(s, wanted))
+                    .collect()
+            });
         ClusterServices {
             cluster,
             names,
@@ -179,9 +201,8 @@ pub(super) async fn observe_services(
         .iter()
         .filter_map(|c| c.described.as_ref().ok())
         .flatten()
-        .filter(|s| s.status() != Some("INACTIVE"))
-        .filter(|s| recorded_task_definition(&convert::service_from_sdk(s), &desired).is_none())
-        .filter_map(|s| s.task_definition().map(str::to_owned))
+        .filter(|d| d.recorded.is_none())
+        .filter_map(|d| d.service.task_definition_arn.clone())
         .collect();
     let revisions = task_definitions(ctx, region, arns).await;
     for ClusterServices {
@@ -192,16 +213,14 @@ pub(super) async fn observe_services(
     {
         match described {
             Ok(services) => {
-                let by_name: HashMap<&str, &aws_sdk_ecs::types::Service> = services
-                    .iter()
-                    .filter(|s| s.status() != Some("INACTIVE"))
-                    .filter_map(|s| Some((s.service_name()?, s)))
+                let mut by_name: HashMap<String, Described> = services
+                    .into_iter()
+                    .map(|d| (d.service.name.clone(), d))
                     .collect();
                 for name in names {
-                    let entry = match by_name.get(name.as_str()) {
-                        Some(s) => observed_service(s, &revisions, &desired),
-                        None => LiveEcsService::default(),
-                    };
+                    let entry = by_name
+                        .remove(&name)
+                        .map_or_else(LiveEcsService::default, |d| d.observed(&revisions));
                     live.services.insert(name, entry);
                 }
             }
