@@ -94,6 +94,15 @@ pub fn rfc3339(at: SystemTime) -> String {
         .unwrap_or_default()
 }
 
+/// The point in time an RFC 3339 text names, when it names one.
+#[must_use]
+pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let at =
+        aws_smithy_types::DateTime::from_str(text, aws_smithy_types::date_time::Format::DateTime)
+            .ok()?;
+    SystemTime::try_from(at).ok()
+}
+
 /// Remembers, from one report to the next, when each condition of each resource last changed,
 /// so `lastTransitionTime` moves only when a condition's status or reason does.
 #[derive(Debug, Default)]

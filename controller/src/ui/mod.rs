@@ -132,13 +132,20 @@ fn source(out: &mut String, p: &Page<'_>, report: &DriftReport) {
     let _ = write!(
         out,
         "<div><dt>Last pass</dt><dd><time datetime=\"{at}\">{at}</time></dd></div>\
-         <div><dt>Next pass</dt><dd>within {resync}, or at the next change</dd></div>\
+         <div><dt>Next pass</dt><dd>{next}every {resync}, or at the next change</dd></div>\
          <div><dt>Resources</dt><dd>{} in sync, {} drifted, {} missing, {} in error</dd></div>",
         s.in_sync,
         s.drifted,
         s.missing,
         s.errors,
         at = escape(&report.generated_at),
+        next = crate::status::parse_rfc3339(&report.generated_at)
+            .and_then(|at| at.checked_add(p.resync))
+            .map(|next| {
+                let next = crate::status::rfc3339(next);
+                format!("by <time datetime=\"{next}\">{next}</time>: ")
+            })
+            .unwrap_or_default(),
         resync = humantime(p.resync),
     );
     if let Some(cost) = &s.cost {

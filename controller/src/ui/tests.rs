@@ -59,6 +59,13 @@ fn every_resource_has_a_row_with_its_status_in_words() {
     let html = page_of(&sum);
     assert!(html.contains("Scale &lt;web&gt; to 3"), "{html}");
     assert!(html.contains("<time datetime=\"2026-12-06T09:58:00Z\">"));
+    // The next pass: at the latest one resync (5 min) after the last.
+    assert!(
+        html.contains(
+            "by <time datetime=\"2026-12-06T10:05:00Z\">2026-12-06T10:05:00Z</time>: every 5 min"
+        ),
+        "{html}"
+    );
     assert!(
         html.contains("data-id=\"EcsCluster/main\" data-status=\"InSync\""),
         "{html}"
