@@ -44,8 +44,13 @@ fn service_deployment_view(deployment: &ServiceDeployment, now: f64) -> RolloutR
     }
 }
 
-/// Where the deployment of `expected` stands (the primary one when none runs it), for the report.
-fn deployments_view(deployments: &[Deployment], expected: &str) -> Option<RolloutReport> {
+/// Where the deployment of `expected` stands (the primary one when none runs it), for the report;
+/// ECS gives no rollout state for some services, so the judgement names it then.
+fn deployments_view(
+    deployments: &[Deployment],
+    expected: &str,
+    judged: &Rollout,
+) -> Option<RolloutReport> {
     let wanted = rollout::family_revision(expected);
     let d = deployments
         .iter()
@@ -54,7 +59,14 @@ fn deployments_view(deployments: &[Deployment], expected: &str) -> Option<Rollou
     Some(RolloutReport {
         state: d
             .rollout_state
-            .map_or("PENDING", rollout::RolloutState::as_str)
+            .map_or_else(
+                || match judged {
+                    Rollout::Degraded { .. } => "FAILED",
+                    Rollout::Completed => "COMPLETED",
+                    Rollout::Progressing { .. } => "IN_PROGRESS",
+                },
+                rollout::RolloutState::as_str,
+            )
             .to_owned(),
         running: d.running,
         desired: d.desired,
@@ -100,10 +112,11 @@ impl<E: Engine> State<E> {
                 };
                 Some((judged, Some(service_deployment_view(deployment, now))))
             }
-            (None, Some(Some(expected)), Some(deployments)) => Some((
-                rollout::assess(deployments, &expected),
-                deployments_view(deployments, &expected),
-            )),
+            (None, Some(Some(expected)), Some(deployments)) => {
+                let judged = rollout::assess(deployments, &expected);
+                let view = deployments_view(deployments, &expected, &judged);
+                Some((judged, view))
+            }
             _ => None,
         };
         if let Some((assessed, view)) = assessed {
@@ -248,5 +261,42 @@ impl<E: Engine> State<E> {
         note.status = Some(Status::Progressing);
         note.conditions.push(applying());
         note
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+
+    fn primary(task_definition: &str, state: Option<rollout::RolloutState>) -> Deployment {
+        Deployment {
+            status: "PRIMARY".into(),
+            task_definition: task_definition.into(),
+            rollout_state: state,
+            rollout_state_reason: None,
+            running: 1,
+            desired: 3,
+            failed: 2,
+        }
+    }
+
+    #[test]
+    fn a_deployment_without_a_rollout_state_is_named_by_the_judgement() {
+        let ours = "arn:aws:ecs:us-east-1:1:task-definition/web:2";
+        let going = Rollout::Progressing {
+            message: String::new(),
+        };
+        let view = deployments_view(&[primary(ours, None)], ours, &going).unwrap();
+        assert_eq!(
+            (view.state.as_str(), view.running, view.desired, view.failed),
+            ("IN_PROGRESS", 1, 3, 2)
+        );
+        // ECS's own state wins where it gives one.
+        let failed = Some(rollout::RolloutState::Failed);
+        let view = deployments_view(&[primary(ours, failed)], ours, &going).unwrap();
+        assert_eq!(view.state, "FAILED");
+        assert!(deployments_view(&[], ours, &going).is_none());
     }
 }
