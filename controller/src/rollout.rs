@@ -87,9 +87,7 @@ pub enum Rollout {
 #[must_use]
 pub fn assess(deployments: &[Deployment], expected_task_definition: &str) -> Rollout {
     let expected = family_revision(expected_task_definition);
-    let ours = deployments
-        .iter()
-        .find(|d| family_revision(&d.task_definition) == expected);
+    let ours = deployment_of(deployments, expected_task_definition);
     let Some(primary) = deployments.iter().find(|d| d.status == "PRIMARY") else {
         return Rollout::Progressing {
             message: "waiting for ECS to start a deployment".to_owned(),
@@ -123,6 +121,18 @@ pub fn assess(deployments: &[Deployment], expected_task_definition: &str) -> Rol
                 .unwrap_or_else(|| format!("deploying {expected}")),
         },
     }
+}
+
+/// The deployment of `task_definition` (ARN or `family:revision`), while ECS lists one.
+#[must_use]
+pub fn deployment_of<'a>(
+    deployments: &'a [Deployment],
+    task_definition: &str,
+) -> Option<&'a Deployment> {
+    let wanted = family_revision(task_definition);
+    deployments
+        .iter()
+        .find(|d| family_revision(&d.task_definition) == wanted)
 }
 
 /// `family:revision` of a task definition ARN; other strings unchanged. ECS answers with full ARNs while a

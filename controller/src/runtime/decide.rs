@@ -51,10 +51,7 @@ fn deployments_view(
     expected: &str,
     judged: &Rollout,
 ) -> Option<RolloutReport> {
-    let wanted = rollout::family_revision(expected);
-    let d = deployments
-        .iter()
-        .find(|d| rollout::family_revision(&d.task_definition) == wanted)
+    let d = rollout::deployment_of(deployments, expected)
         .or_else(|| deployments.iter().find(|d| d.status == "PRIMARY"))?;
     Some(RolloutReport {
         state: d
