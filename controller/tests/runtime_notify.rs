@@ -1,8 +1,8 @@
 //! Outcomes back to git and chat, end to end: `run` follows a loopback `git daemon` (pushes arrive
 //! as signed webhooks), keeps its lease and notification ledger in the emulator's DynamoDB, and
 //! announces to a webhook sink that checks signatures, a Slack sink that checks Block Kit limits,
-//! a server that checks each request against GitHub's REST schema for commit statuses, and a
-//! receiver that is down. A good commit ends `success`, an invalid one `failure`, a rolled-back
+//! a server that checks each request against GitHub's REST schema for commit statuses, a
+//! receiver that is down and one that never answers. A good commit ends `success`, an invalid one `failure`, a rolled-back
 //! one `failure` with the reason; a restart announces nothing again. With two replicas only the
 //! leader announces, and a takeover repeats nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
@@ -228,6 +228,10 @@ fn outcomes_reach_git_and_chat_once_and_a_dead_receiver_delays_nothing() {
         }
     });
     let dead = support::free_port();
+    // Connections to it are accepted by the kernel and never answered: each post waits out its
+    // time limit.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hung_port = hung.local_addr().unwrap().port();
 
     let secrets = TempDir::new("tell-secret");
     let secret_file = secrets.path().join("push");
@@ -248,6 +252,8 @@ fn outcomes_reach_git_and_chat_once_and_a_dead_receiver_delays_nothing() {
             &format!("slack+{}{SLACK_PATH}", slack.url()),
             "--notify",
             &format!("http://127.0.0.1:{dead}/down"),
+            "--notify",
+            &format!("http://127.0.0.1:{hung_port}/hung"),
             "--github-status",
             "--github-api",
             &github.url(),
@@ -321,8 +327,8 @@ fn outcomes_reach_git_and_chat_once_and_a_dead_receiver_delays_nothing() {
         events(&hooks)
     );
 
-    // An invalid commit: rejected, announced, and its status fails; the dead receiver (retrying
-    // all along) does not slow the pass that finds it.
+    // An invalid commit: rejected, announced, and its status fails; the dead and the hung
+    // receivers (retrying all along) do not slow the pass that finds it.
     tree.write(
         "manifests/broken.yaml",
         "kind: EcsService\nmetadata: {name: broken}\nspec: 5\n",
@@ -333,8 +339,9 @@ fn outcomes_reach_git_and_chat_once_and_a_dead_receiver_delays_nothing() {
     ctl.wait_report(LIMIT, "the second commit rejected", |r| {
         r.rejected_revision.as_deref() == Some(second.as_str())
     });
+    // Well under one post's 10 s time limit: no pass waits for a receiver.
     let took = pushed.elapsed();
-    assert!(took < Duration::from_secs(15), "took {took:?}");
+    assert!(took < Duration::from_secs(8), "took {took:?}");
     let failed = github.wait(LIMIT, "failure for the invalid commit", |all| {
         all.iter()
             .any(|r| r.path.ends_with(&second) && r.json()["state"] == "failure")
@@ -449,7 +456,11 @@ fn outcomes_reach_git_and_chat_once_and_a_dead_receiver_delays_nothing() {
         "the Slack URL was logged"
     );
     assert!(!logs.contains(TOKEN) && !logs.contains(NOTIFY_SECRET));
+    // Both failing receivers still hold messages: together they get one grace period (5 s).
+    let stopping = Instant::now();
     assert_eq!(ctl.terminate(), Some(0));
+    let took = stopping.elapsed();
+    assert!(took < Duration::from_secs(9), "stopping took {took:?}");
 }
 
 #[test]

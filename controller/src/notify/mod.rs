@@ -129,17 +129,19 @@ pub async fn run(
         github,
         tasks,
     } = couriers;
-    // Closing the queues lets each courier finish what it holds.
+    // Closing the queues lets each courier finish what it holds, all within one grace period:
+    // a receiver that hangs must not hold the others' time or the controller's exit.
     drop((targets, github));
-    for task in tasks {
-        if tokio::time::timeout(Duration::from_secs(5), task)
-            .await
-            .is_err()
-        {
-            tracing::warn!("notifications still queued at shutdown were dropped");
-        }
+    if tokio::time::timeout(SHUTDOWN_GRACE, futures::future::join_all(tasks))
+        .await
+        .is_err()
+    {
+        tracing::warn!("notifications still queued at shutdown were dropped");
     }
 }
+
+/// How long queued messages may take to go out once the controller stops.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Reports waiting to be announced, in the order they were published.
 const INBOX: usize = 64;
