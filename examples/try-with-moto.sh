@@ -52,10 +52,11 @@ FINFOCUS_LOG=${FINFOCUS_LOG:-info} "$bin" run --source "$work/manifests" --liste
   2>"$work/controller.log" &
 pids+=($!)
 wait_http "http://127.0.0.1:$port/readyz" 60
-# The first pass applies; the follow-up pass a second later reports the result.
+# The first passes apply; a later pass, with nothing left applying, reports the result.
 for _ in $(seq 100); do
   report=$(curl -fs "http://127.0.0.1:$port/report?format=text")
-  grep -qE '[0-9]+ in sync, 0 drifted, 0 missing, 0 error' <<<"$report" && break
+  grep -qE '[0-9]+ in sync, 0 drifted, 0 missing, 0 error' <<<"$report" &&
+    ! grep -q '^Applying ' <<<"$report" && break
   sleep 0.2
 done
 echo "--- /report?format=text"

@@ -287,6 +287,14 @@ impl ResourceReport {
 }
 
 impl ResourceReport {
+    /// Whether `run` is applying it now (the loop's `Applied` condition, reason `Applying`).
+    #[must_use]
+    pub fn is_applying(&self) -> bool {
+        self.conditions
+            .iter()
+            .any(|c| c.kind == "Applied" && !c.status && c.reason == "Applying")
+    }
+
     /// [`ResourceReport::id`], or `Kind/name` in a report written before it was kept.
     #[must_use]
     pub fn id(&self) -> String {
@@ -328,8 +336,22 @@ pub fn render_text(report: &DriftReport) -> String {
             Status::InSync => {
                 let _ = writeln!(out, "{m} {id}  in sync");
             }
+            Status::Progressing if r.is_applying() => {
+                let mut actions: Vec<&str> = r.changes.iter().map(|c| c.action.as_str()).collect();
+                actions.sort_unstable();
+                actions.dedup();
+                let what = if actions.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", actions.join(", "))
+                };
+                let _ = writeln!(out, "~ {id}  applying{what}");
+            }
             Status::Progressing => {
-                let _ = writeln!(out, "{m} {id}  in sync (deployment in progress)");
+                let rollout = r.rollout.as_ref().map_or_else(String::new, |ro| {
+                    format!(": {}, {} of {} running", ro.state, ro.running, ro.desired)
+                });
+                let _ = writeln!(out, "{m} {id}  in sync (deployment in progress{rollout})");
             }
             Status::Error => {
                 let message = r
@@ -385,7 +407,10 @@ pub fn render_text(report: &DriftReport) -> String {
             let _ = writeln!(out, "{}", savings_total_line(total));
         }
     }
-    if s.drifted == 0 && s.missing == 0 && s.errors == 0 {
+    let applying = report.resources.iter().filter(|r| r.is_applying()).count();
+    if applying > 0 {
+        let _ = writeln!(out, "Applying {applying} resource(s).");
+    } else if s.drifted == 0 && s.missing == 0 && s.errors == 0 {
         out.push_str("No changes.\n");
     }
     out.push_str(&crate::verify::render::warning_lines(&report.warnings));
@@ -697,6 +722,45 @@ mod tests {
             r["changes"][0],
             json!({"path": "service.desiredCount", "desired": 3, "actual": 1, "action": "update"})
         );
+    }
+
+    #[test]
+    fn text_tells_a_resource_being_applied_from_one_rolling_out() {
+        let mut report = DriftReport::from_plan(&sample(), None);
+        let mut rolling = ResourceReport::bare("EcsService", "web", Status::Progressing);
+        rolling.rollout = Some(RolloutReport {
+            state: "IN_PROGRESS".into(),
+            running: 1,
+            desired: 2,
+            ..RolloutReport::default()
+        });
+        report.resources.push(rolling);
+        report.summary = Summary::of(&report.resources);
+        let text = render_text(&report);
+        assert!(
+            text.contains(
+                "= EcsService/web  in sync (deployment in progress: IN_PROGRESS, 1 of 2 running)"
+            ),
+            "{text}"
+        );
+
+        // What `run` is applying is neither in sync nor "No changes".
+        let applying = &mut report.resources[0];
+        applying.status = Status::Progressing;
+        applying.conditions.push(Condition::new(
+            "Applied",
+            false,
+            "Applying",
+            "an apply is in progress",
+        ));
+        report.summary = Summary::of(&report.resources);
+        let text = render_text(&report);
+        assert!(
+            text.contains("~ EcsService/finfocus-plugin-aws-public  applying: update\n"),
+            "{text}"
+        );
+        assert!(text.contains("Applying 1 resource(s).\n"), "{text}");
+        assert!(!text.contains("No changes."), "{text}");
     }
 
     #[test]
