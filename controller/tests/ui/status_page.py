@@ -8,9 +8,9 @@ Run by scripts/browser-test, which starts the AWS emulator and passes:
 
 It starts `run` on three services, then checks in the browser that every resource shows its status
 and cost; that drift made in the emulator appears on the open page without a reload; that opening
-the resource shows the drifted field; that filters work from the keyboard; that no request leaves
-the page's origin; and that axe-core finds no serious or critical violation. Last, it measures a
-page of 1,000 resources (load and filter), printed as BENCH lines.
+the resource shows the drifted field and its rollout; that filters work from the keyboard; that no
+request leaves the page's origin; and that axe-core finds no serious or critical violation. Last,
+it measures a page of 1,000 resources (load and filter), printed as BENCH lines.
 """
 
 import http.server
@@ -228,6 +228,8 @@ def check_live_page(driver, origin, report, prefix, ecs, out):
     text = state["drift"]
     assert "service.desiredCount" in text and "3" in text and "1" in text, text
     assert re.search(r"manifests/.+\.yaml:\d+", state["text"]), state["text"]
+    # The rollout run follows (the emulator never finishes one): its state and tasks.
+    assert re.search(r"Rollout\s+State\s+IN_PROGRESS\s+Tasks\s+\d+ of \d+ running", state["text"]), state["text"]
 
     # Filters: by status, by name; the open row stays open across a live update.
     Select(driver.find_element(By.ID, "filter-status")).select_by_visible_text("Drifted")
