@@ -94,6 +94,20 @@ fn status_badge(status: Status) -> String {
     )
 }
 
+/// An RFC 3339 time as a `<time>` element, shown to the second (`2026-12-06 10:00:00 UTC`).
+fn time(rfc3339: &str) -> String {
+    let shown = rfc3339
+        .split_once('.')
+        .map_or(rfc3339.trim_end_matches('Z'), |(whole, _)| whole)
+        .replacen('T', " ", 1);
+    let suffix = if rfc3339.ends_with('Z') { " UTC" } else { "" };
+    format!(
+        "<time datetime=\"{}\">{}{suffix}</time>",
+        escape(rfc3339),
+        escape(&shown)
+    )
+}
+
 fn money(value: f64, currency: &str) -> String {
     format!("{value:.2} {}", escape(currency))
 }
@@ -117,9 +131,9 @@ fn source(out: &mut String, p: &Page<'_>, report: &DriftReport) {
     if let Some(commit) = &report.commit {
         let _ = write!(
             out,
-            "<div><dt>Commit</dt><dd>{} <span class=\"muted\">(<time datetime=\"{t}\">{t}</time>)</span></dd></div>",
+            "<div><dt>Commit</dt><dd>{} <span class=\"muted\">({})</span></dd></div>",
             escape(&commit.subject),
-            t = escape(&commit.time),
+            time(&commit.time),
         );
     }
     if let Some(rejected) = &report.rejected_revision {
@@ -131,20 +145,17 @@ fn source(out: &mut String, p: &Page<'_>, report: &DriftReport) {
     }
     let _ = write!(
         out,
-        "<div><dt>Last pass</dt><dd><time datetime=\"{at}\">{at}</time></dd></div>\
+        "<div><dt>Last pass</dt><dd>{at}</dd></div>\
          <div><dt>Next pass</dt><dd>{next}every {resync}, or at the next change</dd></div>\
          <div><dt>Resources</dt><dd>{} in sync, {} drifted, {} missing, {} in error</dd></div>",
         s.in_sync,
         s.drifted,
         s.missing,
         s.errors,
-        at = escape(&report.generated_at),
+        at = time(&report.generated_at),
         next = crate::status::parse_rfc3339(&report.generated_at)
             .and_then(|at| at.checked_add(p.resync))
-            .map(|next| {
-                let next = crate::status::rfc3339(next);
-                format!("by <time datetime=\"{next}\">{next}</time>: ")
-            })
+            .map(|next| format!("by {}: ", time(&crate::status::rfc3339(next))))
             .unwrap_or_default(),
         resync = humantime(p.resync),
     );
@@ -280,15 +291,14 @@ fn detail(out: &mut String, report: &DriftReport, r: &ResourceReport) {
         for c in &r.conditions {
             let since = c
                 .last_transition_time
-                .map(crate::status::rfc3339)
-                .unwrap_or_default();
+                .map_or_else(String::new, |at| time(&crate::status::rfc3339(at)));
             let _ = write!(
                 out,
-                "<li><strong>{}</strong> {} <em>{}</em> since <time>{}</time>: {}</li>",
+                "<li><strong>{}</strong> {} <em>{}</em> since {}: {}</li>",
                 escape(&c.kind),
                 if c.status { "True" } else { "False" },
                 escape(&c.reason),
-                escape(&since),
+                since,
                 escape(&c.message),
             );
         }

@@ -58,11 +58,13 @@ fn every_resource_has_a_row_with_its_status_in_words() {
     });
     let html = page_of(&sum);
     assert!(html.contains("Scale &lt;web&gt; to 3"), "{html}");
-    assert!(html.contains("<time datetime=\"2026-12-06T09:58:00Z\">"));
+    assert!(
+        html.contains("<time datetime=\"2026-12-06T09:58:00Z\">2026-12-06 09:58:00 UTC</time>")
+    );
     // The next pass: at the latest one resync (5 min) after the last.
     assert!(
         html.contains(
-            "by <time datetime=\"2026-12-06T10:05:00Z\">2026-12-06T10:05:00Z</time>: every 5 min"
+            "by <time datetime=\"2026-12-06T10:05:00Z\">2026-12-06 10:05:00 UTC</time>: every 5 min"
         ),
         "{html}"
     );
@@ -163,4 +165,17 @@ fn opening_a_service_shows_its_rollout_and_why_it_failed() {
     ));
     // Only services with a rollout followed show one.
     assert_eq!(html.matches("<h3>Rollout</h3>").count(), 2);
+}
+
+#[test]
+fn times_show_to_the_second_and_keep_the_machine_form() {
+    assert_eq!(
+        time("2026-12-07T05:51:52.542928Z"),
+        "<time datetime=\"2026-12-07T05:51:52.542928Z\">2026-12-07 05:51:52 UTC</time>"
+    );
+    assert_eq!(
+        time("2026-12-07T05:51:52+01:00"),
+        "<time datetime=\"2026-12-07T05:51:52+01:00\">2026-12-07 05:51:52+01:00</time>"
+    );
+    assert_eq!(time("<b>"), "<time datetime=\"&lt;b&gt;\">&lt;b&gt;</time>");
 }
