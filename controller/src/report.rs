@@ -287,12 +287,10 @@ impl ResourceReport {
 }
 
 impl ResourceReport {
-    /// Whether `run` is applying it now (the loop's `Applied` condition, reason `Applying`).
+    /// Whether `run` is applying it now ([`Condition::applying`]).
     #[must_use]
     pub fn is_applying(&self) -> bool {
-        self.conditions
-            .iter()
-            .any(|c| c.kind == "Applied" && !c.status && c.reason == "Applying")
+        self.conditions.iter().any(Condition::is_applying)
     }
 
     /// [`ResourceReport::id`], or `Kind/name` in a report written before it was kept.
@@ -747,12 +745,7 @@ mod tests {
         // What `run` is applying is neither in sync nor "No changes".
         let applying = &mut report.resources[0];
         applying.status = Status::Progressing;
-        applying.conditions.push(Condition::new(
-            "Applied",
-            false,
-            "Applying",
-            "an apply is in progress",
-        ));
+        applying.conditions.push(Condition::applying());
         report.summary = Summary::of(&report.resources);
         let text = render_text(&report);
         assert!(

@@ -84,6 +84,18 @@ impl Condition {
             last_transition_time: None,
         }
     }
+
+    /// The condition `run` puts on a resource whose apply is in flight.
+    #[must_use]
+    pub fn applying() -> Self {
+        Self::new("Applied", false, "Applying", "an apply is in progress")
+    }
+
+    /// Whether this is the condition of [`Condition::applying`].
+    #[must_use]
+    pub fn is_applying(&self) -> bool {
+        self.kind == "Applied" && !self.status && self.reason == "Applying"
+    }
 }
 
 /// A point in time in RFC 3339 (UTC, `Z`).

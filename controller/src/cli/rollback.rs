@@ -9,8 +9,9 @@
 //! Exit codes: 0 rollback requested, 2 nothing in progress (nothing was called but the read),
 //! 1 error (no such service in the manifests, a name in several places, AWS refused).
 
-use clap::Args;
 use std::path::PathBuf;
+
+use clap::Args;
 
 use super::validate::load;
 use super::{Exit, GlobalArgs};

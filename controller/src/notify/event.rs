@@ -188,10 +188,11 @@ fn phase(r: &ResourceReport) -> Phase {
         return Phase::Degraded(c.reason.clone(), c.message.clone());
     }
     if let Some(c) = condition(r, "Applied").filter(|c| !c.status) {
-        match c.reason.as_str() {
-            "BackingOff" => return Phase::Degraded("ApplyFailed".into(), c.message.clone()),
-            "Applying" => return Phase::Applying,
-            _ => {}
+        if c.is_applying() {
+            return Phase::Applying;
+        }
+        if c.reason == "BackingOff" {
+            return Phase::Degraded("ApplyFailed".into(), c.message.clone());
         }
     }
     if condition(r, "Progressing").is_some_and(|c| c.status) {

@@ -72,11 +72,6 @@ fn deployments_view(
     })
 }
 
-/// The condition of a resource whose apply is in flight.
-fn applying() -> Condition {
-    Condition::new("Applied", false, "Applying", "an apply is in progress")
-}
-
 impl<E: Engine> State<E> {
     /// Decides what to do with one resource this pass and returns its note.
     pub(super) fn decide(
@@ -166,7 +161,7 @@ impl<E: Engine> State<E> {
 
         if self.flights.values().any(|f| f.key == key) {
             note.status = Some(Status::Progressing);
-            note.conditions.push(applying());
+            note.conditions.push(Condition::applying());
             return note;
         }
         if summary.status == Status::Error {
@@ -256,7 +251,7 @@ impl<E: Engine> State<E> {
             },
         );
         note.status = Some(Status::Progressing);
-        note.conditions.push(applying());
+        note.conditions.push(Condition::applying());
         note
     }
 }

@@ -36,11 +36,12 @@ fn with(
 }
 
 fn applying(r: ResourceReport) -> ResourceReport {
-    let r = changed(ResourceReport {
+    let mut r = changed(ResourceReport {
         status: Status::Progressing,
         ..r
     });
-    with(r, "Applied", false, "Applying", "an apply is in progress")
+    r.conditions.push(Condition::applying());
+    r
 }
 
 fn rolling(r: ResourceReport) -> ResourceReport {
