@@ -5,12 +5,18 @@
 //! such value goes through [`code`] (a code span) or [`text`] (escaped prose); both also keep a
 //! table row whole (`|` escaped, newlines folded).
 
+/// `value` as a code span in a table cell: `|` escaped and newlines folded, so the row stays
+/// whole, then [`span`].
+#[must_use]
+pub fn code(value: &str) -> String {
+    span(&value.replace('\n', " ").replace('|', "\\|"))
+}
+
 /// `value` as a code span that holds it verbatim: the fence is one backtick longer than the
 /// longest run of backticks in it, so no backtick in the value can close it, and inside a code
 /// span `<`, `>`, `[` and `]` are plain characters.
 #[must_use]
-pub fn code(value: &str) -> String {
-    let value = value.replace('\n', " ").replace('|', "\\|");
+pub fn span(value: &str) -> String {
     let mut longest = 0;
     let mut run = 0;
     for c in value.chars() {

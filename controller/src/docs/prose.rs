@@ -59,17 +59,9 @@ pub(super) fn inline(text: &str) -> String {
     out
 }
 
-/// `value` as a code span, whatever backticks it holds. (Unlike `crate::markdown::code`, which
-/// is for table cells, a `|` stays as it is: outside a table a backslash before it would show.)
-pub(super) fn code(value: &str) -> String {
-    let longest = value.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest + 1);
-    if longest > 0 {
-        format!("{fence} {value} {fence}")
-    } else {
-        format!("{fence}{value}{fence}")
-    }
-}
+/// `value` as a code span, whatever backticks it holds. (Not `crate::markdown::code`, which is
+/// for table cells: outside a table a backslash before `|` would show.)
+pub(super) use crate::markdown::span as code;
 
 #[cfg(test)]
 mod tests {
